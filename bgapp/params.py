@@ -1,0 +1,148 @@
+"""Parameter declarations: the single source for sliders, CLI flags, configs, exports and tuning.
+
+Every method, the post-processing stage and the compositor declare their knobs as a tuple of
+:class:`Param`. Nothing else in bgapp or the app retypes a range, a default or a help text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .errors import BgappError
+
+KINDS = ("int", "float", "bool", "choice")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable value: its type, default, range or choices, and what it does to the mask.
+
+    ``rebuild`` marks values that cannot be changed on a running model (the model is rebuilt).
+    ``tune`` says whether a tuning search space includes it; ``log`` asks for a log-scale search.
+    ``tune_min``/``tune_max`` narrow the search range where the full slider range is wasteful.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] | None = None
+    rebuild: bool = False
+    tune: bool = True
+    log: bool = False
+    tune_min: float | None = None
+    tune_max: float | None = None
+    label: str | None = None
+    odd: bool = False  # kernel sizes: even values are rounded up to the next odd one
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: unknown kind {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"{self.name}: a choice needs choices")
+
+    @property
+    def title(self) -> str:
+        """A human label for a widget."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The form ``bgapp methods --json`` prints."""
+        return {
+            "name": self.name,
+            "type": self.kind,
+            "default": self.default,
+            "min": self.min,
+            "max": self.max,
+            "step": self.step,
+            "choices": list(self.choices) if self.choices else None,
+            "help": self.help,
+        }
+
+    def coerce(self, value: Any, where: str = "") -> Any:
+        """Return ``value`` converted to this parameter's type, or raise a BgappError naming the key.
+
+        Strings are accepted for every kind (they come from ``--set KEY=VALUE``). Values out of
+        range are refused, not clipped: a silent clip would hide a typo in a config.
+        """
+        key = f"{where}{self.name}"
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, (int, float)) and value in (0, 1):
+                return bool(value)
+            if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise BgappError(f"{key}: expected true or false, got {value!r}")
+        if self.kind == "choice":
+            if isinstance(value, str) and value in self.choices:
+                return value
+            raise BgappError(f"{key}: expected one of {', '.join(self.choices)}; got {value!r}")
+        if isinstance(value, bool):
+            raise BgappError(f"{key}: expected a number, got {value!r}")
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise BgappError(f"{key}: expected a number, got {value!r}") from None
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise BgappError(f"{key}: expected a number, got {value!r}")
+        if self.kind == "int":
+            if float(value) != int(value):
+                raise BgappError(f"{key}: expected a whole number, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            raise BgappError(f"{key}: {value} is out of range [{_fmt(self.min)}, {_fmt(self.max)}]")
+        return value
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-inf"
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def defaults(params: Iterable[Param]) -> dict[str, Any]:
+    """The default value of each parameter, by name."""
+    return {p.name: p.default for p in params}
+
+
+def validate(params: Iterable[Param], values: Mapping[str, Any] | None, where: str = "") -> dict[str, Any]:
+    """Defaults overlaid with ``values``, each coerced; unknown keys raise a BgappError naming them."""
+    params = tuple(params)
+    by_name = {p.name: p for p in params}
+    out = defaults(params)
+    for key, value in (values or {}).items():
+        if key not in by_name:
+            known = ", ".join(by_name) or "none"
+            raise BgappError(f"unknown parameter {where}{key!r}; known: {known}")
+        out[key] = by_name[key].coerce(value, where)
+    return out
+
+
+def odd_kernel(size: int) -> tuple[int, str | None]:
+    """Round an even kernel size up to the next odd one, with a note saying so."""
+    size = int(size)
+    if size > 0 and size % 2 == 0:
+        return size + 1, f"kernel size {size} is even; using {size + 1}"
+    return size, None
+
+
+@dataclass
+class Notes:
+    """Messages for the user that are not errors (a rounded kernel, a rebuilt model)."""
+
+    items: list[str] = field(default_factory=list)
+
+    def add(self, msg: str | None) -> None:
+        if msg and msg not in self.items:
+            self.items.append(msg)
