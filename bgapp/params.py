@@ -7,8 +7,9 @@ Every method, the post-processing stage and the compositor declare their knobs a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .errors import BgappError
 
@@ -39,6 +40,8 @@ class Param:
     tune_max: float | None = None
     label: str | None = None
     odd: bool = False  # kernel sizes: even values are rounded up to the next odd one
+    # (other param, values where this one matters); (">0",) means "when the other is positive"
+    visible_if: tuple[str, tuple[Any, ...]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -109,6 +112,16 @@ def _fmt(x: float | None) -> str:
     if x is None:
         return "-inf"
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def is_active(param: Param, values: Mapping[str, Any]) -> bool:
+    """Whether ``param`` has any effect given the other values (the app hides dead controls)."""
+    if param.visible_if is None:
+        return True
+    other, allowed = param.visible_if
+    if allowed == (">0",):
+        return (values.get(other) or 0) > 0
+    return values.get(other) in allowed
 
 
 def defaults(params: Iterable[Param]) -> dict[str, Any]:

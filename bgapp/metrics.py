@@ -1,0 +1,184 @@
+"""CDnet 2014 scoring, exactly as the official comparator does it.
+
+Confusion counts are summed over a video before any ratio is taken; a category's figure is the
+mean of its videos' figures and the overall figure is the mean over categories. Only 255 in a
+predicted mask is foreground (MOG2's shadow value 127 is background), and a pixel counts only
+inside the ROI where the ground truth is not 85 (outside ROI) or 170 (unknown motion).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import cv2
+import numpy as np
+
+from .errors import BgappError
+
+METRIC_NAMES = ("recall", "specificity", "fpr", "fnr", "pwc", "precision", "f_measure")
+COUNT_NAMES = ("tp", "fp", "fn", "tn")
+# Tuning maximises these and minimises the others (fpr, fnr, pwc).
+HIGHER_IS_BETTER = frozenset({"recall", "specificity", "precision", "f_measure"})
+
+# BGR colours of the error image; ordered as the app's legend should list them.
+ERROR_COLOURS: dict[str, tuple[int, int, int]] = {
+    "tp": (255, 255, 255),  # white
+    "fp": (0, 0, 255),  # red
+    "fn": (255, 144, 0),  # azure blue: tells apart from red for red-green colour blindness
+    "tn": (0, 0, 0),  # black
+    "not_scored": (128, 128, 128),  # mid grey: outside ROI, GT 85 or 170
+}
+ERROR_LABELS: dict[str, str] = {
+    "tp": "true positive",
+    "fp": "false positive",
+    "fn": "false negative",
+    "tn": "true negative",
+    "not_scored": "not scored",
+}
+# cv2.LUT table indexed by code = 4*predicted_fg + 2*negative + positive (see error_image).
+_ERROR_LUT = np.zeros((1, 256, 3), dtype=np.uint8)
+for _code, _key in {0: "not_scored", 4: "not_scored", 1: "fn", 5: "tp", 2: "tn", 6: "fp"}.items():
+    _ERROR_LUT[0, _code] = ERROR_COLOURS[_key]
+
+
+def _ratio(num: float, den: float) -> float:
+    """num/den, NaN when undefined (0/0), as CDnet's float division gives."""
+    return num / den if den else float("nan")
+
+
+@dataclass
+class Counts:
+    """Confusion counts of one frame, video or category; add them up before taking ratios."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        if not isinstance(other, Counts):
+            return NotImplemented
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn, self.tn + other.tn)
+
+    def __iadd__(self, other: Counts) -> Counts:
+        if not isinstance(other, Counts):
+            return NotImplemented
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+        self.tn += other.tn
+        return self
+
+    @property
+    def total(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+    @property
+    def recall(self) -> float:
+        return _ratio(self.tp, self.tp + self.fn)
+
+    @property
+    def specificity(self) -> float:
+        return _ratio(self.tn, self.tn + self.fp)
+
+    @property
+    def fpr(self) -> float:
+        return _ratio(self.fp, self.fp + self.tn)
+
+    @property
+    def fnr(self) -> float:
+        return _ratio(self.fn, self.tp + self.fn)
+
+    @property
+    def pwc(self) -> float:
+        return _ratio(100.0 * (self.fn + self.fp), self.total)
+
+    @property
+    def precision(self) -> float:
+        return _ratio(self.tp, self.tp + self.fp)
+
+    @property
+    def f_measure(self) -> float:
+        # Pr = Re = 0 is 0/0 here, NaN as in CDnet: callers that rank must treat NaN as worst.
+        pr, re = self.precision, self.recall
+        return _ratio(2.0 * pr * re, pr + re)
+
+    def as_dict(self) -> dict[str, int | float]:
+        """Counts (int) and the seven CDnet metrics (float), keyed as in METRIC_NAMES."""
+        out: dict[str, int | float] = {f.name: int(getattr(self, f.name)) for f in fields(self)}
+        out.update({name: float(getattr(self, name)) for name in METRIC_NAMES})
+        return out
+
+
+def _check_shapes(pred: np.ndarray, gt: np.ndarray, roi: np.ndarray | None) -> None:
+    if pred.shape != gt.shape:
+        raise BgappError(f"mask shape {pred.shape} differs from ground-truth shape {gt.shape}")
+    if gt.ndim != 2:
+        raise BgappError(f"ground truth must be a 2-D grey image, got shape {gt.shape}")
+    if roi is not None and roi.shape != gt.shape:
+        raise BgappError(f"ROI shape {roi.shape} differs from ground-truth shape {gt.shape}")
+
+
+def _classes(pred: np.ndarray, gt: np.ndarray, roi: np.ndarray | None):
+    """Boolean maps: predicted foreground, scored positives (GT 255), scored negatives (GT 0/50)."""
+    _check_shapes(pred, gt, roi)
+    fg = pred if pred.dtype == np.bool_ else pred == 255
+    pos = gt == 255
+    neg = gt == 0
+    neg |= gt == 50
+    if roi is not None:
+        inside = roi if roi.dtype == np.bool_ else roi != 0
+        pos &= inside
+        neg &= inside
+    return fg, pos, neg
+
+
+def confusion(pred: np.ndarray, gt: np.ndarray, roi: np.ndarray | None = None) -> Counts:
+    """CDnet confusion counts of one frame (pred: 255 = foreground; gt: CDnet grey levels)."""
+    fg, pos, neg = _classes(pred, gt, roi)
+    n_pos = int(np.count_nonzero(pos))
+    n_neg = int(np.count_nonzero(neg))
+    pos &= fg  # in place: these arrays are ours
+    neg &= fg
+    tp = int(np.count_nonzero(pos))
+    fp = int(np.count_nonzero(neg))
+    return Counts(tp=tp, fp=fp, fn=n_pos - tp, tn=n_neg - fp)
+
+
+def error_image(pred: np.ndarray, gt: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
+    """BGR uint8 image colouring each pixel TP/FP/FN/TN/not scored with ERROR_COLOURS."""
+    fg, pos, neg = _classes(pred, gt, roi)
+    # One code per pixel and a table lookup: 10x faster than boolean-mask assignments at 720p.
+    code = fg.view(np.uint8) << 2
+    code |= neg.view(np.uint8) << 1
+    code |= pos.view(np.uint8)
+    return cv2.LUT(cv2.merge([code, code, code]), _ERROR_LUT)
+
+
+def _nanmean(values: list[float]) -> float:
+    kept = [v for v in values if not math.isnan(v)]
+    return math.fsum(kept) / len(kept) if kept else float("nan")
+
+
+def mean_figures(rows: list[dict]) -> dict[str, int | float]:
+    """CDnet averaging of several figures: metrics are means ignoring NaN, counts are summed.
+
+    A NaN (e.g. recall of a video with no foreground at all) says "undefined", not "zero",
+    so it is left out of the mean rather than dragging it down.
+    """
+    out: dict[str, int | float] = {k: int(sum(int(r[k]) for r in rows)) for k in COUNT_NAMES}
+    out.update({m: _nanmean([float(r[m]) for r in rows]) for m in METRIC_NAMES})
+    return out
+
+
+def summarize(results: list[tuple[str, Counts]]) -> dict[str, dict]:
+    """Per-category figures (mean over videos) and overall (mean over categories).
+
+    ``results`` holds one ``(category, counts summed over the video)`` per video.
+    """
+    by_cat: dict[str, list[dict]] = {}
+    for cat, counts in results:
+        by_cat.setdefault(cat, []).append(counts.as_dict())
+    categories = {cat: mean_figures(by_cat[cat]) for cat in sorted(by_cat)}
+    return {"categories": categories, "overall": mean_figures(list(categories.values()))}

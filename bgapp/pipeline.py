@@ -1,0 +1,212 @@
+"""One session's processing state: method, post-processing, statistics and compositor.
+
+The same :class:`Pipeline` serves an uploaded clip, the CLI and the webcam callback. The
+callback thread calls :meth:`Pipeline.process` while the page thread calls :meth:`update`;
+a lock makes each frame see one consistent set of settings. ``update`` keeps the learned
+model unless a changed value needs a rebuild (the method decides, from its declarations).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .composite import Compositor
+from .config import Config
+from .frames import to_bgr8
+from .methods import Method, create
+from .postprocess import PostProcessor
+from .stats import ForegroundSeries, RunningStats, SampledMedian, foreground_fraction
+
+
+@dataclass
+class FrameResult:
+    """Everything the views need for one frame."""
+
+    index: int
+    frame: np.ndarray
+    raw: np.ndarray
+    clean: np.ndarray
+    fg_fraction: float
+    ms: float
+    learning: bool
+    score: np.ndarray | None = None
+    background: np.ndarray | None = None
+    composite: np.ndarray | None = None
+
+
+@dataclass
+class Views:
+    """Which optional outputs to compute per frame (each costs time)."""
+
+    background: bool = False
+    composite: bool = False
+    stats: bool = False
+
+
+@dataclass
+class UpdateResult:
+    rebuilt: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    """Holds a session's model and turns frames into masks and views."""
+
+    def __init__(self, config: Config | Mapping[str, Any] | None = None, views: Views | None = None,
+                 roi: np.ndarray | None = None) -> None:
+        self._lock = threading.RLock()
+        self.config = config if isinstance(config, Config) else Config.from_dict(config or {})
+        self.views = views or Views()
+        self.method: Method = create(self.config.method, self.config.params)
+        self.post = PostProcessor(self.config.post, roi)
+        self.compositor = Compositor(self.config.composite)
+        self.running = RunningStats()
+        self.sampled = SampledMedian()
+        self.series = ForegroundSeries()
+        self.index = 0
+        self.last_frame: np.ndarray | None = None
+        self._samples: list[np.ndarray] | None = None
+        self._source: Any = None
+
+    # settings -----------------------------------------------------------------------------------
+    def update(self, method: str | None = None, params: Mapping[str, Any] | None = None,
+               post: Mapping[str, Any] | None = None,
+               composite: Mapping[str, Any] | None = None) -> UpdateResult:
+        """Change settings from any thread; the next frame uses them.
+
+        A new method, or a parameter whose declaration says ``rebuild``, restarts the model
+        (``rebuilt`` is True); anything else keeps what the model has learned.
+        """
+        with self._lock:
+            result = UpdateResult()
+            if method is not None and method != self.config.method:
+                cfg = Config(method, dict(params or {}), self.config.post, self.config.composite)
+                self.method = create(cfg.method, cfg.params)
+                self._prime_method()
+                self.config = cfg
+                result.rebuilt = True
+            elif params:
+                cfg = Config(self.config.method, {**self.config.params, **dict(params)},
+                             self.config.post, self.config.composite)
+                wanted = self.method.wants_samples
+                result.rebuilt = self.method.update(cfg.params)
+                if result.rebuilt or self.method.wants_samples != wanted:
+                    self._prime_method()
+                self.config = cfg
+            if post:
+                cfg = Config(self.config.method, self.config.params, {**self.config.post, **dict(post)},
+                             self.config.composite)
+                self.post.update(cfg.post)
+                self.config = cfg
+            if composite:
+                cfg = Config(self.config.method, self.config.params, self.config.post,
+                             {**self.config.composite, **dict(composite)})
+                self.compositor.update(cfg.composite)
+                self.config = cfg
+            result.notes = self.notes
+            return result
+
+    def set_config(self, config: Config) -> UpdateResult:
+        """Move to ``config`` with the fewest rebuilds (same method: only changed values)."""
+        return self.update(config.method, config.params, config.post, config.composite)
+
+    def reset(self) -> None:
+        """Forget everything learned: model, statistics, frame count."""
+        with self._lock:
+            self.method.reset()
+            self._prime_method()
+            self.running.reset()
+            self.sampled.reset()
+            self.series = ForegroundSeries()
+            self.index = 0
+
+    @property
+    def notes(self) -> list[str]:
+        """Messages for the user: rounded kernels, clamped values, a missing reference."""
+        with self._lock:
+            out = list(self.method.notes.items) + list(self.post.notes.items)
+            note = getattr(self.compositor, "note", None)
+            if note:
+                out.append(note)
+            return out
+
+    # references ---------------------------------------------------------------------------------
+    def prime(self, source: Any) -> None:
+        """Remember ``source`` so methods that build a reference from frames sampled across the
+        clip (a median) get them, now and after any change that needs a different sample."""
+        with self._lock:
+            self._source = source if hasattr(source, "sample") else None
+            self._samples = None
+            self._prime_method()
+
+    def _prime_method(self) -> None:
+        n = self.method.wants_samples
+        if not n or self._source is None:
+            return
+        if self._samples is None or len(self._samples) != n:
+            self._samples = [to_bgr8(f) for f in self._source.sample(n)]
+        self.method.prime(self._samples)
+
+    def capture_reference(self, frame: np.ndarray | None = None) -> bool:
+        """Use ``frame`` (default: the last frame processed) as the reference background."""
+        with self._lock:
+            frame = self.last_frame if frame is None else to_bgr8(frame)
+            if frame is None or not self.method.uses_reference:
+                return False
+            self.method.capture_reference(frame)
+            return True
+
+    def set_reference_image(self, img: np.ndarray | None) -> None:
+        with self._lock:
+            self.method.set_reference_image(img)
+
+    def set_background_image(self, img: np.ndarray | None) -> None:
+        """The replacement background for the ``image`` composite."""
+        with self._lock:
+            self.compositor.set_image(img)
+
+    def set_roi(self, roi: np.ndarray | None) -> None:
+        with self._lock:
+            self.post.set_roi(roi)
+
+    # processing ---------------------------------------------------------------------------------
+    def process(self, frame: np.ndarray) -> FrameResult:
+        """Run one frame through the model and the enabled views."""
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            frame = to_bgr8(frame)
+        with self._lock:
+            t0 = time.perf_counter()
+            out = self.method.apply(frame)
+            if self.post.roi is not None and self.post.roi.shape != out.mask.shape:
+                self.post.set_roi(None)
+                self.post.notes.add("the ROI mask does not match the frame size: ignored")
+            clean = self.post(out.mask)
+            fraction = foreground_fraction(clean)
+            views = self.views
+            result = FrameResult(
+                index=self.index, frame=frame, raw=out.mask, clean=clean, fg_fraction=fraction,
+                ms=0.0, learning=self.method.learning, score=out.score,
+            )
+            if views.background:
+                result.background = self.method.background()
+            if views.composite:
+                result.composite = self.compositor(frame, clean)
+            if views.stats:
+                self.running.update(frame)
+                self.sampled.update(frame)
+            self.series.append(self.index, fraction)
+            self.last_frame = frame
+            self.index += 1
+            result.ms = (time.perf_counter() - t0) * 1000.0
+            return result
+
+    def run(self, frames: Iterable[np.ndarray]) -> Iterable[FrameResult]:
+        """Process a stream of frames lazily (nothing is held beyond the current frame)."""
+        for frame in frames:
+            yield self.process(frame)

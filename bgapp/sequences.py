@@ -1,0 +1,273 @@
+"""Image-sequence folders (CDnet, SBI, UCSD layouts) with optional ground truth.
+
+A sequence folder holds ``input/`` (or ``in/``) frames, optionally ``groundtruth/``, ``ROI.bmp``
+and ``temporalROI.txt``. Frames are streamed from disk one at a time, so a 1700-frame video never
+sits in memory. Ground truth pairs with frames by sorted position, and temporalROI numbers are
+the frame numbers written in the file names (SBI counts from 0, CDnet and UCSD from 1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import BgappError
+from .frames import read_image
+
+IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
+INPUT_DIRS = ("input", "in")
+GT_DIRS = ("groundtruth",)
+# ROI.jpg in CDnet is an illustration (the frame overlaid), not a mask: never read it.
+ROI_FILES = ("ROI.bmp", "ROI.png")
+GT_LEVELS = (0, 50, 85, 170, 255)
+_GT_BAD = np.ones(256, dtype=bool)
+_GT_BAD[list(GT_LEVELS)] = False
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> list:
+    """Sort key that puts frame_2 before frame_10 (UCSD names are not zero-padded)."""
+    return [int(tok) if tok.isdigit() else tok.lower() for tok in _DIGITS.split(name)]
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files of ``folder`` in natural order; hidden files (.DS_Store, ._x.jpg) and others skipped."""
+    files = [
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTS
+    ]
+    return sorted(files, key=lambda p: natural_key(p.name))
+
+
+def _child_dir(folder: Path, names: tuple[str, ...]) -> Path | None:
+    """The first sub-folder of ``folder`` named one of ``names`` (case-insensitive), in that order."""
+    try:
+        children = {p.name.lower(): p for p in folder.iterdir() if p.is_dir()}
+    except OSError:
+        return None
+    for name in names:
+        if name in children:
+            return children[name]
+    return None
+
+
+def is_sequence_dir(path: str | Path) -> bool:
+    """True when ``path`` has an ``input/`` or ``in/`` sub-folder."""
+    path = Path(path)
+    return path.is_dir() and _child_dir(path, INPUT_DIRS) is not None
+
+
+def _frame_numbers(files: list[Path]) -> list[int]:
+    """Frame numbers as written in the names (last digit group of the stem), else 1-based positions."""
+    numbers = []
+    for p in files:
+        groups = re.findall(r"\d+", p.stem)
+        if not groups:
+            return list(range(1, len(files) + 1))
+        numbers.append(int(groups[-1]))
+    if any(b <= a for a, b in zip(numbers, numbers[1:])):
+        return list(range(1, len(files) + 1))  # names do not number the frames uniquely
+    return numbers
+
+
+def _read_grey_levels(path: Path) -> np.ndarray:
+    """Read a label image (GT) as 2-D uint8 without any colour arithmetic.
+
+    OpenCV expands a palette PNG to its palette colours; CDnet palettes are a grey ramp, so the
+    three channels are equal and channel 0 is the grey level exactly (no BGR->grey rounding).
+    """
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise BgappError(f"cannot read ground truth {path}: {exc.strerror or exc}") from None
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise BgappError(f"cannot decode ground truth {path}: not a readable image file")
+    if img.ndim == 3:
+        b = img[:, :, 0]
+        if img.shape[2] >= 3 and not (np.array_equal(b, img[:, :, 1]) and np.array_equal(b, img[:, :, 2])):
+            raise BgappError(f"ground truth {path} is a colour image: expected grey levels {GT_LEVELS}")
+        img = img[:, :, 0]
+    if img.dtype == np.uint16:
+        img = ((img.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise BgappError(f"ground truth {path} has pixel type {img.dtype}: expected 8-bit grey levels")
+    return np.ascontiguousarray(img)
+
+
+def _size_str(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+class Sequence:
+    """One video stored as numbered image files, with optional ground truth, ROI and temporal ROI."""
+
+    def __init__(self, path: str | Path, category: str | None = None, fps: float = 25.0) -> None:
+        folder = Path(path)
+        if not folder.is_dir():
+            raise BgappError(f"sequence folder not found: {folder}")
+        input_dir = _child_dir(folder, INPUT_DIRS)
+        if input_dir is None:
+            raise BgappError(f"no input/ or in/ folder of frames in {folder}")
+        self.frame_files: list[Path] = list_images(input_dir)
+        if not self.frame_files:
+            raise BgappError(f"no images ({', '.join(sorted(IMAGE_EXTS))}) in {input_dir}")
+        gt_dir = _child_dir(folder, GT_DIRS)
+        self.gt_files: list[Path] = list_images(gt_dir) if gt_dir is not None else []
+
+        self.path = str(folder)
+        here = folder.resolve()
+        self.name = here.name
+        if category is None:
+            category = here.parent.name if here.parent != here else ""  # "" at a filesystem root
+        self.category = category
+        self.fps = float(fps)
+        self.frame_numbers: list[int] = _frame_numbers(self.frame_files)
+
+        first = read_image(self.frame_files[0])
+        self.size: tuple[int, int] = (first.shape[1], first.shape[0])  # (w, h)
+
+        self.roi_file: Path | None = next((folder / n for n in ROI_FILES if (folder / n).is_file()), None)
+        self.roi: np.ndarray | None = None
+        if self.roi_file is not None:
+            roi = read_image(self.roi_file, grey=True)
+            roi_size = (roi.shape[1], roi.shape[0])
+            if roi_size != self.size:
+                raise BgappError(
+                    f"{self.roi_file} is {_size_str(roi_size)} but the frames are {_size_str(self.size)}"
+                )
+            self.roi = np.where(roi != 0, 255, 0).astype(np.uint8)
+
+        self.temporal_roi: tuple[int, int] | None = self._read_temporal_roi(folder / "temporalROI.txt")
+        self._scored = [self._in_temporal_roi(i) and i < len(self.gt_files) for i in range(len(self))]
+
+    def _read_temporal_roi(self, file: Path) -> tuple[int, int] | None:
+        if not file.is_file():
+            return None
+        text = file.read_text(errors="replace").strip()
+        parts = text.split()
+        try:
+            first, last = (int(p) for p in parts)
+        except ValueError:
+            raise BgappError(
+                f"{file} must hold two frame numbers 'first last', found {text[:40]!r}"
+            ) from None
+        if first < 0 or last < first:
+            raise BgappError(f"{file} holds first={first} last={last}: expected 0 <= first <= last")
+        if not any(first <= n <= last for n in self.frame_numbers):
+            raise BgappError(
+                f"{file} selects frames {first}..{last} but the frames are numbered "
+                f"{self.frame_numbers[0]}..{self.frame_numbers[-1]}: no frame would be scored"
+            )
+        return (first, last)
+
+    def _in_temporal_roi(self, i: int) -> bool:
+        if self.temporal_roi is None:
+            return True
+        return self.temporal_roi[0] <= self.frame_numbers[i] <= self.temporal_roi[1]
+
+    def __len__(self) -> int:
+        return len(self.frame_files)
+
+    def __repr__(self) -> str:
+        return f"Sequence({self.path!r}, frames={len(self)}, gt={len(self.gt_files)})"
+
+    @property
+    def has_ground_truth(self) -> bool:
+        return bool(self.gt_files)
+
+    @property
+    def scored_indices(self) -> list[int]:
+        return [i for i, s in enumerate(self._scored) if s]
+
+    def scored(self, i: int) -> bool:
+        """Whether frame ``i`` counts in the score: it has GT and lies inside temporalROI."""
+        return self._scored[i]
+
+    def frame(self, i: int) -> np.ndarray:
+        """Frame ``i`` as BGR uint8, whatever the file held (grey, RGBA, 16-bit)."""
+        path = self.frame_files[i]
+        img = read_image(path)
+        size = (img.shape[1], img.shape[0])
+        if size != self.size:
+            raise BgappError(
+                f"frame {path.name} is {_size_str(size)} but {self.frame_files[0].name} is "
+                f"{_size_str(self.size)}: all frames of {self.name} must have one size"
+            )
+        return img
+
+    def ground_truth(self, i: int) -> np.ndarray | None:
+        """GT of frame ``i`` as 2-D uint8 CDnet levels, or None when that frame has none."""
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"frame index {i} out of range for {len(self)} frames")
+        if i >= len(self.gt_files):
+            return None
+        path = self.gt_files[i]
+        gt = _read_grey_levels(path)
+        size = (gt.shape[1], gt.shape[0])
+        if size != self.size:
+            raise BgappError(
+                f"ground truth {path.name} is {_size_str(size)} but frame {self.frame_files[i].name} "
+                f"is {_size_str(self.size)}"
+            )
+        bad = _GT_BAD[gt]
+        if bad.any():
+            values = np.unique(gt[bad])[:5].tolist()
+            raise BgappError(
+                f"ground truth {path} holds values {values} outside the CDnet levels {GT_LEVELS}"
+            )
+        return gt
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(len(self)):
+            yield self.frame(i)
+
+    def pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, bool]]:
+        """Yield ``(frame, gt or None, scored)`` in order, reading one file pair at a time."""
+        for i in range(len(self)):
+            yield self.frame(i), self.ground_truth(i), self._scored[i]
+
+    def sample(self, n: int) -> list[np.ndarray]:
+        """``n`` frames evenly spaced from first to last (e.g. to seed a background or a preview)."""
+        if n <= 0:
+            return []
+        idx = np.unique(np.linspace(0, len(self) - 1, min(n, len(self))).round().astype(int))
+        return [self.frame(int(i)) for i in idx]
+
+
+def find_sequences(path: str | Path, max_depth: int = 3) -> list[Sequence]:
+    """Sequences under ``path``: a sequence folder, a category of sequences, or a dataset tree.
+
+    Searches down to ``max_depth`` levels and does not descend into a sequence once found.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise BgappError(f"folder not found: {root}")
+    found: list[Path] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        if is_sequence_dir(folder):
+            found.append(folder)
+            return
+        if depth >= max_depth:
+            return
+        try:
+            children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError:
+            return
+        for child in children:
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    if not found:
+        raise BgappError(
+            f"no image sequence under {root}: expected SEQ/input/ (or SEQ/in/) with frames, "
+            f"as a sequence, category/SEQ or dataset/category/SEQ folder"
+        )
+    return [Sequence(p) for p in sorted(found)]

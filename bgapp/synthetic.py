@@ -1,0 +1,391 @@
+"""The built-in demo scene: a plausible room with moving objects and pixel-exact ground truth.
+
+It is both the app's demo and the test suite's data when the real sequences are absent, so it
+is built to be fair but not trivial: textured background, sensor noise, slow illumination drift,
+camouflaged and distinct objects of many sizes and speeds, and a cast shadow (CDnet label 50).
+Every frame is random-access and repeatable from ``(seed, i)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+SHADOW_GAIN = 0.6
+NOISE_PAD = 128  # the noise bank is this much larger than a frame: 128*128 distinct windows
+
+
+@dataclass
+class _Sprite:
+    """One moving object: a texture, its exact mask, and a periodic straight-line path.
+
+    The object enters fully outside the frame, crosses it, waits ``gap`` frames and comes
+    back, so any clip length has objects in most frames.
+    """
+
+    tex: np.ndarray  # h x w x 3 uint8
+    mask: np.ndarray  # h x w bool
+    y0: float  # top edge (horizontal movers) at phase 0
+    vx: float  # px/frame; the sign gives the direction
+    delay: int  # frames after the warm-up before the first entry
+    gap: int  # frames spent outside between passes
+    bob: float = 0.0  # vertical sway amplitude in px
+    bob_period: float = 60.0
+    start_x: float | None = None  # entry x (default: just outside the frame edge)
+    shadow: np.ndarray | None = None  # hs x ws bool cast-shadow mask
+    shadow_at: tuple[int, int] = (0, 0)  # shadow patch offset from the sprite's top-left
+
+    def position(self, t: int, width: int) -> tuple[int, int] | None:
+        """Top-left (x, y) at ``t`` frames after the warm-up, or None when off screen."""
+        t -= self.delay
+        if t < 0:
+            return None
+        h, w = self.mask.shape
+        x_in = self.start_x if self.start_x is not None else (-w if self.vx > 0 else width)
+        x_out = width if self.vx > 0 else -w
+        crossing = abs(x_out - x_in) / abs(self.vx)
+        phase = t % (crossing + self.gap)
+        if phase >= crossing:
+            return None
+        x = x_in + self.vx * phase
+        y = self.y0 + self.bob * math.sin(2 * math.pi * phase / self.bob_period)
+        return int(round(x)), int(round(y))
+
+
+def _clip(x: int, y: int, w: int, h: int, width: int, height: int):
+    """Slices of the frame and of a w x h patch at (x, y) that overlap, or None."""
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return (slice(y0, y1), slice(x0, x1)), (slice(y0 - y, y1 - y), slice(x0 - x, x1 - x))
+
+
+def _smooth(rng: np.random.Generator, cells: tuple[int, int], size: tuple[int, int], ch: int = 3):
+    """Zero-mean, unit-ish random field with about ``cells`` blobs: coarse noise upsampled."""
+    field = rng.standard_normal((cells[1], cells[0], ch)).astype(np.float32)
+    return cv2.resize(field, size, interpolation=cv2.INTER_CUBIC).reshape(size[1], size[0], ch)
+
+
+class SyntheticScene:
+    """A wall-and-floor room seen by a static camera, with exact ground truth per frame.
+
+    GT: 255 object, 50 cast shadow not under an object, 0 elsewhere. The first ``warmup``
+    frames are empty (to learn the background) and are not scored.
+    """
+
+    name = "demo"
+    path = "demo"
+    category = "synthetic"
+    has_ground_truth = True
+    roi = None
+
+    def __init__(
+        self,
+        width: int = 320,
+        height: int = 240,
+        n_frames: int = 300,
+        fps: float = 25.0,
+        seed: int = 0,
+        noise_sigma: float = 4.0,
+        drift: float = 0.08,
+        shadow: bool = True,
+        warmup: int = 40,
+    ):
+        self.size: tuple[int, int] = (int(width), int(height))
+        self.n_frames = int(n_frames)
+        self.fps = float(fps)
+        self.seed = int(seed)
+        self.noise_sigma = float(noise_sigma)
+        self.drift = float(drift)
+        self.shadow = bool(shadow)
+        self.warmup = int(warmup)
+        self.temporal_roi: tuple[int, int] = (self.warmup + 1, self.n_frames)
+        rng = np.random.default_rng(self.seed)
+        self.horizon = int(round(0.45 * height))
+        self._bg = self._background(rng)
+        self._sprites = self._make_sprites(rng)
+        self._noise = (
+            np.round(rng.standard_normal((height + NOISE_PAD, width + NOISE_PAD, 3)) * self.noise_sigma)
+            .clip(-127, 127)
+            .astype(np.int16)
+        )
+        self._dark = (np.arange(256) * SHADOW_GAIN).astype(np.uint8)
+
+    # -- scene construction (once) -------------------------------------------------------------
+
+    def _background(self, rng: np.random.Generator) -> np.ndarray:
+        """Wall with panels, a window and a door; tiled floor; a pot and a bench. Float math once."""
+        w, h = self.size
+        s = min(w / 320, h / 240)
+        hz = self.horizon
+        img = np.zeros((h, w, 3), np.float32)
+        img[:hz] = (150, 172, 196)  # warm beige wall (BGR)
+        img[hz:] = (112, 122, 128)  # grey floor
+        # wall panels: mortar-like lines, staggered joints
+        row = max(4, int(16 * s))
+        for k, y in enumerate(range(0, hz, row)):
+            img[y : y + 1] -= 22
+            off = (k % 2) * row
+            for x in range(off, w, 2 * row):
+                img[y : min(y + row, hz), x : x + 1] -= 18
+        # floor tiles: checker shades with grout, rows get shallower towards the horizon
+        tile = max(6, int(40 * s))
+        ys = hz
+        r = 0
+        while ys < h:
+            th = max(4, int(tile * (0.45 + 0.55 * (ys - hz) / max(1, h - hz))))
+            for c, x in enumerate(range(-(r % 2) * tile // 2, w, tile)):
+                shade = 9 if (r + c) % 2 else -9
+                img[ys : ys + th, max(x, 0) : x + tile] += shade
+                img[ys : ys + th, max(x, 0) : max(x, 0) + 1] -= 15
+            img[ys : ys + 1] -= 15
+            ys += th
+            r += 1
+        img[hz - max(2, int(4 * s)) : hz] = (70, 80, 90)  # skirting board
+        # static furniture
+        wx0, wy0, wx1, wy1 = int(0.08 * w), int(0.08 * h), int(0.30 * w), int(0.34 * h)
+        win = np.linspace(225, 185, wy1 - wy0, dtype=np.float32)[:, None, None] * np.array(
+            [1.0, 0.93, 0.8], np.float32
+        )
+        img[wy0:wy1, wx0:wx1] = win
+        cv2.rectangle(img, (wx0, wy0), (wx1 - 1, wy1 - 1), (60, 70, 80), max(1, int(3 * s)))
+        cv2.line(img, ((wx0 + wx1) // 2, wy0), ((wx0 + wx1) // 2, wy1 - 1), (60, 70, 80), max(1, int(2 * s)))
+        cv2.line(img, (wx0, (wy0 + wy1) // 2), (wx1 - 1, (wy0 + wy1) // 2), (60, 70, 80), max(1, int(2 * s)))
+        dx0, dx1 = int(0.72 * w), int(0.86 * w)
+        cv2.rectangle(img, (dx0, int(0.06 * h)), (dx1, hz - 1), (50, 80, 115), -1)
+        cv2.rectangle(img, (dx0, int(0.06 * h)), (dx1, hz - 1), (35, 55, 80), max(1, int(2 * s)))
+        cv2.circle(img, (dx1 - int(6 * s), int(0.3 * h)), max(1, int(3 * s)), (90, 170, 200), -1)
+        px, py = int(0.9 * w), int(0.62 * h)
+        cv2.ellipse(img, (px, py - int(22 * s)), (int(16 * s), int(20 * s)), 0, 0, 360, (50, 120, 45), -1)
+        pot = np.array([[px - 10 * s, py - 4 * s], [px + 10 * s, py - 4 * s], [px + 7 * s, py + 14 * s],
+                        [px - 7 * s, py + 14 * s]], np.int32)
+        cv2.fillPoly(img, [pot], (40, 70, 150))
+        cv2.rectangle(img, (int(0.04 * w), int(0.55 * h)), (int(0.2 * w), int(0.6 * h)), (45, 60, 75), -1)
+        # colour variation: low frequency (lighting, dirt) and mid frequency (material texture)
+        img += _smooth(rng, (4, 3), (w, h)) * np.float32(12) + _smooth(rng, (4, 3), (w, h), 1) * np.float32(10)
+        img += _smooth(rng, (max(2, w // 8), max(2, h // 8)), (w, h)) * np.float32(4)
+        img += rng.standard_normal((h, w, 3)).astype(np.float32) * np.float32(2.5)  # static grain
+        vignette = 1.0 - 0.18 * (np.linspace(-1, 1, w)[None, :] ** 2 + np.linspace(-1, 1, h)[:, None] ** 2) / 2
+        img *= vignette[..., None].astype(np.float32)
+        return np.clip(img, 15, 230).astype(np.uint8)
+
+    def _region_colour(self, x: float, y: float, dx: float, dy: float) -> np.ndarray:
+        w, h = self.size
+        x0, y0 = int(np.clip(x, 0, w - 2)), int(np.clip(y, 0, h - 2))
+        patch = self._bg[y0 : max(y0 + 1, int(y0 + dy)), x0 : max(x0 + 1, int(x0 + dx))]
+        return patch.reshape(-1, 3).mean(axis=0)
+
+    def _make_sprites(self, rng: np.random.Generator) -> list[_Sprite]:
+        """Back-to-front: distant stroller, drone, cart, walker (casts the shadow), ball."""
+        w, h = self.size
+        s = min(w / 320, h / 240)
+        hz = self.horizon
+
+        def canvas(sw: float, sh: float):
+            sw, sh = max(2, int(round(sw * s))), max(2, int(round(sh * s)))
+            return np.zeros((sh, sw, 3), np.float32), np.zeros((sh, sw), np.uint8)
+
+        def finish(tex: np.ndarray, mask: np.ndarray, grain: float) -> tuple[np.ndarray, np.ndarray]:
+            tex = tex + rng.standard_normal(tex.shape).astype(np.float32) * np.float32(grain)
+            m = mask > 0
+            return np.clip(tex, 0, 255).astype(np.uint8), m
+
+        sprites: list[_Sprite] = []
+
+        # 1. distant stroller by the wall: small, very slow, close to the wall colour (camouflage)
+        tex, mask = canvas(10, 24)
+        sh_, sw_ = mask.shape
+        wall = self._region_colour(0.35 * w, hz - 30 * s, 40 * s, 20 * s)
+        cv2.ellipse(mask, (sw_ // 2, sh_ // 6), (max(1, sw_ // 4), max(1, sh_ // 7)), 0, 0, 360, 1, -1)
+        cv2.rectangle(mask, (sw_ // 5, sh_ // 4), (sw_ - 1 - sw_ // 5, sh_ - 1), 1, -1)
+        tex[:] = wall - (16, 14, 10)
+        tex[sh_ * 2 // 3 :] = wall - (26, 24, 22)
+        sprites.append(_Sprite(*finish(tex, mask, 5), y0=hz - sh_ + 3 * s, vx=-0.5 * s, delay=0, gap=0))
+
+        # 2. drone over the wall: medium, distinct dark blue, sways
+        tex, mask = canvas(36, 16)
+        sh_, sw_ = mask.shape
+        cv2.ellipse(mask, (sw_ // 2, sh_ // 2), (sw_ // 2 - 1, sh_ // 2 - 1), 0, 0, 360, 1, -1)
+        tex[:] = (120, 60, 40)
+        tex[sh_ // 3 : sh_ * 2 // 3] = (170, 150, 140)
+        sprites.append(_Sprite(*finish(tex, mask, 6), y0=0.14 * h, vx=2.2 * s, delay=25, gap=30,
+                               bob=10 * s, bob_period=70))
+
+        # 3. cart on the floor: large, fast-ish, almost floor-coloured with a fine check (camouflage)
+        tex, mask = canvas(70, 34)
+        sh_, sw_ = mask.shape
+        floor = self._region_colour(0.1 * w, 0.7 * h, 0.8 * w, 20 * s)
+        mask[: sh_ - max(2, sh_ // 5)] = 1
+        rr = max(2, sh_ // 6)
+        for cx in (sw_ // 5, sw_ * 4 // 5):
+            cv2.circle(mask, (cx, sh_ - rr - 1), rr, 1, -1)
+        yy, xx = np.mgrid[:sh_, :sw_]
+        check = (((yy // max(2, int(4 * s))) + (xx // max(2, int(4 * s)))) % 2).astype(np.float32)
+        tex[:] = floor + (12, 10, 6)
+        tex += (check * 12 - 6)[..., None]
+        for cx in (sw_ // 5, sw_ * 4 // 5):
+            cv2.circle(tex, (cx, sh_ - rr - 1), rr, (35, 35, 38), -1)
+        sprites.append(_Sprite(*finish(tex, mask, 4), y0=0.57 * h, vx=-3.0 * s, delay=70, gap=45))
+
+        # 4. walker in front: tall, slow, clearly distinct; casts a hard shadow on the floor
+        tex, mask = canvas(26, 70)
+        sh_, sw_ = mask.shape
+        head = max(2, sh_ // 8)
+        cv2.circle(mask, (sw_ // 2, head), head, 1, -1)
+        cv2.circle(tex, (sw_ // 2, head), head, (120, 150, 200), -1)
+        body = (sw_ // 8, 2 * head, sw_ - 1 - sw_ // 8, int(sh_ * 0.58))
+        cv2.rectangle(mask, body[:2], body[2:], 1, -1)
+        cv2.rectangle(tex, body[:2], body[2:], (45, 40, 170), -1)
+        for y in range(body[1] + 3, body[3], max(3, int(6 * s))):
+            tex[y : y + 1, body[0] : body[2] + 1] = (60, 150, 220)
+        leg = max(2, sw_ // 3)
+        for lx in (sw_ // 2 - leg - 1, sw_ // 2 + 1):
+            cv2.rectangle(mask, (lx, body[3]), (lx + leg, sh_ - 1), 1, -1)
+            cv2.rectangle(tex, (lx, body[3]), (lx + leg, sh_ - 1), (90, 50, 30), -1)
+        tex_u8, m = finish(tex, mask, 7)
+        feet = 0.86 * h
+        walker = _Sprite(tex_u8, m, y0=feet - sh_, vx=1.2 * s, delay=0, gap=20)
+        if self.shadow:
+            walker.shadow, walker.shadow_at = self._cast_shadow(m)
+        sprites.append(walker)
+
+        # 5. ball: tiny, fastest, bright yellow, bouncing along the floor
+        tex, mask = canvas(8, 8)
+        sh_, sw_ = mask.shape
+        cv2.circle(mask, (sw_ // 2, sh_ // 2), max(1, sw_ // 2 - 1) if sw_ > 4 else sw_ // 2, 1, -1)
+        tex[:] = (30, 210, 235)
+        tex[sh_ // 2 :, :] = (20, 150, 200)
+        sprites.append(_Sprite(*finish(tex, mask, 5), y0=0.74 * h, vx=6.0 * s, delay=110, gap=25,
+                               bob=14 * s, bob_period=24))
+        return sprites
+
+    def _cast_shadow(self, mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """The silhouette laid on the floor: flattened to 30% and sheared right from the feet.
+
+        Nearest-neighbour warp keeps it a hard 0/1 mask, so its GT is exact.
+        """
+        h, w = mask.shape
+        ky, shear = 0.3, 0.55
+        # (x, y) -> (x + shear*(h - y), h + ky*(h - y) - h) relative to the feet line, flipped
+        # so the head lands farthest from the feet
+        out_w, out_h = int(w + shear * h) + 2, int(ky * h) + 2
+        m = np.float32([[1, -shear, shear * h], [0, -ky, ky * h]])
+        shadow = cv2.warpAffine(mask.astype(np.uint8), m, (out_w, out_h), flags=cv2.INTER_NEAREST) > 0
+        return shadow, (0, h - 1)
+
+    # -- per frame -----------------------------------------------------------------------------
+
+    def _gain(self, i: int) -> float:
+        """Slow global illumination drift: one smooth sine period over the clip, +-drift."""
+        return 1.0 + self.drift * math.sin(2 * math.pi * i / max(1, self.n_frames) + 0.3)
+
+    def _check(self, i: int) -> int:
+        if not 0 <= i < self.n_frames:
+            raise IndexError(f"frame {i} out of range 0..{self.n_frames - 1}")
+        return i
+
+    def _placed(self, i: int) -> list[tuple[_Sprite, tuple[int, int]]]:
+        t = i - self.warmup
+        if t < 0:
+            return []
+        placed = []
+        for sp in self._sprites:
+            pos = sp.position(t, self.size[0])
+            if pos is not None:
+                placed.append((sp, pos))
+        return placed
+
+    def _shadow_slices(self, sp: _Sprite, pos: tuple[int, int]):
+        """Where the sprite's shadow falls, limited to the floor (it is never cast on the wall)."""
+        if sp.shadow is None:
+            return None
+        w, h = self.size
+        x, y = pos[0] + sp.shadow_at[0], pos[1] + sp.shadow_at[1]
+        sl = _clip(x, y, sp.shadow.shape[1], sp.shadow.shape[0], w, h)
+        if sl is None:
+            return None
+        (fy, fx), (py, px) = sl
+        if fy.start < self.horizon:
+            cut = self.horizon - fy.start
+            if cut >= fy.stop - fy.start:
+                return None
+            fy, py = slice(self.horizon, fy.stop), slice(py.start + cut, py.stop)
+        return (fy, fx), sp.shadow[py, px]
+
+    def frame(self, i: int) -> np.ndarray:
+        """Frame ``i`` as BGR uint8; identical on every call (noise is keyed by (seed, i))."""
+        self._check(i)
+        w, h = self.size
+        img = self._bg.copy()
+        placed = self._placed(i)
+        for sp, pos in placed:
+            sh = self._shadow_slices(sp, pos)
+            if sh is not None:
+                (fy, fx), m = sh
+                region = img[fy, fx]
+                region[m] = self._dark[region[m]]
+        for sp, pos in placed:
+            sl = _clip(pos[0], pos[1], sp.mask.shape[1], sp.mask.shape[0], w, h)
+            if sl is not None:
+                (fy, fx), (py, px) = sl
+                np.copyto(img[fy, fx], sp.tex[py, px], where=sp.mask[py, px][..., None])
+        img = cv2.convertScaleAbs(img, alpha=self._gain(i))
+        if self.noise_sigma > 0:
+            oy, ox = np.random.default_rng((self.seed, i)).integers(0, NOISE_PAD, 2)
+            img = cv2.add(img, self._noise[oy : oy + h, ox : ox + w], dtype=cv2.CV_8U)
+        return img
+
+    def ground_truth(self, i: int) -> np.ndarray:
+        """Exact CDnet-style labels for frame ``i``: 255 object, 50 hard shadow, 0 static."""
+        self._check(i)
+        w, h = self.size
+        gt = np.zeros((h, w), np.uint8)
+        placed = self._placed(i)
+        for sp, pos in placed:
+            sh = self._shadow_slices(sp, pos)
+            if sh is not None:
+                (fy, fx), m = sh
+                gt[fy, fx][m] = 50
+        for sp, pos in placed:
+            sl = _clip(pos[0], pos[1], sp.mask.shape[1], sp.mask.shape[0], w, h)
+            if sl is not None:
+                (fy, fx), (py, px) = sl
+                gt[fy, fx][sp.mask[py, px]] = 255
+        return gt
+
+    def background(self, i: int = 0) -> np.ndarray:
+        """The true empty scene under frame ``i``'s lighting, without noise (for background scores)."""
+        self._check(i)
+        return cv2.convertScaleAbs(self._bg, alpha=self._gain(i))
+
+    def object_sizes(self) -> list[tuple[int, int]]:
+        """(width, height) of each moving object, back to front."""
+        return [(sp.mask.shape[1], sp.mask.shape[0]) for sp in self._sprites]
+
+    def scored(self, i: int) -> bool:
+        return i >= self.warmup
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(self.n_frames):
+            yield self.frame(i)
+
+    def pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
+        for i in range(self.n_frames):
+            yield self.frame(i), self.ground_truth(i), self.scored(i)
+
+    def sample(self, n: int) -> list[np.ndarray]:
+        """``n`` frames evenly spaced over the clip (random access, so no pass needed)."""
+        if n <= 0 or self.n_frames <= 0:
+            return []
+        return [self.frame(int(i)) for i in np.linspace(0, self.n_frames - 1, n).round()]
+
+    def __repr__(self) -> str:
+        w, h = self.size
+        return f"SyntheticScene({w}x{h}, {self.n_frames} frames, seed={self.seed})"
