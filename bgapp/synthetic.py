@@ -166,7 +166,7 @@ class SyntheticScene:
         cv2.fillPoly(img, [pot], (40, 70, 150))
         cv2.rectangle(img, (int(0.04 * w), int(0.55 * h)), (int(0.2 * w), int(0.6 * h)), (45, 60, 75), -1)
         # colour variation: low frequency (lighting, dirt) and mid frequency (material texture)
-        img += _smooth(rng, (4, 3), (w, h)) * np.float32(12) + _smooth(rng, (4, 3), (w, h), 1) * np.float32(10)
+        img += _smooth(rng, (4, 3), (w, h)) * np.float32(7) + _smooth(rng, (4, 3), (w, h), 1) * np.float32(10)
         img += _smooth(rng, (max(2, w // 8), max(2, h // 8)), (w, h)) * np.float32(4)
         img += rng.standard_normal((h, w, 3)).astype(np.float32) * np.float32(2.5)  # static grain
         vignette = 1.0 - 0.18 * (np.linspace(-1, 1, w)[None, :] ** 2 + np.linspace(-1, 1, h)[:, None] ** 2) / 2
