@@ -107,11 +107,16 @@ class SampledMedian:
     Every ``every``-th frame given to :meth:`update` is kept in a ring buffer of at most
     ``max_samples`` frames (memory bounded: 30 samples of 640x480 BGR is 28 MB). The median of the
     samples recovers the static scene as long as a moving object covers a pixel in fewer than half
-    of them. Pixels whose grey level spreads by more than ``stable_threshold`` (standard deviation)
-    across the samples are *unstable*: flickering leaves, water, a screen. Their median is not a
-    background, so :meth:`background` fills them from nearby stable pixels with ``cv2.inpaint``
-    (Telea), which propagates the surrounding colours smoothly into the hole.
-    Summaries are computed on demand and cached until the next sample.
+    of them. Pixels whose grey level spreads by more than ``stable_threshold`` across the samples
+    are *unstable*: flickering leaves, water, a screen. Their median is not a background, so
+    :meth:`background` fills them from nearby stable pixels with ``cv2.inpaint`` (Telea), which
+    propagates the surrounding colours smoothly into the hole.
+
+    The spread is a robust standard deviation, IQR / 1.349 (equal to the std for Gaussian noise),
+    not the plain std: a passer-by seen in a few samples inflates the std along its whole path and
+    would get a correct median inpainted away, while the interquartile range ignores anything
+    present in under a quarter of the samples. :meth:`variance_map` keeps the plain variance, a
+    heatmap of all activity. Summaries are computed on demand and cached until the next sample.
     """
 
     def __init__(self, every: int = 10, max_samples: int = 30, stable_threshold: float = 20.0) -> None:
@@ -181,12 +186,21 @@ class SampledMedian:
             self._cache["variance"] = np.var(self._greys[:n], axis=0, dtype=np.float32)
         return self._cache["variance"]
 
+    def spread(self) -> np.ndarray:
+        """Robust grey-level spread across the samples, float32 HxW: IQR / 1.349, in std units."""
+        if "spread" not in self._cache:
+            n = self._need()
+            greys = self._greys[:n]
+            q1 = kth_smallest(greys, round(0.25 * (n - 1)))
+            q3 = kth_smallest(greys, round(0.75 * (n - 1)))
+            self._cache["spread"] = cv2.subtract(q3, q1, dtype=cv2.CV_32F) * np.float32(1 / 1.349)
+        return self._cache["spread"]
+
     def stable_mask(self) -> np.ndarray:
-        """uint8 HxW: 255 where the grey-level std across samples is at most ``stable_threshold``."""
+        """uint8 HxW: 255 where the :meth:`spread` is at most ``stable_threshold`` grey levels."""
         if "stable" not in self._cache:
-            var = self.variance_map()
-            limit = self.stable_threshold**2
-            self._cache["stable"] = np.where(var <= limit, np.uint8(255), np.uint8(0))
+            limit = self.stable_threshold
+            self._cache["stable"] = np.where(self.spread() <= limit, np.uint8(255), np.uint8(0))
         return self._cache["stable"]
 
     def background(self) -> np.ndarray:

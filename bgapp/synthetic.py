@@ -9,8 +9,8 @@ Every frame is random-access and repeatable from ``(seed, i)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -169,7 +169,8 @@ class SyntheticScene:
         img += _smooth(rng, (4, 3), (w, h)) * np.float32(7) + _smooth(rng, (4, 3), (w, h), 1) * np.float32(10)
         img += _smooth(rng, (max(2, w // 8), max(2, h // 8)), (w, h)) * np.float32(4)
         img += rng.standard_normal((h, w, 3)).astype(np.float32) * np.float32(2.5)  # static grain
-        vignette = 1.0 - 0.18 * (np.linspace(-1, 1, w)[None, :] ** 2 + np.linspace(-1, 1, h)[:, None] ** 2) / 2
+        radius2 = np.linspace(-1, 1, w)[None, :] ** 2 + np.linspace(-1, 1, h)[:, None] ** 2
+        vignette = 1.0 - 0.09 * radius2
         img *= vignette[..., None].astype(np.float32)
         return np.clip(img, 15, 230).astype(np.uint8)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import av
 import av.logging
@@ -134,8 +134,7 @@ class VideoSource:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         try:
-            for frame in container.decode(stream):
-                yield frame
+            yield from container.decode(stream)
         except (av.FFmpegError, EOFError):
             return
 
@@ -299,6 +298,15 @@ class PngWriter:
             raise BgappError(f"cannot write {path.name}: {exc.strerror or exc}") from None
         self.count += 1
         return path
+
+    def close(self) -> None:
+        """Nothing to flush (each PNG is complete); here so every writer closes the same way."""
+
+    def __enter__(self) -> PngWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ZipPngWriter:
