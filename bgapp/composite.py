@@ -111,46 +111,65 @@ def draw_contours(
     return out
 
 
-def alpha_from_mask(mask: np.ndarray, feather: int) -> np.ndarray:
+class Scratch:
+    """Named work arrays reused from frame to frame (one owner thread).
+
+    A fresh 1-4 MB array per frame is not free: each one is new pages from the OS, which measured
+    1-3 ms per blend at 640x480 against 0.7 ms with reused buffers.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray:
+        a = self._arrays.get(name)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = self._arrays[name] = np.empty(shape, dtype)
+        return a
+
+
+def alpha_from_mask(mask: np.ndarray, feather: int, out: np.ndarray | None = None) -> np.ndarray:
     """Alpha (float32 HxW in [0, 1]) from a mask: hard for ``feather`` 0, else Gaussian-softened.
 
     The blur has a radius of ``feather`` pixels, so only pixels within about ``feather`` of an
     edge take intermediate values. Wide feathers are blurred at a reduced scale and resized back:
     a 101-tap Gaussian costs ~8 ms at 640x480, this stays under 1 ms at any width.
     """
-    if feather <= 0:
-        return cv2.multiply(mask, 1.0 / 255.0, dtype=cv2.CV_32F)
-    h, w = mask.shape[:2]
-    scale = max(1, round(feather / 8))
-    small = mask
-    if scale > 1:
-        small = cv2.resize(mask, (max(1, w // scale), max(1, h // scale)), interpolation=cv2.INTER_AREA)
-    radius = max(1, round(feather / scale))
-    soft = cv2.GaussianBlur(small, (2 * radius + 1, 2 * radius + 1), 0)
-    if scale > 1:
-        soft = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.multiply(soft, 1.0 / 255.0, dtype=cv2.CV_32F)
+    soft = mask
+    if feather > 0:
+        h, w = mask.shape[:2]
+        scale = max(1, round(feather / 8))
+        if scale > 1:
+            soft = cv2.resize(mask, (max(1, w // scale), max(1, h // scale)), interpolation=cv2.INTER_AREA)
+        radius = max(1, round(feather / scale))
+        soft = cv2.GaussianBlur(soft, (2 * radius + 1, 2 * radius + 1), 0)
+        if scale > 1:
+            soft = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.multiply(soft, 1.0 / 255.0, dst=out, dtype=cv2.CV_32F)
 
 
-def blend(fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """``bg + alpha * (fg - bg)`` as uint8, in cv2 float ops (about 0.7 ms at 640x480).
+def blend(fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
+    """``alpha * fg + (1 - alpha) * bg`` as uint8 via ``cv2.blendLinear`` (0.7 ms at 640x480).
 
-    Where alpha is exactly 1 the result is exactly ``fg``, where 0 exactly ``bg``.
+    Where alpha is exactly 1 the result is exactly ``fg``, where 0 exactly ``bg``; elsewhere it is
+    within 1 grey level of the exact blend. ``scratch`` saves allocating the 1 - alpha plane.
     """
-    a = cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR) if fg.ndim == 3 else alpha
-    diff = cv2.subtract(fg, bg, dtype=cv2.CV_32F)
-    cv2.multiply(diff, a, dst=diff)
-    return cv2.add(diff, bg, dtype=cv2.CV_8U)
+    inv = None if scratch is None else scratch.get("inverse_alpha", alpha.shape)
+    inv = cv2.subtract(1.0, alpha, dst=inv)
+    return cv2.blendLinear(fg, bg, alpha, inv)
 
 
-def _cut_out(frame: np.ndarray, mask: np.ndarray, feather: int, bg: np.ndarray) -> np.ndarray:
+def _cut_out(
+    frame: np.ndarray, mask: np.ndarray, feather: int, bg: np.ndarray, scratch: Scratch | None = None
+) -> np.ndarray:
     """Foreground of ``frame`` over ``bg``: a masked copy for hard edges (0.04 ms), else a blend."""
     _check(frame, mask)
     if feather <= 0:
         out = bg.copy()
         cv2.copyTo(frame, mask, out)
         return out
-    return blend(frame, bg, alpha_from_mask(mask, feather))
+    alpha = alpha_from_mask(mask, feather, None if scratch is None else scratch.get("alpha", mask.shape))
+    return blend(frame, bg, alpha, scratch)
 
 
 def solid(h: int, w: int, colour: Colour) -> np.ndarray:
@@ -165,7 +184,9 @@ def green_screen(frame: np.ndarray, mask: np.ndarray, feather: int = 0, colour: 
     return _cut_out(frame, mask, feather, solid(frame.shape[0], frame.shape[1], colour))
 
 
-def vertical_gradient(h: int, w: int, top: Colour = GRADIENT_TOP, bottom: Colour = GRADIENT_BOTTOM) -> np.ndarray:
+def vertical_gradient(
+    h: int, w: int, top: Colour = GRADIENT_TOP, bottom: Colour = GRADIENT_BOTTOM
+) -> np.ndarray:
     """An HxW BGR image fading linearly from ``top`` to ``bottom``: a calm virtual backdrop."""
     t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
     col = np.asarray(top, np.float32) * (1.0 - t) + np.asarray(bottom, np.float32) * t
@@ -173,7 +194,9 @@ def vertical_gradient(h: int, w: int, top: Colour = GRADIENT_TOP, bottom: Colour
     return np.ascontiguousarray(np.broadcast_to(col[:, None, :], (h, w, 3)))
 
 
-def blur_background(frame: np.ndarray, mask: np.ndarray, feather: int = 0, strength: int = 31) -> np.ndarray:
+def blur_background(
+    frame: np.ndarray, mask: np.ndarray, feather: int = 0, strength: int = 31, scratch: Scratch | None = None
+) -> np.ndarray:
     """Portrait mode: the sharp foreground over a heavily blurred copy of the frame.
 
     ``strength`` is the blur kernel size (even values rounded up). It uses ``cv2.stackBlur``, a
@@ -181,8 +204,11 @@ def blur_background(frame: np.ndarray, mask: np.ndarray, feather: int = 0, stren
     GaussianBlur at 640x480). Foreground pixels stay exactly the frame's.
     """
     k, _ = odd_kernel(max(1, int(strength)))
-    blurred = cv2.stackBlur(frame, (k, k)) if k > 1 else frame
-    return _cut_out(frame, mask, feather, blurred)
+    if k <= 1:
+        return _cut_out(frame, mask, feather, frame, scratch)
+    blurred = None if scratch is None else scratch.get("blurred", frame.shape, np.uint8)
+    blurred = cv2.stackBlur(frame, (k, k), dst=blurred)
+    return _cut_out(frame, mask, feather, blurred, scratch)
 
 
 def fit_cover(image: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -198,7 +224,9 @@ def fit_cover(image: np.ndarray, h: int, w: int) -> np.ndarray:
     return np.ascontiguousarray(resized[y0:y0 + h, x0:x0 + w])
 
 
-def replace_background(frame: np.ndarray, mask: np.ndarray, image: np.ndarray, feather: int = 0) -> np.ndarray:
+def replace_background(
+    frame: np.ndarray, mask: np.ndarray, image: np.ndarray, feather: int = 0
+) -> np.ndarray:
     """The foreground over a user image, scaled to cover the frame (see :func:`fit_cover`).
 
     Resizing here costs a resize per call; :class:`Compositor` caches the resized image instead.
@@ -211,7 +239,8 @@ class Compositor:
     """Applies the composite chosen by ``COMPOSITE_PARAMS`` values to each frame.
 
     Backgrounds that depend only on the frame size (green, gradient, the resized image) are built
-    once per size and cached, so a frame costs only the cut-out itself. ``note`` carries a message
+    once per size and cached, and work planes are reused (:class:`Scratch`), so a frame costs only
+    the cut-out and its fresh output array. Use one instance per thread. ``note`` carries a message
     for the user (an even kernel rounded up, no image uploaded yet), or None.
     """
 
@@ -222,6 +251,7 @@ class Compositor:
         self._image: tuple[int, np.ndarray] | None = None  # (generation, image), swapped atomically
         self._generation = 0
         self._cache: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}
+        self._scratch = Scratch()
 
     def set_image(self, img: np.ndarray | None) -> None:
         """Set (or clear, with None) the picture for image mode; it is resized once per frame size."""
@@ -251,7 +281,7 @@ class Compositor:
             return draw_contours(frame, mask, min_area=v["min_area"])
         if mode == "blur":
             self.note = self._kernel_note
-            return blur_background(frame, mask, feather, self.kernel)
+            return blur_background(frame, mask, feather, self.kernel, self._scratch)
         entry = self._image  # read once: set_image may run in another thread
         if mode == "green":
             bg = self._cached("green", (h, w), lambda: solid(h, w, GREEN))
@@ -262,4 +292,4 @@ class Compositor:
             if mode == "image":
                 self.note = "no background image uploaded yet: showing the gradient instead"
             bg = self._cached("gradient", (h, w), lambda: vertical_gradient(h, w))
-        return _cut_out(frame, mask, feather, bg)
+        return _cut_out(frame, mask, feather, bg, self._scratch)

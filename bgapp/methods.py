@@ -23,6 +23,8 @@ from .params import Notes, Param, validate
 from .reference import DISTANCES, REFERENCE_MODES, Reference, distance, grey, median_image
 from .ssim import ReferenceStats
 
+RNG_SEED = 0x5EED
+
 
 @dataclass
 class MethodOutput:
@@ -115,6 +117,15 @@ class Method:
         self.values = validate(self.params, values, f"{self.name}.")
         self.notes = Notes()
         self.frames_seen = 0
+        self._start()
+
+    def _start(self) -> None:
+        """(Re)build the model from a fixed random seed.
+
+        KNN, GMG, GSOC and LSBP draw random samples from OpenCV's per-thread generator; seeding
+        it at every (re)start makes a re-run of the same clip give the same masks.
+        """
+        cv2.setRNGSeed(RNG_SEED)
         self._build()
 
     @classmethod
@@ -141,7 +152,7 @@ class Method:
         by_name = {p.name: p for p in self.params}
         if any(by_name[k].rebuild for k in changed):
             self.frames_seen = 0
-            self._build()
+            self._start()
             return True
         self._configure(changed)
         return False
@@ -149,7 +160,7 @@ class Method:
     def reset(self) -> None:
         """Start learning from scratch with the same parameters."""
         self.frames_seen = 0
-        self._build()
+        self._start()
 
     def apply(self, frame: np.ndarray) -> MethodOutput:
         out = self._apply(frame)

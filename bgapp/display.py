@@ -1,0 +1,77 @@
+"""Turn engine outputs into pictures for a screen: colour maps, labelled tiles, JPEG bytes.
+
+Streamlit shows JPEG bytes several times faster than numpy arrays (NOTES), and one combined
+wide image updates faster than several separate ones, so the pages compose views here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+
+def to_bgr(img: np.ndarray | None, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Any view (mask, score map, frame, None) as a BGR uint8 image of ``shape`` (h, w)."""
+    if img is None:
+        h, w = shape or (240, 320)
+        return np.full((h, w, 3), 32, np.uint8)
+    if img.dtype != np.uint8:
+        img = heat(img)
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if shape is not None and img.shape[:2] != shape:
+        img = cv2.resize(img, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return img
+
+
+def heat(score: np.ndarray, vmax: float | None = None) -> np.ndarray:
+    """A float score map as a colour heat map (inferno), scaled to ``vmax`` or its 99th percentile."""
+    s = np.asarray(score, np.float32)
+    if vmax is None:
+        vmax = float(np.percentile(s, 99.5)) if s.size else 1.0
+    vmax = vmax if vmax > 1e-9 else 1.0
+    u8 = cv2.convertScaleAbs(s, alpha=255.0 / vmax)
+    return cv2.applyColorMap(u8, cv2.COLORMAP_INFERNO)
+
+
+def label(img: np.ndarray, text: str) -> np.ndarray:
+    """Write ``text`` in the top-left corner on a dark band (readable on any content)."""
+    out = img.copy()
+    scale = max(0.4, min(out.shape[1] / 640.0, 1.2))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    cv2.rectangle(out, (0, 0), (tw + 8, th + base + 8), (0, 0, 0), -1)
+    cv2.putText(out, text, (4, th + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def tile(images: Sequence[np.ndarray | None], labels: Sequence[str] | None = None, cols: int = 3,
+         gap: int = 4) -> np.ndarray:
+    """Labelled views side by side in a grid, all at the size of the first real one."""
+    first = next((i for i in images if i is not None), None)
+    shape = first.shape[:2] if first is not None else (240, 320)
+    views = [to_bgr(i, shape) for i in images]
+    if labels:
+        views = [label(v, t) for v, t in zip(views, labels)]
+    cols = max(1, min(cols, len(views)))
+    rows = (len(views) + cols - 1) // cols
+    h, w = shape
+    canvas = np.full((rows * h + (rows - 1) * gap, cols * w + (cols - 1) * gap, 3), 255, np.uint8)
+    for k, v in enumerate(views):
+        r, c = divmod(k, cols)
+        canvas[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = v
+    return canvas
+
+
+def jpeg(img: np.ndarray, quality: int = 80) -> bytes:
+    """JPEG bytes of a BGR or grey image (what ``st.image`` shows fastest)."""
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:  # pragma: no cover - imencode only fails on empty input
+        raise ValueError("cannot encode image")
+    return buf.tobytes()
+
+
+def rgb(img: np.ndarray) -> np.ndarray:
+    """BGR to RGB for libraries that expect RGB (plotly, PIL)."""
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB) if img.ndim == 3 else img
