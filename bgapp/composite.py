@@ -60,7 +60,7 @@ COMPOSITE_PARAMS: tuple[Param, ...] = (
         min=0.0, max=1.0, step=0.05, tune=False,
     ),
     Param(
-        "min_area", "int", 0,
+        "box_min_area", "int", 0,
         "Smallest blob, in pixels, that contours mode outlines and boxes. Raise it to ignore "
         "speckle noise; it hides small blobs from the drawing only, the mask is unchanged.",
         min=0, max=100000, step=50, tune=False, label="Minimum blob area",
@@ -160,12 +160,20 @@ def blend(fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray, scratch: Scratch | 
 
 
 def _cut_out(
-    frame: np.ndarray, mask: np.ndarray, feather: int, bg: np.ndarray, scratch: Scratch | None = None
+    frame: np.ndarray,
+    mask: np.ndarray,
+    feather: int,
+    bg: np.ndarray,
+    scratch: Scratch | None = None,
+    bg_is_temporary: bool = False,
 ) -> np.ndarray:
-    """Foreground of ``frame`` over ``bg``: a masked copy for hard edges (0.04 ms), else a blend."""
+    """Foreground of ``frame`` over ``bg``: a masked copy for hard edges (0.04 ms), else a blend.
+
+    ``bg_is_temporary`` lets a hard edge write into ``bg`` instead of copying it.
+    """
     _check(frame, mask)
     if feather <= 0:
-        out = bg.copy()
+        out = bg if bg_is_temporary else bg.copy()
         cv2.copyTo(frame, mask, out)
         return out
     alpha = alpha_from_mask(mask, feather, None if scratch is None else scratch.get("alpha", mask.shape))
@@ -181,7 +189,7 @@ def solid(h: int, w: int, colour: Colour) -> np.ndarray:
 
 def green_screen(frame: np.ndarray, mask: np.ndarray, feather: int = 0, colour: Colour = GREEN) -> np.ndarray:
     """The foreground over a solid colour: the classic chroma-key look, ready for another keyer."""
-    return _cut_out(frame, mask, feather, solid(frame.shape[0], frame.shape[1], colour))
+    return _cut_out(frame, mask, feather, solid(frame.shape[0], frame.shape[1], colour), bg_is_temporary=True)
 
 
 def vertical_gradient(
@@ -232,7 +240,8 @@ def replace_background(
     Resizing here costs a resize per call; :class:`Compositor` caches the resized image instead.
     """
     h, w = frame.shape[:2]
-    return _cut_out(frame, mask, feather, fit_cover(to_bgr8(image), h, w))
+    bg = fit_cover(to_bgr8(image), h, w)
+    return _cut_out(frame, mask, feather, bg, bg_is_temporary=bg is not image)
 
 
 class Compositor:
@@ -245,13 +254,18 @@ class Compositor:
     """
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
-        self.values = validate(COMPOSITE_PARAMS, values)
-        self.kernel, self._kernel_note = odd_kernel(self.values["blur_strength"])
-        self.note: str | None = self._kernel_note if self.values["mode"] == "blur" else None
+        self.values: dict[str, Any] = {}
+        self.update(values or {})
         self._image: tuple[int, np.ndarray] | None = None  # (generation, image), swapped atomically
         self._generation = 0
         self._cache: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}
         self._scratch = Scratch()
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Change settings; cached backgrounds and the replacement image are kept."""
+        self.values = validate(COMPOSITE_PARAMS, {**self.values, **dict(values)}, "composite.")
+        self.kernel, self._kernel_note = odd_kernel(self.values["blur_strength"])
+        self.note: str | None = self._kernel_note if self.values["mode"] == "blur" else None
 
     def set_image(self, img: np.ndarray | None) -> None:
         """Set (or clear, with None) the picture for image mode; it is resized once per frame size."""
@@ -278,7 +292,7 @@ class Compositor:
         if mode == "overlay":
             return overlay(frame, mask, GREEN, v["opacity"])
         if mode == "contours":
-            return draw_contours(frame, mask, min_area=v["min_area"])
+            return draw_contours(frame, mask, min_area=v["box_min_area"])
         if mode == "blur":
             self.note = self._kernel_note
             return blur_background(frame, mask, feather, self.kernel, self._scratch)

@@ -198,7 +198,7 @@ def test_unknown_mode_and_bad_values_raise():
 
 def test_params_declared_untuned():
     names = {p.name for p in COMPOSITE_PARAMS}
-    assert {"mode", "feather", "blur_strength", "opacity", "min_area"} <= names
+    assert {"mode", "feather", "blur_strength", "opacity", "box_min_area"} <= names
     assert all(not p.tune for p in COMPOSITE_PARAMS)
     assert all(p.help for p in COMPOSITE_PARAMS)
 
@@ -232,3 +232,33 @@ def test_blur_mode_notes_even_kernel(frame, mask):
 def test_mask_shape_mismatch_raises(frame):
     with pytest.raises(BgappError):
         green_screen(frame, np.zeros((10, 10), np.uint8))
+
+
+@pytest.mark.parametrize("mode", ["green", "gradient", "blur", "image"])
+def test_compositor_reuses_work_buffers_without_aliasing_outputs(frame, mask, mode):
+    comp = Compositor({"mode": mode, "feather": 5, "blur_strength": 21})
+    comp.set_image(np.full((60, 60, 3), 200, np.uint8))
+    first = comp(frame, mask)
+    kept = first.copy()
+    other = np.ascontiguousarray(frame[::-1])
+    second = comp(other, mask)
+    assert second is not first and np.array_equal(first, kept)  # a later frame never overwrites
+    if mode == "green":
+        assert np.array_equal(comp(frame, mask), green_screen(frame, mask, 5))
+    if mode == "blur":
+        assert np.array_equal(comp(frame, mask), blur_background(frame, mask, 5, 21))
+    # A new frame size rebuilds caches and buffers.
+    small, small_mask = frame[:60, :80].copy(), mask[:60, :80].copy()
+    assert comp(small, small_mask).shape == small.shape
+
+
+def test_inputs_are_never_modified(frame, mask):
+    image = np.full_like(frame, 50)
+    before_frame, before_image = frame.copy(), image.copy()
+    for feather in (0, 3):
+        replace_background(frame, mask, image, feather)
+        green_screen(frame, mask, feather)
+        blur_background(frame, mask, feather, 11)
+        overlay(frame, mask)
+        draw_contours(frame, mask)
+    assert np.array_equal(frame, before_frame) and np.array_equal(image, before_image)

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import need
+from .conftest import need
 
 from bgapp.errors import BgappError
 from bgapp.sequences import GT_LEVELS, Sequence, find_sequences, natural_key

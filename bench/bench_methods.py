@@ -1,0 +1,125 @@
+"""Per-frame cost of each method through the Pipeline versus the same OpenCV calls in a bare loop.
+
+    python bench/bench_methods.py [--frames 120] [--repeats 3] [--sizes 320x240,640x480,1280x720]
+
+Both loops run in the same process on the same frames (the synthetic demo scene rendered at
+each size, held in memory so decoding is not measured). The ratio pipeline/bare is the
+overhead bgapp adds; the target is at most 1.10 for mog2 and knn with post-processing.
+Absolute milliseconds vary between machines; the ratio is what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bgapp import Config, Pipeline  # noqa: E402
+from bgapp.methods import METHODS  # noqa: E402
+from bgapp.ssim import ReferenceStats  # noqa: E402
+from bgapp.synthetic import SyntheticScene  # noqa: E402
+
+POST = {"open": 3, "close": 5}
+
+
+def _morph():
+    ko = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    kc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+
+    def post(m):
+        return cv2.morphologyEx(cv2.morphologyEx(m, cv2.MORPH_OPEN, ko), cv2.MORPH_CLOSE, kc)
+
+    return post
+
+
+def bare_loop(name: str, frames: list[np.ndarray]) -> float:
+    """Seconds for the OpenCV calls a hand-written script would make for ``name``."""
+    post = _morph()
+    cv2.setRNGSeed(0)
+    if name in ("mog2", "knn", "gmg", "cnt", "gsoc", "lsbp", "mog"):
+        factory = {
+            "mog2": lambda: cv2.createBackgroundSubtractorMOG2(500, 16, True),
+            "knn": lambda: cv2.createBackgroundSubtractorKNN(500, 400, True),
+            "gmg": lambda: cv2.bgsegm.createBackgroundSubtractorGMG(120, 0.8),
+            "cnt": lambda: cv2.bgsegm.createBackgroundSubtractorCNT(15, True, 900, True),
+            "gsoc": lambda: cv2.bgsegm.createBackgroundSubtractorGSOC(),
+            "lsbp": lambda: cv2.bgsegm.createBackgroundSubtractorLSBP(),
+            "mog": lambda: cv2.bgsegm.createBackgroundSubtractorMOG(200, 5, 0.7, 0),
+        }[name]
+        model = factory()
+        t = time.perf_counter()
+        for f in frames:
+            m = model.apply(f, learningRate=-1) if name in ("mog2", "knn") else model.apply(f)
+            m = cv2.threshold(m, 254, 255, cv2.THRESH_BINARY)[1]
+            post(m)
+        return time.perf_counter() - t
+    if name in ("absdiff", "median"):
+        ref = cv2.GaussianBlur(frames[0], (5, 5), 0)
+        ref_g = cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY)
+        t = time.perf_counter()
+        for f in frames:
+            g = cv2.cvtColor(cv2.GaussianBlur(f, (5, 5), 0), cv2.COLOR_BGR2GRAY)
+            post(cv2.threshold(cv2.absdiff(g, ref_g), 30, 255, cv2.THRESH_BINARY)[1])
+        return time.perf_counter() - t
+    if name == "frame_diff":
+        prev: list[np.ndarray] = []
+        t = time.perf_counter()
+        for f in frames:
+            g = cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+            if len(prev) == 2:
+                d = cv2.min(cv2.absdiff(g, prev[-1]), cv2.absdiff(g, prev[-2]))
+                post(cv2.threshold(d, 20, 255, cv2.THRESH_BINARY)[1])
+            prev = (prev + [g])[-2:]
+        return time.perf_counter() - t
+    if name == "ssim":
+        stats = ReferenceStats(cv2.cvtColor(frames[0], cv2.COLOR_BGR2GRAY))
+        t = time.perf_counter()
+        for f in frames:
+            s = 1.0 - stats.ssim_map(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY))
+            post(cv2.threshold(s, 0.3, 255, cv2.THRESH_BINARY)[1].astype(np.uint8))
+        return time.perf_counter() - t
+    raise KeyError(name)
+
+
+def pipeline_loop(name: str, frames: list[np.ndarray]) -> float:
+    p = Pipeline(Config(name, post=POST))
+    t = time.perf_counter()
+    for f in frames:
+        p.process(f)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--repeats", type=int, default=3, help="best of N runs for each loop")
+    ap.add_argument("--sizes", default="320x240,640x480,1280x720")
+    ap.add_argument("--methods", default=",".join(METHODS))
+    args = ap.parse_args()
+    print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, {args.frames} frames, best of {args.repeats}")
+    print(f"{'method':11s} {'size':>10s} {'bare ms':>9s} {'bgapp ms':>9s} {'ratio':>7s}")
+    for size in args.sizes.split(","):
+        w, h = (int(x) for x in size.split("x"))
+        scene = SyntheticScene(w, h, n_frames=args.frames + 40)
+        frames = [scene.frame(i) for i in range(40, 40 + args.frames)]
+        for name in args.methods.split(","):
+            if not METHODS[name].available():
+                print(f"{name:11s} {size:>10s}   unavailable")
+                continue
+            n = len(frames) if name != "lsbp" else max(10, len(frames) // 4)
+            bare, ours = [], []
+            for _ in range(args.repeats):  # interleaved so drifts in machine load hit both
+                bare.append(bare_loop(name, frames[:n]))
+                ours.append(pipeline_loop(name, frames[:n]))
+            b, o = min(bare) / n * 1000, min(ours) / n * 1000
+            print(f"{name:11s} {size:>10s} {b:9.2f} {o:9.2f} {o / b:7.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
