@@ -573,7 +573,16 @@ class _Contrib(Method):
         raise NotImplementedError
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
-        return MethodOutput(binarise(self.model.apply(frame)))
+        try:
+            return MethodOutput(binarise(self.model.apply(frame)))
+        except cv2.error:
+            if not self.values.get("motion_compensation"):
+                raise
+            # Lucas-Kanade compensation needs trackable features (findHomography wants 4 points);
+            # a flat or noisy frame has none. Report no motion for that frame instead of failing.
+            self.notes.add("camera motion compensation found too few features in some frames; "
+                           "those frames show no foreground")
+            return MethodOutput(np.zeros(frame.shape[:2], np.uint8))
 
     def background(self) -> np.ndarray | None:
         if not self.frames_seen:
@@ -682,7 +691,7 @@ class LSBP(_Contrib):
         Param("lsbp_radius", "int", 16, f"Radius of the texture descriptor. {_REBUILD}",
               min=1, max=64, step=1, rebuild=True, tune_min=4, tune_max=32),
         Param("t_lower", "float", 2.0, f"Lower bound of the adaptive decision threshold. {_REBUILD}",
-              min=0.0, max=255.0, step=0.5, rebuild=True, tune_min=1.0, tune_max=20.0),
+              min=0.5, max=255.0, step=0.5, rebuild=True, tune_min=1.0, tune_max=20.0),
         Param("t_upper", "float", 32.0, f"Upper bound of the adaptive decision threshold. {_REBUILD}",
               min=1.0, max=255.0, step=0.5, rebuild=True, tune_min=16.0, tune_max=128.0),
         Param("min_count", "int", 2,
@@ -693,7 +702,10 @@ class LSBP(_Contrib):
     def _args(self) -> tuple:
         v = self.values
         mc = cv2.bgsegm.LSBP_CAMERA_MOTION_COMPENSATION_LK if v["motion_compensation"] else 0
-        t_upper = max(v["t_upper"], v["t_lower"])
+        t_upper = v["t_upper"]
+        if t_upper <= v["t_lower"]:  # OpenCV asserts Tlower < Tupper
+            t_upper = v["t_lower"] + 1.0
+            self.notes.add(f"lsbp: t_upper must exceed t_lower; using {t_upper:g}")
         return (mc, v["n_samples"], v["lsbp_radius"], v["t_lower"], t_upper, 1.0, 0.05, 10.0, 0.005,
                 0.0004, 0.0008, 8, v["min_count"])
 

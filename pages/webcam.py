@@ -1,0 +1,152 @@
+"""Live webcam: background subtraction on your camera, tuned while it runs."""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import streamlit as st
+
+from bgapp.config import Config
+from bgapp.errors import BgappError
+from bgapp.methods import METHODS
+from bgapp.pipeline import Pipeline
+from ui.webcam import VIEW_HELP, VIEW_MODES, IceConfigError, WebcamProcessor, format_ms, resolve_ice_servers
+from ui.widgets import config_controls
+
+KEY = "webcam"
+START = Config("mog2", {"history": 200}, composite={"mode": "overlay"})
+
+st.title("Live webcam")
+st.markdown(
+    "Press **START** and allow the camera: every frame goes through the same background model as "
+    "the Video lab, and what comes back is the view you pick below. Move the sliders in the sidebar "
+    "while it runs: the model keeps what it has learned unless a setting needs a fresh start."
+)
+
+with st.sidebar:
+    st.header("Settings")
+    try:
+        config = config_controls(KEY, START)
+    except BgappError as exc:
+        st.error(str(exc))
+        config = START
+
+state = st.session_state
+if f"{KEY}.processor" not in state:  # one pipeline per session, kept across reruns
+    state[f"{KEY}.processor"] = WebcamProcessor(Pipeline(config), mode="composite")
+processor: WebcamProcessor = state[f"{KEY}.processor"]
+pipeline = processor.pipeline
+
+try:
+    changed = pipeline.update(method=config.method, params=config.params, post=config.post,
+                              composite=config.composite)
+    if changed.rebuilt:
+        st.toast("The model restarted: this setting cannot change on a running model.")
+except BgappError as exc:
+    st.error(str(exc))
+
+if config.composite.get("mode") == "image":
+    upload = st.sidebar.file_uploader("Replacement background", type=["png", "jpg", "jpeg", "bmp", "webp"],
+                                      key=f"{KEY}.bg_image")
+    if upload is not None and state.get(f"{KEY}.bg_image_id") != upload.file_id:
+        img = cv2.imdecode(np.frombuffer(upload.getvalue(), np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            st.sidebar.error("That file is not an image OpenCV can read.")
+        else:
+            pipeline.set_background_image(img)
+            state[f"{KEY}.bg_image_id"] = upload.file_id
+
+mode = st.radio("View", VIEW_MODES, index=VIEW_MODES.index(processor.mode), horizontal=True,
+                key=f"{KEY}.view", help="What the video below shows. " +
+                "; ".join(f"{k}: {v}" for k, v in VIEW_HELP.items()) + ".")
+processor.mode = mode
+
+uses_reference = METHODS[config.method].uses_reference
+left, right, _ = st.columns([1, 1.6, 2])
+if left.button("Reset model", key=f"{KEY}.reset", help="Forget everything the model has learned and start over."):
+    processor.reset()
+    st.toast("Model reset: it is learning the background again.")
+if right.button("Capture reference", key=f"{KEY}.capture", disabled=not uses_reference,
+                help="Absolute difference and SSIM compare each frame with a reference: this uses the "
+                     "current camera frame. Step out of view first, then capture. Set Reference to "
+                     "'snapshot' to keep the capture; in 'first' mode the next frame becomes the reference."
+                     if uses_reference else "Only Absolute difference and SSIM use a reference frame."):
+    if pipeline.capture_reference():
+        st.toast("Reference captured: anything that differs from it is now foreground.")
+    else:
+        st.warning("No camera frame yet: press START first, then capture.")
+
+try:
+    ice = resolve_ice_servers(os.environ, st.secrets)
+except IceConfigError as exc:
+    ice = None
+    st.error(f"Cannot start the camera connection. {exc} Fix the setting (environment variable "
+             "BGAPP_ICE_SERVERS or ice_servers in .streamlit/secrets.toml) and reload the page.")
+
+video_col, info_col = st.columns([3, 2], gap="medium")
+ctx = None
+with video_col:
+    if ice is not None:
+        try:
+            from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+            ctx = webrtc_streamer(
+                key=f"{KEY}.stream", mode=WebRtcMode.SENDRECV, rtc_configuration=ice.rtc_configuration,
+                video_frame_callback=lambda frame: processor(frame),
+                media_stream_constraints={"video": True, "audio": False}, async_processing=True,
+            )
+        except Exception as exc:  # noqa: BLE001 - e.g. a test harness without a WebRTC session
+            st.info(f"The live camera needs a browser session; it is not available here "
+                    f"({type(exc).__name__}). The settings still work.")
+        st.caption(ice.describe())
+
+
+@st.fragment(run_every=1.0)
+def live_stats() -> None:
+    """Measurements from the callback thread, refreshed every second."""
+    s = processor.stats.snapshot()
+    a, b = st.columns(2)
+    a.metric("FPS", f"{s.fps:.1f}", help="Frames the callback processed per second (last 2 s).")
+    b.metric("ms per frame", format_ms(s.model_ms),
+             help="Model, post-processing and composite time per frame. Above about 33 ms the "
+                  "camera's 30 fps cannot be kept up and frames are skipped.")
+    c, d = st.columns(2)
+    c.metric("ms total", format_ms(s.total_ms),
+             help="The whole callback: conversions, model and the view you chose.")
+    d.metric("Foreground", f"{100 * s.fg_fraction:.1f} %", help="Share of pixels in the clean mask.")
+    size = f" · {s.size[0]}x{s.size[1]}" if s.size else ""
+    st.caption(f"frames processed: {s.frames} · since the last reset: {s.since_reset}{size}")
+    history = pipeline.config.params.get("history")
+    if s.frames and (s.learning or pipeline.method.learning):
+        st.info("Learning the background: the first masks are not meaningful yet. Keep still or step out.")
+    elif s.frames and history and s.since_reset < history:
+        st.progress(s.since_reset / history,
+                    text=f"Model history filling: {s.since_reset} of {history} frames since the reset.")
+    for note in pipeline.notes:
+        st.caption(f"Note: {note}")
+    if s.error:
+        st.error(f"The last frame failed: {s.error}")
+
+
+with info_col:
+    live_stats()
+
+with st.expander("What am I looking at?", expanded=ctx is None or not ctx.state.playing):
+    st.markdown(
+        "- **clean mask**: white pixels are what the method calls *foreground* (moving or new), "
+        "after the post-processing in the sidebar; **raw mask** is the method's own output.\n"
+        "- **composite** paints the mask onto the picture (overlay, outlines, green screen, blur...); "
+        "**grid** shows input, raw mask, clean mask and composite at once.\n"
+        "- **Stand still and watch yourself fade.** MOG2 and KNN learn the background from the last "
+        "*history* frames. Set History to 50 and stay still: within a few seconds you become "
+        "background and vanish from the mask. At 1000 you stay visible much longer, but a light "
+        "switched on also stays 'foreground' for longer.\n"
+        "- **Threshold sliders** trade noise for sensitivity: lower values catch a sleeve of the "
+        "same colour as the wall, and also camera noise.\n"
+        "- **Absolute difference / SSIM** compare with one reference picture: step out of view, press "
+        "*Capture reference*, step back in. Nothing fades, but moving the camera breaks everything.\n"
+        "- **FPS and ms per frame** tell you the cost: with a slow method frames are skipped, so "
+        "*history* counts processed frames, not seconds."
+    )
