@@ -1,0 +1,102 @@
+"""Extract an uploaded zip without trusting it.
+
+Uploads come from strangers on a hosted demo. A member path with ``..`` or an absolute path
+would write outside the target, a symlink member could point anywhere, and a small zip can
+inflate to gigabytes. Each is refused with one clear message; nothing is written outside
+``dest``, and a refused archive leaves no partial files behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from .errors import BgappError
+
+MAX_TOTAL_BYTES = 2 * 1024**3  # uncompressed size cap
+MAX_MEMBERS = 50_000
+MAX_RATIO = 200  # uncompressed/compressed beyond this is a zip bomb, not image data
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name; names not flagged UTF-8 are decoded as cp437 (the zip default) by
+    zipfile, which never fails, so undecodable names still get a printable path."""
+    return info.filename.replace("\\", "/")
+
+
+def check_members(zf: zipfile.ZipFile, max_total: int = MAX_TOTAL_BYTES) -> list[zipfile.ZipInfo]:
+    """The members to extract, or a BgappError naming the first unsafe one."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise BgappError(f"the zip holds {len(infos)} entries; at most {MAX_MEMBERS} are accepted")
+    total = 0
+    out = []
+    for info in infos:
+        name = _member_name(info)
+        path = PurePosixPath(name)
+        if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in path.parts:
+            raise BgappError(f"the zip contains an unsafe path {name!r} (absolute or with ..): refused")
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise BgappError(f"the zip contains a symbolic link {name!r}: refused")
+        if info.is_dir():
+            continue
+        if path.name.startswith("._") or "__MACOSX" in path.parts:
+            continue  # macOS resource forks: not images
+        total += info.file_size
+        if total > max_total:
+            raise BgappError(f"the zip expands to more than {max_total // 1024**2} MB: refused")
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 10 * 1024**2:
+            raise BgappError(f"the zip member {name!r} expands {info.file_size // info.compress_size}x: "
+                             f"refused as a likely zip bomb")
+        out.append(info)
+    if not out:
+        raise BgappError("the zip is empty")
+    return out
+
+
+def safe_extract(archive: str | Path | BinaryIO, dest: str | Path, max_total: int = MAX_TOTAL_BYTES) -> Path:
+    """Extract ``archive`` into ``dest`` (created) and return ``dest``.
+
+    Sizes are enforced while writing too, since a member's declared size can lie.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    root = dest.resolve()
+    written: list[Path] = []
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = check_members(zf, max_total)
+            budget = max_total
+            for info in members:
+                target = (root / _member_name(info)).resolve()
+                if root not in target.parents:
+                    raise BgappError(f"the zip contains an unsafe path {info.filename!r}: refused")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(target, "wb") as dst:
+                    written.append(target)
+                    while chunk := src.read(1 << 20):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise BgappError(f"the zip expands to more than {max_total // 1024**2} MB: refused")
+                        dst.write(chunk)
+    except zipfile.BadZipFile:
+        _cleanup(dest, written)
+        raise BgappError("not a readable zip file") from None
+    except (BgappError, OSError, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
+        _cleanup(dest, written)
+        if isinstance(exc, BgappError):
+            raise
+        raise BgappError(f"cannot extract the zip: {exc}") from None
+    return dest
+
+
+def _cleanup(dest: Path, written: list[Path]) -> None:
+    for p in written:
+        p.unlink(missing_ok=True)
+    for d in sorted({p.parent for p in written}, key=lambda x: len(x.parts), reverse=True):
+        if d != dest and d.is_dir() and not any(d.iterdir()):
+            shutil.rmtree(d, ignore_errors=True)
