@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from .frames import to_bgr8
 from .params import Notes, Param, validate
 from .reference import DISTANCES, REFERENCE_MODES, Reference, distance, grey, median_image
 from .ssim import ReferenceStats
@@ -353,20 +354,24 @@ class AbsDiff(Method):
     def wants_samples(self) -> int:  # type: ignore[override]
         return self.values["median_frames"] if self.values["reference"] == "median" else 0
 
+    def _pre(self, img: np.ndarray) -> np.ndarray:
+        """What a frame goes through before comparison; references get the same treatment."""
+        return _blur(img, self.values.get("blur", 1))
+
     def prime(self, samples: list[np.ndarray]) -> None:
-        self.ref.prime([_blur(s, self.values["blur"]) for s in samples])
+        self.ref.prime([self._pre(s) for s in samples])
 
     def capture_reference(self, frame: np.ndarray) -> None:
-        self.ref.capture(frame)
+        self.ref.capture(self._pre(to_bgr8(frame)))
 
     def set_reference_image(self, img: np.ndarray | None) -> None:
-        self.ref.set_image(img)
+        self.ref.set_image(None if img is None else self._pre(to_bgr8(img)))
 
     def _score(self, frame: np.ndarray, ref: np.ndarray) -> np.ndarray:
         return distance(frame, ref, self.values["distance"])
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
-        f = _blur(frame, self.values["blur"])
+        f = self._pre(frame)
         ref = self.ref.update(f)
         score = self._score(f, ref)
         self.notes.add(self.ref.note)
@@ -404,9 +409,6 @@ class SSIM(AbsDiff):
         super()._build()
         self._stats: ReferenceStats | None = None
         self._stats_key: tuple | None = None
-
-    def prime(self, samples: list[np.ndarray]) -> None:
-        self.ref.prime(samples)
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
         ref = self.ref.update(frame)

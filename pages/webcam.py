@@ -9,9 +9,9 @@ import numpy as np
 import streamlit as st
 
 from bgapp.config import Config
-from bgapp.errors import BgappError
 from bgapp.methods import METHODS
 from bgapp.pipeline import Pipeline
+from ui.errors import attempt, guard
 from ui.webcam import VIEW_HELP, VIEW_MODES, IceConfigError, WebcamProcessor, format_ms, resolve_ice_servers
 from ui.widgets import config_controls
 
@@ -27,11 +27,7 @@ st.markdown(
 
 with st.sidebar:
     st.header("Settings")
-    try:
-        config = config_controls(KEY, START)
-    except BgappError as exc:
-        st.error(str(exc))
-        config = START
+    config = attempt(config_controls, KEY, START, what="reading the settings") or START
 
 state = st.session_state
 if f"{KEY}.processor" not in state:  # one pipeline per session, kept across reruns
@@ -39,13 +35,11 @@ if f"{KEY}.processor" not in state:  # one pipeline per session, kept across rer
 processor: WebcamProcessor = state[f"{KEY}.processor"]
 pipeline = processor.pipeline
 
-try:
+with guard("changing the settings"):
     changed = pipeline.update(method=config.method, params=config.params, post=config.post,
                               composite=config.composite)
     if changed.rebuilt:
         st.toast("The model restarted: this setting cannot change on a running model.")
-except BgappError as exc:
-    st.error(str(exc))
 
 if config.composite.get("mode") == "image":
     upload = st.sidebar.file_uploader("Replacement background", type=["png", "jpg", "jpeg", "bmp", "webp"],

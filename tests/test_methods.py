@@ -177,3 +177,15 @@ def test_contrib_reported_unavailable_without_bgsegm(monkeypatch):
     with pytest.raises(BgappError, match="bgsegm"):
         M.create("gmg")
     assert M.MOG2.available()
+
+
+def test_snapshot_reference_gets_the_same_pre_blur_as_frames(scene):
+    """A captured frame compared with itself must give an empty mask, whatever the blur."""
+    frame = scene.frame(5)
+    for name in ("absdiff", "ssim"):
+        m = M.create(name, {"reference": "snapshot", **({"blur": 9} if name == "absdiff" else {})})
+        m.capture_reference(frame)
+        out = m.apply(frame)
+        assert out.mask.max() == 0 and float(np.max(out.score)) < 1e-3, name
+        m.set_reference_image(frame)
+        assert m.apply(frame).mask.max() == 0

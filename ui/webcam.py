@@ -316,7 +316,9 @@ class WebcamProcessor:
 
         out = self.process_bgr(frame.to_ndarray(format="bgr24"))
         new = av.VideoFrame.from_ndarray(out, format="bgr24")
-        new.pts, new.time_base = frame.pts, frame.time_base
+        new.pts = frame.pts
+        if frame.time_base is not None:
+            new.time_base = frame.time_base
         return new
 
 

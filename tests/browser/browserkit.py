@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -170,24 +171,70 @@ def page_problems(page) -> list[str]:
     text = page.locator('[data-testid="stApp"]').inner_text()
     if "Traceback" in text:
         found.append("'Traceback' in the page text: " + text[text.index("Traceback"):][:500])
+    if "Something went wrong while" in text:  # ui.errors.guard's line for an unexpected exception
+        found.append("unexpected error: " + text[text.index("Something went wrong while"):][:300])
     return found
 
 
 def nav_links(page) -> dict[str, str]:
     """{last path segment ('' for the default page): href} of the sidebar navigation."""
     links = {}
-    loc = page.locator('[data-testid="stSidebarNav"] a, [data-testid="stTopNavLink"], a[data-testid="stSidebarNavLink"]')
+    loc = page.locator('[data-testid="stSidebarNav"] a, a[data-testid="stSidebarNavLink"], '
+                       '[data-testid="stTopNavLink"]')
     for i in range(loc.count()):
         href = loc.nth(i).get_attribute("href") or ""
-        links[href.rstrip("/").rsplit("/", 1)[-1] if href.count("/") > 2 else ""] = href
+        links[urllib.parse.urlparse(href).path.strip("/")] = href
     return links
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, max_height: int = 4000) -> Path:
+    """Save ``artifacts/browser/<name>.png`` of the whole app (Streamlit scrolls inside its main
+    container, so the viewport grows to the content's height for the shot, then shrinks back)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    try:
+        height = page.evaluate(
+            """() => Math.max(document.documentElement.scrollHeight,
+                 ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"],'
+                      + ' [data-testid="stSidebarContent"]')].map(e => e.scrollHeight))""")
+        if size and height > size["height"]:
+            page.set_viewport_size({"width": size["width"], "height": min(int(height) + 20, max_height)})
+            page.wait_for_timeout(300)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        if size:
+            page.set_viewport_size(size)
     return path
+
+
+def _norm(name: str) -> str:
+    return name.strip("/").lower().replace("-", "_")
+
+
+def page_url(page, base: str, name: str) -> str:
+    """The URL of page ``name`` (a file stem under pages/) as the app's navigation links it.
+
+    The default page may be served at ``/`` only; a page missing from the navigation fails with
+    the list of links there are.
+    """
+    page.goto(base + "/")
+    wait_idle(page)
+    links = nav_links(page)
+    for key, href in links.items():
+        if _norm(key) == _norm(name):
+            return href if href.startswith("http") else base + "/" + href.lstrip("/")
+    if name == "home" or (not links and name == "home"):
+        return base + "/"
+    raise AssertionError(f"page {name!r} is not in the app's navigation; links: {sorted(links) or 'none'}")
+
+
+def open_page(page, base: str, name: str) -> str:
+    url = page_url(page, base, name)
+    if page.url.rstrip("/") != url.rstrip("/"):
+        page.goto(url)
+        wait_idle(page)
+    return url
 
 
 def image_sources(page, scope: str = '[data-testid="stMain"], section.main') -> list[str]:

@@ -18,12 +18,20 @@ from tests.browser import browserkit as bk
 HERE = Path(__file__).resolve().parent
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Drop failure screenshots of an earlier run (not from the re-executed netns run: that one
+    runs inside a session whose failures must stay)."""
+    if not os.environ.get(bk.NETNS_ENV) and bk.ARTIFACTS.is_dir():
+        for old in bk.ARTIFACTS.glob("FAILED-*.png"):
+            old.unlink(missing_ok=True)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reason = bk.missing_browser_reason()
     if reason is None:
         return
     for item in items:
-        if item.get_closest_marker("browser") is not None and HERE in Path(str(item.fspath)).parents:
+        if item.get_closest_marker("browser") is not None and HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 

@@ -1,0 +1,32 @@
+# bgapp: an interactive background-subtraction lab. Run with `streamlit run app.py`.
+# This file only sets up the page and the navigation; each page lives in pages/.
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui.errors import guard
+
+HERE = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="bgapp", page_icon=":material/blur_on:", layout="wide")
+
+PAGES = [
+    ("pages/home.py", "Home", ":material/home:"),
+    ("pages/video_lab.py", "Video lab", ":material/movie:"),
+    ("pages/webcam.py", "Live webcam", ":material/videocam:"),
+    ("pages/compare.py", "Compare", ":material/compare:"),
+    ("pages/background_stats.py", "Background statistics", ":material/analytics:"),
+    ("pages/image_diff.py", "Image diff", ":material/difference:"),
+    ("pages/evaluate.py", "Evaluate & tune", ":material/tune:"),
+]
+
+pages = [
+    st.Page(path, title=title, icon=icon, default=(path == "pages/home.py"))
+    for path, title, icon in PAGES
+    if (HERE / path).is_file()  # pages still being written are left out, so the app always runs
+]
+page = st.navigation(pages)
+with guard(f"showing {page.title}"):
+    page.run()

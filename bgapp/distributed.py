@@ -1,0 +1,235 @@
+"""Run evaluations as independent tasks: in this process, or on a Dask distributed cluster.
+
+Every task takes picklable inputs only (a source spec string and a config dict) and opens its
+source itself, so the client never reads a frame and a remote cluster needs only the data at
+the same paths. A task returns the engine's own :class:`~bgapp.evaluate.SequenceResult`, which
+the client aggregates with :func:`~bgapp.evaluate.report`: the numbers are those of a serial
+run (the same code runs, only elsewhere), and results come back in submission order.
+
+``runner(workers, scheduler)`` picks where tasks run:
+
+- neither given, or ``workers=1``: in this process, one after another (no Dask needed);
+- ``workers=K`` (K > 1, or 0 for one per core): a ``LocalCluster(n_workers=K,
+  threads_per_worker=1, processes=True)`` started for the run and closed after it;
+- ``scheduler="tcp://HOST:PORT"``: an existing cluster (``dask scheduler`` + ``dask worker``);
+  give absolute paths then, since sources are opened on the workers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from .config import Config
+from .errors import BgappError
+from .evaluate import SequenceResult, evaluate, report
+
+Progress = Callable[[int, int], None]
+
+
+# Tasks (run on workers; module-level so they pickle by reference) ------------------------------
+
+def _quiet_threads() -> None:
+    """One OpenCV thread per task on a cluster worker: the workers already use every core.
+
+    Results do not change (NOTES: cv2.setNumThreads gives bit-identical masks).
+    """
+    import cv2
+
+    if cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)
+
+
+def open_spec(spec: str) -> Any:
+    """One scored source from a spec that :func:`list_sequences` returned (``demo`` or a folder)."""
+    if spec == "demo":
+        from .synthetic import SyntheticScene
+
+        return SyntheticScene()
+    from .sequences import Sequence
+
+    return Sequence(spec)
+
+
+def list_sequences(specs: Sequence[str]) -> list[str]:
+    """Expand user specs (``demo``, sequence folders, category or dataset trees) to one spec per
+    sequence, in the order ``bgapp eval`` evaluates them. Raises BgappError as eval does."""
+    from .sources import open_scored_sources
+    from .synthetic import SyntheticScene
+
+    out = []
+    for src in open_scored_sources(list(specs)):
+        if isinstance(src, SyntheticScene):
+            out.append("demo")
+        else:  # a folder literally called "demo" must not turn into the synthetic scene
+            out.append(os.path.join(".", src.path) if src.path == "demo" else str(src.path))
+    return out
+
+
+def evaluate_spec(spec: str, config: dict[str, Any], post: bool = True, per_frame: bool = False,
+                  worker: bool = False) -> SequenceResult:
+    """The evaluation task: open ``spec`` and score ``config`` on it (the engine's ``evaluate``)."""
+    if worker:
+        _quiet_threads()
+    return evaluate(open_spec(spec), Config.from_dict(config), post=post, per_frame=per_frame)
+
+
+# Where tasks run -------------------------------------------------------------------------------
+
+def default_workers() -> int:
+    """One worker per core (``os.cpu_count()``, at least 1)."""
+    return max(1, os.cpu_count() or 1)
+
+
+class SerialRunner:
+    """Runs tasks in this process, in order."""
+
+    workers = 1
+    address = None
+    description = "in this process"
+
+    def map(self, fn: Callable[..., Any], calls: Sequence[tuple], progress: Progress | None = None) -> list[Any]:
+        out = []
+        for i, args in enumerate(calls):
+            out.append(fn(*args))
+            if progress is not None:
+                progress(i + 1, len(calls))
+        return out
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(*args)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> SerialRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DaskRunner:
+    """Runs tasks on a Dask cluster: a fresh local one, or the one at ``scheduler``."""
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - dask is a declared extra
+            raise BgappError("running on several workers needs dask[distributed]: pip install 'dask[distributed]'") \
+                from None
+        self.cluster = None
+        if scheduler:
+            if "://" not in scheduler:
+                scheduler = f"tcp://{scheduler}"
+            try:
+                self.client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                raise BgappError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            self.address = scheduler
+            self.description = f"the Dask cluster at {scheduler}"
+        else:
+            n = workers or default_workers()
+            _ensure_importable()
+            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                        dashboard_address=":0", silence_logs=40)
+            self.client = Client(self.cluster)
+            self.address = self.cluster.scheduler_address
+            self.description = f"a local Dask cluster of {n} worker processes"
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def map(self, fn: Callable[..., Any], calls: Sequence[tuple], progress: Progress | None = None) -> list[Any]:
+        """Submit every call as its own task; results in submission order, progress as they finish."""
+        from distributed import as_completed
+
+        # pure=False: identical arguments are still separate runs (never served from a cache).
+        futures = [self.client.submit(fn, *args, pure=False) for args in calls]
+        try:
+            for done, fut in enumerate(as_completed(futures), start=1):
+                if fut.status == "error":
+                    fut.result()  # re-raises the task's exception (a BgappError stays one)
+                if progress is not None:
+                    progress(done, len(futures))
+            return self.client.gather(futures)
+        finally:
+            for fut in futures:
+                fut.release()
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False).result()
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+    def __enter__(self) -> DaskRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ensure_importable() -> None:
+    """Worker processes import bgapp by name: make sure they find it where this process did."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    paths = os.environ.get("PYTHONPATH", "")
+    if root not in paths.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, paths) if p)
+
+
+def runner(workers: int | None = None, scheduler: str | None = None) -> SerialRunner | DaskRunner:
+    """Where tasks run: see the module docstring. ``workers`` < 0 is refused."""
+    if workers is not None and workers < 0:
+        raise BgappError(f"--workers must be 0 (one per core) or more, got {workers}")
+    if scheduler:
+        return DaskRunner(scheduler=scheduler)
+    if workers is None or workers == 1 or (workers == 0 and default_workers() == 1):
+        return SerialRunner()
+    return DaskRunner(workers=workers or default_workers())
+
+
+def _is_worker(run: SerialRunner | DaskRunner) -> bool:
+    return isinstance(run, DaskRunner)
+
+
+# Evaluation of many sequences ------------------------------------------------------------------
+
+def evaluate_many(specs: Iterable[str], config: Config, post: bool = True, workers: int | None = None,
+                  scheduler: str | None = None, progress: Progress | None = None, per_frame: bool = False,
+                  run: SerialRunner | DaskRunner | None = None) -> list[SequenceResult]:
+    """Evaluate ``config`` on every sequence ``specs`` name, one task per sequence.
+
+    Returns the results in ``bgapp eval`` order; :func:`~bgapp.evaluate.report` turns them into
+    the ``--json`` document. Pass ``run`` to reuse a runner (a cluster) across calls.
+    """
+    specs = [str(s) for s in specs]
+    owned = run is None
+    run = run or runner(workers, scheduler)
+    try:
+        seqs = run.call(list_sequences, specs)
+        calls = [(s, config.to_dict(), post, per_frame, _is_worker(run)) for s in seqs]
+        return run.map(evaluate_spec, calls, progress)
+    finally:
+        if owned:
+            run.close()
+
+
+def eval_document(specs: Iterable[str], config: Config, post: bool = True, workers: int | None = None,
+                  scheduler: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """The ``bgapp eval --json`` document, computed on ``workers``/``scheduler``."""
+    return report(evaluate_many(specs, config, post, workers, scheduler, progress))
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """``(fn(), seconds)``: a small helper for the benchmarks."""
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0

@@ -1,0 +1,471 @@
+"""Tune a method's settings on sequences with ground truth: an Optuna study over the declarations.
+
+The search space comes from the parameter declarations alone (``bgapp.params.Param``): every
+parameter with ``tune=True``, over ``tune_min..tune_max`` (else ``min..max``), on a log scale
+where ``log`` says so, odd-only for kernel sizes, choices and booleans as categories; and only
+when it matters given the others (``visible_if``, checked with :func:`bgapp.params.is_active`).
+Post-processing (``POST_PARAMS``) is searched the same way. Values the study does not search
+come from a base config (the user's current settings).
+
+Each trial is scored the CDnet way (confusion counts summed per sequence, mean over the
+sequences of a category, mean over categories) by the same ``evaluate``/``report`` calls as
+``bgapp eval``. Lower-is-better metrics are minimised; an undefined (NaN) metric counts as the
+worst possible value.
+
+Reproducibility: trials are asked in fixed-size batches (``batch``, independent of the number of
+workers) with Optuna's ask/tell interface, the batch is evaluated (in this process or as Dask
+tasks, one per trial and sequence) and told back in trial order, and the TPE sampler is seeded.
+So a seed gives the same study, and the same best config, with 1 worker or 20.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .config import Config
+from .distributed import DaskRunner, SerialRunner, evaluate_spec, list_sequences, runner
+from .errors import BgappError
+from .evaluate import SequenceResult, report
+from .methods import get_method
+from .metrics import HIGHER_IS_BETTER, METRIC_NAMES
+from .params import Param, is_active
+from .postprocess import POST_PARAMS
+
+DEFAULT_METRIC = "f_measure"
+DEFAULT_BATCH = 4
+# The worst value each metric can take: what a NaN (undefined) metric is told to the study.
+WORST: dict[str, float] = {m: (0.0 if m in HIGHER_IS_BETTER else 100.0 if m == "pwc" else 1.0) for m in METRIC_NAMES}
+METRIC_LABELS: dict[str, str] = {
+    "f_measure": "F-measure", "precision": "Precision", "recall": "Recall", "specificity": "Specificity",
+    "fpr": "False positive rate", "fnr": "False negative rate", "pwc": "Percentage of wrong classifications",
+}
+
+
+def _optuna():
+    try:
+        import optuna
+    except ImportError:  # pragma: no cover - optuna is a declared extra
+        raise BgappError("tuning needs optuna: pip install optuna") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def check_metric(metric: str) -> str:
+    if metric not in METRIC_NAMES:
+        raise BgappError(f"unknown metric {metric!r}; choose one of: {', '.join(METRIC_NAMES)}")
+    return metric
+
+
+def direction(metric: str) -> str:
+    """``maximize`` for recall, precision, F-measure, specificity; ``minimize`` for fpr, fnr, pwc."""
+    return "maximize" if check_metric(metric) in HIGHER_IS_BETTER else "minimize"
+
+
+def better(a: float, b: float, metric: str) -> bool:
+    """Whether ``a`` beats ``b`` (NaN loses to everything)."""
+    if math.isnan(a):
+        return False
+    if math.isnan(b):
+        return True
+    return a > b if metric in HIGHER_IS_BETTER else a < b
+
+
+# Search space ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dimension:
+    """One searched value: where it lives in a Config, its declaration and its Optuna distribution."""
+
+    section: str  # "params" or "post"
+    param: Param
+    distribution: Any  # optuna.distributions.BaseDistribution
+
+    @property
+    def key(self) -> str:
+        """The study's name for it: the method parameter's name, or ``post.NAME``."""
+        return self.param.name if self.section == "params" else f"post.{self.param.name}"
+
+    def describe(self) -> str:
+        d, p = self.distribution, self.param
+        if p.kind in ("bool", "choice"):
+            return " | ".join(str(c).lower() if isinstance(c, bool) else str(c) for c in d.choices)
+        lo, hi = _fmt(d.low), _fmt(d.high)
+        extra = " (log)" if getattr(d, "log", False) else " (odd)" if p.odd else ""
+        return f"{lo} .. {hi}{extra}"
+
+    def snap(self, value: Any) -> Any:
+        """A suggested float made readable: on the slider's step grid for a linear range, four
+        significant digits on a log range (well below what the metric can tell apart)."""
+        p, d = self.param, self.distribution
+        if p.kind != "float":
+            return value
+        value = float(value)
+        if getattr(d, "step", None):
+            value = round(value, _decimals(d.step))
+        else:
+            value = float(f"{value:.4g}") if getattr(d, "log", False) else float(f"{value:.6g}")
+        return min(max(value, d.low), d.high)
+
+def _decimals(step: float) -> int:
+    text = f"{step:.10f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _suggest(trial: Any, name: str, dist: Any) -> Any:
+    """Optuna's public suggest_* call for a distribution."""
+    d = _optuna().distributions
+    if isinstance(dist, d.CategoricalDistribution):
+        return trial.suggest_categorical(name, list(dist.choices))
+    if isinstance(dist, d.IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def tune_range(p: Param) -> tuple[float, float]:
+    """The searched range: ``tune_min..tune_max`` where declared, else ``min..max``."""
+    lo = p.tune_min if p.tune_min is not None else p.min
+    hi = p.tune_max if p.tune_max is not None else p.max
+    if lo is None or hi is None:
+        raise BgappError(f"{p.name}: a tuned number needs a range (min/max or tune_min/tune_max)")
+    return float(lo), float(hi)
+
+
+def distribution(p: Param) -> Any:
+    """The Optuna distribution a declaration asks for (None when the range is a single value)."""
+    d = _optuna().distributions
+    if p.kind == "bool":
+        return d.CategoricalDistribution((True, False))
+    if p.kind == "choice":
+        return d.CategoricalDistribution(tuple(p.choices))
+    lo, hi = tune_range(p)
+    if p.kind == "int":
+        lo_i, hi_i = math.ceil(lo), math.floor(hi)
+        if p.odd:
+            lo_i += lo_i % 2 == 0  # kernels: odd sizes only
+            hi_i -= hi_i % 2 == 0
+            return d.IntDistribution(lo_i, hi_i, step=2) if hi_i > lo_i else None
+        if hi_i <= lo_i:
+            return None
+        return d.IntDistribution(lo_i, hi_i, log=p.log and lo_i >= 1)
+    if hi <= lo:
+        return None
+    if p.log and lo > 0:
+        return d.FloatDistribution(lo, hi, log=True)
+    step = p.step
+    if step and abs((hi - lo) / step - round((hi - lo) / step)) < 1e-9:
+        return d.FloatDistribution(lo, hi, step=step)
+    return d.FloatDistribution(lo, hi)
+
+
+def search_space(method: str, tune_post: bool = True, exclude: Iterable[str] = ()) -> list[Dimension]:
+    """Every value a study of ``method`` may search, in declaration order (method, then post).
+
+    ``exclude`` holds study keys (``history``, ``post.open``) to leave at the base config's value.
+    Whether a dimension is searched in a given trial also depends on the others (``visible_if``).
+    """
+    skip = set(exclude)
+    dims: list[Dimension] = []
+    sections = [("params", get_method(method).params)] + ([("post", POST_PARAMS)] if tune_post else [])
+    for section, params in sections:
+        for p in params:
+            if not p.tune:
+                continue
+            dim = Dimension(section, p, None)
+            if dim.key in skip:
+                continue
+            dist = distribution(p)
+            if dist is not None:
+                dims.append(Dimension(section, p, dist))
+    unknown = skip - {Dimension(s, p, None).key for s, ps in sections for p in ps}
+    if unknown:
+        raise BgappError(f"cannot exclude {sorted(unknown)[0]!r}: not a parameter of {method} or post-processing")
+    return dims
+
+
+def suggest(trial: Any, base: Config, space: Sequence[Dimension]) -> Config:
+    """The config a trial proposes: the base config with each searched value that is active."""
+    values = {"params": dict(base.params), "post": dict(base.post)}
+    for dim in space:
+        current = values[dim.section]
+        if not is_active(dim.param, current):
+            continue  # e.g. shadow_threshold when detect_shadows is off: not part of this trial
+        v = _suggest(trial, dim.key, dim.distribution)
+        if dim.param.kind == "int":
+            v = int(v)
+        current[dim.param.name] = dim.snap(v)
+    return Config(base.method, values["params"], values["post"], dict(base.composite))
+
+
+def base_params(base: Config, space: Sequence[Dimension]) -> dict[str, Any]:
+    """The base config's values that lie in the search space (to enqueue it as the first trial)."""
+    out: dict[str, Any] = {}
+    values = {"params": base.params, "post": base.post}
+    for dim in space:
+        if not is_active(dim.param, values[dim.section]):
+            continue
+        v = values[dim.section][dim.param.name]
+        try:
+            if dim.distribution._contains(dim.distribution.to_internal_repr(v)):
+                out[dim.key] = v
+        except (ValueError, TypeError):
+            pass
+    return out
+
+
+def main_threshold(method: str) -> Param | None:
+    """The parameter that most directly trades recall for precision (for the threshold plot)."""
+    numeric = [p for p in get_method(method).params if p.kind in ("int", "float") and p.tune]
+    named = [p for p in numeric if "threshold" in p.name]
+    return (named or numeric or [None])[0]
+
+
+# Results -------------------------------------------------------------------------------------
+
+@dataclass
+class TrialRecord:
+    """One evaluated trial."""
+
+    number: int
+    value: float  # the metric as measured (NaN when undefined)
+    config: Config
+    overall: dict[str, Any]  # CDnet overall figures (all seven metrics and the counts)
+    sequences: dict[str, float]  # the metric per sequence
+    params: dict[str, Any]  # the study's own view (keys as in the search space)
+    cached: bool = False  # same config as an earlier trial: its result was reused
+
+
+@dataclass
+class TuneProgress:
+    """What a progress callback receives after every batch (and during it, per finished task)."""
+
+    done: int  # trials told so far
+    total: int
+    best_value: float
+    best_config: Config | None
+    tasks_done: int = 0
+    tasks_total: int = 0
+    last: list[TrialRecord] = field(default_factory=list)
+
+
+@dataclass
+class TuneResult:
+    method: str
+    metric: str
+    best: Config
+    value: float
+    records: list[TrialRecord]
+    sequences: list[str]
+    seed: int
+    study: Any = None  # optuna.Study (for importances and plots)
+    best_trial: int = 0
+
+    @property
+    def trials(self) -> int:
+        return len(self.records)
+
+    @property
+    def direction(self) -> str:
+        return direction(self.metric)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``bgapp tune --json`` document."""
+        return {"best": self.best.to_dict(), "value": self.value, "trials": self.trials}
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per trial: number, metric, precision/recall/F, and the searched values."""
+        rows = []
+        keys: list[str] = []
+        for r in self.records:
+            for k in r.params:
+                if k not in keys:
+                    keys.append(k)
+        for r in self.records:
+            row: dict[str, Any] = {"trial": r.number, self.metric: r.value}
+            for m in ("f_measure", "precision", "recall"):
+                if m != self.metric:
+                    row[m] = r.overall.get(m, float("nan"))
+            for k in keys:  # blank where the value had no effect in that trial (visible_if)
+                row[k] = _config_value(r.config, k) if k in r.params else None
+            rows.append(row)
+        return rows
+
+    def importances(self) -> dict[str, float]:
+        """Parameter importances (Optuna's default evaluator); empty when too few trials differ."""
+        if self.study is None or self.trials < 3:
+            return {}
+        optuna = _optuna()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return dict(optuna.importance.get_param_importances(self.study))
+        except (RuntimeError, ValueError, ZeroDivisionError):
+            return {}
+
+
+def _config_value(cfg: Config, key: str) -> Any:
+    section, _, name = key.rpartition(".")
+    return (cfg.post if section == "post" else cfg.params).get(name)
+
+
+def _overall_value(results: list[SequenceResult], metric: str) -> tuple[float, dict[str, Any], dict[str, float]]:
+    doc = report(results)
+    value = float(doc["overall"][metric])
+    per_seq = {f"{r.category}/{r.name}" if r.category else r.name: float(r.counts.as_dict()[metric]) for r in results}
+    return value, doc["overall"], per_seq
+
+
+def _config_key(cfg: Config) -> str:
+    return json.dumps(cfg.to_dict(), sort_keys=True)
+
+
+def _sampler(seed: int):
+    optuna = _optuna()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # multivariate/group are flagged experimental
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+
+
+# The study ------------------------------------------------------------------------------------
+
+def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: str = DEFAULT_METRIC, seed: int = 0,
+         batch: int = DEFAULT_BATCH, base: Config | None = None, tune_post: bool = True, exclude: Iterable[str] = (),
+         workers: int | None = None, scheduler: str | None = None, start_from_base: bool = True,
+         progress: Callable[[TuneProgress], None] | None = None, stop: Callable[[], bool] | None = None,
+         run: SerialRunner | DaskRunner | None = None) -> TuneResult:
+    """Run a study of ``method`` on the sequences ``specs`` names and return the best config.
+
+    ``base`` gives every value the study does not search (default: the declared defaults);
+    with ``start_from_base`` the base config itself is the first trial, so the result is never
+    worse than where the user started. ``stop()`` returning True ends the study after the
+    current batch. Pass ``run`` to reuse a runner (a cluster) across calls.
+    """
+    optuna = _optuna()
+    metric = check_metric(metric)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise BgappError(f"--trials must be a whole number of at least 1, got {trials!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise BgappError(f"--batch must be a whole number of at least 1, got {batch!r}")
+    specs = [str(s) for s in specs]
+    if not specs:
+        raise BgappError("tuning needs at least one sequence with ground truth")
+    get_method(method)
+    if base is None:
+        base = Config(method)
+    elif base.method != method:
+        base = Config(method, {}, base.post, base.composite)
+    space = search_space(method, tune_post, exclude)
+    if not space:
+        raise BgappError(f"nothing to tune: {method} declares no tunable parameter and post-processing is off")
+
+    study = optuna.create_study(direction=direction(metric), sampler=_sampler(seed))
+    if start_from_base:
+        fixed = base_params(base, space)
+        if fixed:
+            study.enqueue_trial(fixed)
+
+    owned = run is None
+    run = run or runner(workers, scheduler)
+    records: list[TrialRecord] = []
+    cache: dict[str, tuple[float, dict[str, Any], dict[str, float]]] = {}
+    best: TrialRecord | None = None
+    try:
+        seqs = run.call(list_sequences, specs)
+        worker = isinstance(run, DaskRunner)
+        while len(records) < trials:
+            n = min(batch, trials - len(records))
+            asked = [study.ask() for _ in range(n)]
+            configs = [suggest(t, base, space) for t in asked]
+            todo = []  # configs not seen before, each evaluated once
+            for cfg in configs:
+                key = _config_key(cfg)
+                if key not in cache and key not in todo:
+                    todo.append(key)
+            calls = [(s, json.loads(k), True, False, worker) for k in todo for s in seqs]
+
+            def task_progress(done: int, total: int, _n: int = len(records)) -> None:
+                if progress is not None:
+                    progress(TuneProgress(_n, trials, best.value if best else float("nan"),
+                                          best.config if best else None, done, total))
+
+            results = run.map(evaluate_spec, calls, task_progress) if calls else []
+            for i, key in enumerate(todo):
+                cache[key] = _overall_value(results[i * len(seqs):(i + 1) * len(seqs)], metric)
+            told, fresh = [], set(todo)
+            for t, cfg in zip(asked, configs):  # tell in trial order: reproducible whatever ran first
+                key = _config_key(cfg)
+                value, overall, per_seq = cache[key]
+                cached = key not in fresh
+                fresh.discard(key)
+                study.tell(t, value if not math.isnan(value) else WORST[metric])
+                rec = TrialRecord(t.number, value, cfg, overall, per_seq, dict(t.params), cached)
+                records.append(rec)
+                told.append(rec)
+                if best is None or better(value, best.value, metric):
+                    best = rec
+            if progress is not None:
+                progress(TuneProgress(len(records), trials, best.value, best.config, last=told))
+            if stop is not None and stop():
+                break
+    finally:
+        if owned:
+            run.close()
+    assert best is not None
+    return TuneResult(method, metric, best.config, best.value, records, seqs, seed, study, best.number)
+
+
+# Threshold sweep --------------------------------------------------------------------------------
+
+def sweep_values(p: Param, n: int = 9) -> list[Any]:
+    """``n`` values of ``p`` across its tuning range (log-spaced where declared)."""
+    lo, hi = tune_range(p)
+    if p.log and lo > 0:
+        vals = np.geomspace(lo, hi, n)
+    else:
+        vals = np.linspace(lo, hi, n)
+    if p.kind == "int":
+        out = sorted({int(round(v)) for v in vals})
+    else:
+        out = sorted({float(round(v, 6)) for v in vals})
+    return out
+
+
+def threshold_sweep(specs: Iterable[str], config: Config, n: int = 9, param: str | None = None,
+                    workers: int | None = None, scheduler: str | None = None,
+                    progress: Callable[[int, int], None] | None = None,
+                    run: SerialRunner | DaskRunner | None = None) -> list[dict[str, Any]]:
+    """Overall CDnet figures of ``config`` with its main threshold set to ``n`` values in turn.
+
+    Returns one row per value: ``{"value": v, "f_measure": ..., "precision": ..., "recall": ...}``.
+    """
+    p = next((q for q in get_method(config.method).params if q.name == param), None) if param \
+        else main_threshold(config.method)
+    if p is None:
+        raise BgappError(f"{config.method} has no threshold parameter to sweep")
+    values = sweep_values(p, n)
+    owned = run is None
+    run = run or runner(workers, scheduler)
+    try:
+        seqs = run.call(list_sequences, [str(s) for s in specs])
+        worker = isinstance(run, DaskRunner)
+        cfgs = [Config(config.method, {**config.params, p.name: v}, config.post, config.composite) for v in values]
+        calls = [(s, c.to_dict(), True, False, worker) for c in cfgs for s in seqs]
+        results = run.map(evaluate_spec, calls, progress)
+    finally:
+        if owned:
+            run.close()
+    rows = []
+    for i, v in enumerate(values):
+        doc = report(results[i * len(seqs):(i + 1) * len(seqs)])
+        rows.append({"value": v, **{m: doc["overall"][m] for m in METRIC_NAMES}})
+    return rows

@@ -1,0 +1,61 @@
+# Home: what bgapp does, the demo playing at once, and a tour of the methods.
+from __future__ import annotations
+
+import streamlit as st
+
+from bgapp.composite import COMPOSITE_PARAMS
+from bgapp.methods import METHODS
+from bgapp.postprocess import POST_PARAMS
+from ui.boot import through_app
+from ui.demo import demo_loop, describe_params, method_tour
+from ui.errors import guard
+
+through_app()
+
+st.title("bgapp — a background-subtraction lab")
+st.markdown(
+    "Background subtraction separates what moves from what stays: it learns what the empty scene "
+    "looks like and marks every pixel that does not fit as **foreground**. It is the first step of "
+    "motion detection, people counting, intrusion alarms and virtual backgrounds. Here you can try "
+    f"{len(METHODS)} methods on the built-in demo, your own video or a labelled image sequence, watch how "
+    "each setting changes the mask, and measure the result against ground truth the way the "
+    "CDnet 2014 benchmark does."
+)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    with guard("preparing the demo"):
+        st.video(demo_loop(), autoplay=True, loop=True, muted=True)
+    st.caption("The built-in demo: a synthetic room with people, a cart, a drone and a ball, plus sensor "
+               "noise, a slow lighting drift and a cast shadow. Left the input, middle the foreground mask "
+               "MOG2 learns on its own, right the foreground over a blurred background.")
+with right:
+    st.subheader("How to use it")
+    st.markdown(
+        "1. **Video lab** — play the demo or upload a clip; change the method and its sliders while it "
+        "plays and watch the masks react. With ground truth you get live F-measure, precision and recall "
+        "and an image of where the errors are. Download the masks or the composite video.\n"
+        "2. **Compare** — run two to four methods on the same clip side by side, with a chart of their "
+        "foreground and accuracy over time.\n"
+        "3. **Background statistics** — see which pixels of a scene are busy (variance), its median "
+        "background and which pixels are stable enough to trust.\n"
+        "4. **Image diff** — compare two photos of one place and box what changed (an intrusion check).\n"
+        "5. **Live webcam** (where available) — the same pipeline on your camera."
+    )
+    st.page_link("pages/video_lab.py", label="Open the Video lab", icon=":material/movie:")
+    st.info("Every control has a help text (the ? next to it). Uploads stay private to your session and "
+            f"are deleted when it ends; the upload limit is {st.get_option('server.maxUploadSize')} MB.")
+
+st.header("The methods")
+st.markdown(
+    "A **method** turns each frame into a raw mask. Most learn a model of the background over time "
+    "(so the first frames are a warm-up); the difference methods compare with a reference image "
+    "instead. **Post-processing** then cleans the mask, and a **composite** shows it over the frame."
+)
+method_tour()
+with st.expander("Post-processing (every method)"):
+    st.markdown(describe_params(POST_PARAMS))
+with st.expander("Composite views (every method)"):
+    st.markdown(describe_params(COMPOSITE_PARAMS))
+st.caption("The same engine runs from the command line: `python -m bgapp methods` lists these parameters, "
+           "`python -m bgapp eval` scores a method on CDnet-style folders, `python -m bgapp process` writes masks.")

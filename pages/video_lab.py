@@ -1,0 +1,118 @@
+# Video lab: one clip, one method, every view; change settings while it plays.
+from __future__ import annotations
+
+import streamlit as st
+
+from bgapp.config import Config
+from ui.boot import through_app
+from ui.charts import over_time
+from ui.errors import guard
+from ui.lab import downloads, picture_controls, progress_bar
+from ui.player import Player, play, show_metrics
+from ui.session import flag, keep, set_flag, workdir
+from ui.sources import choose_source
+from ui.views import error_legend
+from ui.widgets import config_controls
+
+PREROLL_SECONDS = 4  # a new clip opens this far in, so the model has learned something to show
+
+through_app()
+
+st.title("Video lab")
+st.caption("Pick a source and a method in the sidebar. **Play** runs the clip at its own rate; move any "
+           "slider while it plays and the next frame uses it, with what the model learned kept. "
+           "Drag **Frame** to jump (the model sees every frame on the way, so jumping back replays from "
+           "the start). **Re-run from start** scores the whole clip with the current settings and "
+           "renders the downloads.")
+
+with st.sidebar:
+    choice = choose_source()
+if choice is None:
+    st.stop()
+
+player = keep("lab.player", lambda: Player(choice.source, st.session_state.get("lab.config", Config())),
+              choice.ident)
+with st.sidebar:
+    st.divider()
+    cfg = config_controls("lab", player.pipeline.config, where=st.sidebar)
+    pictures_changed = picture_controls(player, cfg, "lab")
+st.session_state["lab.config"] = cfg
+n = player.clip.n
+playing = bool(st.session_state.get("lab.playing"))
+
+controls = st.container()
+progress = st.empty()
+with guard("processing the clip"):
+    update = player.apply(cfg)
+    if update is not None and update.rebuilt and playing:
+        st.toast("That change needs a new model: it learns again from this frame.", icon=":material/restart_alt:")
+    seek = st.session_state.pop("lab.seek", None)
+    if flag("lab.rerun_req"):
+        st.session_state["lab.playing"] = playing = False
+        preview = st.empty()
+        player.run_all(workdir().sub("lab"), progress_bar(progress, "Re-running from the start"),
+                       lambda s: preview.image(s.jpeg, width="stretch"))
+        preview.empty()
+    elif seek is not None:
+        player.seek(seek, progress_bar(progress, "Catching up"))
+    elif flag("lab.step_req"):
+        player.step()
+    elif player.shown is None:
+        player.seek(min(n - 1, round(PREROLL_SECONDS * player.clip.fps)), progress_bar(progress, "Warming up"))
+    elif (update is not None or pictures_changed) and not playing:
+        player.refresh(bool(update and update.rebuilt), progress_bar(progress, "Replaying with the new settings"))
+    if playing and player.shown is not None and player.shown.index >= player.clip.n - 1:
+        player.seek(0)  # Play at the end starts again
+progress.empty()
+n = player.clip.n
+
+
+def _toggle() -> None:
+    st.session_state["lab.playing"] = not st.session_state.get("lab.playing", False)
+
+
+def _seek() -> None:
+    st.session_state["lab.seek"] = st.session_state["lab.frame"]
+
+
+with controls:
+    c1, c2, c3, c4 = st.columns([1.1, 1.3, 1.7, 5], vertical_alignment="bottom")
+    c1.button("Pause" if playing else "Play", key="lab.play", on_click=_toggle, type="primary", width="stretch",
+              icon=":material/pause:" if playing else ":material/play_arrow:")
+    c2.button("Next frame", key="lab.step", on_click=set_flag("lab.step_req"), disabled=playing, width="stretch",
+              icon=":material/skip_next:")
+    c3.button("Re-run from start", key="lab.rerun", on_click=set_flag("lab.rerun_req"), width="stretch",
+              icon=":material/replay:",
+              help="Forget the model and process the whole clip with the current settings: a reproducible "
+                   "score, and the files under Downloads.")
+    if player.shown is not None:
+        st.session_state["lab.frame"] = min(player.shown.index, n - 1)
+    c4.slider("Frame", 0, max(n - 1, 1), key="lab.frame", on_change=_seek, disabled=n < 2,
+              help="Jump to a frame. Forward: the frames between are processed; back: replayed from the start.")
+
+image = st.empty()
+status = st.empty()
+if player.shown is not None:
+    image.image(player.shown.jpeg, width="stretch")
+    status.caption(player.status())
+if player.clip.has_gt:
+    st.html(error_legend())
+for note in player.pipeline.notes:
+    st.caption(f":material/info: {note}")
+
+st.subheader("Scores" if player.clip.has_gt else "Numbers")
+metrics = st.empty()
+show_metrics(metrics, player)
+if playing:
+    st.caption("The chart and the downloads come back when you pause.")
+else:
+    with st.expander("Foreground and F-measure over time", expanded=True):
+        df = player.timeline()
+        marker = player.shown.index if player.shown is not None else None
+        st.plotly_chart(over_time(df, ["foreground %", "F-measure"], marker=marker), key="lab.chart")
+        st.caption("Per processed frame. F-measure appears only on frames with ground truth inside the "
+                   "scored range (the demo's first frames show the empty room and are not scored).")
+    st.subheader("Downloads")
+    downloads(player)
+if playing and player.shown is not None:
+    play(player, image, status, metrics, "lab.playing")

@@ -1,0 +1,144 @@
+"""The Live webcam page with a real camera stream: Chromium's fake camera plays a Y4M clip of the
+demo scene, WebRTC carries it to the server's callback and the processed view back.
+
+WebRTC must pair over loopback only, so the test runs inside a network namespace that has
+nothing but ``lo`` (``unshare -n`` + ``ip link set lo up``; NOTES "streamlit-webrtc"). When
+pytest is not already isolated, this test re-executes itself under ``unshare -n`` (server,
+browser and all) and reports the inner result; it skips with the reason when ``unshare`` is
+not permitted. The frame count is read from the page ("frames processed: N"), not from the
+server's internals.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.browser import browserkit as bk
+
+MIN_FRAMES = 100
+CLIP_FRAMES = 120  # 4 s at 30 fps; Chromium loops the file
+INNER_TIMEOUT = 300
+
+
+def _run_isolated(nodeid: str, tmp_path: Path) -> None:
+    """Run ``nodeid`` in a fresh pytest inside a loopback-only namespace; mirror its outcome."""
+    problem = bk.unshare_problem()
+    if problem:
+        pytest.skip(f"the webcam browser test needs a loopback-only network namespace: {problem}")
+    xml = tmp_path / "inner.xml"
+    cmd = bk.netns_command([sys.executable, "-m", "pytest", nodeid, "-q", "-p", "no:cacheprovider",
+                            "-o", "addopts=", "-rs", "-s", f"--junitxml={xml}", f"--basetemp={tmp_path / 'inner'}"])
+    env = {**os.environ, bk.NETNS_ENV: "1"}
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(cmd, cwd=bk.ROOT, env=env, capture_output=True, text=True, timeout=INNER_TIMEOUT)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the isolated webcam test did not finish in {INNER_TIMEOUT} s:\n{exc.stdout or ''}")
+    output = (r.stdout + r.stderr)[-6000:]
+    print(f"isolated run ({time.monotonic() - t0:.1f} s, exit {r.returncode}):\n{output}")
+    if not xml.exists():
+        pytest.fail(f"the isolated pytest wrote no report (exit {r.returncode}):\n{output}")
+    cases = ET.parse(xml).getroot().findall(".//testcase")
+    if not cases:
+        pytest.fail(f"the isolated pytest ran no test (exit {r.returncode}):\n{output}")
+    for case in cases:
+        for tag in ("failure", "error"):
+            bad = case.find(tag)
+            if bad is not None:
+                pytest.fail(f"inside the loopback-only namespace: {bad.get('message', '')}\n{output}")
+        skipped = case.find("skipped")
+        if skipped is not None:
+            pytest.skip(f"inside the loopback-only namespace: {skipped.get('message', '')}")
+    assert r.returncode == 0, output
+
+
+def _frames(page) -> int:
+    loc = page.get_by_text(re.compile(r"frames processed: \d+")).first
+    m = re.search(r"frames processed: (\d+)", loc.inner_text())
+    return int(m.group(1)) if m else 0
+
+
+def _since_reset(page) -> int:
+    text = page.get_by_text(re.compile(r"since the last reset: \d+")).first.inner_text()
+    m = re.search(r"since the last reset: (\d+)", text)
+    return int(m.group(1)) if m else 0
+
+
+def _metric(page, name: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(name, exact=True)).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+@pytest.mark.browser
+def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    if not bk.only_loopback():
+        if os.environ.get(bk.NETNS_ENV):
+            pytest.fail("re-executed under unshare -n but interfaces other than lo are still visible")
+        _run_isolated(request.node.nodeid, tmp_path)
+        return
+
+    server = request.getfixturevalue("app_server")
+    pw = request.getfixturevalue("playwright_session")
+    clip = bk.synthetic_clip(tmp_path / "camera.y4m", CLIP_FRAMES)
+    browser = pw.chromium.launch(executable_path=str(bk.CHROMIUM), headless=True,
+                                 args=bk.CHROMIUM_ARGS + bk.fake_camera_args(clip))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    ok = False
+    try:
+        bk.open_page(page, server.url, "webcam")
+        assert not bk.page_problems(page), bk.page_problems(page)
+        frame = page.frame_locator('iframe[title*="webrtc"]').first
+        frame.get_by_role("button", name=re.compile("start", re.I)).click()
+
+        t0, n = time.monotonic(), 0
+        while time.monotonic() - t0 < 90:
+            page.wait_for_timeout(1000)
+            n = _frames(page)
+            if n >= MIN_FRAMES:
+                break
+        elapsed = time.monotonic() - t0
+        assert n >= MIN_FRAMES, f"only {n} frames processed {elapsed:.0f} s after START"
+
+        page.wait_for_timeout(1200)  # one more stats refresh so FPS covers a full window
+        fps = float(_metric(page, "FPS"))
+        ms = _metric(page, "ms per frame")
+        print(f"webcam: {_frames(page)} frames, {fps:.1f} FPS, {ms} ms per frame, {elapsed:.1f} s after START")
+        assert fps > 1.0, f"FPS shown on the page is {fps}"
+        assert ms not in ("", "-"), "no per-frame milliseconds on the page"
+
+        # a slider moved while streaming tunes the running model: no restart, frames keep counting
+        before = _since_reset(page)
+        thumb = page.get_by_role("slider", name="Var threshold")
+        thumb.focus()
+        for _ in range(8):
+            thumb.press("ArrowRight")
+        page.locator('[data-testid="stRadio"]').get_by_text("grid", exact=True).click()
+        bk.wait_idle(page)
+        page.wait_for_timeout(2500)
+        after = _since_reset(page)
+        assert after > before + 10, f"frames since the last reset went from {before} to {after} after a slider change"
+
+        # the processed stream comes back to the browser (SENDRECV): the output video plays
+        size = frame.locator("video").last.evaluate("v => [v.videoWidth, v.videoHeight, v.paused]")
+        assert size[0] > 0 and size[1] > 0 and not size[2], f"output video not playing: {size}"
+        assert not bk.page_problems(page), bk.page_problems(page)
+        bk.screenshot(page, "webcam_live")
+        ok = True
+    finally:
+        if not ok:
+            try:
+                bk.screenshot(page, "FAILED-webcam_live")
+            except Exception as exc:  # noqa: BLE001
+                print(f"could not save the failure screenshot: {exc}")
+        context.close()
+        browser.close()

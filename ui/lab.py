@@ -1,0 +1,99 @@
+"""Video-lab pieces that are widgets plus a little logic: progress bars, the reference and
+background pictures some settings need, and the downloads."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from bgapp.config import Config
+from bgapp.frames import decode_image
+from bgapp.methods import METHODS
+
+from .errors import guard
+from .player import Player
+from .sources import upload_limit_mb
+
+IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
+
+
+def progress_bar(where: Any, text: str):
+    """A throttled progress callback ``(done, total)`` drawing into placeholder ``where``."""
+    last = [-1]
+
+    def update(done: int, total: int) -> None:
+        pct = int(100 * done / max(total, 1))
+        if pct != last[0]:
+            last[0] = pct
+            where.progress(min(pct, 100) / 100, text=f"{text}: frame {done} of {total}")
+
+    return update
+
+
+def _uploaded_image(where: Any, label: str, key: str, help: str) -> tuple[str, Any] | None:
+    """(file id, BGR image) of an uploaded picture; problems are shown, not raised."""
+    up = where.file_uploader(f"{label} (up to {upload_limit_mb()} MB)", type=IMAGE_TYPES, key=key, help=help)
+    if up is None:
+        return None
+    with guard("reading the image", where) as g:
+        img = decode_image(up.getvalue(), up.name)
+    return (up.file_id, img) if g.ok else None
+
+
+def picture_controls(player: Player, cfg: Config, key: str, where: Any = st.sidebar) -> bool:
+    """Widgets that only matter for some settings: capture or upload a reference, upload a
+    background picture. Returns True when the shown frame should be drawn again."""
+    changed = False
+    pipe = player.pipeline
+    reference = cfg.params.get("reference") if METHODS[cfg.method].uses_reference else None
+    if reference == "snapshot":
+        if where.button("Use the shown frame as reference", key=f"{key}.capture", width="stretch",
+                        help="The difference methods compare every frame with this snapshot. Take it "
+                             "when the scene is empty."):
+            changed = pipe.capture_reference()
+    elif reference == "image":
+        got = _uploaded_image(where, "Reference image", f"{key}.refimg",
+                              "A picture of the empty scene; it is resized to the frames if needed.")
+        if got is not None and st.session_state.get(f"{key}.refimg_id") != got[0]:
+            pipe.set_reference_image(got[1])
+            st.session_state[f"{key}.refimg_id"] = got[0]
+            changed = True
+    if cfg.composite["mode"] == "image":
+        got = _uploaded_image(where, "Background picture", f"{key}.bgimg",
+                              "Shown behind the foreground in the 'image' composite; scaled to cover the frame.")
+        if got is not None and st.session_state.get(f"{key}.bgimg_id") != got[0]:
+            pipe.set_background_image(got[1])
+            st.session_state[f"{key}.bgimg_id"] = got[0]
+            changed = True
+    return changed
+
+
+def downloads(player: Player, where: Any = st) -> None:
+    """Download buttons for the last full run, plus the current settings as JSON."""
+    stem = Path(player.clip.name).stem or "clip"
+    out = player.outputs
+    cols = where.columns(4)
+    if out is not None:
+        items = [("mask", "Mask video (MP4)", f"{stem}_mask.mp4", "video/mp4"),
+                 ("composite", "Composite video (MP4)", f"{stem}_composite.mp4", "video/mp4"),
+                 ("zip", "Masks (zip of PNGs)", f"{stem}_masks.zip", "application/zip")]
+        for col, (name, label, file_name, mime) in zip(cols, items):
+            path = out.files[name]
+            col.download_button(label, partial(path.read_bytes), file_name=file_name, mime=mime,
+                                key=f"lab.dl.{name}", on_click="ignore", icon=":material/download:",
+                                width="stretch")
+    cols[3].download_button("Settings (JSON)", player.pipeline.config.to_json(), file_name=f"{stem}_config.json",
+                            mime="application/json", key="lab.dl.config", on_click="ignore",
+                            icon=":material/download:", width="stretch",
+                            help="Load it with `python -m bgapp process --config` to get the same masks.")
+    if out is None:
+        where.caption("**Re-run from start** renders the mask video, the composite video and a zip of masks "
+                      "(bin000001.png…, the CDnet results naming) for the whole clip.")
+    elif out.config != player.pipeline.config:
+        where.caption(f"These files cover {out.frames} frames made with earlier settings: "
+                      "**Re-run from start** to render the current ones.")
+    else:
+        where.caption(f"{out.frames} frames rendered with the current settings.")

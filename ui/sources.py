@@ -1,0 +1,354 @@
+"""Choosing what to process (demo, uploaded video, zipped image sequence, local folder) and
+reading its frames one at a time.
+
+The chosen source is shared by the pages of a session (``bgapp.source``), so a clip uploaded
+in the Video lab is also there on Compare and Background statistics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import stat
+import zipfile
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from bgapp.errors import BgappError
+from bgapp.sequences import Sequence, find_sequences
+from bgapp.sources import VIDEO_SUFFIXES
+from bgapp.synthetic import SyntheticScene
+from bgapp.video import VideoSource, open_video_bytes
+
+from .errors import guard
+from .session import keep, workdir
+
+SOURCE_KEY = "bgapp.source"
+VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
+MAX_SIDES = (240, 320, 480, 640, 960, 1280, 0)  # 0: the video's own size
+DEFAULT_MAX_SIDE = 640
+ZIP_MAX_BYTES = 1 << 30  # uncompressed total of an uploaded sequence zip
+ZIP_MAX_FILES = 50_000
+KINDS = {
+    "demo": "Built-in demo",
+    "video": "Upload a video",
+    "zip": "Upload an image sequence (zip)",
+    "folder": "Folder or file on this computer",
+}
+LOCAL_ENV = "BGAPP_LOCAL_FILES"  # "1" allows local paths anywhere, "0" nowhere
+
+
+@dataclass
+class SourceChoice:
+    """A source and what identifies it (a new ``ident`` means a new clip for the players)."""
+
+    kind: str
+    ident: str
+    source: Any
+    label: str
+    path: str | None = None  # the video file, to reopen at another size
+    max_side: int | None = None
+
+
+def upload_limit_mb() -> int:
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def describe(src: Any) -> str:
+    """One line: name, size, rate, frames and whether ground truth exists."""
+    w, h = src.size
+    parts = [f"{w}x{h}"]
+    if isinstance(src, VideoSource):
+        if src.scaled:
+            parts[0] += f" (from {src.source_size[0]}x{src.source_size[1]})"
+        parts += [f"{src.fps:g} fps", f"~{len(src)} frames", src.codec]
+    else:
+        parts += [f"{len(src)} frames"]
+    parts.append("ground truth" if getattr(src, "has_ground_truth", False) else "no ground truth")
+    return f"{src.name}: " + ", ".join(parts)
+
+
+def demo_choice() -> SourceChoice:
+    src = SyntheticScene()
+    return SourceChoice("demo", "demo", src, describe(src) + " (synthetic room, exact labels)")
+
+
+def local_paths_allowed() -> bool:
+    """Local paths only for someone at this machine (or when the environment says so)."""
+    env = os.environ.get(LOCAL_ENV)
+    if env is not None:
+        return env.strip().lower() in ("1", "true", "yes")
+    try:
+        host = (st.context.headers.get("Host") or "").split(":")[0]
+        return st.context.ip_address is None and host in ("localhost", "127.0.0.1", "[::1]", "")
+    except Exception:  # noqa: BLE001 - no request context (bare mode): be strict
+        return False
+
+
+# zip extraction -----------------------------------------------------------------------------------
+
+def _member_parts(name: str, zip_name: str) -> tuple[str, ...]:
+    clean = name.replace("\\", "/")
+    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean):
+        raise BgappError(f"{zip_name}: refusing to extract {name!r}: absolute path")
+    parts = tuple(p for p in PurePosixPath(clean).parts if p not in ("", "."))
+    if ".." in parts:
+        raise BgappError(f"{zip_name}: refusing to extract {name!r}: it points outside the folder ('..')")
+    return parts
+
+
+def extract_zip(data: bytes, dest: Path, zip_name: str = "upload.zip", max_bytes: int = ZIP_MAX_BYTES,
+                max_files: int = ZIP_MAX_FILES) -> Path:
+    """Extract a zip into ``dest`` safely: no absolute or ``..`` paths, no symlinks, size capped.
+
+    The cap is checked on the declared sizes first and again on the bytes really written
+    (a zip can lie about its sizes). On any problem ``dest`` is removed and a BgappError says why.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise BgappError(f"{zip_name} is not a zip file (or it is damaged)") from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.filename.replace("\\", "/").startswith("__MACOSX/")]
+        if len(infos) > max_files:
+            raise BgappError(f"{zip_name} holds {len(infos)} files; the limit is {max_files}")
+        plan = []
+        declared = 0
+        for info in infos:
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise BgappError(f"{zip_name}: refusing to extract {info.filename!r}: it is a symbolic link")
+            if info.flag_bits & 0x1:
+                raise BgappError(f"{zip_name} is password-protected: upload an unencrypted zip")
+            declared += info.file_size
+            if declared > max_bytes:
+                raise BgappError(f"{zip_name} unpacks to more than {max_bytes >> 20} MB; the limit is "
+                                 f"{max_bytes >> 20} MB")
+            parts = _member_parts(info.filename, zip_name)
+            if parts:
+                plan.append((info, parts))
+        dest.mkdir(parents=True, exist_ok=True)
+        root = dest.resolve()
+        written = 0
+        try:
+            for info, parts in plan:
+                target = root.joinpath(*parts)
+                if not target.resolve().is_relative_to(root):
+                    raise BgappError(f"{zip_name}: refusing to extract {info.filename!r}: outside the folder")
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(target, "wb") as out:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > max_bytes:
+                            raise BgappError(f"{zip_name} unpacks to more than {max_bytes >> 20} MB")
+                        out.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise BgappError(f"{zip_name} is damaged: {exc}") from None
+        except BaseException:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+    return dest
+
+
+# the picker -------------------------------------------------------------------------------------
+
+def _pick_sequence(seqs: list[Sequence], where: Any) -> Sequence:
+    if len(seqs) == 1:
+        return seqs[0]
+    paths = [s.path for s in seqs]
+    by_path = {s.path: s for s in seqs}
+    chosen = where.selectbox("Sequence", paths, key="src.seq",
+                             format_func=lambda p: f"{by_path[p].category}/{by_path[p].name}",
+                             help="The folder holds several sequences: pick one.")
+    return by_path[chosen]
+
+
+def _sequences_in(folder: Path, ident: str) -> list[Sequence]:
+    return keep("bgapp.sequences", lambda: find_sequences(folder), ident)
+
+
+def _video(where: Any, current: SourceChoice | None, max_side: int | None) -> SourceChoice | None:
+    limit = upload_limit_mb()
+    up = where.file_uploader(
+        f"Video file ({', '.join(VIDEO_TYPES)}), up to {limit} MB", type=list(VIDEO_TYPES), key="src.video",
+        help="Frames are decoded one at a time, so long clips are fine. Nothing leaves this server; "
+             "the file is deleted when your session ends.")
+    if up is not None:
+        ident = f"video:{up.file_id}:{max_side}"
+        if current is not None and current.ident == ident:
+            return current
+        with guard("opening the video", where) as g:
+            src = open_video_bytes(up.getvalue(), Path(up.name).suffix, workdir().sub("uploads"), max_side=max_side,
+                                   name=up.name)
+        return SourceChoice("video", ident, src, describe(src), src.path, max_side) if g.ok else None
+    if current is not None and current.kind == "video" and current.path:
+        if current.max_side == max_side:
+            return current
+        with guard("opening the video", where) as g:
+            src = VideoSource(current.path, max_side=max_side)
+            src.name = current.source.name
+        ident = re.sub(r":[^:]*$", f":{max_side}", current.ident)
+        return SourceChoice("video", ident, src, describe(src), current.path, max_side) if g.ok else None
+    where.info("Upload a video to start, or pick the built-in demo.")
+    return None
+
+
+def _zip(where: Any, current: SourceChoice | None) -> SourceChoice | None:
+    up = where.file_uploader(
+        f"Zipped sequence folder, up to {upload_limit_mb()} MB", type=["zip"], key="src.zip",
+        help="A CDnet-style folder: input/ with numbered frames and, for scores, groundtruth/ "
+             "(0 static, 50 shadow, 85 outside ROI, 170 unknown, 255 moving), optionally ROI.bmp and "
+             "temporalROI.txt. The zip may hold one sequence or a category of them.")
+    if up is None:
+        if current is not None and current.kind == "zip":
+            return current
+        where.info("Upload a zip of a sequence folder, or pick the built-in demo.")
+        return None
+    tag = hashlib.sha1(up.file_id.encode()).hexdigest()[:12]
+    with guard("unpacking the zip", where) as g:
+        dest = workdir().path / f"zip-{tag}"
+        if not (dest / ".complete").exists():
+            shutil.rmtree(dest, ignore_errors=True)
+            extract_zip(up.getvalue(), dest, up.name)
+            (dest / ".complete").touch()
+        seq = _pick_sequence(_sequences_in(dest, tag), where)
+    if not g.ok:
+        return None
+    ident = f"zip:{tag}:{seq.path}"
+    if current is not None and current.ident == ident:
+        return current
+    return SourceChoice("zip", ident, seq, describe(seq))
+
+
+def _folder(where: Any, current: SourceChoice | None, max_side: int | None) -> SourceChoice | None:
+    text = where.text_input("Path", key="src.folder", placeholder="/data/cdnet2014/baseline/highway",
+                            help="A sequence folder (with input/), a category or dataset folder of them, "
+                                 f"or a video file ({', '.join(VIDEO_SUFFIXES)}).")
+    text = (text or "").strip()
+    if not text:
+        if current is not None and current.kind == "folder":
+            return current
+        where.info("Type the path of a sequence folder or a video file.")
+        return None
+    path = Path(text).expanduser()
+    with guard("opening the path", where) as g:
+        if path.is_file():
+            ident = f"folder:{path}:{max_side}"
+            if current is not None and current.ident == ident:
+                return current
+            src = VideoSource(path, max_side=max_side)
+            return SourceChoice("folder", ident, src, describe(src), str(path), max_side)
+        if not path.exists():
+            raise BgappError(f"no such file or folder: {path}")
+        seq = _pick_sequence(_sequences_in(path, str(path)), where)
+        ident = f"folder:{seq.path}"
+        if current is not None and current.ident == ident:
+            return current
+        return SourceChoice("folder", ident, seq, describe(seq))
+    return None if not g.ok else current
+
+
+def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
+    """The source widgets; returns the session's chosen source (None until one is usable)."""
+    current: SourceChoice | None = st.session_state.get(SOURCE_KEY)
+    kinds = [k for k in KINDS if k != "folder" or local_paths_allowed()]
+    default = current.kind if current is not None and current.kind in kinds else "demo"
+    kind = where.radio("Source", kinds, index=kinds.index(default), format_func=KINDS.get, key="src.kind",
+                       help="The built-in demo is a synthetic room with exact ground truth, so every "
+                            "score is shown. Uploads are private to your session.")
+    max_side = None
+    if kind in ("video", "folder"):
+        max_side = where.select_slider(
+            "Processing size (longest side)", MAX_SIDES, value=DEFAULT_MAX_SIDE, key="src.max_side",
+            format_func=lambda v: "original" if v == 0 else f"{v} px",
+            help="Videos are scaled down to this before processing: smaller is faster and smooths "
+                 "noise; larger keeps small objects. Image sequences keep their size so the ground "
+                 "truth lines up.") or None
+    if kind == "demo":
+        choice = current if current is not None and current.kind == "demo" else demo_choice()
+    elif kind == "video":
+        choice = _video(where, current, max_side)
+    elif kind == "zip":
+        choice = _zip(where, current)
+    else:
+        choice = _folder(where, current, max_side)
+    if choice is not None:
+        st.session_state[SOURCE_KEY] = choice
+        where.caption(choice.label)
+    return choice
+
+
+# frame access ---------------------------------------------------------------------------------------
+
+class Clip:
+    """Frame ``i`` of any source: random access when the source has ``frame(i)``, otherwise a
+    streamed cursor that re-opens the file to go back, plus a few recent frames.
+
+    Only ``keep`` decoded frames are held, never the whole video. ``n`` starts as the source's
+    count (an estimate for some videos) and shrinks to the truth when the stream ends early.
+    """
+
+    def __init__(self, source: Any, keep: int = 4) -> None:
+        self.source = source
+        self.random = callable(getattr(source, "frame", None))
+        self.n = max(1, len(source))
+        self.fps = float(getattr(source, "fps", 0) or 25.0)
+        self.has_gt = bool(getattr(source, "has_ground_truth", False))
+        self.roi = getattr(source, "roi", None)
+        self.name = str(getattr(source, "name", "clip"))
+        self._keep = keep
+        self._recent: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._it: Iterator[np.ndarray] | None = None
+        self._pos = 0
+
+    def frame(self, i: int) -> np.ndarray | None:
+        """Frame ``i`` (BGR uint8), or None past the end."""
+        if i >= self.n or i < 0:
+            return None
+        if self.random:
+            return self.source.frame(i)
+        if i in self._recent:
+            return self._recent[i]
+        if self._it is None or i < self._pos:
+            self.close()
+            self._it = iter(self.source)
+            self._pos = 0
+        img = None
+        while self._pos <= i:
+            try:
+                img = next(self._it)
+            except StopIteration:
+                self.n = max(1, self._pos)
+                self.close()
+                return None
+            self._recent[self._pos] = img
+            if len(self._recent) > self._keep:
+                self._recent.popitem(last=False)
+            self._pos += 1
+        return img
+
+    def truth(self, i: int) -> tuple[np.ndarray | None, bool]:
+        """Ground truth of frame ``i`` and whether it is scored (CDnet temporal ROI)."""
+        if not self.has_gt:
+            return None, False
+        gt = self.source.ground_truth(i)
+        return gt, gt is not None and bool(self.source.scored(i))
+
+    def close(self) -> None:
+        if self._it is not None and hasattr(self._it, "close"):
+            self._it.close()
+        self._it = None
+        self._pos = 0
