@@ -1,9 +1,9 @@
-"""The live-webcam page's logic as plain Python: ICE configuration and the frame callback.
+"""The live-webcam page's configuration: ICE servers from the environment, secrets or a default.
 
-Nothing here calls ``st.*`` at import time or from the callback thread, so it is unit-testable
-without a browser: :func:`resolve_ice_servers` takes the environment and a secrets getter,
-:class:`WebcamProcessor` turns BGR frames into output frames and keeps its FPS meter and
-counters in a lock-protected :class:`LiveStats`, which the page reads once a second.
+The frame callback itself (:class:`bgapp.live.LiveProcessor`, with its FPS meter and
+lock-protected :class:`bgapp.live.LiveStats`) lives in the engine and is re-exported here.
+Nothing here calls ``st.*`` at import time: :func:`resolve_ice_servers` takes the environment
+and a secrets getter, so it is unit-testable without a browser.
 """
 
 from __future__ import annotations
@@ -11,32 +11,32 @@ from __future__ import annotations
 import json
 import math
 import os
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import cv2
-import numpy as np
-
-from bgapp.display import label, tile
-from bgapp.pipeline import Pipeline, Views
+from bgapp.live import (  # noqa: F401 - re-exported for the page
+    GRID_LABELS,
+    VIEW_MODES,
+    FpsMeter,
+    LiveProcessor,
+    LiveStats,
+    StatsSnapshot,
+    WebcamProcessor,
+    views_for,
+)
 
 ICE_ENV = "BGAPP_ICE_SERVERS"
 DEFAULT_ICE_SERVERS: list[dict[str, Any]] = [{"urls": ["stun:stun.l.google.com:19302"]}]
 ICE_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
 ICE_KEYS = ("urls", "username", "credential")
 
-VIEW_MODES = ("clean mask", "raw mask", "composite", "grid")
 VIEW_HELP = {
     "clean mask": "the mask after post-processing (white = foreground)",
     "raw mask": "the method's own mask before any clean-up",
     "composite": "the frame with the mask applied (choose the style under Composite)",
     "grid": "input, raw mask, clean mask and composite in a 2x2 grid",
 }
-GRID_LABELS = ("input", "raw mask", "clean mask", "composite")
 
 
 # ICE configuration ------------------------------------------------------------------------------
@@ -146,180 +146,6 @@ def resolve_ice_servers(environ: Mapping[str, str] | None = None, secrets: Any =
         servers = parse_ice_servers(secret, where) if isinstance(secret, str) else validate_ice_servers(secret, where)
         return IceConfig(servers, "secrets")
     return IceConfig([dict(s) for s in DEFAULT_ICE_SERVERS], "default")
-
-
-# Measurements that flow from the callback thread to the page ------------------------------------
-
-class FpsMeter:
-    """Frames per second over the last ``window`` seconds (0 until two frames arrived)."""
-
-    def __init__(self, window: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window = float(window)
-        self.clock = clock
-        self._times: deque[float] = deque()
-
-    def tick(self) -> float:
-        now = self.clock()
-        self._times.append(now)
-        while len(self._times) > 2 and now - self._times[0] > self.window:
-            self._times.popleft()
-        return self.fps(now)
-
-    def fps(self, now: float | None = None) -> float:
-        if len(self._times) < 2:
-            return 0.0
-        now = self.clock() if now is None else now
-        if now - self._times[-1] > self.window:  # the stream stopped: do not show a stale rate
-            return 0.0
-        span = self._times[-1] - self._times[0]
-        return (len(self._times) - 1) / span if span > 0 else 0.0
-
-    def reset(self) -> None:
-        self._times.clear()
-
-
-@dataclass(frozen=True)
-class StatsSnapshot:
-    """One consistent reading of the live measurements, for the page."""
-
-    frames: int = 0  # frames processed since the page opened
-    since_reset: int = 0  # frames the current model has seen (the pipeline's frame index)
-    fps: float = 0.0
-    model_ms: float = 0.0  # model + post-processing (+ composite), smoothed
-    total_ms: float = 0.0  # whole callback including conversions and the output view, smoothed
-    fg_fraction: float = 0.0
-    learning: bool = False
-    size: tuple[int, int] | None = None  # (width, height) of the camera frames
-    error: str | None = None  # the last error raised in the callback, as text
-
-
-class LiveStats:
-    """Lock-protected measurements written by the callback thread and read by the page."""
-
-    def __init__(self, window: float = 2.0, clock: Callable[[], float] = time.monotonic,
-                 smoothing: float = 0.1) -> None:
-        self._lock = threading.Lock()
-        self._meter = FpsMeter(window, clock)
-        self._alpha = float(smoothing)
-        self._snap = StatsSnapshot()
-
-    def record(self, *, index: int, model_ms: float, total_ms: float, fg_fraction: float,
-               learning: bool, size: tuple[int, int]) -> None:
-        with self._lock:
-            s, a = self._snap, self._alpha
-            first = s.frames == 0
-            self._snap = StatsSnapshot(
-                frames=s.frames + 1, since_reset=index + 1, fps=self._meter.tick(),
-                model_ms=model_ms if first else (1 - a) * s.model_ms + a * model_ms,
-                total_ms=total_ms if first else (1 - a) * s.total_ms + a * total_ms,
-                fg_fraction=fg_fraction, learning=learning, size=size, error=None,
-            )
-
-    def record_error(self, message: str) -> None:
-        with self._lock:
-            self._snap = replace(self._snap, error=message)
-
-    def snapshot(self) -> StatsSnapshot:
-        with self._lock:
-            snap = self._snap
-            return replace(snap, fps=self._meter.fps()) if snap.frames else snap
-
-    def reset(self) -> None:
-        """Forget the frame-rate history (after a model reset the counters restart from the pipeline)."""
-        with self._lock:
-            self._meter.reset()
-            self._snap = replace(self._snap, since_reset=0, fps=0.0, learning=True)
-
-
-# The frame callback ------------------------------------------------------------------------------
-
-def views_for(mode: str) -> Views:
-    """The optional pipeline outputs a view mode needs (the composite only where it is shown)."""
-    return Views(composite=mode in ("composite", "grid"))
-
-
-def _bgr(img: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img
-
-
-class WebcamProcessor:
-    """Feeds one session's :class:`Pipeline` with camera frames and returns the chosen view.
-
-    Created once per session (kept in ``st.session_state``); the page changes ``mode`` and the
-    pipeline's settings between frames, the callback thread calls :meth:`process_bgr` (or the
-    ``av.VideoFrame`` wrapper :meth:`__call__`). An exception inside a frame is recorded in the
-    stats for the page and the input frame is sent back, so one bad frame never kills the stream.
-    """
-
-    def __init__(self, pipeline: Pipeline, mode: str = "composite", stats: LiveStats | None = None) -> None:
-        self.pipeline = pipeline
-        self.stats = stats or LiveStats()
-        self._mode = "composite"
-        self.mode = mode
-
-    @property
-    def mode(self) -> str:
-        return self._mode
-
-    @mode.setter
-    def mode(self, value: str) -> None:
-        if value not in VIEW_MODES:
-            raise ValueError(f"unknown view mode {value!r}; choose one of {', '.join(VIEW_MODES)}")
-        self._mode = value
-        self.pipeline.views = views_for(value)  # one reference swap: the next frame sees it
-
-    def reset(self) -> None:
-        self.pipeline.reset()
-        self.stats.reset()
-
-    def render(self, result: Any, mode: str) -> np.ndarray:
-        """The output frame for ``mode``, the same size as the input frame."""
-        frame = result.frame
-        h, w = frame.shape[:2]
-        if mode == "raw mask":
-            out = _bgr(result.raw)
-        elif mode == "clean mask":
-            out = _bgr(result.clean)
-        elif mode == "composite":
-            out = result.composite if result.composite is not None else frame
-        else:
-            half = (max(1, w // 2), max(1, h // 2))
-            small = cv2.resize(frame, half, interpolation=cv2.INTER_AREA)
-            comp = result.composite if result.composite is not None else frame
-            views = [small, result.raw, result.clean, cv2.resize(comp, half, interpolation=cv2.INTER_AREA)]
-            out = tile(views, GRID_LABELS, cols=2)
-            if out.shape[:2] != (h, w):
-                out = cv2.resize(out, (w, h), interpolation=cv2.INTER_AREA)
-        if result.learning:
-            out = label(out if out is not frame else frame.copy(), "learning the background...")
-        return np.ascontiguousarray(out)
-
-    def process_bgr(self, img: np.ndarray) -> np.ndarray:
-        """One BGR frame in, the view out; records FPS, timings and the foreground share."""
-        t0 = time.perf_counter()
-        mode = self._mode  # read once: the page may change it meanwhile
-        try:
-            result = self.pipeline.process(img)
-            out = self.render(result, mode)
-        except Exception as exc:  # noqa: BLE001 - reported on the page, the stream keeps going
-            self.stats.record_error(f"{type(exc).__name__}: {exc}")
-            return img
-        total = (time.perf_counter() - t0) * 1000.0
-        self.stats.record(index=result.index, model_ms=result.ms, total_ms=total,
-                          fg_fraction=result.fg_fraction, learning=result.learning,
-                          size=(img.shape[1], img.shape[0]))
-        return out
-
-    def __call__(self, frame: Any) -> Any:
-        """streamlit-webrtc's ``video_frame_callback``: ``av.VideoFrame`` in and out."""
-        import av
-
-        out = self.process_bgr(frame.to_ndarray(format="bgr24"))
-        new = av.VideoFrame.from_ndarray(out, format="bgr24")
-        new.pts = frame.pts
-        if frame.time_base is not None:
-            new.time_base = frame.time_base
-        return new
 
 
 def format_ms(ms: float) -> str:
