@@ -225,7 +225,8 @@ class ForegroundSeries:
     page reads: :meth:`arrays` returns matching copies, taken at one length.
     """
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int = 1024, max_points: int = 200_000) -> None:
+        self.max_points = max(2, int(max_points))  # a webcam left running keeps the latest ones
         self._indices = np.empty(max(1, capacity), np.int64)
         self._values = np.empty(max(1, capacity), np.float64)
         self._n = 0
@@ -236,7 +237,12 @@ class ForegroundSeries:
     def append(self, index: int, fraction: float) -> None:
         """Record ``fraction`` (0..1) of foreground pixels at frame ``index``."""
         n = self._n
-        if n == len(self._values):
+        if n >= self.max_points:  # drop the oldest half: memory stays bounded on endless streams
+            keep = self.max_points // 2
+            self._indices[:keep] = self._indices[n - keep:n]
+            self._values[:keep] = self._values[n - keep:n]
+            n = keep
+        elif n == len(self._values):
             self._indices = np.concatenate([self._indices, np.empty_like(self._indices)])
             self._values = np.concatenate([self._values, np.empty_like(self._values)])
         self._indices[n] = index

@@ -180,3 +180,14 @@ def test_foreground_series():
     assert len(idx) == len(val) == 5
     s.reset()
     assert len(s.values) == 0
+
+
+def test_foreground_series_stays_bounded_on_an_endless_stream():
+    from bgapp.stats import ForegroundSeries
+
+    s = ForegroundSeries(capacity=4, max_points=10)
+    for i in range(95):
+        s.append(i, i / 100)
+    idx, vals = s.arrays()
+    assert len(idx) <= 10 and idx[-1] == 94 and np.all(np.diff(idx) == 1)
+    assert np.allclose(vals, idx / 100)
