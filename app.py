@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.errors import guard
+from ui.session import visit
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,5 +29,6 @@ pages = [
     if (HERE / path).is_file()  # pages still being written are left out, so the app always runs
 ]
 page = st.navigation(pages)
+visit(page.url_path)
 with guard(f"showing {page.title}"):
     page.run()

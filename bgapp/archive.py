@@ -44,6 +44,8 @@ def check_members(zf: zipfile.ZipFile, max_total: int = MAX_TOTAL_BYTES) -> list
             raise BgappError(f"the zip contains a symbolic link {name!r}: refused")
         if info.is_dir():
             continue
+        if info.flag_bits & 0x1:
+            raise BgappError("the zip is password-protected: upload an unencrypted zip")
         if path.name.startswith("._") or "__MACOSX" in path.parts:
             continue  # macOS resource forks: not images
         total += info.file_size
@@ -86,6 +88,11 @@ def safe_extract(archive: str | Path | BinaryIO, dest: str | Path, max_total: in
     except zipfile.BadZipFile:
         _cleanup(dest, written)
         raise BgappError("not a readable zip file") from None
+    except RuntimeError as exc:  # zipfile's word for an encrypted member
+        _cleanup(dest, written)
+        if "encrypted" in str(exc) or "password" in str(exc):
+            raise BgappError("the zip is password-protected: upload an unencrypted zip") from None
+        raise
     except (BgappError, OSError, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
         _cleanup(dest, written)
         if isinstance(exc, BgappError):

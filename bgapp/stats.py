@@ -128,6 +128,14 @@ class SampledMedian:
         self.inpaint_radius = 5
         self.reset()
 
+    def set_stable_threshold(self, threshold: float) -> None:
+        """Change the stable-pixel threshold; summaries that depend on it are recomputed on demand."""
+        threshold = float(threshold)
+        if threshold != self.stable_threshold:
+            self.stable_threshold = threshold
+            for key in ("stable", "background"):
+                self._cache.pop(key, None)
+
     def reset(self) -> None:
         """Drop every sample and the frame count."""
         self._frames: np.ndarray | None = None  # max_samples x H x W x C uint8

@@ -113,6 +113,7 @@ class Dimension:
             value = float(f"{value:.4g}") if getattr(d, "log", False) else float(f"{value:.6g}")
         return min(max(value, d.low), d.high)
 
+
 def _decimals(step: float) -> int:
     text = f"{step:.10f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0
@@ -393,10 +394,10 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
                     todo.append(key)
             calls = [(s, json.loads(k), True, False, worker) for k in todo for s in seqs]
 
-            def task_progress(done: int, total: int, _n: int = len(records)) -> None:
+            def task_progress(done: int, total: int, _n: int = len(records), _best: TrialRecord | None = best) -> None:
                 if progress is not None:
-                    progress(TuneProgress(_n, trials, best.value if best else float("nan"),
-                                          best.config if best else None, done, total))
+                    progress(TuneProgress(_n, trials, _best.value if _best else float("nan"),
+                                          _best.config if _best else None, done, total))
 
             results = run.map(evaluate_spec, calls, task_progress) if calls else []
             for i, key in enumerate(todo):

@@ -153,6 +153,45 @@ class VideoSource:
             for img in self._decode(container):
                 yield self._fit(img)
 
+    def frames_from(self, start: int) -> Iterator[np.ndarray]:
+        """Frames from index ``start`` on, for scrubbing: seeks to the keyframe before ``start``
+        and decodes forward from there instead of decoding the whole clip from frame 0.
+
+        Frame indices are derived from timestamps (constant frame rate assumed); a stream without
+        usable timestamps, or one that refuses to seek, is decoded from the start and skipped.
+        """
+        if start <= 0:
+            yield from self
+            return
+        with av.open(self.path) as container:
+            stream = container.streams.video[0]
+            tb = float(stream.time_base) if stream.time_base else 0.0
+            t0 = stream.start_time or 0
+            target = None
+            if tb > 0:
+                target = t0 + int(round(start / self.fps / tb))
+                try:
+                    container.seek(target, stream=stream, backward=True, any_frame=False)
+                except (av.FFmpegError, OSError):
+                    target = None
+            if target is not None:
+                half = 0.5 / self.fps / tb
+                for frame in self._decode_raw(container):
+                    if frame.pts is None:
+                        target = None
+                        break
+                    if frame.pts < target - half:
+                        continue
+                    try:
+                        yield self._fit(frame.to_ndarray(format="bgr24"))
+                    except (av.FFmpegError, ValueError):
+                        return
+                if target is not None:
+                    return
+        for i, img in enumerate(self):  # no timestamps: decode and skip
+            if i >= start:
+                yield img
+
     def sample(self, n: int) -> list[np.ndarray]:
         """``n`` frames evenly spaced over the clip, in one streaming pass (memory: n frames).
 

@@ -9,6 +9,7 @@ from ui.charts import over_time
 from ui.compare import DEFAULT_METHODS, frame_view, run_configs, run_key, short_title, table, timeline
 from ui.errors import guard
 from ui.lab import progress_bar
+from ui.session import keep
 from ui.sources import Clip, choose_source
 from ui.views import error_legend
 from ui.widgets import config_controls
@@ -24,7 +25,7 @@ with st.sidebar:
     choice = choose_source()
 if choice is None:
     st.stop()
-clip = Clip(choice.source)
+clip = keep("cmp.clip", lambda: Clip(choice.source), choice.ident)  # kept: a video is not decoded again per rerun
 with st.sidebar:
     frames = st.slider("Frames to process", 1, max(clip.n, 2), min(clip.n, 300), key="cmp.frames",
                        help="From the start of the clip. Fewer frames answer faster; background models "
@@ -71,13 +72,13 @@ with results:
 
     st.subheader("Scores" if clip.has_gt else "Numbers")
     df = table(shown, clip.has_gt)
-    fmt = {c: st.column_config.NumberColumn(format="%.3f") for c in ("F-measure", "precision", "recall", "specificity")}
+    fmt = {c: st.column_config.NumberColumn(format="%.3f") for c in ("F-measure", "precision", "recall")}
     fmt.update({"PWC": st.column_config.NumberColumn(format="%.2f"),
                 "foreground %": st.column_config.NumberColumn(format="%.2f"),
                 "ms / frame": st.column_config.NumberColumn(format="%.1f")})
     st.dataframe(df, hide_index=True, column_config=fmt, key="cmp.table")
     if clip.has_gt:
-        st.caption("F-measure, precision, recall, specificity and PWC (percentage of wrong classifications) from "
+        st.caption("F-measure, precision, recall and PWC (percentage of wrong classifications) from "
                    "confusion counts summed over the scored frames; ms / frame is the method plus post-processing.")
     else:
         st.caption("No ground truth for this clip, so no accuracy scores: compare the masks and the foreground curves.")

@@ -1,6 +1,8 @@
 # Home: what bgapp does, the demo playing at once, and a tour of the methods.
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from bgapp.composite import COMPOSITE_PARAMS
@@ -11,6 +13,7 @@ from ui.demo import demo_loop, describe_params, method_tour
 from ui.errors import guard
 
 through_app()
+ROOT = Path(__file__).resolve().parents[1]
 
 st.title("bgapp — a background-subtraction lab")
 st.markdown(
@@ -22,29 +25,36 @@ st.markdown(
     "CDnet 2014 benchmark does."
 )
 
+with guard("preparing the demo"):
+    st.video(demo_loop(), autoplay=True, loop=True, muted=True)
+st.caption("The built-in demo: a synthetic room with people, a cart, a drone and a ball, plus sensor noise, a slow "
+           "lighting drift and a cast shadow. Left the input, middle the foreground mask MOG2 learns on its own, "
+           "right the foreground over a blurred background.")
+
+steps = [
+    "**Video lab** — play the demo or upload a clip; change the method and its sliders while it plays and watch "
+    "the masks react. With ground truth you get live F-measure, precision and recall and an image of where the "
+    "errors are. Download the masks or the composite video.",
+    "**Compare** — run two to four methods on the same clip side by side, with a chart of their foreground and "
+    "accuracy over time.",
+    "**Background statistics** — see which pixels of a scene are busy (variance), its median background and which "
+    "pixels are stable enough to trust.",
+    "**Image diff** — compare two photos of one place and box what changed (an intrusion check).",
+]
+if (ROOT / "pages" / "webcam.py").is_file():
+    steps.append("**Live webcam** — the same pipeline on your camera, in the browser.")
+if (ROOT / "pages" / "evaluate.py").is_file():
+    steps.append("**Evaluate & tune** — score settings on labelled sequences the CDnet way and search for better ones.")
 left, right = st.columns([3, 2], gap="large")
 with left:
-    with guard("preparing the demo"):
-        st.video(demo_loop(), autoplay=True, loop=True, muted=True)
-    st.caption("The built-in demo: a synthetic room with people, a cart, a drone and a ball, plus sensor "
-               "noise, a slow lighting drift and a cast shadow. Left the input, middle the foreground mask "
-               "MOG2 learns on its own, right the foreground over a blurred background.")
-with right:
     st.subheader("How to use it")
-    st.markdown(
-        "1. **Video lab** — play the demo or upload a clip; change the method and its sliders while it "
-        "plays and watch the masks react. With ground truth you get live F-measure, precision and recall "
-        "and an image of where the errors are. Download the masks or the composite video.\n"
-        "2. **Compare** — run two to four methods on the same clip side by side, with a chart of their "
-        "foreground and accuracy over time.\n"
-        "3. **Background statistics** — see which pixels of a scene are busy (variance), its median "
-        "background and which pixels are stable enough to trust.\n"
-        "4. **Image diff** — compare two photos of one place and box what changed (an intrusion check).\n"
-        "5. **Live webcam** (where available) — the same pipeline on your camera."
-    )
+    st.markdown("\n".join(f"{k}. {text}" for k, text in enumerate(steps, start=1)))
+with right:
+    st.subheader("Start here")
     st.page_link("pages/video_lab.py", label="Open the Video lab", icon=":material/movie:")
-    st.info("Every control has a help text (the ? next to it). Uploads stay private to your session and "
-            f"are deleted when it ends; the upload limit is {st.get_option('server.maxUploadSize')} MB.")
+    st.page_link("pages/compare.py", label="Compare methods", icon=":material/compare:")
+    st.info("Every control has a help text (the ? next to it). Uploads stay private to your session and are "
+            f"deleted when it ends; the upload limit is {st.get_option('server.maxUploadSize')} MB.")
 
 st.header("The methods")
 st.markdown(

@@ -9,7 +9,7 @@ from ui.boot import through_app
 from ui.errors import guard
 from ui.imagediff import BOX_PARAMS, DIFF_PARAMS, MODES, SSIM_PARAMS, compare, demo_pair, load_pair
 from ui.lab import IMAGE_TYPES
-from ui.sources import upload_limit_mb
+from ui.sources import MAX_SIDES, upload_limit_mb
 from ui.views import combined
 from ui.widgets import param_controls
 
@@ -39,11 +39,17 @@ with st.sidebar:
 
 pair = None
 if up_a is not None and up_b is not None:
+    max_side = st.sidebar.select_slider(
+        "Processing size (longest side)", MAX_SIDES, value=1280, key="diff.max_side",
+        format_func=lambda v: "original" if v == 0 else f"{v} px",
+        help="Large photos are scaled down to this first: faster, and it ignores pixel-level noise.") or None
     with guard("reading the images") as g:
-        a, b, note = load_pair(up_a, up_b)
-        if note:
+        a, b, notes = load_pair(up_a, up_b, max_side)
+        for note in notes:
             st.info(note)
         pair = a, b
+    if not g.ok:
+        st.stop()
 if pair is None:
     if (up_a is None) != (up_b is None):
         st.info("Upload the other image too; meanwhile this shows the built-in demo.")
@@ -60,10 +66,10 @@ with guard("comparing the images"):
     m2.metric("Regions", d.regions)
     m3.metric("Changed pixels", f"{100 * d.changed:.2f} %")
     m4.metric("SSIM", f"{d.ssim:.3f}", help="Mean structural similarity: 1 identical, near 0 unrelated.")
-    score_label = "1 - SSIM" if mode == "ssim" else f"{values['distance']} difference"
-    st.image(combined([a, b, d.boxed, heat(d.score), heat(d.dissimilarity, 1.0), d.mask],
-                      ["reference", "current", f"{d.regions} region(s) boxed", score_label, "1 - SSIM map",
-                       "mask"], cols=3), width="stretch")
+    st.image(combined([a, b, d.boxed, heat(d.difference), heat(d.dissimilarity, 1.0), d.mask],
+                      ["reference", "current", f"{d.regions} region(s) boxed", f"{d.distance} difference",
+                       "1 - SSIM", "mask: " + ("1 - SSIM" if mode == "ssim" else "difference") + " > threshold"],
+                      cols=3), width="stretch")
     st.caption("Heat maps: dark is unchanged, bright is changed (the difference map is scaled to its own range). "
                "Raise the threshold or the clean-up to ignore noise and small changes; raise the minimum blob "
                "area to box only large regions.")

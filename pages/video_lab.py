@@ -8,8 +8,8 @@ from ui.boot import through_app
 from ui.charts import over_time
 from ui.errors import guard
 from ui.lab import downloads, picture_controls, progress_bar
-from ui.player import Player, play, show_metrics
-from ui.session import flag, keep, set_flag, workdir
+from ui.player import MAX_REPLAY, Player, play, show_metrics
+from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
 from ui.views import error_legend
 from ui.widgets import config_controls
@@ -38,6 +38,8 @@ with st.sidebar:
     pictures_changed = picture_controls(player, cfg, "lab")
 st.session_state["lab.config"] = cfg
 n = player.clip.n
+if just_arrived():
+    st.session_state["lab.playing"] = False  # coming back from another page: paused where it was
 playing = bool(st.session_state.get("lab.playing"))
 
 controls = st.container()
@@ -72,7 +74,7 @@ def _toggle() -> None:
 
 
 def _seek() -> None:
-    st.session_state["lab.seek"] = st.session_state["lab.frame"]
+    st.session_state["lab.seek"] = st.session_state["lab.frame"] - 1
 
 
 with controls:
@@ -86,9 +88,10 @@ with controls:
               help="Forget the model and process the whole clip with the current settings: a reproducible "
                    "score, and the files under Downloads.")
     if player.shown is not None:
-        st.session_state["lab.frame"] = min(player.shown.index, n - 1)
-    c4.slider("Frame", 0, max(n - 1, 1), key="lab.frame", on_change=_seek, disabled=n < 2,
-              help="Jump to a frame. Forward: the frames between are processed; back: replayed from the start.")
+        st.session_state["lab.frame"] = min(player.shown.index, n - 1) + 1
+    c4.slider("Frame", 1, max(n, 2), key="lab.frame", on_change=_seek, disabled=n < 2,
+              help="Jump to a frame. The model sees the frames on the way: going forward processes those "
+                   f"between, going back replays from the start (at most {MAX_REPLAY:,} frames before the target).")
 
 image = st.empty()
 status = st.empty()
@@ -106,12 +109,14 @@ show_metrics(metrics, player)
 if playing:
     st.caption("The chart and the downloads come back when you pause.")
 else:
-    with st.expander("Foreground and F-measure over time", expanded=True):
+    with st.expander("Foreground and F-measure over time" if player.clip.has_gt else "Foreground over time",
+                     expanded=True):
         df = player.timeline()
         marker = player.shown.index if player.shown is not None else None
         st.plotly_chart(over_time(df, ["foreground %", "F-measure"], marker=marker), key="lab.chart")
-        st.caption("Per processed frame. F-measure appears only on frames with ground truth inside the "
-                   "scored range (the demo's first frames show the empty room and are not scored).")
+        if player.clip.has_gt:
+            st.caption("Per processed frame. F-measure appears only on frames with ground truth inside the "
+                       "scored range (the demo's first frames show the empty room and are not scored).")
     st.subheader("Downloads")
     downloads(player)
 if playing and player.shown is not None:

@@ -80,3 +80,16 @@ def test_non_utf8_member_names_extract(tmp_path):
         zf.writestr(info, _png())
     out = safe_extract(z, tmp_path / "out")
     assert len(list(out.rglob("*.png"))) == 1
+
+
+def test_encrypted_zip_is_named_as_such(tmp_path):
+    z = tmp_path / "enc.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("seq/in/a.png", _png())
+    data = bytearray(z.read_bytes())
+    for sig, off in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # set the "encrypted" flag bit
+        i = data.index(sig)
+        data[i + off] |= 0x1
+    z.write_bytes(bytes(data))
+    with pytest.raises(BgappError, match="password"):
+        safe_extract(z, tmp_path / "out")

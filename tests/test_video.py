@@ -255,3 +255,22 @@ def test_vtest_avi(shared_data: Path) -> None:
             break
     picks = src.sample(5)
     assert len(picks) == 5 and all(p.shape == (288, 384, 3) for p in picks)
+
+
+def test_frames_from_seeks_to_the_same_frames_as_decoding(tmp_path):
+    import itertools
+
+    from bgapp.synthetic import SyntheticScene
+    from bgapp.video import Mp4Writer, VideoSource
+
+    scene = SyntheticScene(n_frames=90)
+    path = tmp_path / "clip.mp4"
+    with Mp4Writer(path, fps=25) as w:
+        for f in scene:
+            w.write(f)
+    v = VideoSource(path)
+    every = list(v)
+    for start in (0, 1, 31, 62, 88):
+        got = list(itertools.islice(v.frames_from(start), 2))
+        assert all(np.array_equal(g, every[start + j]) for j, g in enumerate(got)), start
+    assert list(v.frames_from(500)) == []

@@ -47,14 +47,8 @@ def run_stats(clip: Clip, key: tuple, method: str, frames: int, every: int, max_
 
 
 def set_stable_threshold(sampled: SampledMedian, threshold: float) -> None:
-    """Change the stable-pixel threshold of a filled sampler.
-
-    SampledMedian caches its stable mask and inpainted background; the engine has no setter that
-    drops them yet, so this clears its summary cache (recomputed on demand, ~50 ms at 640x480).
-    """
-    if sampled.stable_threshold != float(threshold):
-        sampled.stable_threshold = float(threshold)
-        sampled._cache.clear()  # noqa: SLF001 - see docstring; engine change requested
+    """Change the stable-pixel threshold of a filled sampler (summaries recompute on demand)."""
+    sampled.set_stable_threshold(threshold)
 
 
 def stable_share(sampled: SampledMedian) -> float:

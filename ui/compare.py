@@ -88,8 +88,7 @@ def table(runs: list[MethodRun], has_gt: bool) -> pd.DataFrame:
         row = {"#": k + 1, "method": short_title(r.config.method)}
         if has_gt:
             t = r.total
-            row.update({"F-measure": t.f_measure, "precision": t.precision, "recall": t.recall,
-                        "specificity": t.specificity, "PWC": t.pwc})
+            row.update({"F-measure": t.f_measure, "precision": t.precision, "recall": t.recall, "PWC": t.pwc})
         row.update({"foreground %": 100 * float(np.mean(r.fraction)) if r.fraction else np.nan,
                     "ms / frame": float(np.mean(r.ms)) if r.ms else np.nan})
         rows.append(row)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from bgapp.composite import COMPOSITE_PARAMS, draw_contours
-from bgapp.frames import decode_image
+from bgapp.frames import decode_image, fit_to
 from bgapp.methods import METHODS
 from bgapp.params import Param, odd_kernel
 from bgapp.postprocess import PostProcessor
@@ -33,6 +33,8 @@ def _params(method: str, names: tuple[str, ...]) -> list[Param]:
 DIFF_PARAMS = _params("absdiff", ("distance", "threshold", "blur"))
 SSIM_PARAMS = _params("ssim", ("threshold", "sigma"))
 BOX_PARAMS = [p for p in COMPOSITE_PARAMS if p.name == "box_min_area"]
+DIFF_DEFAULTS = {p.name: p.default for p in DIFF_PARAMS}
+SSIM_DEFAULTS = {p.name: p.default for p in SSIM_PARAMS}
 
 
 def demo_pair() -> tuple[np.ndarray, np.ndarray]:
@@ -41,22 +43,30 @@ def demo_pair() -> tuple[np.ndarray, np.ndarray]:
     return scene.background(DEMO_FRAME), scene.frame(DEMO_FRAME)
 
 
-def load_pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray, str | None]:
-    """Decode two uploads (grey, RGBA, 16-bit all become 8-bit BGR); the second is resized to the
-    first when their sizes differ, with a note saying so."""
+def load_pair(a: Any, b: Any, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Decode two uploads (grey, RGBA, 16-bit all become 8-bit BGR), scale the first down to
+    ``max_side`` and the second to the first's size, with notes saying what was resized."""
     img_a = decode_image(a.getvalue(), a.name)
     img_b = decode_image(b.getvalue(), b.name)
-    note = None
+    notes = []
+    scaled = fit_to(img_a, max_side)
+    if scaled.shape != img_a.shape:
+        notes.append(f"Compared at {scaled.shape[1]}x{scaled.shape[0]} (the reference is "
+                     f"{img_a.shape[1]}x{img_a.shape[0]}): see Processing size.")
+        img_a = scaled
     if img_a.shape[:2] != img_b.shape[:2]:
         (ha, wa), (hb, wb) = img_a.shape[:2], img_b.shape[:2]
         img_b = cv2.resize(img_b, (wa, ha), interpolation=cv2.INTER_AREA if hb * wb > ha * wa else cv2.INTER_LINEAR)
-        note = f"{b.name} is {wb}x{hb} and {a.name} is {wa}x{ha}: {b.name} was resized to {wa}x{ha} to compare them."
-    return img_a, img_b, note
+        if not notes:
+            notes.append(f"{b.name} is {wb}x{hb} and {a.name} is {wa}x{ha}: {b.name} was resized to {wa}x{ha} "
+                         "to compare them.")
+    return img_a, img_b, notes
 
 
 @dataclass
 class Diff:
-    score: np.ndarray  # what was thresholded (distance, or 1 - SSIM)
+    difference: np.ndarray  # colour distance (the declared defaults when comparing by SSIM)
+    distance: str  # how ``difference`` was measured
     dissimilarity: np.ndarray  # 1 - SSIM map
     ssim: float
     mask: np.ndarray
@@ -72,16 +82,20 @@ def _blur(img: np.ndarray, k: int) -> np.ndarray:
 
 def compare(a: np.ndarray, b: np.ndarray, mode: str, values: dict[str, Any], post: dict[str, Any],
             box_min_area: int) -> Diff:
-    """Threshold the difference (or 1 - SSIM), clean the mask, box each region big enough."""
-    dissimilarity = 1.0 - ssim_map(grey(b), grey(a), values.get("sigma", 1.5))
-    if mode == "ssim":
-        score = dissimilarity
-    else:
-        score = distance(_blur(b, values["blur"]), _blur(a, values["blur"]), values["distance"])
+    """Threshold the difference (or 1 - SSIM), clean the mask, box each region big enough.
+
+    Both maps are computed whatever the mode, so the page can show them side by side.
+    """
+    sigma = values.get("sigma", SSIM_DEFAULTS["sigma"])
+    dissimilarity = 1.0 - ssim_map(grey(b), grey(a), sigma)
+    dv = values if mode == "difference" else DIFF_DEFAULTS
+    difference = distance(_blur(b, dv["blur"]), _blur(a, dv["blur"]), dv["distance"])
+    score = dissimilarity if mode == "ssim" else difference
     mask = cv2.threshold(score, values["threshold"], 255, cv2.THRESH_BINARY)[1].astype(np.uint8)
     mask = PostProcessor(post)(mask)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     regions = sum(1 for c in contours if cv2.contourArea(c) >= box_min_area)
-    return Diff(score=score, dissimilarity=dissimilarity, ssim=ssim_score(grey(b), grey(a), values.get("sigma", 1.5)),
-                mask=mask, boxed=draw_contours(b, mask, min_area=box_min_area), regions=regions,
+    return Diff(difference=difference, distance=dv["distance"], dissimilarity=dissimilarity,
+                ssim=ssim_score(grey(b), grey(a), sigma), mask=mask,
+                boxed=draw_contours(b, mask, min_area=box_min_area), regions=regions,
                 changed=float(np.count_nonzero(mask)) / mask.size)

@@ -7,7 +7,9 @@ fraction, confusion counts) are kept by frame index so replays overwrite rather 
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from .views import combined, counts_line, fmt
 
 Progress = Callable[[int, int], None]
 REFRESH_FRAMES = 3  # frames replayed to show a paused frame with new settings (frame differencing needs 3)
+MAX_REPLAY = 1500  # a jump replays at most this many frames before its target (long clips stay responsive)
 
 
 @dataclass
@@ -55,6 +58,18 @@ def _minus(a: Counts, b: Counts) -> Counts:
     return Counts(a.tp - b.tp, a.fp - b.fp, a.fn - b.fn, a.tn - b.tn)
 
 
+def _locked(method: Callable) -> Callable:
+    """One caller at a time: with Streamlit's fast reruns, a new script run can start while the
+    previous one is still finishing a frame (config.toml turns fast reruns off; this is the net)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Player, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Player:
     """A pipeline and a cursor over a clip; see the module docstring."""
 
@@ -69,8 +84,10 @@ class Player:
         self.total = Counts()
         self.mixed = False  # settings changed since the last start: totals mix settings
         self.outputs: Outputs | None = None
+        self.lock = threading.RLock()
 
     # settings -------------------------------------------------------------------------------------
+    @_locked
     def apply(self, config: Config) -> UpdateResult | None:
         """Move the pipeline to ``config``; None when nothing changed."""
         if config == self.pipeline.config:
@@ -112,6 +129,7 @@ class Player:
             cols = 4
         return Shown(i, combined(views, labels, cols), res.fg_fraction, res.ms, res.learning, self.counts.get(i))
 
+    @_locked
     def step(self) -> Shown | None:
         """Process and show the next frame; None at the end of the clip."""
         out = self._process(self.next)
@@ -120,6 +138,7 @@ class Player:
         self.shown = self._render(*out)
         return self.shown
 
+    @_locked
     def advance_to(self, i: int, progress: Progress | None = None) -> Shown | None:
         """Process frames up to ``i`` (the model sees each), showing only the last."""
         i = min(i, self.clip.n - 1)
@@ -134,6 +153,7 @@ class Player:
             self.shown = self._render(*out)
         return self.shown
 
+    @_locked
     def restart(self) -> None:
         """Forget what the model learned and every per-frame number."""
         self.pipeline.reset()
@@ -143,26 +163,35 @@ class Player:
         self.total = Counts()
         self.mixed = False
 
-    def seek(self, i: int, progress: Progress | None = None) -> Shown | None:
-        """Show frame ``i`` as the model sees it there: forward processes the frames between,
-        backward replays from the start (the same result as playing up to ``i``)."""
-        if i < self.next:
-            self.restart()
+    def _replay_to(self, i: int, progress: Progress | None) -> Shown | None:
+        """Restart the model and learn it on the frames before ``i`` (at most MAX_REPLAY of them)."""
+        self.restart()
+        self.next = max(0, i - MAX_REPLAY)
         return self.advance_to(i, progress)
 
+    @_locked
+    def seek(self, i: int, progress: Progress | None = None) -> Shown | None:
+        """Show frame ``i`` as the model sees it there: forward processes the frames between,
+        backward replays from the start, which gives the same masks as playing up to ``i``.
+        On long clips a jump processes only the MAX_REPLAY frames before ``i``."""
+        if i < self.next or i - self.next > MAX_REPLAY:
+            return self._replay_to(i, progress)
+        return self.advance_to(i, progress)
+
+    @_locked
     def refresh(self, rebuilt: bool, progress: Progress | None = None) -> Shown | None:
         """Show the current frame again after a settings change made while paused.
 
-        A restarted model (new method, or a value that needs one) replays from the start; any
-        other change replays the last few frames on the learned model.
+        A restarted model (new method, or a value that needs one) replays from the start (at most
+        MAX_REPLAY frames); any other change replays the last few frames on the learned model.
         """
         i = self.shown.index if self.shown is not None else 0
         if rebuilt:
-            self.restart()
-            return self.advance_to(i, progress)
+            return self._replay_to(i, progress)
         self.next = max(0, i + 1 - REFRESH_FRAMES)
         return self.advance_to(i)
 
+    @_locked
     def run_all(self, folder: Path, progress: Progress, preview: Callable[[Shown], None] | None = None) -> Outputs:
         """Process the whole clip from the start with the current settings, writing the downloads."""
         self.restart()

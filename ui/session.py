@@ -54,6 +54,17 @@ def keep(key: str, make: Callable[[], T], ident: Any = None) -> T:
     return held[1]
 
 
+def visit(page: str) -> None:
+    """Record the page being shown (app.py calls this before running it)."""
+    st.session_state["bgapp.previous_page"] = st.session_state.get("bgapp.page")
+    st.session_state["bgapp.page"] = page
+
+
+def just_arrived() -> bool:
+    """True on the first run of a page after the session showed another one."""
+    return st.session_state.get("bgapp.previous_page") != st.session_state.get("bgapp.page")
+
+
 def flag(key: str) -> bool:
     """Read and clear a one-shot flag set by a widget callback."""
     return bool(st.session_state.pop(key, False))

@@ -12,18 +12,16 @@ import io
 import os
 import re
 import shutil
-import stat
-import zipfile
-import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
+from bgapp.archive import safe_extract
 from bgapp.errors import BgappError
 from bgapp.sequences import Sequence, find_sequences
 from bgapp.sources import VIDEO_SUFFIXES
@@ -37,8 +35,6 @@ SOURCE_KEY = "bgapp.source"
 VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
 MAX_SIDES = (240, 320, 480, 640, 960, 1280, 0)  # 0: the video's own size
 DEFAULT_MAX_SIDE = 640
-ZIP_MAX_BYTES = 1 << 30  # uncompressed total of an uploaded sequence zip
-ZIP_MAX_FILES = 50_000
 KINDS = {
     "demo": "Built-in demo",
     "video": "Upload a video",
@@ -95,75 +91,22 @@ def local_paths_allowed() -> bool:
         return False
 
 
-# zip extraction -----------------------------------------------------------------------------------
-
-def _member_parts(name: str, zip_name: str) -> tuple[str, ...]:
-    clean = name.replace("\\", "/")
-    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean):
-        raise BgappError(f"{zip_name}: refusing to extract {name!r}: absolute path")
-    parts = tuple(p for p in PurePosixPath(clean).parts if p not in ("", "."))
-    if ".." in parts:
-        raise BgappError(f"{zip_name}: refusing to extract {name!r}: it points outside the folder ('..')")
-    return parts
-
-
-def extract_zip(data: bytes, dest: Path, zip_name: str = "upload.zip", max_bytes: int = ZIP_MAX_BYTES,
-                max_files: int = ZIP_MAX_FILES) -> Path:
-    """Extract a zip into ``dest`` safely: no absolute or ``..`` paths, no symlinks, size capped.
-
-    The cap is checked on the declared sizes first and again on the bytes really written
-    (a zip can lie about its sizes). On any problem ``dest`` is removed and a BgappError says why.
-    """
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise BgappError(f"{zip_name} is not a zip file (or it is damaged)") from None
-    with zf:
-        infos = [i for i in zf.infolist() if not i.filename.replace("\\", "/").startswith("__MACOSX/")]
-        if len(infos) > max_files:
-            raise BgappError(f"{zip_name} holds {len(infos)} files; the limit is {max_files}")
-        plan = []
-        declared = 0
-        for info in infos:
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise BgappError(f"{zip_name}: refusing to extract {info.filename!r}: it is a symbolic link")
-            if info.flag_bits & 0x1:
-                raise BgappError(f"{zip_name} is password-protected: upload an unencrypted zip")
-            declared += info.file_size
-            if declared > max_bytes:
-                raise BgappError(f"{zip_name} unpacks to more than {max_bytes >> 20} MB; the limit is "
-                                 f"{max_bytes >> 20} MB")
-            parts = _member_parts(info.filename, zip_name)
-            if parts:
-                plan.append((info, parts))
-        dest.mkdir(parents=True, exist_ok=True)
-        root = dest.resolve()
-        written = 0
-        try:
-            for info, parts in plan:
-                target = root.joinpath(*parts)
-                if not target.resolve().is_relative_to(root):
-                    raise BgappError(f"{zip_name}: refusing to extract {info.filename!r}: outside the folder")
-                if info.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(target, "wb") as out:
-                    while chunk := src.read(1 << 20):
-                        written += len(chunk)
-                        if written > max_bytes:
-                            raise BgappError(f"{zip_name} unpacks to more than {max_bytes >> 20} MB")
-                        out.write(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-            shutil.rmtree(dest, ignore_errors=True)
-            raise BgappError(f"{zip_name} is damaged: {exc}") from None
-        except BaseException:
-            shutil.rmtree(dest, ignore_errors=True)
-            raise
-    return dest
-
-
 # the picker -------------------------------------------------------------------------------------
+
+def _discard(old: SourceChoice | None, new: SourceChoice | None) -> None:
+    """Delete the files of an upload that another upload replaced (the session folder only)."""
+    if old is None or new is None or old.ident == new.ident:
+        return
+    root = workdir().path.resolve()
+    if old.kind == "video" and old.path and old.path != new.path:
+        path = Path(old.path).resolve()
+        if path.is_relative_to(root):
+            path.unlink(missing_ok=True)
+    elif old.kind == "zip":
+        folder = root / f"zip-{old.ident.split(':')[1]}"
+        if new.kind != "zip" or new.ident.split(":")[1] != old.ident.split(":")[1]:
+            shutil.rmtree(folder, ignore_errors=True)
+
 
 def _pick_sequence(seqs: list[Sequence], where: Any) -> Sequence:
     if len(seqs) == 1:
@@ -222,7 +165,7 @@ def _zip(where: Any, current: SourceChoice | None) -> SourceChoice | None:
         dest = workdir().path / f"zip-{tag}"
         if not (dest / ".complete").exists():
             shutil.rmtree(dest, ignore_errors=True)
-            extract_zip(up.getvalue(), dest, up.name)
+            safe_extract(io.BytesIO(up.getvalue()), dest)
             (dest / ".complete").touch()
         seq = _pick_sequence(_sequences_in(dest, tag), where)
     if not g.ok:
@@ -271,8 +214,9 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
                             "score is shown. Uploads are private to your session.")
     max_side = None
     if kind in ("video", "folder"):
+        remembered = current.max_side or 0 if current is not None and current.path else DEFAULT_MAX_SIDE
         max_side = where.select_slider(
-            "Processing size (longest side)", MAX_SIDES, value=DEFAULT_MAX_SIDE, key="src.max_side",
+            "Processing size (longest side)", MAX_SIDES, value=remembered, key="src.max_side",
             format_func=lambda v: "original" if v == 0 else f"{v} px",
             help="Videos are scaled down to this before processing: smaller is faster and smooths "
                  "noise; larger keeps small objects. Image sequences keep their size so the ground "
@@ -286,12 +230,17 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
     else:
         choice = _folder(where, current, max_side)
     if choice is not None:
+        if current is not None and current.kind in ("video", "zip") and choice.kind == current.kind:
+            _discard(current, choice)
         st.session_state[SOURCE_KEY] = choice
         where.caption(choice.label)
     return choice
 
 
 # frame access ---------------------------------------------------------------------------------------
+
+SEEK_AHEAD = 50  # a forward jump longer than this seeks instead of decoding the frames between
+
 
 class Clip:
     """Frame ``i`` of any source: random access when the source has ``frame(i)``, otherwise a
@@ -322,10 +271,12 @@ class Clip:
             return self.source.frame(i)
         if i in self._recent:
             return self._recent[i]
-        if self._it is None or i < self._pos:
+        seekable = hasattr(self.source, "frames_from")
+        if self._it is None or i < self._pos or (seekable and i - self._pos > SEEK_AHEAD):
             self.close()
-            self._it = iter(self.source)
-            self._pos = 0
+            start = i if seekable else 0  # a video seeks to the keyframe before i
+            self._it = self.source.frames_from(start) if seekable else iter(self.source)
+            self._pos = start
         img = None
         while self._pos <= i:
             try:

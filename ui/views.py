@@ -13,16 +13,23 @@ from bgapp.display import jpeg, tile
 from bgapp.metrics import ERROR_COLOURS, ERROR_LABELS, Counts
 
 MAX_WIDTH = 1400  # px: wider combined images are scaled down before encoding
+GAP = 4  # px between views
 
 
 def combined(views: Sequence[np.ndarray | None], labels: Sequence[str], cols: int, max_width: int = MAX_WIDTH,
              quality: int = 80) -> bytes:
-    """Labelled views in one grid, scaled to ``max_width``, as JPEG bytes (what st.image shows fastest)."""
-    img = tile(views, labels, cols=cols)
-    if img.shape[1] > max_width:
-        scale = max_width / img.shape[1]
-        img = cv2.resize(img, (max_width, max(1, round(img.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    return jpeg(img, quality)
+    """Labelled views in one grid at most ``max_width`` wide, as JPEG bytes (what st.image shows fastest).
+
+    Large frames are scaled down view by view before tiling, so a grid of 1080p views never
+    exists at full size.
+    """
+    cols = max(1, min(cols, len(views)))
+    first = next((v for v in views if v is not None), None)
+    fit = (max_width - GAP * (cols - 1)) // cols
+    if first is not None and first.shape[1] > fit:
+        size = (fit, max(1, round(first.shape[0] * fit / first.shape[1])))
+        views = [None if v is None else cv2.resize(v, size, interpolation=cv2.INTER_AREA) for v in views]
+    return jpeg(tile(views, labels, cols=cols, gap=GAP), quality)
 
 
 def error_legend() -> str:

@@ -1,0 +1,404 @@
+# Evaluate & tune: CDnet scores of a method on sequences with ground truth, an Optuna study of its
+# settings, and exports of the result. Same engine calls as `bgapp eval` and `bgapp tune`.
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from bgapp.cli import dumps
+from bgapp.config import Config
+from bgapp.errors import BgappError
+from bgapp.export import FORMATS, ROBOFLOW_BLOCKS, export
+from bgapp.presets import list_presets
+from bgapp.tuning import (
+    DEFAULT_BATCH,
+    METRIC_LABELS,
+    TuneProgress,
+    direction,
+    main_threshold,
+    search_space,
+    threshold_sweep,
+    tune,
+)
+from ui.boot import through_app
+from ui.errors import guard
+from ui.evaluate import (
+    METRIC_CHOICES,
+    busiest_frame,
+    describe_specs,
+    frame_label,
+    metric_text,
+    per_frame_figure,
+    results_table,
+    run_evaluation,
+    sample_sequences,
+    searched_changes,
+    study_figure,
+    threshold_figure,
+    top_params,
+    trials_frame,
+    unpack_zip,
+    viewer_images,
+)
+from ui.session import workdir
+from ui.sources import local_paths_allowed, upload_limit_mb
+from ui.views import combined, error_legend, fmt
+from ui.widgets import config_controls
+
+KEY = "eval"
+APPLIED = "applied_config"  # read by the lab pages: the settings "Apply best" carries over
+state = st.session_state
+SHORT = {"f_measure": "F-measure", "precision": "Precision", "recall": "Recall", "specificity": "Specificity",
+         "pwc": "PWC (%)", "fpr": "FPR", "fnr": "FNR"}
+
+through_app()
+
+st.title("Evaluate & tune")
+st.caption("Score a method on sequences with ground truth the CDnet 2014 way (counts summed per sequence, "
+           "mean over the sequences of a category, mean over categories), let an Optuna study search its "
+           "settings, and export the result. The numbers are those of `python -m bgapp eval` and "
+           "`python -m bgapp tune`: the same engine calls.")
+
+
+# Sequences -----------------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def _samples() -> list[tuple[str, str]]:
+    return sample_sequences()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _describe(specs: tuple[str, ...]):
+    return describe_specs(list(specs))
+
+
+def choose_specs() -> list[str]:
+    kinds = {"sample": "Sample data", "zip": "Upload a zip", "folder": "Folder on this computer"}
+    if not local_paths_allowed():
+        kinds.pop("folder")
+    kind = st.radio("Sequences from", list(kinds), format_func=kinds.get, horizontal=True, key=f"{KEY}.kind",
+                    help="Every sequence needs ground truth (a groundtruth/ folder, CDnet levels). The built-in "
+                         "demo is a synthetic room with exact labels, including a cast shadow (label 50).")
+    if kind == "sample":
+        samples = _samples()
+        options = ["demo"] + [spec for _, spec in samples]
+        labels = {"demo": "demo (synthetic room, 300 frames)", **{spec: label for label, spec in samples}}
+        chosen = st.multiselect("Sequences", options, default=["demo"], format_func=labels.get, key=f"{KEY}.samples",
+                                help="Pick one or more: scores are averaged the CDnet way.")
+        if not samples:
+            st.caption("The shared sample data (CDnet, SBI, UCSD sequences) is not installed beside this copy "
+                       "of bgapp; the demo scene is always available.")
+        return chosen
+    if kind == "zip":
+        up = st.file_uploader(f"Zip of a sequence folder or a dataset tree, up to {upload_limit_mb()} MB",
+                              type=["zip"], key=f"{KEY}.zip",
+                              help="CDnet layout: SEQ/input/ frames, SEQ/groundtruth/ labels, optional ROI.bmp and "
+                                   "temporalROI.txt; the zip may hold one sequence, a category or a dataset.")
+        if up is None:
+            return []
+        with guard("unpacking the zip") as g:
+            root = unpack_zip(up.getvalue(), up.name, workdir().path)
+            specs = _found(str(root))
+        return specs if g.ok else []
+    text = st.text_input("Folder", key=f"{KEY}.folder", placeholder="/data/cdnet2014/baseline",
+                         help="A sequence folder, a category folder of them, or a whole dataset.").strip()
+    if not text:
+        return []
+    with guard("reading the folder") as g:
+        specs = _found(str(Path(text).expanduser()))
+    return specs if g.ok else []
+
+
+def _found(root: str) -> list[str]:
+    from bgapp.distributed import list_sequences
+
+    specs = list_sequences([root])
+    base = Path(root)
+    labels = {s: (Path(s).relative_to(base).as_posix() if Path(s) != base else base.name) for s in specs}
+    return st.multiselect("Sequences", specs, default=specs, format_func=labels.get, key=f"{KEY}.found.{root}")
+
+
+with st.container(border=True):
+    specs = choose_specs()
+    if specs:
+        with guard("reading the sequences"):
+            st.dataframe(_describe(tuple(specs)), hide_index=True, width="stretch")
+
+
+# Settings (sidebar) ------------------------------------------------------------------------------
+
+presets = {p.name: p for p in list_presets()}
+starts = {"defaults": "Declared defaults"}
+if isinstance(state.get(APPLIED), Config):
+    starts["applied"] = "Applied settings"
+if isinstance(state.get("lab.config"), Config):
+    starts["lab"] = "Video lab settings"
+starts.update({f"preset:{n}": f"Preset: {p.title}" for n, p in presets.items()})
+
+
+def _start_config(choice: str) -> Config:
+    if choice == "applied":
+        return state[APPLIED]
+    if choice == "lab":
+        return state["lab.config"]
+    if choice.startswith("preset:"):
+        return presets[choice.split(":", 1)[1]].config
+    return Config()
+
+
+def _bump() -> None:
+    state[f"{KEY}.version"] = state.get(f"{KEY}.version", 0) + 1
+
+
+with st.sidebar:
+    st.header("Settings")
+    start = st.selectbox("Start from", list(starts), format_func=starts.get, key=f"{KEY}.start", on_change=_bump,
+                         help="Load a preset, the settings applied from a study, or the Video lab's settings "
+                              "into the controls below.")
+    if start.startswith("preset:"):
+        st.caption(presets[start.split(":", 1)[1]].description)
+    version = state.get(f"{KEY}.version", 0)
+    try:
+        config = config_controls(f"{KEY}.v{version}", _start_config(start), where=st.sidebar, composite=False)
+    except BgappError as exc:
+        st.error(str(exc))
+        config = Config()
+
+tab_eval, tab_tune, tab_export = st.tabs(["Evaluate", "Tune", "Export"])
+
+
+# Evaluate ----------------------------------------------------------------------------------------
+
+def _throttled(bar, text: str):
+    last = [-1]
+
+    def update(done: int, total: int, name: str = "") -> None:
+        pct = int(100 * done / max(total, 1))
+        if pct != last[0]:
+            last[0] = pct
+            bar.progress(min(pct, 100) / 100, text=f"{text} {name}: frame {done} of {total}")
+
+    return update
+
+
+with tab_eval:
+    left, right = st.columns([1, 4], vertical_alignment="center")
+    run_eval = left.button("Run evaluation", type="primary", key=f"{KEY}.run", disabled=not specs,
+                           help="Runs every chosen sequence from its first frame with the settings in the sidebar.")
+    use_post = right.checkbox("Score after post-processing", value=True, key=f"{KEY}.post",
+                              help="Score the cleaned mask (as bgapp eval does); off scores the method's own mask "
+                                   "(bgapp eval --no-post).")
+    if not specs:
+        st.info("Choose at least one sequence above.")
+    elif state.get(f"{KEY}.result") is None and not run_eval:
+        st.caption("Results appear here: the CDnet metrics per sequence, per category and overall, per-frame "
+                   "F-measure, precision and recall, and a frame viewer colouring every pixel by its outcome.")
+    if run_eval and specs:
+        bar = st.empty()
+        with guard("evaluating"):
+            state[f"{KEY}.result"] = run_evaluation(specs, config, post=use_post,
+                                                    progress=_throttled(bar, "Evaluating"))
+        bar.empty()
+
+    ev = state.get(f"{KEY}.result")
+    if ev is not None:
+        doc = ev.doc
+        if ev.config.to_dict() != config.to_dict():
+            st.caption("These results are for the settings of the last run; the sidebar has changed since.")
+        o = doc["overall"]
+        cols = st.columns(5)
+        for col, m in zip(cols, ("f_measure", "precision", "recall", "specificity", "pwc")):
+            col.metric(SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
+        table = results_table(doc, [r.category or r.name for r in ev.results])
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={m: st.column_config.NumberColumn(m, format="%.4f") for m in
+                                    ("recall", "precision", "f_measure", "specificity", "fpr", "fnr", "pwc")})
+        st.download_button("Download report (JSON, as bgapp eval --json)", dumps(doc), "bgapp-eval.json",
+                           "application/json", key=f"{KEY}.dl_report")
+
+        names = [f"{r.category}/{r.name}" if r.category else r.name for r in ev.results]
+        k = st.selectbox("Sequence", range(len(names)), format_func=lambda i: names[i], key=f"{KEY}.seq") \
+            if len(names) > 1 else 0
+        result = ev.results[k]
+        masks = ev.masks.get(k)
+        chart = st.empty()
+        i = None
+        if masks:
+            n = len(masks)
+            i = st.slider("Frame", 1, n, min(busiest_frame(result) + 1, n), key=f"{KEY}.frame.{k}",
+                          help="Scrub through the sequence: the frame, the mask that was scored, and each pixel "
+                               "coloured by its outcome.") - 1
+        if result.per_frame:
+            chart.plotly_chart(per_frame_figure(result, None if i is None else i + 1), width="stretch",
+                               key=f"{KEY}.perframe")
+        else:
+            chart.info("No frame of this sequence is scored (none has ground truth inside temporalROI).")
+        if masks:
+            with guard("showing the frame"):
+                frame, mask, err, scored = viewer_images(ev.specs[k], i, masks[i])
+                label = frame_label(ev.specs[k], i)
+                views = [frame, mask] + ([err] if err is not None else [])
+                names_ = [label, "mask", "errors" if scored else "errors (frame not scored)"][:len(views)]
+                st.image(combined(views, names_, cols=3), width="stretch")
+                st.markdown(error_legend(), unsafe_allow_html=True)
+                c = dict(zip(result.frame_index, result.per_frame)).get(i)
+                if c is not None:
+                    st.caption(f"Frame {i + 1}: F {fmt(c.f_measure)} · precision {fmt(c.precision)} · recall "
+                               f"{fmt(c.recall)} · TP {c.tp:,} · FP {c.fp:,} · FN {c.fn:,}")
+                elif not scored:
+                    st.caption(f"Frame {i + 1} is not scored (outside temporalROI or without ground truth).")
+        elif not ev.kept_all:
+            st.info("Too many frames to keep every mask for the viewer: it covers the first sequences only.")
+
+
+# Tune --------------------------------------------------------------------------------------------
+
+with tab_tune:
+    method = config.method
+    tune_post = st.checkbox("Also tune post-processing", value=True, key=f"{KEY}.tune_post",
+                            help="Search the morphology, minimum blob area and hole filling too.")
+    space = search_space(method, tune_post)
+    keys = [d.key for d in space]
+    c1, c2, c3 = st.columns(3)
+    metric = c1.selectbox("Metric", METRIC_CHOICES, index=METRIC_CHOICES.index("f_measure"),
+                          format_func=lambda m: METRIC_LABELS[m] + (" (minimised)" if direction(m) == "minimize"
+                                                                     else ""), key=f"{KEY}.metric",
+                          help="What the study optimises, CDnet-averaged over the chosen sequences. An undefined "
+                               "value (e.g. precision with nothing detected) counts as the worst.")
+    trials = int(c2.number_input("Trials", 1, 1000, 30, key=f"{KEY}.trials",
+                                 help="Each trial runs every chosen sequence once."))
+    seed = int(c3.number_input("Seed", 0, 2**31 - 1, 0, key=f"{KEY}.seed",
+                               help="The same seed and batch give the same study, whatever the number of workers."))
+    c4, c5 = st.columns(2)
+    batch = int(c4.number_input("Batch", 1, 64, DEFAULT_BATCH, key=f"{KEY}.batch",
+                                help="Trials proposed together before their results come back (run in parallel "
+                                     "on several workers)."))
+    cores = os.cpu_count() or 1
+    workers = int(c5.number_input("Workers", 1, max(1, cores * 2), 1, key=f"{KEY}.workers",
+                                  help=f"1 runs in this server process; more starts a local Dask cluster of that "
+                                       f"many processes for the study ({cores} cores here)."))
+    with st.expander(f"Search space: {len(space)} values from the declarations", expanded=False):
+        chosen = st.multiselect("Searched", keys, default=keys, key=f"{KEY}.space.{method}.{tune_post}",
+                                help="Values left out keep the sidebar's setting.")
+        st.dataframe([{"value": d.key, "range": d.describe(),
+                       "only when": (f"{d.param.visible_if[0]} in {list(d.param.visible_if[1])}"
+                                     if d.param.visible_if else ""), "what it does": d.param.help}
+                      for d in space], hide_index=True, width="stretch")
+    exclude = [k for k in keys if k not in chosen]
+    start_study = st.button("Run study", type="primary", key=f"{KEY}.tune", disabled=not specs or not chosen,
+                   help="Starts from the sidebar's settings (the first trial) and searches the chosen values.")
+    if not specs:
+        st.info("Choose at least one sequence above.")
+    if start_study and specs:
+        bar = st.empty()
+        status = st.empty()
+        label = METRIC_LABELS[metric]
+
+        def show(p: TuneProgress) -> None:
+            running = min(batch, p.total - p.done)
+            frac = (p.done + (p.tasks_done / p.tasks_total) * running) / p.total if p.tasks_total else p.done / p.total
+            best = metric_text(p.best_value, metric)
+            bar.progress(min(frac, 1.0), text=f"Trial {min(p.done + running, p.total) if p.tasks_total else p.done}"
+                                              f" of {p.total} · best {label} so far: {best}")
+
+        bar.progress(0.0, text=f"Starting {'a local Dask cluster' if workers > 1 else 'the study'}...")
+        with guard("tuning"):
+            result = tune(specs, method, trials=trials, metric=metric, seed=seed, batch=batch, base=config,
+                          tune_post=tune_post, exclude=exclude, workers=workers, progress=show)
+            state[f"{KEY}.tuned"] = (result, config, list(specs))
+            state.pop(f"{KEY}.sweep", None)
+        bar.empty()
+        status.empty()
+
+    tuned = state.get(f"{KEY}.tuned")
+    if tuned is not None:
+        result, started, tuned_specs = tuned
+        label = METRIC_LABELS[result.metric]
+        st.subheader(f"Best {label}: {metric_text(result.value, result.metric)}")
+        st.caption(f"Trial {result.best_trial} of {result.trials} · {result.method} · "
+                   f"{len(result.sequences)} sequence(s) · seed {result.seed}")
+        if result.best == started:
+            st.info("No trial beat the starting settings (trial 0). More trials, another seed, or a narrower "
+                    "search space (expander above) may help.")
+        a, b, _ = st.columns([1, 2, 3])
+        if a.button("Apply best", type="primary", key=f"{KEY}.apply",
+                    help="Carry these settings to the Video lab and the other pages."):
+            state[APPLIED] = result.best
+            state["lab.config"] = result.best
+            st.success("Applied: the Video lab and the other pages now start from the best settings "
+                       "(and 'Start from' here offers them as 'Applied settings').")
+        b.download_button("Download best config (JSON)", result.best.to_json() + "\n", f"best_{result.method}.json",
+                          "application/json", key=f"{KEY}.dl_best",
+                          help="Reload it with bgapp eval --config, or in the app.")
+        changes = searched_changes(result, started)
+        st.dataframe(changes, hide_index=True, width="stretch", height=min(38 + 35 * len(changes), 600))
+        with st.expander("All trials", expanded=False):
+            df = trials_frame(result)
+            st.dataframe(df, width="stretch")
+        f1, f2 = st.columns(2)
+        with f1:
+            fig = study_figure(result, "importances")
+            if fig is not None:
+                fig.update_layout(height=380)
+                st.plotly_chart(fig, width="stretch", key=f"{KEY}.importances")
+            else:
+                st.info("Parameter importances need at least three trials with different results.")
+        p = main_threshold(result.method)
+        with f2:
+            fig = threshold_figure(result, state.get(f"{KEY}.sweep")) if p is not None else None
+            if fig is not None:
+                st.plotly_chart(fig, width="stretch", key=f"{KEY}.threshold")
+                if st.button(f"Sweep {p.name} for the best config", key=f"{KEY}.sweep_btn",
+                             help="Re-evaluates the best config with nine values of its main threshold across "
+                                  "the search range: how F-measure, precision and recall trade off."):
+                    bar = st.empty()
+                    with guard("sweeping the threshold"):
+                        state[f"{KEY}.sweep"] = threshold_sweep(
+                            tuned_specs, result.best, n=9, workers=workers,
+                            progress=lambda d, t: bar.progress(d / max(t, 1), text=f"Sweep: run {d} of {t}"))
+                        st.rerun()
+        kind = st.radio("Plot the most important values", ["slice", "parallel"], horizontal=True,
+                        key=f"{KEY}.plotkind", format_func={"slice": "Slice (one panel each)",
+                                                            "parallel": "Parallel coordinates"}.get)
+        fig = study_figure(result, kind, top_params(result, 4 if kind == "slice" else 6))
+        if fig is not None:
+            st.plotly_chart(fig, width="stretch", key=f"{KEY}.studyplot")
+
+
+# Export ------------------------------------------------------------------------------------------
+
+with tab_export:
+    tuned = state.get(f"{KEY}.tuned")
+    sources = {"sidebar": "Sidebar settings"}
+    if tuned is not None:
+        sources["best"] = "Best config of the study"
+    if len(sources) > 1:
+        which = st.radio("Export", list(sources), format_func=sources.get, horizontal=True, key=f"{KEY}.export_src")
+    else:
+        which = "sidebar"
+        st.caption("Exports the sidebar's settings; after a study (Tune tab) you can export its best config too.")
+    cfg = tuned[0].best if which == "best" and tuned is not None else config
+    fmt_ = st.radio("Format", FORMATS, horizontal=True, key=f"{KEY}.format",
+                    format_func={"json": "JSON config", "roboflow": "Roboflow Workflow",
+                                 "python": "Python script (OpenCV + numpy)"}.get,
+                    help="JSON reloads in the app and with bgapp eval --config; the Roboflow Workflow runs MOG2 "
+                         "in Roboflow's blocks; the script reproduces the masks anywhere OpenCV runs.")
+    block = ROBOFLOW_BLOCKS[0]
+    if fmt_ == "roboflow":
+        block = st.selectbox("Roboflow block", ROBOFLOW_BLOCKS, key=f"{KEY}.block",
+                             format_func={"background_subtraction": "background_subtraction (a mask)",
+                                          "motion_detection": "motion_detection (motion flag, detections)"}.get)
+    with guard("exporting"):
+        out = export(cfg, fmt_, roboflow_block=block, name=f"bgapp_{cfg.method}")
+        if out.notes:
+            st.warning("Not expressed in the Roboflow workflow:\n\n" + "\n".join(f"- {n}" for n in out.notes))
+        st.download_button(f"Download {out.filename}", out.text, out.filename, out.mime, type="primary",
+                           key=f"{KEY}.dl_export")
+        if fmt_ == "python":
+            st.caption(f"Run it with `python {out.filename} INPUT OUTDIR`: INPUT is a video file or an image "
+                       "folder, OUTDIR receives mask000001.png, mask000002.png, ...")
+        st.code(out.text, language="python" if fmt_ == "python" else "json", height=420)
+    st.caption("The same exports from the shell: `python -m bgapp export CONFIG --format json|roboflow|python` "
+               "(CONFIG: a config file, a `bgapp tune --json` document or a preset name).")

@@ -1,0 +1,204 @@
+"""Exports: JSON round trip, Roboflow Workflows documents, and a standalone script that gives the
+engine's masks pixel for pixel."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bgapp.config import Config
+from bgapp.errors import BgappError
+from bgapp.export import export, python_script, resolve_config, roboflow_workflow
+from bgapp.pipeline import Pipeline
+from bgapp.sequences import Sequence
+from bgapp.synthetic import SyntheticScene
+
+from .conftest import ROOT, need
+
+POST = {"open": 3, "close": 7, "min_area": 40, "fill_holes": True}
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory) -> Path:
+    """The first 150 frames of the demo scene as a PNG sequence folder."""
+    root = tmp_path_factory.mktemp("demo") / "demo_seq"
+    (root / "input").mkdir(parents=True)
+    scene = SyntheticScene()
+    for i in range(150):
+        cv2.imwrite(str(root / "input" / f"in{i + 1:06d}.png"), scene.frame(i))
+    return root
+
+
+def engine_masks(config: Config, folder: Path) -> list[np.ndarray]:
+    """What bgapp itself produces on ``folder`` (as 'bgapp process' does: prime, then every frame)."""
+    src = Sequence(folder)
+    pipeline = Pipeline(config)
+    pipeline.prime(src)
+    return [r.clean for r in pipeline.run(src)]
+
+
+def script_masks(config: Config, folder: Path, work: Path) -> list[np.ndarray]:
+    script = work / "bg.py"
+    script.write_text(python_script(config))
+    out = work / "masks"
+    proc = subprocess.run([sys.executable, str(script), str(folder), str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(out.iterdir())
+    assert [f.name for f in files[:2]] == ["mask000001.png", "mask000002.png"]
+    return [cv2.imread(str(f), cv2.IMREAD_UNCHANGED) for f in files]
+
+
+def assert_same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
+    assert len(a) == len(b)
+    for i, (x, y) in enumerate(zip(a, b)):
+        assert x.dtype == y.dtype == np.uint8 and x.shape == y.shape, i
+        assert np.array_equal(x, y), f"frame {i + 1}: {int((x != y).sum())} pixels differ"
+    assert sum(int(np.count_nonzero(x)) for x in a) > 0  # something was detected
+
+
+SCRIPT_CONFIGS = [
+    Config("mog2", {"var_threshold": 24.5, "warmup_frames": 30, "warmup_rate": 0.02}, post=POST),
+    Config("knn", {"dist2_threshold": 600, "n_samples": 5, "knn_samples": 3}, post={**POST, "kernel_shape": "rect",
+                                                                                     "iterations": 2, "dilate": 3}),
+    Config("absdiff", {"reference": "median", "median_frames": 15, "distance": "euclidean", "threshold": 25},
+           post=POST),
+    Config("absdiff", {"reference": "running_average", "distance": "hsv", "blur": 4}, post={"erode": 3}),
+]
+
+
+@pytest.mark.parametrize("config", SCRIPT_CONFIGS, ids=lambda c: f"{c.method}-{c.params.get('reference', '')}")
+def test_script_equals_engine_on_demo(config, demo_folder, tmp_path):
+    assert_same(engine_masks(config, demo_folder), script_masks(config, demo_folder, tmp_path))
+
+
+@pytest.mark.parametrize("config", [
+    Config("mog2", {"history": 300, "var_threshold": 30}, post=POST),
+    Config("knn", post=POST),
+    Config("absdiff", {"reference": "median", "median_frames": 25, "threshold": 35}, post=POST),
+], ids=lambda c: c.method)
+def test_script_equals_engine_on_highway(config, shared_data, tmp_path_factory, tmp_path):
+    highway = need(shared_data / "cdnet" / "baseline" / "highway")
+    folder = tmp_path_factory.getbasetemp() / "highway300"
+    if not folder.exists():  # the first 300 frames are enough and keep the test fast
+        (folder / "input").mkdir(parents=True)
+        for f in sorted((highway / "input").iterdir())[:300]:
+            shutil.copy(f, folder / "input" / f.name)
+    assert_same(engine_masks(config, folder), script_masks(config, folder, tmp_path))
+
+
+def test_script_reads_images_as_bgapp_does(tmp_path):
+    """Grey, 16-bit, RGBA and colour files in one folder, names not zero-padded (natural order)."""
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    scene = SyntheticScene(n_frames=40, warmup=10)
+    for i in range(40):
+        img = scene.frame(i)
+        kind = i % 4
+        if kind == 0:
+            out = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        elif kind == 1:
+            out = img.astype(np.uint16) * 257 + (i % 7)
+        elif kind == 2:
+            out = cv2.cvtColor(img, cv2.COLOR_BGR2BGRA)
+        else:
+            out = img
+        cv2.imwrite(str(folder / f"frame_{i + 1}.png"), out)
+    (tmp_path / "seq").mkdir()
+    (folder).rename(tmp_path / "seq" / "in")
+    cfg = Config("mog2", {"history": 20}, post={"open": 3})
+    assert_same(engine_masks(cfg, tmp_path / "seq"), script_masks(cfg, tmp_path / "seq" / "in", tmp_path))
+
+
+def test_script_refuses_what_it_cannot_express():
+    for ref in ("image", "snapshot"):
+        with pytest.raises(BgappError, match=ref):
+            python_script(Config("absdiff", {"reference": ref}))
+    text = python_script(Config("gmg"))
+    assert "cv2.bgsegm.createBackgroundSubtractorGMG" in text and "import bgapp" not in text
+    compile(text, "gmg.py", "exec")
+
+
+def test_script_usage_and_bad_input(tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text(python_script(Config()))
+    usage = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert usage.returncode == 2 and "INPUT OUTDIR" in usage.stderr
+    bad = subprocess.run([sys.executable, str(script), str(tmp_path / "nope"), str(tmp_path / "o")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [f"error: no such file or folder: "
+                                                                        f"{tmp_path / 'nope'}"]
+
+
+def test_json_export_round_trips():
+    cfg = Config("knn", {"history": 123}, post={"open": 5})
+    out = export(cfg, "json")
+    assert Config.from_json(out.text) == cfg and out.notes == []
+
+
+def test_roboflow_mog2_document():
+    cfg = Config("mog2", {"var_threshold": 23.6, "history": 250, "n_mixtures": 3, "learning_rate": 0.01},
+                 post={"open": 3, "close": 4, "iterations": 2, "kernel_shape": "rect", "min_area": 50})
+    doc, notes = roboflow_workflow(cfg)
+    assert doc["version"] == "1.0" and doc["inputs"] == [{"type": "InferenceImage", "name": "image"}]
+    bs, opening, closing = doc["steps"]
+    assert bs == {"type": "roboflow_core/background_subtraction@v1", "name": "background_subtraction",
+                  "image": "$inputs.image", "threshold": 24, "history": 250}
+    assert opening["type"] == "roboflow_core/morphological_transformation@v2"
+    assert (opening["operation"], opening["kernel_size"], opening["image"]) == (
+        "Opening", 5, "$steps.background_subtraction.image")  # 3x3 twice = one 5x5 square
+    assert (closing["operation"], closing["kernel_size"]) == ("Closing", 9)  # 4 rounds up to 5; twice: 9
+    assert doc["outputs"] == [{"type": "JsonField", "name": "mask", "selector": "$steps.closing.image"}]
+    text = " ".join(notes)
+    for word in ("n_mixtures", "learning_rate", "shadow", "min_area", "rounded to 24"):
+        assert word in text, word
+    assert "fill_holes" not in text and "kernel_shape" not in text  # rect kernels are exact
+    _, notes = roboflow_workflow(Config("mog2", post={"fill_holes": True}))
+    assert any("fill_holes" in n for n in notes) and any("square" in n for n in notes)
+
+
+def test_roboflow_motion_detection_and_refusals():
+    doc, notes = roboflow_workflow(Config("mog2", {"var_threshold": 40}, post={"min_area": 300}), "motion_detection")
+    (step,) = doc["steps"]
+    assert step["type"] == "roboflow_core/motion_detection@v1"
+    assert (step["threshold"], step["history"], step["minimum_contour_area"]) == (40, 500, 300)
+    assert step["morphological_kernel_size"] == 3 and step["suppress_first_detections"] is True
+    assert {o["selector"] for o in doc["outputs"]} == {f"$steps.motion.{k}" for k in
+                                                      ("motion", "alarm", "detections", "motion_zones")}
+    assert any("close" in n for n in notes)
+    for method in ("knn", "absdiff", "gmg"):
+        with pytest.raises(BgappError, match="no Roboflow"):
+            roboflow_workflow(Config(method))
+
+
+def bgapp(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bgapp", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+
+
+def test_cli_export(tmp_path):
+    cfg = tmp_path / "c.json"
+    Config("mog2", {"n_mixtures": 4}, post={"fill_holes": True}).save(cfg)
+    proc = bgapp("export", str(cfg), "--format", "roboflow")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["steps"][0]["type"] == "roboflow_core/background_subtraction@v1"
+    assert "n_mixtures" in proc.stderr and "fill_holes" in proc.stderr
+    out = tmp_path / "bg.py"
+    proc = bgapp("export", str(cfg), "--format", "python", "--out", str(out))
+    assert proc.returncode == 0 and proc.stdout == "" and "createBackgroundSubtractorMOG2" in out.read_text()
+    assert resolve_config(cfg) == Config.load(cfg)
+    tune_doc = tmp_path / "t.json"
+    tune_doc.write_text(json.dumps({"best": Config("knn").to_dict(), "value": 0.5, "trials": 3}))
+    proc = bgapp("export", str(tune_doc))
+    assert proc.returncode == 0 and Config.from_json(proc.stdout) == Config("knn")
+    bad = bgapp("export", str(tune_doc), "--format", "roboflow")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "knn" in bad.stderr
+    missing = bgapp("export", "/no/such.json")
+    assert missing.returncode == 2 and "not found" in missing.stderr
