@@ -7,10 +7,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from .conftest import need
 
 from bgapp.errors import BgappError
 from bgapp.sequences import GT_LEVELS, Sequence, find_sequences, natural_key
+
+from .conftest import need
 
 # name: (frames, GT files, (first scored index, last scored index), scored count, ROI present)
 REAL = {

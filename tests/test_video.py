@@ -9,10 +9,11 @@ import av
 import cv2
 import numpy as np
 import pytest
-from .conftest import need
 
 from bgapp.errors import BgappError
 from bgapp.video import Mp4Writer, PngWriter, VideoSource, ZipPngWriter, open_video_bytes, zip_folder
+
+from .conftest import need
 
 W, H, N = 160, 120, 30
 
