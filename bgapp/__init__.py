@@ -1,5 +1,10 @@
 """bgapp: an interactive background-subtraction lab (engine; no Streamlit here)."""
 
+import os as _os
+
+# OpenCV reads its decode limit once, when it loads: set it before anything imports cv2.
+_os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", "50000000")  # = frames.MAX_IMAGE_PIXELS
+
 from .config import Config
 from .errors import BgappError
 from .methods import METHODS, create, get_method

@@ -88,6 +88,9 @@ def safe_extract(archive: str | Path | BinaryIO, dest: str | Path, max_total: in
     except zipfile.BadZipFile:
         _cleanup(dest, written)
         raise BgappError("not a readable zip file") from None
+    except UnicodeDecodeError:  # a name flagged UTF-8 that is not (zipfile decodes names on open)
+        _cleanup(dest, written)
+        raise BgappError("the zip's file names are marked as UTF-8 but are not: re-create the zip") from None
     except RuntimeError as exc:  # zipfile's word for an encrypted member
         _cleanup(dest, written)
         if "encrypted" in str(exc) or "password" in str(exc):

@@ -48,6 +48,22 @@ def _config(args: argparse.Namespace):
     return cfg.with_sets(args.set or [])
 
 
+def _max_side(text: str) -> int:
+    """``--max-side``: a whole number of pixels, at least 16 (0 or less would mean no picture)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of pixels, got {text!r}") from None
+    if value < 16:
+        raise argparse.ArgumentTypeError(f"expected at least 16 pixels, got {value}")
+    return value
+
+
+def _notes(source: Any) -> None:
+    for note in getattr(source, "notes", None) or ():
+        print(f"note: {getattr(source, 'name', 'source')}: {note}", file=sys.stderr)
+
+
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", help="method name (see 'bgapp methods'); default mog2 or the config's")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -109,6 +125,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for src in sources:
         if not args.json:
             print(f"evaluating {src.name} ({len(src)} frames)...", file=sys.stderr)
+        _notes(src)
         results.append(evaluate(src, cfg, post=not args.no_post))
     doc = report(results)
     if args.json:
@@ -128,6 +145,7 @@ def cmd_process(args: argparse.Namespace) -> int:
         cfg = cfg.with_sets([f"composite.mode={args.composite}"])
     use_composite = cfg.composite.get("mode", "none") != "none"
     source = open_source(args.source, max_side=args.max_side)
+    _notes(source)
     pipeline = Pipeline(cfg, Views(composite=use_composite))
     if args.background_image:
         from .frames import read_image
@@ -152,6 +170,9 @@ def cmd_process(args: argparse.Namespace) -> int:
         writer.close()
     if n == 0:
         raise BgappError(f"{args.source}: no frames could be read")
+    early = source.ended_early(n) if hasattr(source, "ended_early") else None
+    if early:
+        print(f"note: {early}", file=sys.stderr)
     for note in pipeline.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {n} frames to {out}", file=sys.stderr)
@@ -169,18 +190,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="score a method on sequences with ground truth (CDnet 2014 rules)")
     e.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="a sequence folder, a folder of them (CDnet category or dataset), or 'demo'")
+                   help="a sequence folder, a folder of them (CDnet category or dataset), a zip of either, or 'demo'")
     _add_config_args(e)
     e.add_argument("--no-post", action="store_true", help="score the method's mask without post-processing")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=cmd_eval)
 
     r = sub.add_parser("process", help="write masks or a composite of a video or sequence")
-    r.add_argument("source", metavar="SOURCE", help="a video file, an image-sequence folder, or 'demo'")
+    r.add_argument("source", metavar="SOURCE",
+                   help="a video file, an image-sequence folder (or a zip of one), or 'demo'")
     _add_config_args(r)
     r.add_argument("--composite", help="write this composite instead of masks (overlay, green, blur, ...)")
     r.add_argument("--background-image", help="replacement background for --composite image")
-    r.add_argument("--max-side", type=int, default=None, help="scale frames so the longer side is at most this")
+    r.add_argument("--max-side", type=_max_side, default=None,
+                   help="scale frames down so the longer side is at most this many pixels (default: full size)")
     r.add_argument("--out", required=True, help="an .mp4 file, a .zip of PNGs, or a folder for PNGs")
     r.set_defaults(func=cmd_process)
 

@@ -145,7 +145,10 @@ def alpha_from_mask(mask: np.ndarray, feather: int, out: np.ndarray | None = Non
         soft = cv2.GaussianBlur(soft, (2 * radius + 1, 2 * radius + 1), 0)
         if scale > 1:
             soft = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.multiply(soft, 1.0 / 255.0, dst=out, dtype=cv2.CV_32F)
+    # numpy, not cv2 with a Python scalar: OpenCV can take a 4x1 mask for the scalar operand
+    if out is None or out.shape != soft.shape or out.dtype != np.float32:
+        out = np.empty(soft.shape, np.float32)
+    return np.multiply(soft, np.float32(1.0 / 255.0), out=out, dtype=np.float32)
 
 
 def blend(fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
@@ -155,7 +158,9 @@ def blend(fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray, scratch: Scratch | 
     within 1 grey level of the exact blend. ``scratch`` saves allocating the 1 - alpha plane.
     """
     inv = None if scratch is None else scratch.get("inverse_alpha", alpha.shape)
-    inv = cv2.subtract(1.0, alpha, dst=inv)
+    if inv is None or inv.shape != alpha.shape or inv.dtype != alpha.dtype:
+        inv = np.empty_like(alpha)
+    np.subtract(alpha.dtype.type(1), alpha, out=inv)
     return cv2.blendLinear(fg, bg, alpha, inv)
 
 

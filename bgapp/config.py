@@ -64,11 +64,17 @@ class Config:
         return cls(method, **sections)
 
     @classmethod
-    def from_json(cls, text: str) -> Config:
+    def from_json(cls, text: str | bytes) -> Config:
         try:
+            if isinstance(text, (bytes, bytearray)):
+                text = bytes(text).decode("utf-8-sig")  # not json's guess, which also takes UTF-16/32
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BgappError(f"config is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        except UnicodeDecodeError:
+            raise BgappError("config is not UTF-8 text: expected a JSON file") from None
+        except RecursionError:
+            raise BgappError("config is nested too deeply to be a bgapp config") from None
         return cls.from_dict(data)
 
     @classmethod
@@ -78,8 +84,10 @@ class Config:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise BgappError(f"config file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BgappError(f"cannot read config {path}: {exc}") from None
+        except UnicodeDecodeError:
+            raise BgappError(f"config {path.name} is not UTF-8 text: expected a JSON file") from None
+        except OSError as exc:
+            raise BgappError(f"cannot read config {path}: {exc.strerror or exc}") from None
         return cls.from_json(text)
 
     def to_dict(self) -> dict[str, Any]:

@@ -17,10 +17,11 @@ run (the same code runs, only elsewhere), and results come back in submission or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from .config import Config
@@ -41,6 +42,12 @@ def _quiet_threads() -> None:
 
     if cv2.getNumThreads() != 1:
         cv2.setNumThreads(1)
+
+
+def _warm_up() -> None:
+    import cv2  # noqa: F401
+
+    from . import evaluate, methods, sequences, synthetic  # noqa: F401
 
 
 def open_spec(spec: str) -> Any:
@@ -67,6 +74,11 @@ def list_sequences(specs: Sequence[str]) -> list[str]:
         else:  # a folder literally called "demo" must not turn into the synthetic scene
             out.append(os.path.join(".", src.path) if src.path == "demo" else str(src.path))
     return out
+
+
+def sequence_lengths(specs: Sequence[str]) -> list[int]:
+    """Frame counts of sequences (specs as :func:`list_sequences` returns them): longest tasks go first."""
+    return [len(open_spec(s)) for s in specs]
 
 
 def evaluate_spec(spec: str, config: dict[str, Any], post: bool = True, per_frame: bool = False,
@@ -134,12 +146,20 @@ class DaskRunner:
         else:
             n = workers or default_workers()
             _ensure_importable()
-            self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                        dashboard_address=":0", silence_logs=40)
+            with _main_hidden():
+                try:
+                    self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                dashboard_address=":0", silence_logs=40)
+                except RuntimeError as exc:
+                    raise BgappError(f"cannot start {n} local Dask workers: {exc}") from None
             self.client = Client(self.cluster)
             self.address = self.cluster.scheduler_address
             self.description = f"a local Dask cluster of {n} worker processes"
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        try:
+            self.client.run(_warm_up)  # import the engine on every worker now, not in the first tasks
+        except Exception:  # noqa: BLE001 - only a head start; tasks import what they need anyway
+            pass
 
     def map(self, fn: Callable[..., Any], calls: Sequence[tuple], progress: Progress | None = None) -> list[Any]:
         """Submit every call as its own task; results in submission order, progress as they finish."""
@@ -175,6 +195,28 @@ class DaskRunner:
         self.close()
 
 
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Start worker processes without re-running the parent's main script in them.
+
+    Dask's nanny starts workers with multiprocessing's "spawn", which imports the parent's
+    ``__main__`` in each child: under Streamlit that is the app script (it would run the app),
+    from ``python -`` it is ``<stdin>`` (it fails). Tasks only use functions of importable bgapp
+    modules, so the children do not need it.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
 def _ensure_importable() -> None:
     """Worker processes import bgapp by name: make sure they find it where this process did."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -200,6 +242,20 @@ def _is_worker(run: SerialRunner | DaskRunner) -> bool:
     return isinstance(run, DaskRunner)
 
 
+def map_longest_first(run: SerialRunner | DaskRunner, fn: Callable[..., Any], calls: Sequence[tuple],
+                      weights: Sequence[float] | None, progress: Progress | None = None) -> list[Any]:
+    """``run.map`` with the heaviest calls submitted first on a cluster (one long sequence started
+    last would leave the other workers idle at the end); results come back in ``calls`` order."""
+    if not isinstance(run, DaskRunner) or weights is None or len(calls) < 2:
+        return run.map(fn, calls, progress)
+    order = sorted(range(len(calls)), key=lambda i: -weights[i])  # stable: ties keep their order
+    done = run.map(fn, [calls[i] for i in order], progress)
+    out: list[Any] = [None] * len(calls)
+    for pos, i in enumerate(order):
+        out[i] = done[pos]
+    return out
+
+
 # Evaluation of many sequences ------------------------------------------------------------------
 
 def evaluate_many(specs: Iterable[str], config: Config, post: bool = True, workers: int | None = None,
@@ -216,7 +272,8 @@ def evaluate_many(specs: Iterable[str], config: Config, post: bool = True, worke
     try:
         seqs = run.call(list_sequences, specs)
         calls = [(s, config.to_dict(), post, per_frame, _is_worker(run)) for s in seqs]
-        return run.map(evaluate_spec, calls, progress)
+        weights = run.call(sequence_lengths, seqs) if _is_worker(run) else None
+        return map_longest_first(run, evaluate_spec, calls, weights, progress)
     finally:
         if owned:
             run.close()

@@ -45,17 +45,21 @@ def resolve_config(spec: str | Path) -> Config:
 
         return get_preset(str(spec)).config
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise BgappError(f"config file not found: {spec}") from None
     except IsADirectoryError:
         raise BgappError(f"{spec} is a folder: expected a config JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BgappError(f"cannot read config {spec}: {exc}") from None
+    except UnicodeDecodeError:
+        raise BgappError(f"config {path.name} is not UTF-8 text: expected a JSON file") from None
+    except OSError as exc:
+        raise BgappError(f"cannot read config {spec}: {exc.strerror or exc}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BgappError(f"config {spec} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise BgappError(f"config {spec} is nested too deeply to be a bgapp config") from None
     if isinstance(data, dict) and isinstance(data.get("best"), dict):
         data = data["best"]  # a 'bgapp tune --json' document or a preset
     return Config.from_dict(data)

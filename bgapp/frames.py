@@ -2,12 +2,64 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .errors import BgappError
+
+# Largest image accepted, in pixels: a 48-megapixel photo passes; a small PNG that claims to be
+# 30000x30000 (several GB once decoded) is refused before decoding. bgapp/__init__ also hands
+# this to OpenCV (OPENCV_IO_MAX_IMAGE_PIXELS) for the formats sniff_size does not read.
+MAX_IMAGE_PIXELS = 50_000_000
+
+
+def sniff_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG, JPEG, BMP, GIF or WebP header without decoding; None if unknown."""
+    try:
+        if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+            return struct.unpack(">II", data[16:24])
+        if data[:2] == b"BM" and len(data) >= 26:
+            w, h = struct.unpack("<ii", data[18:26])
+            return abs(w), abs(h)
+        if data[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", data[6:10])
+        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            kind = data[12:16]
+            if kind == b"VP8X":
+                return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
+            if kind == b"VP8L":
+                bits = int.from_bytes(data[21:25], "little")
+                return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+            if kind == b"VP8 ":
+                w, h = struct.unpack("<HH", data[26:30])
+                return w & 0x3FFF, h & 0x3FFF
+        if data[:2] == b"\xff\xd8":
+            i = 2
+            while i + 9 < len(data):
+                if data[i] != 0xFF:
+                    return None
+                marker = data[i + 1]
+                if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                    i += 2
+                    continue
+                length = struct.unpack(">H", data[i + 2:i + 4])[0]
+                if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                    h, w = struct.unpack(">HH", data[i + 5:i + 9])
+                    return w, h
+                i += 2 + length
+    except struct.error:
+        return None
+    return None
+
+
+def check_pixels(width: int, height: int, name: str, what: str = "image") -> None:
+    """Refuse an image (or video frame) too large to decode safely on a shared server."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise BgappError(f"{what} {name} is {width}x{height} ({width * height / 1e6:.0f} megapixels): at most "
+                         f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels are accepted")
 
 
 def to_bgr8(img: np.ndarray) -> np.ndarray:
@@ -64,8 +116,17 @@ def read_image(path: str | Path, grey: bool = False) -> np.ndarray:
 
 def decode_image(data: bytes, name: str = "image", grey: bool = False) -> np.ndarray:
     """Decode image bytes (PNG, JPEG, BMP, TIFF...) to BGR uint8 or grey uint8."""
+    size = sniff_size(data[:1 << 16])
+    if size is not None:
+        check_pixels(*size, name)
     buf = np.frombuffer(data, dtype=np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
+    except cv2.error as exc:  # OpenCV's own size limit (formats sniff_size does not read)
+        if "MAX_IMAGE_PIXELS" in str(exc):
+            raise BgappError(f"image {name} is too large: at most {MAX_IMAGE_PIXELS / 1e6:.0f} megapixels "
+                             "are accepted") from None
+        img = None
     if img is None:
         raise BgappError(f"cannot decode image {name}: not a readable image file")
     return to_gray8(img) if grey else to_bgr8(img)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,14 @@ class UpdateResult:
     notes: list[str] = field(default_factory=list)
 
 
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+def live_pipelines() -> int:
+    """How many Pipelines exist in this process (a debug figure: sessions must not leak them)."""
+    return len(_LIVE)
+
+
 class Pipeline:
     """Holds a session's model and turns frames into masks and views."""
 
@@ -73,6 +82,7 @@ class Pipeline:
         self.last_frame: np.ndarray | None = None
         self._samples: list[np.ndarray] | None = None
         self._source: Any = None
+        _LIVE.add(self)
 
     # settings -----------------------------------------------------------------------------------
     def update(self, method: str | None = None, params: Mapping[str, Any] | None = None,

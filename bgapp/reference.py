@@ -47,17 +47,28 @@ def distance(frame: np.ndarray, ref: np.ndarray, kind: str) -> np.ndarray:
     raise ValueError(f"unknown distance {kind!r}")
 
 
+_ANGLE = np.arange(256, dtype=np.float64) * (2 * np.pi / 256)
+_COS = np.cos(_ANGLE).astype(np.float32)
+_SIN = np.sin(_ANGLE).astype(np.float32)
+
+
 def _hsv_distance(frame: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    a = cv2.cvtColor(frame, cv2.COLOR_BGR2HSV_FULL)
-    b = cv2.cvtColor(ref, cv2.COLOR_BGR2HSV_FULL)
-    ha, sa, va = (a[:, :, i].astype(np.float32) for i in range(3))
-    hb, sb, vb = (b[:, :, i].astype(np.float32) for i in range(3))
-    k = np.float32(2 * np.pi / 256)
-    xa, ya = cv2.polarToCart(sa, ha * k)
-    xb, yb = cv2.polarToCart(sb, hb * k)
-    chroma = cv2.magnitude(xa - xb, ya - yb) * np.float32(0.5)  # disc diameter 510 -> 255
-    value = cv2.absdiff(va, vb) * np.float32(0.5)
-    return cv2.max(chroma, value)
+    # Element-wise numpy float32 arithmetic only (table look-ups, products, one sqrt): each is
+    # correctly rounded, so the result never depends on memory layout or SIMD paths, and a
+    # pixel cannot flip at the threshold between two runs.
+    ha, sa, va = cv2.split(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV_FULL))
+    hb, sb, vb = cv2.split(cv2.cvtColor(ref, cv2.COLOR_BGR2HSV_FULL))
+    sa, sb = sa.astype(np.float32), sb.astype(np.float32)
+    dx = sa * cv2.LUT(ha, _COS) - sb * cv2.LUT(hb, _COS)
+    dy = sa * cv2.LUT(ha, _SIN) - sb * cv2.LUT(hb, _SIN)
+    dx *= dx
+    dy *= dy
+    dx += dy
+    chroma = np.sqrt(dx, out=dx)
+    chroma *= np.float32(0.5)  # disc diameter 510 -> 255
+    value = cv2.absdiff(va, vb).astype(np.float32)
+    value *= np.float32(0.5)
+    return np.maximum(chroma, value)
 
 
 class Reference:

@@ -2,8 +2,11 @@
 
 A sequence folder holds ``input/`` (or ``in/``) frames, optionally ``groundtruth/``, ``ROI.bmp``
 and ``temporalROI.txt``. Frames are streamed from disk one at a time, so a 1700-frame video never
-sits in memory. Ground truth pairs with frames by sorted position, and temporalROI numbers are
-the frame numbers written in the file names (SBI counts from 0, CDnet and UCSD from 1).
+sits in memory. Ground truth pairs with frames by the number in their names when both carry
+numbers (``in000007.jpg`` with ``gt000007.png``, so a missing GT file leaves only its own frame
+unscored), else by sorted position; temporalROI numbers are the frame numbers written in the
+file names (SBI counts from 0, CDnet and UCSD from 1). Gaps and unpaired files are reported in
+``notes``, not refused: what is there is processed.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import BgappError
-from .frames import read_image
+from .errors import BgappError, printable
+from .frames import fit_to, read_image
 
 IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
 INPUT_DIRS = ("input", "in")
@@ -61,17 +64,28 @@ def is_sequence_dir(path: str | Path) -> bool:
     return path.is_dir() and _child_dir(path, INPUT_DIRS) is not None
 
 
-def _frame_numbers(files: list[Path]) -> list[int]:
-    """Frame numbers as written in the names (last digit group of the stem), else 1-based positions."""
+def _named_numbers(files: list[Path]) -> list[int] | None:
+    """The numbers written in the names (last digit group of the stem), or None when some name
+    has no number or two files share one."""
     numbers = []
     for p in files:
         groups = re.findall(r"\d+", p.stem)
         if not groups:
-            return list(range(1, len(files) + 1))
+            return None
         numbers.append(int(groups[-1]))
     if any(b <= a for a, b in zip(numbers, numbers[1:])):
-        return list(range(1, len(files) + 1))  # names do not number the frames uniquely
+        return None  # names do not number the frames uniquely
     return numbers
+
+
+def _frame_numbers(files: list[Path]) -> list[int]:
+    """Frame numbers as written in the names (last digit group of the stem), else 1-based positions."""
+    return _named_numbers(files) or list(range(1, len(files) + 1))
+
+
+def _few(items: list, n: int = 3) -> str:
+    shown = ", ".join(printable(x) for x in items[:n])
+    return shown + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
 def _read_grey_levels(path: Path) -> np.ndarray:
@@ -104,9 +118,14 @@ def _size_str(size: tuple[int, int]) -> str:
 
 
 class Sequence:
-    """One video stored as numbered image files, with optional ground truth, ROI and temporal ROI."""
+    """One video stored as numbered image files, with optional ground truth, ROI and temporal ROI.
 
-    def __init__(self, path: str | Path, category: str | None = None, fps: float = 25.0) -> None:
+    ``max_side`` scales frames down (never up) so their longer side is at most that many pixels;
+    ground truth and ROI are scaled with them (nearest neighbour, so labels stay labels).
+    """
+
+    def __init__(self, path: str | Path, category: str | None = None, fps: float = 25.0,
+                 max_side: int | None = None) -> None:
         folder = Path(path)
         if not folder.is_dir():
             raise BgappError(f"sequence folder not found: {folder}")
@@ -121,29 +140,85 @@ class Sequence:
 
         self.path = str(folder)
         here = folder.resolve()
-        self.name = here.name
+        self.name = printable(here.name)  # shown on pages and terminals: never a broken name
         if category is None:
             category = here.parent.name if here.parent != here else ""  # "" at a filesystem root
-        self.category = category
+        self.category = printable(category)
         self.fps = float(fps)
-        self.frame_numbers: list[int] = _frame_numbers(self.frame_files)
+        self.notes: list[str] = []  # what the user should know (gaps, unpaired files, scaling)
+        named = _named_numbers(self.frame_files)
+        self.frame_numbers: list[int] = named or list(range(1, len(self.frame_files) + 1))
+        self._gt_of: list[int | None] = self._pair_ground_truth(named)
 
         first = read_image(self.frame_files[0])
-        self.size: tuple[int, int] = (first.shape[1], first.shape[0])  # (w, h)
+        self.source_size: tuple[int, int] = (first.shape[1], first.shape[0])  # (w, h) on disk
+        self.max_side = max_side or None
+        shown = fit_to(first, self.max_side)
+        self.size: tuple[int, int] = (shown.shape[1], shown.shape[0])  # (w, h) as processed
+        self.scaled: bool = self.size != self.source_size
+        if self.scaled:
+            self.notes.append(f"frames are {_size_str(self.source_size)}: processed at {_size_str(self.size)} "
+                              f"(longer side at most {self.max_side} px)")
 
         self.roi_file: Path | None = next((folder / n for n in ROI_FILES if (folder / n).is_file()), None)
         self.roi: np.ndarray | None = None
         if self.roi_file is not None:
             roi = read_image(self.roi_file, grey=True)
             roi_size = (roi.shape[1], roi.shape[0])
-            if roi_size != self.size:
+            if roi_size != self.source_size:
                 raise BgappError(
-                    f"{self.roi_file} is {_size_str(roi_size)} but the frames are {_size_str(self.size)}"
+                    f"{self.roi_file.name} is {_size_str(roi_size)} but the frames are "
+                    f"{_size_str(self.source_size)}"
                 )
-            self.roi = np.where(roi != 0, 255, 0).astype(np.uint8)
+            self.roi = self._labels(np.where(roi != 0, 255, 0).astype(np.uint8))
 
         self.temporal_roi: tuple[int, int] | None = self._read_temporal_roi(folder / "temporalROI.txt")
-        self._scored = [self._in_temporal_roi(i) and i < len(self.gt_files) for i in range(len(self))]
+        self._scored = [self._in_temporal_roi(i) and self._gt_of[i] is not None for i in range(len(self))]
+
+    def _pair_ground_truth(self, frame_numbers: list[int] | None) -> list[int | None]:
+        """For each frame, the index of its GT file (or None), with notes on gaps and strays."""
+        n, m = len(self.frame_files), len(self.gt_files)
+        if frame_numbers is not None:
+            gaps = sum(b - a - 1 for a, b in zip(frame_numbers, frame_numbers[1:]) if b - a > 1)
+            if gaps:
+                first_gap = next(a + 1 for a, b in zip(frame_numbers, frame_numbers[1:]) if b - a > 1)
+                self.notes.append(f"{gaps} frame number(s) missing from {self.frame_files[0].parent.name}/, "
+                                  f"the first is {first_gap}: the frames that are there are processed "
+                                  f"one after the other")
+        if not m:
+            return [None] * n
+        gt_numbers = _named_numbers(self.gt_files)
+        if frame_numbers is not None and gt_numbers is not None and set(frame_numbers) & set(gt_numbers):
+            by_number = {num: k for k, num in enumerate(gt_numbers)}
+            pairs = [by_number.get(num) for num in frame_numbers]
+            without = [self.frame_files[i].name for i, g in enumerate(pairs) if g is None]
+            used = {g for g in pairs if g is not None}
+            strays = [self.gt_files[k].name for k in range(m) if k not in used]
+            if without:
+                self.notes.append(f"{len(without)} of {n} frames have no ground truth with their number "
+                                  f"({_few(without)}): they are processed but not scored")
+            if strays:
+                self.notes.append(f"{len(strays)} ground-truth file(s) match no frame number "
+                                  f"({_few(strays)}): ignored")
+            return pairs
+        if m != n:
+            self.notes.append(f"{m} ground-truth files for {n} frames, paired by position (their names do not "
+                              f"share frame numbers): "
+                              + ("frames past the last one are not scored" if m < n else "the extra ones are ignored"))
+        return [k if k < m else None for k in range(n)]
+
+    def check_ground_truth(self) -> None:
+        """Read the first ground-truth file (size, levels) so that a wrong groundtruth/ folder is
+        reported before a run, not a few hundred frames into it. Raises a BgappError."""
+        first = next((i for i, g in enumerate(self._gt_of) if g is not None), None)
+        if first is not None:
+            self.ground_truth(first)
+
+    def _labels(self, img: np.ndarray) -> np.ndarray:
+        """A label image (GT, ROI) at the processing size: nearest neighbour keeps its levels."""
+        if (img.shape[1], img.shape[0]) == self.size:
+            return img
+        return cv2.resize(img, self.size, interpolation=cv2.INTER_NEAREST)
 
     def _read_temporal_roi(self, file: Path) -> tuple[int, int] | None:
         if not file.is_file():
@@ -193,12 +268,12 @@ class Sequence:
         path = self.frame_files[i]
         img = read_image(path)
         size = (img.shape[1], img.shape[0])
-        if size != self.size:
+        if size != self.source_size:
             raise BgappError(
                 f"frame {path.name} is {_size_str(size)} but {self.frame_files[0].name} is "
-                f"{_size_str(self.size)}: all frames of {self.name} must have one size"
+                f"{_size_str(self.source_size)}: all frames of {self.name} must have one size"
             )
-        return img
+        return fit_to(img, self.max_side) if self.scaled else img
 
     def ground_truth(self, i: int) -> np.ndarray | None:
         """GT of frame ``i`` as 2-D uint8 CDnet levels, or None when that frame has none."""
@@ -206,23 +281,25 @@ class Sequence:
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(f"frame index {i} out of range for {len(self)} frames")
-        if i >= len(self.gt_files):
+        k = self._gt_of[i]
+        if k is None:
             return None
-        path = self.gt_files[i]
+        path = self.gt_files[k]
         gt = _read_grey_levels(path)
         size = (gt.shape[1], gt.shape[0])
-        if size != self.size:
+        if size != self.source_size:
             raise BgappError(
                 f"ground truth {path.name} is {_size_str(size)} but frame {self.frame_files[i].name} "
-                f"is {_size_str(self.size)}"
+                f"is {_size_str(self.source_size)}: ground truth must have the frames' size"
             )
         bad = _GT_BAD[gt]
         if bad.any():
             values = np.unique(gt[bad])[:5].tolist()
             raise BgappError(
-                f"ground truth {path} holds values {values} outside the CDnet levels {GT_LEVELS}"
+                f"ground truth {path.name} holds values {values} outside the CDnet levels {GT_LEVELS} "
+                f"(0 static, 50 shadow, 85 outside the ROI, 170 unknown, 255 moving)"
             )
-        return gt
+        return self._labels(gt)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for i in range(len(self)):
@@ -241,7 +318,7 @@ class Sequence:
         return [self.frame(int(i)) for i in idx]
 
 
-def find_sequences(path: str | Path, max_depth: int = 3) -> list[Sequence]:
+def find_sequences(path: str | Path, max_depth: int = 3, max_side: int | None = None) -> list[Sequence]:
     """Sequences under ``path``: a sequence folder, a category of sequences, or a dataset tree.
 
     Searches down to ``max_depth`` levels and does not descend into a sequence once found.
@@ -270,4 +347,4 @@ def find_sequences(path: str | Path, max_depth: int = 3) -> list[Sequence]:
             f"no image sequence under {root}: expected SEQ/input/ (or SEQ/in/) with frames, "
             f"as a sequence, category/SEQ or dataset/category/SEQ folder"
         )
-    return [Sequence(p) for p in sorted(found)]
+    return [Sequence(p, max_side=max_side) for p in sorted(found)]

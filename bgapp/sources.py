@@ -1,7 +1,10 @@
-"""Open what a user names: ``demo``, a video file, or an image-sequence folder."""
+"""Open what a user names: ``demo``, a video file, an image-sequence folder or a zip of one."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +13,40 @@ from .errors import BgappError
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m")
 
 
+class _Extracted:
+    """A zip extracted (safely, see :mod:`bgapp.archive`) into a private temp folder, which is
+    deleted when no sequence read from it is left, or at exit at the latest."""
+
+    def __init__(self, archive: Path) -> None:
+        from .archive import safe_extract
+
+        self.path = Path(tempfile.mkdtemp(prefix="bgapp-zip-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
+        try:
+            safe_extract(archive, self.path)
+        except BaseException:
+            self._cleanup()
+            raise
+
+
+def zip_sequences(path: str | Path, max_side: int | None = None) -> list[Any]:
+    """The sequences in a zip of a sequence folder (or of a category or dataset of them)."""
+    from .sequences import find_sequences
+
+    path = Path(path)
+    extracted = _Extracted(path)
+    try:
+        seqs = find_sequences(extracted.path, max_side=max_side)
+    except BgappError as exc:
+        raise BgappError(f"{path.name}: {exc}".replace(str(extracted.path), "the zip")) from None
+    for seq in seqs:
+        seq._extracted = extracted  # keeps the files as long as the sequence lives
+    return seqs
+
+
 def open_source(spec: str | Path, max_side: int | None = None) -> Any:
-    """A frame source for ``spec``: ``demo`` (the synthetic scene), a video file or a sequence folder."""
+    """A frame source for ``spec``: ``demo`` (the synthetic scene), a video file, a sequence
+    folder or a zip holding one sequence folder."""
     if str(spec) == "demo":
         from .synthetic import SyntheticScene
 
@@ -20,7 +55,14 @@ def open_source(spec: str | Path, max_side: int | None = None) -> Any:
     if path.is_dir():
         from .sequences import Sequence
 
-        return Sequence(path)
+        return Sequence(path, max_side=max_side)
+    if path.is_file() and path.suffix.lower() == ".zip":
+        seqs = zip_sequences(path, max_side)
+        if len(seqs) > 1:
+            names = ", ".join(f"{s.category}/{s.name}" for s in seqs[:4])
+            raise BgappError(f"{path.name} holds {len(seqs)} sequences ({names}...): process takes one; "
+                             "unzip it and name a sequence folder")
+        return seqs[0]
     if path.is_file():
         from .video import VideoSource
 
@@ -40,11 +82,18 @@ def open_scored_sources(specs: list[str]) -> list[Any]:
         path = Path(spec)
         if not path.exists():
             raise BgappError(f"no such folder: {spec}")
+        if path.is_file() and path.suffix.lower() == ".zip":
+            out.extend(zip_sequences(path))
+            continue
         if not path.is_dir():
-            raise BgappError(f"{spec} is a file: evaluation needs a sequence folder with ground truth")
+            raise BgappError(f"{spec} is a file: evaluation needs a sequence folder (or a zip of one) with "
+                             "ground truth")
         seqs = find_sequences(path)
         out.extend(seqs)
     without_gt = [s.name for s in out if not s.has_ground_truth]
     if without_gt:
         raise BgappError(f"no ground truth in {', '.join(without_gt[:3])}: evaluation needs a groundtruth/ folder")
+    for src in out:
+        if hasattr(src, "check_ground_truth"):
+            src.check_ground_truth()
     return out

@@ -16,7 +16,8 @@ def foreground_fraction(mask: np.ndarray) -> float:
     """Fraction of pixels that are exactly 255; shadow (127) counts as background, as in CDnet."""
     if mask.size == 0:
         return 0.0
-    return cv2.countNonZero(cv2.compare(mask, 255, cv2.CMP_EQ)) / mask.size
+    # numpy, not cv2.compare(mask, 255): OpenCV takes a 1x1 mask for the scalar operand and fails
+    return np.count_nonzero(mask == 255) / mask.size
 
 
 def kth_smallest(stack: np.ndarray, k: int) -> np.ndarray:
@@ -32,13 +33,16 @@ def kth_smallest(stack: np.ndarray, k: int) -> np.ndarray:
     cand = np.empty(shape, np.uint8)
     count = np.empty(shape, np.uint8)
     below = np.empty(shape, np.uint8)
+    # array operands, not Python scalars: OpenCV mistakes a tiny plane (1x1, 1x3) for the scalar
+    one = np.ones(shape, np.uint8)
+    kth = np.full(shape, min(k, 255), np.uint8)
     for bit in range(7, -1, -1):
         np.bitwise_or(res, np.uint8(1 << bit), out=cand)
         count[:] = 0
         for plane in flat:
             cv2.compare(plane, cand, cv2.CMP_LT, dst=below)
-            cv2.add(count, 1, dst=count, mask=below)
-        cv2.compare(count, k, cv2.CMP_LE, dst=below)  # at most k samples below: the answer >= cand
+            cv2.add(count, one, dst=count, mask=below)
+        cv2.compare(count, kth, cv2.CMP_LE, dst=below)  # at most k samples below: the answer >= cand
         cv2.copyTo(cand, below, res)
     return res.reshape(stack.shape[1:])
 

@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 
 from .config import Config
-from .distributed import DaskRunner, SerialRunner, evaluate_spec, list_sequences, runner
+from .distributed import (
+    DaskRunner,
+    SerialRunner,
+    evaluate_spec,
+    list_sequences,
+    map_longest_first,
+    runner,
+    sequence_lengths,
+)
 from .errors import BgappError
 from .evaluate import SequenceResult, report
 from .methods import get_method
@@ -383,6 +391,7 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
     try:
         seqs = run.call(list_sequences, specs)
         worker = isinstance(run, DaskRunner)
+        lengths = run.call(sequence_lengths, seqs) if worker else None
         while len(records) < trials:
             n = min(batch, trials - len(records))
             asked = [study.ask() for _ in range(n)]
@@ -399,7 +408,8 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
                     progress(TuneProgress(_n, trials, _best.value if _best else float("nan"),
                                           _best.config if _best else None, done, total))
 
-            results = run.map(evaluate_spec, calls, task_progress) if calls else []
+            weights = [lengths[j % len(seqs)] for j in range(len(calls))] if lengths else None
+            results = map_longest_first(run, evaluate_spec, calls, weights, task_progress) if calls else []
             for i, key in enumerate(todo):
                 cache[key] = _overall_value(results[i * len(seqs):(i + 1) * len(seqs)], metric)
             told, fresh = [], set(todo)
@@ -459,9 +469,11 @@ def threshold_sweep(specs: Iterable[str], config: Config, n: int = 9, param: str
     try:
         seqs = run.call(list_sequences, [str(s) for s in specs])
         worker = isinstance(run, DaskRunner)
+        lengths = run.call(sequence_lengths, seqs) if worker else None
         cfgs = [Config(config.method, {**config.params, p.name: v}, config.post, config.composite) for v in values]
         calls = [(s, c.to_dict(), True, False, worker) for c in cfgs for s in seqs]
-        results = run.map(evaluate_spec, calls, progress)
+        weights = [lengths[j % len(seqs)] for j in range(len(calls))] if lengths else None
+        results = map_longest_first(run, evaluate_spec, calls, weights, progress)
     finally:
         if owned:
             run.close()

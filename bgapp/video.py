@@ -18,8 +18,8 @@ import av.logging
 import cv2
 import numpy as np
 
-from .errors import BgappError
-from .frames import fit_to, to_bgr8, to_gray8
+from .errors import BgappError, printable
+from .frames import check_pixels, fit_to, to_bgr8, to_gray8
 
 DEFAULT_FPS = 25.0
 _STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".mp4", ".webm", ".mkv", ".avi", ".mov", ".zip", ".gz"}
@@ -69,7 +69,7 @@ class VideoSource:
 
     def __init__(self, path: str | Path, max_side: int | None = None):
         self.path = str(path)
-        self.name = Path(path).name
+        self.name = printable(Path(path).name)
         self.max_side = max_side
         p = Path(path)
         if not p.exists():
@@ -93,6 +93,7 @@ class VideoSource:
                     f"cannot decode video {self.name}: its codec '{_unknown_codec(p)}' is not supported"
                 )
             self.codec: str = stream.codec_context.name
+            check_pixels(stream.codec_context.width or 0, stream.codec_context.height or 0, self.name, "video")
             self.fps: float = _sane_fps(stream.average_rate or stream.guessed_rate)
             frames = self._decode(container)
             first = next(frames, None)
@@ -147,6 +148,14 @@ class VideoSource:
 
     def __len__(self) -> int:
         return self._frames
+
+    def ended_early(self, frames_read: int) -> str | None:
+        """A note when a full pass read clearly fewer frames than the header announced."""
+        if frames_read < len(self) * 0.9 - 1:
+            return (f"{self.name} ended after {frames_read} frames although its header announces about "
+                    f"{len(self)}: the file is probably truncated or damaged (the frames that could be "
+                    "read were processed)")
+        return None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         with av.open(self.path) as container:

@@ -99,7 +99,7 @@ def choose_specs() -> list[str]:
         if up is None:
             return []
         with guard("unpacking the zip") as g:
-            root = unpack_zip(up.getvalue(), up.name, workdir().path)
+            root = unpack_zip(up.getvalue(), workdir().path)
             specs = _found(str(root))
         return specs if g.ok else []
     text = st.text_input("Folder", key=f"{KEY}.folder", placeholder="/data/cdnet2014/baseline",
@@ -288,20 +288,22 @@ with tab_tune:
                       for d in space], hide_index=True, width="stretch")
     exclude = [k for k in keys if k not in chosen]
     start_study = st.button("Run study", type="primary", key=f"{KEY}.tune", disabled=not specs or not chosen,
-                   help="Starts from the sidebar's settings (the first trial) and searches the chosen values.")
+                            help="Starts from the sidebar's settings (the first trial) and searches the chosen "
+                                 "values.")
     if not specs:
         st.info("Choose at least one sequence above.")
     if start_study and specs:
         bar = st.empty()
-        status = st.empty()
         label = METRIC_LABELS[metric]
 
         def show(p: TuneProgress) -> None:
             running = min(batch, p.total - p.done)
-            frac = (p.done + (p.tasks_done / p.tasks_total) * running) / p.total if p.tasks_total else p.done / p.total
-            best = metric_text(p.best_value, metric)
-            bar.progress(min(frac, 1.0), text=f"Trial {min(p.done + running, p.total) if p.tasks_total else p.done}"
-                                              f" of {p.total} · best {label} so far: {best}")
+            busy = p.tasks_total and p.tasks_done < p.tasks_total
+            frac = (p.done + (p.tasks_done / p.tasks_total) * running) / p.total if busy else p.done / p.total
+            text = f"{p.done} of {p.total} trials done"
+            if busy:
+                text += f", {running} running ({p.tasks_done} of {p.tasks_total} sequence runs finished)"
+            bar.progress(min(frac, 1.0), text=f"{text} · best {label} so far: {metric_text(p.best_value, metric)}")
 
         bar.progress(0.0, text=f"Starting {'a local Dask cluster' if workers > 1 else 'the study'}...")
         with guard("tuning"):
@@ -310,7 +312,6 @@ with tab_tune:
             state[f"{KEY}.tuned"] = (result, config, list(specs))
             state.pop(f"{KEY}.sweep", None)
         bar.empty()
-        status.empty()
 
     tuned = state.get(f"{KEY}.tuned")
     if tuned is not None:

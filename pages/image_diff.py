@@ -6,10 +6,10 @@ import streamlit as st
 from bgapp.display import heat
 from bgapp.postprocess import POST_PARAMS
 from ui.boot import through_app
-from ui.errors import guard
+from ui.errors import guard, plain
 from ui.imagediff import BOX_PARAMS, DIFF_PARAMS, MODES, SSIM_PARAMS, compare, demo_pair, load_pair
 from ui.lab import IMAGE_TYPES
-from ui.sources import MAX_SIDES, upload_limit_mb
+from ui.sources import APP_MAX_SIDE, MAX_SIDES, upload_limit_mb, working_side
 from ui.views import combined
 from ui.widgets import param_controls
 
@@ -41,12 +41,14 @@ pair = None
 if up_a is not None and up_b is not None:
     max_side = st.sidebar.select_slider(
         "Processing size (longest side)", MAX_SIDES, value=1280, key="diff.max_side",
-        format_func=lambda v: "original" if v == 0 else f"{v} px",
-        help="Large photos are scaled down to this first: faster, and it ignores pixel-level noise.") or None
+        format_func=lambda v: f"original (up to {APP_MAX_SIDE} px)" if v == 0 else f"{v} px",
+        help="Large photos are scaled down to this first: faster, and it ignores pixel-level noise. "
+             f"'original' keeps their size up to {APP_MAX_SIDE} px.")
+    max_side = working_side(max_side)
     with guard("reading the images") as g:
         a, b, notes = load_pair(up_a, up_b, max_side)
         for note in notes:
-            st.info(note)
+            st.info(plain(note))
         pair = a, b
     if not g.ok:
         st.stop()

@@ -6,8 +6,8 @@ import streamlit as st
 from bgapp.config import Config
 from ui.boot import through_app
 from ui.charts import over_time
-from ui.errors import guard
-from ui.lab import downloads, picture_controls, progress_bar
+from ui.errors import guard, plain
+from ui.lab import downloads, load_settings, picture_controls, progress_bar
 from ui.player import MAX_REPLAY, Player, play, show_metrics
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
@@ -34,7 +34,8 @@ player = keep("lab.player", lambda: Player(choice.source, st.session_state.get("
               choice.ident)
 with st.sidebar:
     st.divider()
-    cfg = config_controls("lab", player.pipeline.config, where=st.sidebar)
+    loaded = load_settings("lab")
+    cfg = config_controls("lab", loaded or player.pipeline.config, where=st.sidebar)
     pictures_changed = picture_controls(player, cfg, "lab")
 st.session_state["lab.config"] = cfg
 n = player.clip.n
@@ -100,8 +101,8 @@ if player.shown is not None:
     status.caption(player.status())
 if player.clip.has_gt:
     st.html(error_legend())
-for note in player.pipeline.notes:
-    st.caption(f":material/info: {note}")
+for note in player.pipeline.notes + ([player.clip.note] if player.clip.note else []):
+    st.caption(f":material/info: {plain(note)}")
 
 st.subheader("Scores" if player.clip.has_gt else "Numbers")
 metrics = st.empty()

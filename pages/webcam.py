@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 
-import cv2
-import numpy as np
 import streamlit as st
 
 from bgapp.config import Config
+from bgapp.frames import decode_image
 from bgapp.methods import METHODS
 from bgapp.pipeline import Pipeline
 from ui.boot import through_app
@@ -48,10 +47,8 @@ if config.composite.get("mode") == "image":
     upload = st.sidebar.file_uploader("Replacement background", type=["png", "jpg", "jpeg", "bmp", "webp"],
                                       key=f"{KEY}.bg_image")
     if upload is not None and state.get(f"{KEY}.bg_image_id") != upload.file_id:
-        img = cv2.imdecode(np.frombuffer(upload.getvalue(), np.uint8), cv2.IMREAD_COLOR)
-        if img is None:
-            st.sidebar.error("That file is not an image OpenCV can read.")
-        else:
+        img = attempt(decode_image, upload.getvalue(), upload.name, what="reading the image", where=st.sidebar)
+        if img is not None:
             pipeline.set_background_image(img)
             state[f"{KEY}.bg_image_id"] = upload.file_id
 

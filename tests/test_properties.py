@@ -35,9 +35,9 @@ def configs(draw):
 
 
 @st.composite
-def frames(draw):
-    h = draw(st.integers(16, 72))
-    w = draw(st.integers(16, 96))
+def frames(draw, min_side: int = 16, max_h: int = 72, max_w: int = 96):
+    h = draw(st.integers(min_side, max_h))
+    w = draw(st.integers(min_side, max_w))
     kind = draw(st.sampled_from(["bgr8", "grey8", "bgra8", "bgr16", "grey16", "float"]))
     seed = draw(st.integers(0, 2**16))
     rng = np.random.default_rng(seed)
@@ -46,6 +46,8 @@ def frames(draw):
     for i in range(draw(st.integers(2, 6))):
         f = base.copy()
         f[(i * 3) % h: (i * 3) % h + h // 3, : w // 2] = 255 - f[: h // 3, : w // 2][: h - (i * 3) % h]
+        if h * w < 64:  # tiny frames: the moving block above may be empty, so change something
+            f = (f.astype(np.int16) + 37 * i).clip(0, 255).astype(np.uint8)
         if kind == "grey8":
             f = f[:, :, 0]
         elif kind == "bgra8":
@@ -84,3 +86,20 @@ def test_live_changes_between_any_two_configs_never_crash(a, b, clip):
         r = p.process(f)
         assert r.clean.shape == f.shape[:2] and np.isin(r.clean, (0, 255)).all()
     assert p.config == b
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cfg=configs(), clip=frames(min_side=1, max_h=6, max_w=6),
+       mode=st.sampled_from(["none", "overlay", "contours", "green", "blur", "image"]), feather=st.integers(0, 12))
+def test_tiny_frames_1x1_to_6x6_go_through_every_view(cfg, clip, mode, feather):
+    """1x1, 1xN and Nx1 frames: no OpenCV error (a 1x1 or 4x1 array passed beside a Python scalar
+    is taken for the scalar), binary masks, and every statistic can be summarised."""
+    cfg = Config(cfg.method, cfg.params, cfg.post, {"mode": mode, "feather": feather})
+    p = Pipeline(cfg, Views(background=True, composite=True, stats=True))
+    for f in clip:
+        r = p.process(f)
+        assert r.clean.shape == f.shape[:2] and np.isin(r.clean, (0, 255)).all()
+        assert r.composite.shape == f.shape[:2] + (3,)
+    p.sampled.background()
+    p.sampled.stable_mask()
+    p.running.variance_grey()

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from bgapp.errors import BgappError
+from bgapp.errors import BgappError, printable
 
 log = logging.getLogger("bgapp.ui")
 T = TypeVar("T")
@@ -27,10 +27,19 @@ class Outcome:
     ok: bool = True
 
 
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*[]<>$`~|"})
+
+
+def plain(text: object) -> str:
+    """``text`` (a file name, a zip member, a message naming them) for Streamlit's markdown: shown
+    as written, never as a link, emphasis, formula or HTML; not-UTF-8 names made printable."""
+    return printable(text).translate(_MARKDOWN)
+
+
 def report(exc: BaseException, what: str, where: Any = st) -> None:
     """Show ``exc`` the way a user should see it."""
     if isinstance(exc, BgappError):
-        where.error(str(exc))
+        where.error(plain(exc))
     else:
         log.exception("unexpected error while %s", what, exc_info=exc)
         where.error(GENERIC.format(what=what))

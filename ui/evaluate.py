@@ -8,6 +8,7 @@ calls as ``bgapp eval`` and ``bgapp tune``, so the page and the CLI always agree
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import shutil
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from bgapp.archive import safe_extract
 from bgapp.config import Config
 from bgapp.distributed import list_sequences, open_spec
 from bgapp.errors import BgappError
@@ -59,15 +61,18 @@ def describe_specs(specs: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def unpack_zip(data: bytes, name: str, workdir: Path) -> Path:
-    """Extract an uploaded zip once per content (safely: see ``ui.sources.extract_zip``)."""
-    from .sources import extract_zip
-
+def unpack_zip(data: bytes, workdir: Path) -> Path:
+    """Extract an uploaded zip once per content (safely: no ``..``, absolute paths or symlinks,
+    size capped; see ``bgapp.archive.safe_extract``)."""
     tag = hashlib.sha1(data).hexdigest()[:16]
     dest = workdir / f"eval-zip-{tag}"
     if not (dest / ".complete").exists():
         shutil.rmtree(dest, ignore_errors=True)
-        extract_zip(data, dest, name)
+        try:
+            safe_extract(io.BytesIO(data), dest)
+        except BgappError:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
         (dest / ".complete").touch()
     return dest
 

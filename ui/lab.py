@@ -10,10 +10,11 @@ from typing import Any
 import streamlit as st
 
 from bgapp.config import Config
+from bgapp.errors import BgappError
 from bgapp.frames import decode_image
 from bgapp.methods import METHODS
 
-from .errors import guard
+from .errors import guard, plain
 from .player import Player
 from .sources import upload_limit_mb
 
@@ -41,6 +42,37 @@ def _uploaded_image(where: Any, label: str, key: str, help: str) -> tuple[str, A
     with guard("reading the image", where) as g:
         img = decode_image(up.getvalue(), up.name)
     return (up.file_id, img) if g.ok else None
+
+
+def load_settings(key: str, where: Any = st.sidebar) -> Config | None:
+    """A settings file (JSON, as the Downloads or ``bgapp tune --out`` write it) to start from.
+
+    Returns the loaded Config once, on the run after a new file arrives, having cleared the
+    widgets' own values so that they show it; a bad file is reported for as long as it is there.
+    """
+    with where.expander("Load settings (JSON)"):
+        up = st.file_uploader("A settings file saved by this app or by bgapp tune", type=["json"],
+                              key=f"{key}.settings", help="Method, parameters, post-processing and composite. "
+                              "Every value is checked against the declared ranges.")
+    if up is None:
+        st.session_state.pop(f"{key}.settings_seen", None)
+        return None
+    seen = st.session_state.get(f"{key}.settings_seen")
+    if seen is not None and seen[0] == up.file_id:
+        if seen[1]:
+            where.error(plain(seen[1]))
+        return None
+    try:
+        config = Config.from_json(up.getvalue())
+    except BgappError as exc:
+        st.session_state[f"{key}.settings_seen"] = (up.file_id, f"{up.name}: {exc}")
+        where.error(plain(f"{up.name}: {exc}"))
+        return None
+    st.session_state[f"{key}.settings_seen"] = (up.file_id, None)
+    sections = set(METHODS) | {"post", "composite", "method"}
+    for k in [k for k in st.session_state if k.startswith(f"{key}.") and k.split(".")[1] in sections]:
+        del st.session_state[k]  # the widgets start again from the loaded values
+    return config
 
 
 def picture_controls(player: Player, cfg: Config, key: str, where: Any = st.sidebar) -> bool:

@@ -15,16 +15,23 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from . import lifecycle
+
 T = TypeVar("T")
 _WORKDIR_KEY = "bgapp.workdir"
 
 
+_DIRS: weakref.WeakSet = weakref.WeakSet()
+
+
 class SessionDir:
-    """A temp folder deleted when the session's state is dropped, or at interpreter exit at the latest."""
+    """A temp folder deleted when the session ends (see :mod:`ui.lifecycle`), when its state is
+    dropped, or at interpreter exit at the latest."""
 
     def __init__(self) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="bgapp-session-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
+        _DIRS.add(self)
 
     def sub(self, name: str) -> Path:
         """A sub-folder (created on demand)."""
@@ -36,12 +43,18 @@ class SessionDir:
         self._cleanup()
 
 
+def live_session_dirs() -> list[Path]:
+    """Session folders of this process that still exist on disk (a debug figure)."""
+    return [d.path for d in list(_DIRS) if d.path.is_dir()]
+
+
 def workdir() -> SessionDir:
     """This session's temp folder (uploads, extracted sequences, rendered downloads)."""
     d = st.session_state.get(_WORKDIR_KEY)
     if d is None or not d.path.is_dir():
         d = SessionDir()
         st.session_state[_WORKDIR_KEY] = d
+        lifecycle.track(d.cleanup)
     return d
 
 
@@ -56,6 +69,7 @@ def keep(key: str, make: Callable[[], T], ident: Any = None) -> T:
 
 def visit(page: str) -> None:
     """Record the page being shown (app.py calls this before running it)."""
+    lifecycle.track()
     st.session_state["bgapp.previous_page"] = st.session_state.get("bgapp.page")
     st.session_state["bgapp.page"] = page
 

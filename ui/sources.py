@@ -22,19 +22,23 @@ import numpy as np
 import streamlit as st
 
 from bgapp.archive import safe_extract
-from bgapp.errors import BgappError
+from bgapp.errors import BgappError, printable
 from bgapp.sequences import Sequence, find_sequences
 from bgapp.sources import VIDEO_SUFFIXES
 from bgapp.synthetic import SyntheticScene
 from bgapp.video import VideoSource, open_video_bytes
 
-from .errors import guard
+from .errors import guard, plain
 from .session import keep, workdir
 
 SOURCE_KEY = "bgapp.source"
 VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
-MAX_SIDES = (240, 320, 480, 640, 960, 1280, 0)  # 0: the video's own size
+MAX_SIDES = (240, 320, 480, 640, 960, 1280, 0)  # 0: the video's own size, up to APP_MAX_SIDE
 DEFAULT_MAX_SIDE = 640
+# The longest side anything is processed at in the app: a 4K or 8K upload is scaled down to this
+# (with a note), so one session's frames stay a few MB and a shared server keeps up.
+APP_MAX_SIDE = 1920
+ZIP_LIMIT_MB = 1024  # an uploaded zip may expand to at most this much on disk
 KINDS = {
     "demo": "Built-in demo",
     "video": "Upload a video",
@@ -58,6 +62,31 @@ class SourceChoice:
 
 def upload_limit_mb() -> int:
     return int(st.get_option("server.maxUploadSize"))
+
+
+def working_side(max_side: int | None) -> int:
+    """The processing size for a slider value (0/None, "original", is capped at APP_MAX_SIDE)."""
+    return min(max_side or APP_MAX_SIDE, APP_MAX_SIDE)
+
+
+def extract_zip(data: bytes, dest: Path, name: str, limit_mb: int = ZIP_LIMIT_MB) -> Path:
+    """Extract an uploaded zip into ``dest`` safely (no paths outside it, no links, size-capped);
+    a refusal is a BgappError that names the upload."""
+    try:
+        return safe_extract(io.BytesIO(data), dest, max_total=limit_mb * 1024**2)
+    except BgappError as exc:
+        raise BgappError(f"{printable(name)}: {exc}") from None
+
+
+def source_notes(choice: SourceChoice) -> list[str]:
+    """What the user should know about the chosen source: a size cap, gaps, unpaired files."""
+    src = choice.source
+    notes = list(getattr(src, "notes", None) or [])
+    if isinstance(src, VideoSource) and src.scaled and not choice.max_side and max(src.source_size) > APP_MAX_SIDE:
+        w, h = src.size
+        notes.insert(0, f"This video is {src.source_size[0]}x{src.source_size[1]}: it is processed at {w}x{h}, "
+                        f"since this server caps the longest side at {APP_MAX_SIDE} px.")
+    return notes
 
 
 def describe(src: Any) -> str:
@@ -111,8 +140,8 @@ def _discard(old: SourceChoice | None, new: SourceChoice | None) -> None:
 def _pick_sequence(seqs: list[Sequence], where: Any) -> Sequence:
     if len(seqs) == 1:
         return seqs[0]
-    paths = [s.path for s in seqs]
-    by_path = {s.path: s for s in seqs}
+    by_path = {printable(s.path): s for s in seqs}  # printable: option values are hashed as UTF-8
+    paths = list(by_path)
     chosen = where.selectbox("Sequence", paths, key="src.seq",
                              format_func=lambda p: f"{by_path[p].category}/{by_path[p].name}",
                              help="The folder holds several sequences: pick one.")
@@ -120,7 +149,13 @@ def _pick_sequence(seqs: list[Sequence], where: Any) -> Sequence:
 
 
 def _sequences_in(folder: Path, ident: str) -> list[Sequence]:
-    return keep("bgapp.sequences", lambda: find_sequences(folder), ident)
+    def find() -> list[Sequence]:
+        seqs = find_sequences(folder, max_side=APP_MAX_SIDE)
+        for seq in seqs:
+            seq.check_ground_truth()
+        return seqs
+
+    return keep("bgapp.sequences", find, ident)
 
 
 def _video(where: Any, current: SourceChoice | None, max_side: int | None) -> SourceChoice | None:
@@ -134,14 +169,14 @@ def _video(where: Any, current: SourceChoice | None, max_side: int | None) -> So
         if current is not None and current.ident == ident:
             return current
         with guard("opening the video", where) as g:
-            src = open_video_bytes(up.getvalue(), Path(up.name).suffix, workdir().sub("uploads"), max_side=max_side,
-                                   name=up.name)
+            src = open_video_bytes(up.getvalue(), Path(up.name).suffix, workdir().sub("uploads"),
+                                   max_side=working_side(max_side), name=up.name)
         return SourceChoice("video", ident, src, describe(src), src.path, max_side) if g.ok else None
     if current is not None and current.kind == "video" and current.path:
         if current.max_side == max_side:
             return current
         with guard("opening the video", where) as g:
-            src = VideoSource(current.path, max_side=max_side)
+            src = VideoSource(current.path, max_side=working_side(max_side))
             src.name = current.source.name
         ident = re.sub(r":[^:]*$", f":{max_side}", current.ident)
         return SourceChoice("video", ident, src, describe(src), current.path, max_side) if g.ok else None
@@ -165,7 +200,7 @@ def _zip(where: Any, current: SourceChoice | None) -> SourceChoice | None:
         dest = workdir().path / f"zip-{tag}"
         if not (dest / ".complete").exists():
             shutil.rmtree(dest, ignore_errors=True)
-            safe_extract(io.BytesIO(up.getvalue()), dest)
+            extract_zip(up.getvalue(), dest, up.name)
             (dest / ".complete").touch()
         seq = _pick_sequence(_sequences_in(dest, tag), where)
     if not g.ok:
@@ -192,7 +227,7 @@ def _folder(where: Any, current: SourceChoice | None, max_side: int | None) -> S
             ident = f"folder:{path}:{max_side}"
             if current is not None and current.ident == ident:
                 return current
-            src = VideoSource(path, max_side=max_side)
+            src = VideoSource(path, max_side=working_side(max_side))
             return SourceChoice("folder", ident, src, describe(src), str(path), max_side)
         if not path.exists():
             raise BgappError(f"no such file or folder: {path}")
@@ -217,10 +252,11 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
         remembered = current.max_side or 0 if current is not None and current.path else DEFAULT_MAX_SIDE
         max_side = where.select_slider(
             "Processing size (longest side)", MAX_SIDES, value=remembered, key="src.max_side",
-            format_func=lambda v: "original" if v == 0 else f"{v} px",
+            format_func=lambda v: f"original (up to {APP_MAX_SIDE} px)" if v == 0 else f"{v} px",
             help="Videos are scaled down to this before processing: smaller is faster and smooths "
                  "noise; larger keeps small objects. Image sequences keep their size so the ground "
-                 "truth lines up.") or None
+                 f"truth lines up. Nothing is processed larger than {APP_MAX_SIDE} px on its longest "
+                 "side (sequences included, with their ground truth).") or None
     if kind == "demo":
         choice = current if current is not None and current.kind == "demo" else demo_choice()
     elif kind == "video":
@@ -233,7 +269,9 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
         if current is not None and current.kind in ("video", "zip") and choice.kind == current.kind:
             _discard(current, choice)
         st.session_state[SOURCE_KEY] = choice
-        where.caption(choice.label)
+        where.caption(plain(choice.label))
+        for note in source_notes(choice):
+            where.caption(f":material/info: {plain(note)}")
     return choice
 
 
@@ -262,6 +300,7 @@ class Clip:
         self._recent: OrderedDict[int, np.ndarray] = OrderedDict()
         self._it: Iterator[np.ndarray] | None = None
         self._pos = 0
+        self.note: str | None = None  # set when the stream proves shorter than its header said
 
     def frame(self, i: int) -> np.ndarray | None:
         """Frame ``i`` (BGR uint8), or None past the end."""
@@ -283,6 +322,8 @@ class Clip:
                 img = next(self._it)
             except StopIteration:
                 self.n = max(1, self._pos)
+                if hasattr(self.source, "ended_early"):
+                    self.note = self.source.ended_early(self._pos)
                 self.close()
                 return None
             self._recent[self._pos] = img
