@@ -1,0 +1,26 @@
+# bgapp as a container: the app on port 8501. Build: docker build -t bgapp .
+# Run: docker run -p 8501:8501 bgapp   (webcam page behind HTTPS needs a TURN server: see README)
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1
+
+WORKDIR /app
+# The OpenCV headless wheel needs no system GUI libraries; PyAV wheels bundle FFmpeg.
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY pyproject.toml README.md ./
+COPY bgapp ./bgapp
+COPY ui ./ui
+COPY pages ./pages
+COPY app.py ./
+COPY .streamlit ./.streamlit
+RUN pip install --no-deps . && useradd --create-home bgapp
+USER bgapp
+
+EXPOSE 8501
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health')"
+# ICE servers for the webcam page: BGAPP_ICE_SERVERS='[{"urls": ["turn:turn.example.org:3478"], "username": "...", "credential": "..."}]'
+CMD ["streamlit", "run", "app.py", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"]
