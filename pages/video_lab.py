@@ -7,7 +7,7 @@ from bgapp.config import Config
 from ui.boot import through_app
 from ui.charts import over_time
 from ui.errors import guard, plain
-from ui.lab import downloads, load_settings, picture_controls, progress_bar
+from ui.lab import downloads, load_settings, picture_controls, progress_bar, take_applied
 from ui.player import MAX_REPLAY, Player, play, show_metrics
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
@@ -34,7 +34,7 @@ player = keep("lab.player", lambda: Player(choice.source, st.session_state.get("
               choice.ident)
 with st.sidebar:
     st.divider()
-    loaded = load_settings("lab")
+    loaded = load_settings("lab") or take_applied("lab")
     cfg = config_controls("lab", loaded or player.pipeline.config, where=st.sidebar)
     pictures_changed = picture_controls(player, cfg, "lab")
 st.session_state["lab.config"] = cfg

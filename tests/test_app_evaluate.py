@@ -100,3 +100,18 @@ def test_zip_upload_is_evaluated_and_unsafe_zips_are_refused(tmp_path):
         zf.writestr("../escape/input/in000001.png", b"x")
     at.file_uploader(key="eval.zip").set_value(("evil.zip", bad.getvalue(), "application/zip")).run()
     assert not at.exception and at.error and ".." in at.error[0].value
+
+
+def test_applied_settings_reach_the_video_lab_widgets():
+    """What 'Apply best' stores (checked above) is shown by the lab's sidebar, once."""
+    at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=180)
+    at.switch_page("pages/video_lab.py").run()
+    assert at.selectbox(key="lab.method").value == "mog2"
+    at.session_state["applied_config"] = Config("knn", {"dist2_threshold": 777.0}, {"open": 5})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="lab.method").value == "knn"
+    assert at.slider(key="lab.knn.dist2_threshold").value == 777.0
+    assert at.slider(key="lab.post.open").value == 5
+    assert at.session_state["lab.player"][1].pipeline.config.params["dist2_threshold"] == 777.0
+    assert "applied_config" not in at.session_state  # taken once

@@ -44,6 +44,26 @@ def _uploaded_image(where: Any, label: str, key: str, help: str) -> tuple[str, A
     return (up.file_id, img) if g.ok else None
 
 
+APPLIED = "applied_config"  # set by Evaluate & tune's "Apply best"
+
+
+def _clear_widgets(key: str) -> None:
+    """Drop the widgets' own values so that they show a newly loaded config."""
+    sections = set(METHODS) | {"post", "composite", "method"}
+    for k in [k for k in st.session_state if k.startswith(f"{key}.") and k.split(".")[1] in sections]:
+        del st.session_state[k]
+
+
+def take_applied(key: str) -> Config | None:
+    """The settings "Apply best" sent from Evaluate & tune, once; the widgets then show them."""
+    config = st.session_state.pop(APPLIED, None)
+    if not isinstance(config, Config):
+        return None
+    _clear_widgets(key)
+    st.toast("Using the best settings from Evaluate & tune.", icon=":material/tune:")
+    return config
+
+
 def load_settings(key: str, where: Any = st.sidebar) -> Config | None:
     """A settings file (JSON, as the Downloads or ``bgapp tune --out`` write it) to start from.
 
@@ -69,9 +89,7 @@ def load_settings(key: str, where: Any = st.sidebar) -> Config | None:
         where.error(plain(f"{up.name}: {exc}"))
         return None
     st.session_state[f"{key}.settings_seen"] = (up.file_id, None)
-    sections = set(METHODS) | {"post", "composite", "method"}
-    for k in [k for k in st.session_state if k.startswith(f"{key}.") and k.split(".")[1] in sections]:
-        del st.session_state[k]  # the widgets start again from the loaded values
+    _clear_widgets(key)
     return config
 
 
