@@ -37,10 +37,10 @@ def dumps(obj: Any) -> str:
 
 
 def _config(args: argparse.Namespace):
-    from .config import Config
+    from .config import Config, resolve_config
 
     if getattr(args, "config", None):
-        cfg = Config.load(args.config)
+        cfg = resolve_config(args.config)
         if args.method and args.method != cfg.method:
             cfg = Config(args.method, {}, cfg.post, cfg.composite)
     else:
@@ -68,7 +68,8 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", help="method name (see 'bgapp methods'); default mog2 or the config's")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="set a method or post-processing parameter (repeatable); post.KEY/composite.KEY to be explicit")
-    p.add_argument("--config", help="a config JSON file (as saved by the app or 'bgapp tune --out')")
+    p.add_argument("--config", help="a config JSON file (as saved by the app or 'bgapp tune --out'), a "
+                                    "'bgapp tune --json' document, or a preset name (road_traffic, ...)")
 
 
 def cmd_methods(args: argparse.Namespace) -> int:

@@ -79,16 +79,27 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
+        """A config file; a ``bgapp tune --json`` document or a preset file loads its ``best`` config."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise BgappError(f"config file not found: {path}") from None
+        except IsADirectoryError:
+            raise BgappError(f"{path} is a folder: expected a config JSON file") from None
         except UnicodeDecodeError:
             raise BgappError(f"config {path.name} is not UTF-8 text: expected a JSON file") from None
         except OSError as exc:
             raise BgappError(f"cannot read config {path}: {exc.strerror or exc}") from None
-        return cls.from_json(text)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BgappError(f"config {path.name} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:
+            raise BgappError(f"config {path.name} is nested too deeply to be a bgapp config") from None
+        if isinstance(data, Mapping) and isinstance(data.get("best"), Mapping):
+            data = data["best"]
+        return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "params": dict(self.params), "post": dict(self.post),
@@ -134,3 +145,13 @@ class Config:
                 raise BgappError(f"unknown parameter {key!r} for method {self.method}")
             target[name] = value
         return Config(self.method, params, post, comp)
+
+
+def resolve_config(spec: str | Path) -> Config:
+    """A config from a file (a config, a ``bgapp tune --json`` document, a preset file) or a preset name."""
+    path = Path(spec)
+    if not path.exists() and "/" not in str(spec) and not str(spec).endswith(".json"):
+        from .presets import get_preset
+
+        return get_preset(str(spec)).config
+    return Config.load(path)

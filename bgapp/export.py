@@ -15,10 +15,9 @@ from __future__ import annotations
 import json
 import pprint
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from .config import Config
+from .config import Config, resolve_config  # noqa: F401 - re-exported
 from .errors import BgappError
 from .methods import RNG_SEED, get_method
 from .params import odd_kernel
@@ -35,34 +34,6 @@ class Export:
     filename: str
     mime: str
     notes: list[str] = field(default_factory=list)
-
-
-def resolve_config(spec: str | Path) -> Config:
-    """A config from a file (a config, or a ``bgapp tune --json`` / preset document) or a preset name."""
-    path = Path(spec)
-    if not path.exists() and "/" not in str(spec) and not str(spec).endswith(".json"):
-        from .presets import get_preset
-
-        return get_preset(str(spec)).config
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BgappError(f"config file not found: {spec}") from None
-    except IsADirectoryError:
-        raise BgappError(f"{spec} is a folder: expected a config JSON file") from None
-    except UnicodeDecodeError:
-        raise BgappError(f"config {path.name} is not UTF-8 text: expected a JSON file") from None
-    except OSError as exc:
-        raise BgappError(f"cannot read config {spec}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BgappError(f"config {spec} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    except RecursionError:
-        raise BgappError(f"config {spec} is nested too deeply to be a bgapp config") from None
-    if isinstance(data, dict) and isinstance(data.get("best"), dict):
-        data = data["best"]  # a 'bgapp tune --json' document or a preset
-    return Config.from_dict(data)
 
 
 def export(config: Config, fmt: str, roboflow_block: str = "background_subtraction", name: str = "bgapp") -> Export:
