@@ -42,7 +42,7 @@ from ui.evaluate import (
     unpack_zip,
     viewer_images,
 )
-from ui.session import workdir
+from ui.session import flag, set_flag, workdir
 from ui.sources import local_paths_allowed, upload_limit_mb
 from ui.views import combined, error_legend, fmt
 from ui.widgets import config_controls
@@ -185,8 +185,12 @@ def _throttled(bar, text: str):
 
 with tab_eval:
     left, right = st.columns([1, 4], vertical_alignment="center")
-    run_eval = left.button("Run evaluation", type="primary", key=f"{KEY}.run", disabled=not specs,
-                           help="Runs every chosen sequence from its first frame with the settings in the sidebar.")
+    # Buttons set a flag in a callback, as the Video lab's do: st.button's own True lives for one run
+    # only, and through_app() may rerun before the button is reached (AppTest runs every run that way).
+    left.button("Run evaluation", type="primary", key=f"{KEY}.run", disabled=not specs,
+                on_click=set_flag(f"{KEY}.run_req"),
+                help="Runs every chosen sequence from its first frame with the settings in the sidebar.")
+    run_eval = flag(f"{KEY}.run_req")
     use_post = right.checkbox("Score after post-processing", value=True, key=f"{KEY}.post",
                               help="Score the cleaned mask (as bgapp eval does); off scores the method's own mask "
                                    "(bgapp eval --no-post).")
@@ -287,9 +291,10 @@ with tab_tune:
                                      if d.param.visible_if else ""), "what it does": d.param.help}
                       for d in space], hide_index=True, width="stretch")
     exclude = [k for k in keys if k not in chosen]
-    start_study = st.button("Run study", type="primary", key=f"{KEY}.tune", disabled=not specs or not chosen,
-                            help="Starts from the sidebar's settings (the first trial) and searches the chosen "
-                                 "values.")
+    st.button("Run study", type="primary", key=f"{KEY}.tune", disabled=not specs or not chosen,
+              on_click=set_flag(f"{KEY}.tune_req"),
+              help="Starts from the sidebar's settings (the first trial) and searches the chosen values.")
+    start_study = flag(f"{KEY}.tune_req")
     if not specs:
         st.info("Choose at least one sequence above.")
     if start_study and specs:
@@ -324,8 +329,9 @@ with tab_tune:
             st.info("No trial beat the starting settings (trial 0). More trials, another seed, or a narrower "
                     "search space (expander above) may help.")
         a, b, _ = st.columns([1, 2, 3])
-        if a.button("Apply best", type="primary", key=f"{KEY}.apply",
-                    help="Carry these settings to the Video lab and the other pages."):
+        a.button("Apply best", type="primary", key=f"{KEY}.apply", on_click=set_flag(f"{KEY}.apply_req"),
+                 help="Carry these settings to the Video lab and the other pages.")
+        if flag(f"{KEY}.apply_req"):
             state[APPLIED] = result.best
             state["lab.config"] = result.best
             st.success("Applied: the Video lab and the other pages now start from the best settings "
@@ -351,9 +357,11 @@ with tab_tune:
             fig = threshold_figure(result, state.get(f"{KEY}.sweep")) if p is not None else None
             if fig is not None:
                 st.plotly_chart(fig, width="stretch", key=f"{KEY}.threshold")
-                if st.button(f"Sweep {p.name} for the best config", key=f"{KEY}.sweep_btn",
-                             help="Re-evaluates the best config with nine values of its main threshold across "
-                                  "the search range: how F-measure, precision and recall trade off."):
+                st.button(f"Sweep {p.name} for the best config", key=f"{KEY}.sweep_btn",
+                          on_click=set_flag(f"{KEY}.sweep_req"),
+                          help="Re-evaluates the best config with nine values of its main threshold across "
+                               "the search range: how F-measure, precision and recall trade off.")
+                if flag(f"{KEY}.sweep_req"):
                     bar = st.empty()
                     with guard("sweeping the threshold"):
                         state[f"{KEY}.sweep"] = threshold_sweep(

@@ -115,3 +115,34 @@ def test_applied_settings_reach_the_video_lab_widgets():
     assert at.slider(key="lab.post.open").value == 5
     assert at.session_state["lab.player"][1].pipeline.config.params["dist2_threshold"] == 777.0
     assert "applied_config" not in at.session_state  # taken once
+
+
+def test_run_evaluation_and_study_through_the_app(demo_doc):
+    """The buttons work when the page runs inside app.py's navigation too: there every AppTest run
+    first goes through ui.boot.through_app's rerun, which a click read from st.button's return
+    value did not survive (the page's buttons set flags in callbacks instead)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page("pages/evaluate.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert at.title[0].value == "Evaluate & tune"
+    at.button(key="eval.run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert at.metric and at.metric[0].value == f"{demo_doc['overall']['f_measure']:.4f}"
+    assert overall_row(at)["f_measure"] == demo_doc["overall"]["f_measure"]
+
+    at.selectbox(key="eval.v0.method").set_value("knn").run()
+    at.number_input(key="eval.trials").set_value(2).run()
+    at.button(key="eval.tune").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    result, started, specs = at.session_state["eval.tuned"]
+    assert result.trials == 2 and result.method == "knn" and specs == ["demo"]
+    assert any(s.value.startswith("Best F-measure") for s in at.subheader)
+    at.button(key="eval.apply").click().run()
+    assert at.success and "Applied" in at.success[0].value
+    assert at.session_state["applied_config"] == result.best
+
+    at.switch_page("pages/video_lab.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert at.selectbox(key="lab.method").value == "knn"
+    assert at.slider(key="lab.knn.dist2_threshold").value == result.best.params["dist2_threshold"]
+    assert at.session_state["lab.config"] == result.best
