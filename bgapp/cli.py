@@ -48,15 +48,22 @@ def _config(args: argparse.Namespace):
     return cfg.with_sets(args.set or [])
 
 
-def _max_side(text: str) -> int:
-    """``--max-side``: a whole number of pixels, at least 16 (0 or less would mean no picture)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of pixels, got {text!r}") from None
-    if value < 16:
-        raise argparse.ArgumentTypeError(f"expected at least 16 pixels, got {value}")
-    return value
+def int_at_least(minimum: int, what: str = "a whole number"):
+    """An argparse ``type`` for whole numbers >= ``minimum``, with a one-line message otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+_max_side = int_at_least(16, "a whole number of pixels")  # 0 or less would mean no picture
 
 
 def _notes(source: Any) -> None:

@@ -13,27 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .cli import int_at_least
 from .errors import BgappError
 
-
-def _workers(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of workers, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 (one per core) or more workers, got {n}")
-    return n
-
-
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {n}")
-    return n
+_workers = int_at_least(0, "a whole number of workers (0: one per core)")
+_positive = int_at_least(1)
 
 
 def _add_cluster_args(p: argparse.ArgumentParser, default_help: str) -> None:
