@@ -14,8 +14,9 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 
 
 class _Extracted:
-    """A zip extracted (safely, see :mod:`bgapp.archive`) into a private temp folder, which is
-    deleted when no sequence read from it is left, or at exit at the latest."""
+    """A zip extracted (safely, see :mod:`bgapp.archive`) into a private temp folder, deleted when
+    the process exits: the sequences in it are opened again by path (``--workers`` hands paths to
+    worker processes), so the folder must outlive the objects that first read it."""
 
     def __init__(self, archive: Path) -> None:
         from .archive import safe_extract
@@ -29,12 +30,19 @@ class _Extracted:
             raise
 
 
+_EXTRACTED: dict[tuple, _Extracted] = {}  # one extraction per zip (path, size, mtime) and process
+
+
 def zip_sequences(path: str | Path, max_side: int | None = None) -> list[Any]:
     """The sequences in a zip of a sequence folder (or of a category or dataset of them)."""
     from .sequences import find_sequences
 
     path = Path(path)
-    extracted = _Extracted(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    extracted = _EXTRACTED.get(key)
+    if extracted is None or not extracted.path.is_dir():
+        extracted = _EXTRACTED[key] = _Extracted(path)
     try:
         seqs = find_sequences(extracted.path, max_side=max_side)
     except BgappError as exc:

@@ -40,9 +40,12 @@ def _unknown_codec(path: Path) -> str:
     Only FFmpeg's probe log carries the name/fourcc, so we reopen once with logging captured.
     Called on the error path only, so the brief change of the global log level is harmless.
     """
-    previous = av.logging.get_level()
+    previous, skip = av.logging.get_level(), av.logging.get_skip_repeated()
     text = ""
     try:
+        # PyAV drops a message equal to the previous one: the second bad file of a session would
+        # otherwise come back "unknown"
+        av.logging.set_skip_repeated(False)
         with av.logging.Capture(True) as logs:
             av.logging.set_level(av.logging.INFO)
             try:
@@ -52,6 +55,7 @@ def _unknown_codec(path: Path) -> str:
         text = " ".join(msg for _level, _name, msg in logs)
     finally:
         av.logging.set_level(previous)
+        av.logging.set_skip_repeated(skip)
     match = re.search(r"Video: (\w+)(?: \((\w{2,8})\s*/)?", text)
     if not match:
         return "unknown"

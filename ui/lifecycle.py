@@ -131,6 +131,8 @@ def _end(rt: Any, entry: _Session) -> None:
             state.clear()  # drops players, pipelines, the webcam processor
             # clear() keeps the widgets' callbacks, whose page globals still name the player
             state._new_widget_state.widget_metadata.clear()
+            # and a fragment (the webcam page's live statistics) still names the camera processor
+            app._fragment_storage.clear()
         except Exception:  # noqa: BLE001 - private layout changed: the GC still gets it, later
             log.debug("clearing an ended session's state failed", exc_info=True)
         _on_event_loop(rt, lambda: _shutdown(app))
@@ -210,14 +212,6 @@ def stats() -> dict[str, Any]:
     from .session import live_session_dirs
 
     gc.collect()
-    if os.environ.get("BGAPP_DEBUG_REFS"):  # TEMP
-        import sys
-        sys.path.insert(0, "/tmp/probe")
-        from refs import describe_refs
-
-        from bgapp.live import _LIVE
-        for p in list(_LIVE)[:1]:
-            Path("/tmp/probe/refs.txt").write_text("\n".join(describe_refs(p)))
     rt = _runtime()
     with _lock:
         ids = list(_sessions)
