@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import streamlit as st
 
@@ -24,26 +23,23 @@ from bgapp.tuning import (
 )
 from ui.boot import through_app
 from ui.errors import guard
+from ui.eval_inputs import choose_specs, describe, throttled
 from ui.evaluate import (
     METRIC_CHOICES,
     busiest_frame,
-    describe_specs,
     frame_label,
     metric_text,
     per_frame_figure,
     results_table,
     run_evaluation,
-    sample_sequences,
     searched_changes,
     study_figure,
     threshold_figure,
     top_params,
     trials_frame,
-    unpack_zip,
     viewer_images,
 )
-from ui.session import flag, set_flag, workdir
-from ui.sources import local_paths_allowed, upload_limit_mb
+from ui.session import flag, set_flag
 from ui.views import combined, error_legend, fmt
 from ui.widgets import config_controls
 
@@ -64,67 +60,11 @@ st.caption("Score a method on sequences with ground truth the CDnet 2014 way (co
 
 # Sequences -----------------------------------------------------------------------------------------
 
-@st.cache_data(show_spinner=False)
-def _samples() -> list[tuple[str, str]]:
-    return sample_sequences()
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _describe(specs: tuple[str, ...]):
-    return describe_specs(list(specs))
-
-
-def choose_specs() -> list[str]:
-    kinds = {"sample": "Sample data", "zip": "Upload a zip", "folder": "Folder on this computer"}
-    if not local_paths_allowed():
-        kinds.pop("folder")
-    kind = st.radio("Sequences from", list(kinds), format_func=kinds.get, horizontal=True, key=f"{KEY}.kind",
-                    help="Every sequence needs ground truth (a groundtruth/ folder, CDnet levels). The built-in "
-                         "demo is a synthetic room with exact labels, including a cast shadow (label 50).")
-    if kind == "sample":
-        samples = _samples()
-        options = ["demo"] + [spec for _, spec in samples]
-        labels = {"demo": "demo (synthetic room, 300 frames)", **{spec: label for label, spec in samples}}
-        chosen = st.multiselect("Sequences", options, default=["demo"], format_func=labels.get, key=f"{KEY}.samples",
-                                help="Pick one or more: scores are averaged the CDnet way.")
-        if not samples:
-            st.caption("The shared sample data (CDnet, SBI, UCSD sequences) is not installed beside this copy "
-                       "of bgapp; the demo scene is always available.")
-        return chosen
-    if kind == "zip":
-        up = st.file_uploader(f"Zip of a sequence folder or a dataset tree, up to {upload_limit_mb()} MB",
-                              type=["zip"], key=f"{KEY}.zip",
-                              help="CDnet layout: SEQ/input/ frames, SEQ/groundtruth/ labels, optional ROI.bmp and "
-                                   "temporalROI.txt; the zip may hold one sequence, a category or a dataset.")
-        if up is None:
-            return []
-        with guard("unpacking the zip") as g:
-            root = unpack_zip(up.getvalue(), workdir().path)
-            specs = _found(str(root))
-        return specs if g.ok else []
-    text = st.text_input("Folder", key=f"{KEY}.folder", placeholder="/data/cdnet2014/baseline",
-                         help="A sequence folder, a category folder of them, or a whole dataset.").strip()
-    if not text:
-        return []
-    with guard("reading the folder") as g:
-        specs = _found(str(Path(text).expanduser()))
-    return specs if g.ok else []
-
-
-def _found(root: str) -> list[str]:
-    from bgapp.distributed import list_sequences
-
-    specs = list_sequences([root])
-    base = Path(root)
-    labels = {s: (Path(s).relative_to(base).as_posix() if Path(s) != base else base.name) for s in specs}
-    return st.multiselect("Sequences", specs, default=specs, format_func=labels.get, key=f"{KEY}.found.{root}")
-
-
 with st.container(border=True):
-    specs = choose_specs()
+    specs = choose_specs(KEY)
     if specs:
         with guard("reading the sequences"):
-            st.dataframe(_describe(tuple(specs)), hide_index=True, width="stretch")
+            st.dataframe(describe(tuple(specs)), hide_index=True, width="stretch")
 
 
 # Settings (sidebar) ------------------------------------------------------------------------------
@@ -171,18 +111,6 @@ tab_eval, tab_tune, tab_export = st.tabs(["Evaluate", "Tune", "Export"])
 
 # Evaluate ----------------------------------------------------------------------------------------
 
-def _throttled(bar, text: str):
-    last = [-1]
-
-    def update(done: int, total: int, name: str = "") -> None:
-        pct = int(100 * done / max(total, 1))
-        if pct != last[0]:
-            last[0] = pct
-            bar.progress(min(pct, 100) / 100, text=f"{text} {name}: frame {done} of {total}")
-
-    return update
-
-
 with tab_eval:
     left, right = st.columns([1, 4], vertical_alignment="center")
     # Buttons set a flag in a callback, as the Video lab's do: st.button's own True lives for one run
@@ -203,7 +131,7 @@ with tab_eval:
         bar = st.empty()
         with guard("evaluating"):
             state[f"{KEY}.result"] = run_evaluation(specs, config, post=use_post,
-                                                    progress=_throttled(bar, "Evaluating"))
+                                                    progress=throttled(bar, "Evaluating"))
         bar.empty()
 
     ev = state.get(f"{KEY}.result")

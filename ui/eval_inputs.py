@@ -1,0 +1,84 @@
+"""Streamlit inputs of the Evaluate & tune page: which sequences to score, and a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ui.errors import guard
+from ui.evaluate import describe_specs, sample_sequences, unpack_zip
+from ui.session import workdir
+from ui.sources import local_paths_allowed, upload_limit_mb
+
+
+@st.cache_data(show_spinner=False)
+def _samples() -> list[tuple[str, str]]:
+    return sample_sequences()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def describe(specs: tuple[str, ...]):
+    return describe_specs(list(specs))
+
+
+def choose_specs(key: str) -> list[str]:
+    """The sequences to score: the sample data, an uploaded zip, or a local folder (spec strings)."""
+    kinds = {"sample": "Sample data", "zip": "Upload a zip", "folder": "Folder on this computer"}
+    if not local_paths_allowed():
+        kinds.pop("folder")
+    kind = st.radio("Sequences from", list(kinds), format_func=kinds.get, horizontal=True, key=f"{key}.kind",
+                    help="Every sequence needs ground truth (a groundtruth/ folder, CDnet levels). The built-in "
+                         "demo is a synthetic room with exact labels, including a cast shadow (label 50).")
+    if kind == "sample":
+        samples = _samples()
+        options = ["demo"] + [spec for _, spec in samples]
+        labels = {"demo": "demo (synthetic room, 300 frames)", **{spec: label for label, spec in samples}}
+        chosen = st.multiselect("Sequences", options, default=["demo"], format_func=labels.get, key=f"{key}.samples",
+                                help="Pick one or more: scores are averaged the CDnet way.")
+        if not samples:
+            st.caption("The shared sample data (CDnet, SBI, UCSD sequences) is not installed beside this copy "
+                       "of bgapp; the demo scene is always available.")
+        return chosen
+    if kind == "zip":
+        up = st.file_uploader(f"Zip of a sequence folder or a dataset tree, up to {upload_limit_mb()} MB",
+                              type=["zip"], key=f"{key}.zip",
+                              help="CDnet layout: SEQ/input/ frames, SEQ/groundtruth/ labels, optional ROI.bmp and "
+                                   "temporalROI.txt; the zip may hold one sequence, a category or a dataset.")
+        if up is None:
+            return []
+        with guard("unpacking the zip") as g:
+            root = unpack_zip(up.getvalue(), workdir().path)
+            specs = _found(str(root), key)
+        return specs if g.ok else []
+    text = st.text_input("Folder", key=f"{key}.folder", placeholder="/data/cdnet2014/baseline",
+                         help="A sequence folder, a category folder of them, or a whole dataset.").strip()
+    if not text:
+        return []
+    with guard("reading the folder") as g:
+        specs = _found(str(Path(text).expanduser()), key)
+    return specs if g.ok else []
+
+
+def _found(root: str, key: str) -> list[str]:
+    from bgapp.distributed import list_sequences
+
+    specs = list_sequences([root])
+    base = Path(root)
+    labels = {s: (Path(s).relative_to(base).as_posix() if Path(s) != base else base.name) for s in specs}
+    return st.multiselect("Sequences", specs, default=specs, format_func=labels.get, key=f"{key}.found.{root}")
+
+
+def throttled(bar: Any, text: str) -> Callable[..., None]:
+    """A progress callback that redraws ``bar`` only when the whole percentage changes."""
+    last = [-1]
+
+    def update(done: int, total: int, name: str = "") -> None:
+        pct = int(100 * done / max(total, 1))
+        if pct != last[0]:
+            last[0] = pct
+            bar.progress(min(pct, 100) / 100, text=f"{text} {name}: frame {done} of {total}")
+
+    return update
