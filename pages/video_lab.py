@@ -79,7 +79,7 @@ def _seek() -> None:
 
 
 with controls:
-    c1, c2, c3, c4 = st.columns([1.1, 1.3, 1.7, 5], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([1.1, 1.6, 2.3, 3], vertical_alignment="bottom")
     c1.button("Pause" if playing else "Play", key="lab.play", on_click=_toggle, type="primary", width="stretch",
               icon=":material/pause:" if playing else ":material/play_arrow:")
     c2.button("Next frame", key="lab.step", on_click=set_flag("lab.step_req"), disabled=playing, width="stretch",
