@@ -37,6 +37,8 @@ def dumps(obj: Any) -> str:
 
 
 def _config(args: argparse.Namespace):
+    """The config the command works with: --config (a file, a tune document or a preset name), then
+    --method (a different method keeps the post-processing and composite), then --set."""
     from .config import Config, resolve_config
 
     if getattr(args, "config", None):

@@ -31,16 +31,9 @@ def _add_cluster_args(p: argparse.ArgumentParser, default_help: str) -> None:
 
 def _base_config(args: argparse.Namespace):
     """The starting config: --config (a file, a tune document or a preset name), --method, --set."""
-    from .config import Config
-    from .export import resolve_config
+    from .cli import _config
 
-    if args.config:
-        cfg = resolve_config(args.config)
-        if args.method and args.method != cfg.method:
-            cfg = Config(args.method, {}, cfg.post, cfg.composite)
-    else:
-        cfg = Config(args.method or "mog2")
-    return cfg.with_sets(args.set or [])
+    return _config(args)
 
 
 # tune ------------------------------------------------------------------------------------------
