@@ -94,31 +94,27 @@ class Pipeline:
         (``rebuilt`` is True); anything else keeps what the model has learned.
         """
         with self._lock:
+            cur = self.config
+            name = method or cur.method
+            same = name == cur.method
+            # Validate everything first: a bad value anywhere changes nothing.
+            new = Config(name, {**(cur.params if same else {}), **dict(params or {})},
+                         {**cur.post, **dict(post or {})}, {**cur.composite, **dict(composite or {})})
             result = UpdateResult()
-            if method is not None and method != self.config.method:
-                cfg = Config(method, dict(params or {}), self.config.post, self.config.composite)
-                self.method = create(cfg.method, cfg.params)
+            if not same:
+                self.method = create(new.method, new.params)
                 self._prime_method()
-                self.config = cfg
                 result.rebuilt = True
-            elif params:
-                cfg = Config(self.config.method, {**self.config.params, **dict(params)},
-                             self.config.post, self.config.composite)
+            elif new.params != cur.params:
                 wanted = self.method.wants_samples
-                result.rebuilt = self.method.update(cfg.params)
+                result.rebuilt = self.method.update(new.params)
                 if result.rebuilt or self.method.wants_samples != wanted:
                     self._prime_method()
-                self.config = cfg
-            if post:
-                cfg = Config(self.config.method, self.config.params, {**self.config.post, **dict(post)},
-                             self.config.composite)
-                self.post.update(cfg.post)
-                self.config = cfg
-            if composite:
-                cfg = Config(self.config.method, self.config.params, self.config.post,
-                             {**self.config.composite, **dict(composite)})
-                self.compositor.update(cfg.composite)
-                self.config = cfg
+            if new.post != cur.post:
+                self.post.update(new.post)
+            if new.composite != cur.composite:
+                self.compositor.update(new.composite)
+            self.config = new
             result.notes = self.notes
             return result
 

@@ -110,3 +110,11 @@ def test_grey_and_16_bit_frames_are_accepted(scene):
     deep = grey.astype(np.uint16) * 257
     assert p.process(grey).clean.shape == grey.shape
     assert p.process(deep).clean.shape == grey.shape
+
+
+def test_a_refused_update_changes_nothing(scene):
+    p = Pipeline(Config("mog2"))
+    p.process(scene.frame(0))
+    with pytest.raises(BgappError, match="open"):
+        p.update(params={"var_threshold": 40}, post={"open": 999})
+    assert p.config.params["var_threshold"] == 16.0 and p.method.model.getVarThreshold() == 16.0
