@@ -12,7 +12,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -211,6 +211,18 @@ class Pipeline:
             self.index += 1
             result.ms = (time.perf_counter() - t0) * 1000.0
             return result
+
+    def redraw(self, result: FrameResult) -> FrameResult:
+        """``result`` again with the current post-processing and composite, the model untouched.
+
+        Post-processing and compositing keep no state between frames, so a paused view can show a
+        change of theirs exactly without feeding the frame to the model a second time (which
+        would teach it the same frame twice and drift it).
+        """
+        with self._lock:
+            clean = self.post(result.raw)
+            composite = self.compositor(result.frame, clean) if self.views.composite else None
+            return replace(result, clean=clean, fg_fraction=foreground_fraction(clean), composite=composite)
 
     def run(self, frames: Iterable[np.ndarray]) -> Iterable[FrameResult]:
         """Process a stream of frames lazily (nothing is held beyond the current frame)."""

@@ -8,7 +8,7 @@ from ui.boot import through_app
 from ui.charts import over_time
 from ui.errors import guard, plain
 from ui.lab import downloads, load_settings, picture_controls, progress_bar, take_applied
-from ui.player import MAX_REPLAY, Player, play, show_metrics
+from ui.player import MAX_REPLAY, SCOPES, Player, play, show_metrics
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
 from ui.views import error_legend
@@ -36,7 +36,7 @@ with st.sidebar:
     st.divider()
     loaded = load_settings("lab") or take_applied("lab")
     cfg = config_controls("lab", loaded or player.pipeline.config, where=st.sidebar)
-    pictures_changed = picture_controls(player, cfg, "lab")
+    pictures = picture_controls(player, cfg, "lab")
 st.session_state["lab.config"] = cfg
 n = player.clip.n
 if just_arrived():
@@ -62,11 +62,15 @@ with guard("processing the clip"):
         player.step()
     elif player.shown is None:
         player.seek(min(n - 1, round(PREROLL_SECONDS * player.clip.fps)), progress_bar(progress, "Warming up"))
-    elif (update is not None or pictures_changed) and not playing:
-        player.refresh(bool(update and update.rebuilt), progress_bar(progress, "Replaying with the new settings"))
+    elif (update is not None or pictures) and not playing:
+        scopes = [c for c in (update and update.scope, pictures) if c]
+        player.refresh(max(scopes, key=SCOPES.index), progress_bar(progress, "Replaying with the new settings"))
     if playing and player.shown is not None and player.shown.index >= player.clip.n - 1:
         player.seek(0)  # Play at the end starts again
 progress.empty()
+if player.interrupted:
+    progress.warning(player.interrupted, icon=":material/warning:")
+    player.interrupted = None
 n = player.clip.n
 
 

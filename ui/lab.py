@@ -93,31 +93,32 @@ def load_settings(key: str, where: Any = st.sidebar) -> Config | None:
     return config
 
 
-def picture_controls(player: Player, cfg: Config, key: str, where: Any = st.sidebar) -> bool:
+def picture_controls(player: Player, cfg: Config, key: str, where: Any = st.sidebar) -> str | None:
     """Widgets that only matter for some settings: capture or upload a reference, upload a
-    background picture. Returns True when the shown frame should be drawn again."""
-    changed = False
+    background picture. Returns what changed, as :func:`ui.player.change_scope` names it
+    (``model`` for a new reference, ``view`` for a new background picture), or None."""
+    changed: str | None = None
     pipe = player.pipeline
     reference = cfg.params.get("reference") if METHODS[cfg.method].uses_reference else None
     if reference == "snapshot":
         if where.button("Use the shown frame as reference", key=f"{key}.capture", width="stretch",
                         help="The difference methods compare every frame with this snapshot. Take it "
                              "when the scene is empty."):
-            changed = pipe.capture_reference()
+            changed = "model" if pipe.capture_reference() else None
     elif reference == "image":
         got = _uploaded_image(where, "Reference image", f"{key}.refimg",
                               "A picture of the empty scene; it is resized to the frames if needed.")
         if got is not None and st.session_state.get(f"{key}.refimg_id") != got[0]:
             pipe.set_reference_image(got[1])
             st.session_state[f"{key}.refimg_id"] = got[0]
-            changed = True
+            changed = "model"
     if cfg.composite["mode"] == "image":
         got = _uploaded_image(where, "Background picture", f"{key}.bgimg",
                               "Shown behind the foreground in the 'image' composite; scaled to cover the frame.")
         if got is not None and st.session_state.get(f"{key}.bgimg_id") != got[0]:
             pipe.set_background_image(got[1])
             st.session_state[f"{key}.bgimg_id"] = got[0]
-            changed = True
+            changed = changed or "view"
     return changed
 
 

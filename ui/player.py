@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import math
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -22,15 +24,15 @@ import streamlit as st
 
 from bgapp.config import Config
 from bgapp.metrics import Counts, confusion, error_image
-from bgapp.pipeline import FrameResult, Pipeline, UpdateResult, Views
+from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.video import Mp4Writer, ZipPngWriter
 
 from .sources import Clip
 from .views import combined, counts_line, fmt
 
 Progress = Callable[[int, int], None]
-REFRESH_FRAMES = 3  # frames replayed to show a paused frame with new settings (frame differencing needs 3)
 MAX_REPLAY = 1500  # a jump replays at most this many frames before its target (long clips stay responsive)
+SCOPES = ("view", "post", "model")  # what a settings change touches, from least to most
 
 
 @dataclass
@@ -43,6 +45,26 @@ class Shown:
     ms: float
     learning: bool
     counts: Counts | None
+
+
+@dataclass
+class Kept:
+    """The shown frame's pipeline output and ground truth, kept so that a change of the view or
+    of the post-processing can be drawn again without the model seeing the frame twice."""
+
+    index: int  # in the clip (the pipeline counts frames since its last reset)
+    result: FrameResult
+    gt: np.ndarray | None
+    scored: bool
+
+
+@dataclass
+class Change:
+    """What :meth:`Player.apply` did: whether the model restarted, and the widest part touched
+    (``view``: composite only; ``post``: post-processing; ``model``: the method or its values)."""
+
+    rebuilt: bool
+    scope: str
 
 
 @dataclass
@@ -70,8 +92,24 @@ def _locked(method: Callable) -> Callable:
     return wrapper
 
 
+def change_scope(old: Config, new: Config) -> str | None:
+    """The widest part of the pipeline a move from ``old`` to ``new`` touches (None: nothing)."""
+    if new.method != old.method or new.params != old.params:
+        return "model"
+    if new.post != old.post:
+        return "post"
+    if new.composite != old.composite:
+        return "view"
+    return None
+
+
 class Player:
-    """A pipeline and a cursor over a clip; see the module docstring."""
+    """A pipeline and a cursor over a clip; see the module docstring.
+
+    Invariant, also when a multi-frame operation is interrupted (a rerun or a page change raises
+    inside its progress callback): the model has seen exactly the frames before ``next``, and
+    the shown frame is the last of them.
+    """
 
     def __init__(self, source: Any, config: Config) -> None:
         self.clip = Clip(source)
@@ -79,42 +117,51 @@ class Player:
         self.pipeline.prime(source)
         self.next = 0  # the next frame index the model has not seen
         self.shown: Shown | None = None
+        self.kept: Kept | None = None
         self.fraction: dict[int, float] = {}
         self.counts: dict[int, Counts] = {}
         self.total = Counts()
         self.mixed = False  # settings changed since the last start: totals mix settings
         self.outputs: Outputs | None = None
+        self.interrupted: str | None = None  # what a stopped full run left, for the page to say once
         self.lock = threading.RLock()
 
     # settings -------------------------------------------------------------------------------------
     @_locked
-    def apply(self, config: Config) -> UpdateResult | None:
+    def apply(self, config: Config) -> Change | None:
         """Move the pipeline to ``config``; None when nothing changed."""
-        if config == self.pipeline.config:
+        scope = change_scope(self.pipeline.config, config)
+        if scope is None:
             return None
         result = self.pipeline.set_config(config)
-        self.mixed = self.mixed or self.next > 0
-        return result
+        self.mixed = self.mixed or (self.next > 0 and scope != "view")
+        return Change(result.rebuilt, scope)
 
     # processing -----------------------------------------------------------------------------------
-    def _process(self, i: int) -> tuple[int, FrameResult, np.ndarray | None, bool] | None:
+    def _score(self, i: int, res: FrameResult, gt: np.ndarray | None, scored: bool) -> None:
+        """Record frame ``i``'s numbers, replacing any it had (replays overwrite, never add up)."""
+        clean = res.clean
+        self.fraction[i] = res.fg_fraction
+        old = self.counts.pop(i, None)
+        if old is not None:
+            self.total = _minus(self.total, old)
+        if scored and gt is not None:
+            c = confusion(clean, gt, self.clip.roi)
+            self.counts[i] = c
+            self.total += c
+
+    def _process(self, i: int) -> Kept | None:
         frame = self.clip.frame(i)
         if frame is None:
             return None
         res = self.pipeline.process(frame)
         self.next = i + 1
         gt, scored = self.clip.truth(i)
-        self.fraction[i] = res.fg_fraction
-        old = self.counts.pop(i, None)
-        if old is not None:
-            self.total = _minus(self.total, old)
-        if scored:
-            c = confusion(res.clean, gt, self.clip.roi)
-            self.counts[i] = c
-            self.total += c
-        return i, res, gt, scored
+        self._score(i, res, gt, scored)
+        return Kept(i, res, gt, scored)
 
-    def _render(self, i: int, res: FrameResult, gt: np.ndarray | None, scored: bool) -> Shown:
+    def _render(self, kept: Kept) -> Shown:
+        res, gt, scored = kept.result, kept.gt, kept.scored
         mode = self.pipeline.config.composite["mode"]
         views = [res.frame, res.raw, res.clean, res.composite, res.background, res.score]
         labels = ["input", "raw mask", "clean mask", f"composite: {mode}",
@@ -127,30 +174,38 @@ class Player:
             labels += ["ground truth" if gt is not None else "no ground truth",
                        "errors" if scored else "errors (frame not scored)"]
             cols = 4
+        i = kept.index
         return Shown(i, combined(views, labels, cols), res.fg_fraction, res.ms, res.learning, self.counts.get(i))
+
+    def _show(self, kept: Kept) -> Shown:
+        self.kept = kept
+        self.shown = self._render(kept)
+        return self.shown
 
     @_locked
     def step(self) -> Shown | None:
         """Process and show the next frame; None at the end of the clip."""
-        out = self._process(self.next)
-        if out is None:
-            return None
-        self.shown = self._render(*out)
-        return self.shown
+        kept = self._process(self.next)
+        return None if kept is None else self._show(kept)
 
     @_locked
     def advance_to(self, i: int, progress: Progress | None = None) -> Shown | None:
-        """Process frames up to ``i`` (the model sees each), showing only the last."""
+        """Process frames up to ``i`` (the model sees each), showing only the last.
+
+        Interrupted (``progress`` raises), it shows the last frame processed, so the picture,
+        the numbers and the next frame stay consistent with what the model has seen."""
         i = min(i, self.clip.n - 1)
-        start, out = self.next, None
-        while self.next <= i:
-            out = self._process(self.next)
-            if out is None:
-                break
-            if progress is not None:
-                progress(self.next - start, i + 1 - start)
-        if out is not None:
-            self.shown = self._render(*out)
+        start, kept = self.next, None
+        try:
+            while self.next <= i:
+                kept = self._process(self.next)
+                if kept is None:
+                    break
+                if progress is not None:
+                    progress(self.next - start, i + 1 - start)
+        finally:
+            if kept is not None:
+                self._show(kept)
         return self.shown
 
     @_locked
@@ -158,6 +213,8 @@ class Player:
         """Forget what the model learned and every per-frame number."""
         self.pipeline.reset()
         self.next = 0
+        self.shown = None
+        self.kept = None
         self.fraction.clear()
         self.counts.clear()
         self.total = Counts()
@@ -179,43 +236,69 @@ class Player:
         return self.advance_to(i, progress)
 
     @_locked
-    def refresh(self, rebuilt: bool, progress: Progress | None = None) -> Shown | None:
-        """Show the current frame again after a settings change made while paused.
+    def refresh(self, scope: str, progress: Progress | None = None) -> Shown | None:
+        """Show the current frame again after a change made while paused.
 
-        A restarted model (new method, or a value that needs one) replays from the start (at most
-        MAX_REPLAY frames); any other change replays the last few frames on the learned model.
+        A change of the view or of the post-processing redraws the kept frame: the model is not
+        touched. A change of the model (method, parameter, reference picture) replays the clip
+        up to this frame with the new settings (at most MAX_REPLAY frames), so the mask is the
+        same however many times a value was changed on the way.
         """
-        i = self.shown.index if self.shown is not None else 0
-        if rebuilt:
+        if self.kept is None or self.shown is None:
+            return self.shown
+        i = self.shown.index
+        if scope == "model":
             return self._replay_to(i, progress)
-        self.next = max(0, i + 1 - REFRESH_FRAMES)
-        return self.advance_to(i)
+        kept = self.kept
+        res = self.pipeline.redraw(kept.result)
+        if scope == "post":
+            self._score(i, res, kept.gt, kept.scored)
+        return self._show(Kept(i, res, kept.gt, kept.scored))
 
     @_locked
     def run_all(self, folder: Path, progress: Progress, preview: Callable[[Shown], None] | None = None) -> Outputs:
-        """Process the whole clip from the start with the current settings, writing the downloads."""
+        """Process the whole clip from the start with the current settings, writing the downloads.
+
+        The files go to a new sub-folder and replace the previous run's only when the run
+        completes. Stopped part-way (the user left the page), the partial files are deleted, the
+        player shows the last frame it processed and :attr:`interrupted` says what happened.
+        """
         self.restart()
-        self.outputs = None
+        old = self.outputs
         folder.mkdir(parents=True, exist_ok=True)
-        files = {"mask": folder / "mask.mp4", "composite": folder / "composite.mp4", "zip": folder / "masks.zip"}
-        out = None
-        with (Mp4Writer(files["mask"], self.clip.fps) as mask_w,
-              Mp4Writer(files["composite"], self.clip.fps) as comp_w,
-              ZipPngWriter(files["zip"], prefix="bin") as zip_w):
-            while True:
-                res = self._process(self.next)
-                if res is None:
-                    break
-                out = res
-                mask_w.write(res[1].clean)
-                comp_w.write(res[1].composite)
-                zip_w.write(res[1].clean)
-                if preview is not None and self.next % 15 == 1:
-                    preview(self._render(*res))
-                progress(self.next, self.clip.n)
-        if out is not None:
-            self.shown = self._render(*out)
-        self.outputs = Outputs(self.pipeline.config, files, self.next)
+        run = Path(tempfile.mkdtemp(prefix="run-", dir=folder))
+        files = {"mask": run / "mask.mp4", "composite": run / "composite.mp4", "zip": run / "masks.zip"}
+        kept = None
+        done = False
+        try:
+            with (Mp4Writer(files["mask"], self.clip.fps) as mask_w,
+                  Mp4Writer(files["composite"], self.clip.fps) as comp_w,
+                  ZipPngWriter(files["zip"], prefix="bin") as zip_w):
+                while True:
+                    got = self._process(self.next)
+                    if got is None:
+                        break
+                    kept = got
+                    mask_w.write(got.result.clean)
+                    comp_w.write(got.result.composite)
+                    zip_w.write(got.result.clean)
+                    if preview is not None and self.next % 15 == 1:
+                        preview(self._render(got))
+                    progress(self.next, self.clip.n)
+            done = True
+        finally:
+            if kept is not None:
+                self._show(kept)
+            if done:
+                self.outputs = Outputs(self.pipeline.config, files, self.next)
+                if old is not None and old.files:
+                    shutil.rmtree(next(iter(old.files.values())).parent, ignore_errors=True)
+            else:
+                shutil.rmtree(run, ignore_errors=True)
+                self.interrupted = (f"The re-run from the start stopped at frame {self.next} of {self.clip.n} "
+                                    "(the page was left or reloaded): its partial files were discarded. The "
+                                    "scores cover the frames it processed; press Re-run from start again for "
+                                    "the whole clip.")
         return self.outputs
 
     # numbers --------------------------------------------------------------------------------------

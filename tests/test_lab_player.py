@@ -1,0 +1,158 @@
+"""The Video lab's player: a paused view never lies and never drifts the model.
+
+A change of the view (composite, background picture) or of the post-processing redraws the
+shown frame without the model seeing it again; a change of a model value replays to the shown
+frame, so flipping a value back and forth ends where one change would; an interrupted multi-frame
+operation leaves the picture, the numbers and the next frame consistent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bgapp.config import Config
+from bgapp.synthetic import SyntheticScene
+from tests.test_app_pages import assert_clean, captions, metrics, open_page, png
+from ui.player import Player
+
+FRAME = 100  # the lab opens paused here (frame 101 in the page's 1-based numbering)
+
+
+def paused(config: Config | None = None) -> Player:
+    player = Player(SyntheticScene(), config or Config())
+    player.seek(FRAME)
+    return player
+
+
+def with_composite(config: Config, mode: str) -> Config:
+    return replace(config, composite={**config.composite, "mode": mode})
+
+
+def test_view_changes_while_paused_leave_the_model_alone() -> None:
+    player = paused()
+    seen, f = player.pipeline.method.frames_seen, player.total.f_measure
+    mask = player.kept.result.clean.copy()
+    for k in range(8):
+        change = player.apply(with_composite(player.pipeline.config, "green" if k % 2 else "blur"))
+        assert change is not None and change.scope == "view"
+        player.refresh(change.scope)
+    assert player.pipeline.method.frames_seen == seen, "a view change fed frames to the model"
+    assert player.total.f_measure == f
+    assert np.array_equal(player.kept.result.clean, mask)
+    assert player.shown.index == FRAME and player.next == FRAME + 1
+    comp = player.kept.result.composite
+    assert np.array_equal(comp, player.pipeline.compositor(player.kept.result.frame, mask)), "the view is redrawn"
+
+
+def test_post_processing_change_while_paused_redraws_from_the_kept_raw_mask() -> None:
+    player = paused()
+    seen, raw = player.pipeline.method.frames_seen, player.kept.result.raw.copy()
+    change = player.apply(replace(player.pipeline.config, post={**player.pipeline.config.post, "open": 9}))
+    assert change.scope == "post"
+    player.refresh(change.scope)
+    assert player.pipeline.method.frames_seen == seen
+    assert np.array_equal(player.kept.result.raw, raw)
+    assert np.array_equal(player.kept.result.clean, player.pipeline.post(raw))
+    fresh = Player(SyntheticScene(), player.pipeline.config)
+    fresh.seek(FRAME)
+    assert player.counts[FRAME] == fresh.counts[FRAME], "the frame's score follows the new mask"
+
+
+def test_a_model_value_flipped_while_paused_ends_where_one_change_does() -> None:
+    once = paused()
+    cfg30 = Config("mog2", {"var_threshold": 30})
+    once.refresh(once.apply(cfg30).scope)
+    flipped = paused()
+    for k in range(9):  # 30, 16, 30, ... ending at 30
+        value = 16 if k % 2 else 30
+        flipped.refresh(flipped.apply(Config("mog2", {"var_threshold": value})).scope)
+    assert np.array_equal(once.kept.result.clean, flipped.kept.result.clean)
+    assert once.total == flipped.total
+    assert once.shown.index == flipped.shown.index == FRAME
+    # and both equal a model that ran with the value from the start
+    direct = paused(cfg30)
+    assert np.array_equal(direct.kept.result.clean, once.kept.result.clean)
+    # playing on continues from the same model
+    once.step()
+    direct.step()
+    assert np.array_equal(once.kept.result.clean, direct.kept.result.clean)
+
+
+def test_an_interrupted_full_run_is_discarded_and_said(tmp_path: Path) -> None:
+    player = paused()
+
+    def stop_at_11(done: int, total: int) -> None:
+        if done == 11:
+            raise KeyboardInterrupt("the user left the page")
+
+    with pytest.raises(KeyboardInterrupt):
+        player.run_all(tmp_path, stop_at_11)
+    assert player.outputs is None
+    assert list(tmp_path.iterdir()) == [], "partial files are deleted"
+    assert player.shown.index == 10 and player.next == 11, "the picture is the last frame the model saw"
+    assert len(player.fraction) == 11
+    assert player.interrupted and "stopped at frame 11 of 300" in player.interrupted
+    assert player.step().index == 11, "Next frame continues from there"
+
+
+def test_an_interrupted_full_run_keeps_the_previous_downloads(tmp_path: Path) -> None:
+    player = paused()
+    done = player.run_all(tmp_path, lambda d, t: None)
+    assert all(p.is_file() for p in done.files.values())
+
+    def stop(d: int, t: int) -> None:
+        if d == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        player.run_all(tmp_path, stop)
+    assert player.outputs is done and all(p.is_file() for p in done.files.values())
+    again = player.run_all(tmp_path, lambda d, t: None)
+    assert all(p.is_file() for p in again.files.values())
+    assert not any(p.exists() for p in done.files.values()), "a completed run replaces the previous files"
+
+
+def test_an_interrupted_seek_shows_the_last_frame_processed() -> None:
+    player = Player(SyntheticScene(), Config())
+
+    def stop(done: int, total: int) -> None:
+        if done == 30:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        player.seek(200, stop)
+    assert player.shown.index == player.next - 1 == 29
+
+
+# the page ---------------------------------------------------------------------------------------------
+
+def test_lab_composite_switched_eight_times_while_paused_keeps_the_score() -> None:
+    at = open_page("pages/video_lab.py")
+    before = metrics(at)["F-measure"]
+    player = at.session_state["lab.player"][1]
+    seen = player.pipeline.method.frames_seen
+    for k in range(8):
+        at.selectbox(key="lab.composite.mode").set_value("green" if k % 2 == 0 else "blur").run()
+        assert_clean(at)
+    assert metrics(at)["F-measure"] == before
+    assert "frame 101 / 300" in captions(at)
+    assert player.pipeline.method.frames_seen == seen
+
+
+def test_lab_background_picture_upload_while_paused_keeps_the_score() -> None:
+    at = open_page("pages/video_lab.py")
+    at.selectbox(key="lab.composite.mode").set_value("image").run()
+    before = metrics(at)["F-measure"]
+    player = at.session_state["lab.player"][1]
+    seen = player.pipeline.method.frames_seen
+    picture = cv2.resize(SyntheticScene().frame(0)[:, ::-1], (200, 150))
+    for k in range(3):
+        at.file_uploader(key="lab.bgimg").set_value((f"beach{k}.png", png(picture + k), "image/png")).run()
+        assert_clean(at)
+    assert player.pipeline.method.frames_seen == seen
+    assert metrics(at)["F-measure"] == before
