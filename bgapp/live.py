@@ -61,6 +61,9 @@ class StatsSnapshot:
     """One consistent reading of the live measurements, for the page."""
 
     frames: int = 0  # frames processed since the page opened
+    received: int = 0  # camera frames that reached the server
+    dropped: int = 0  # frames skipped because a newer one arrived before they could be processed
+    latency_ms: float = 0.0  # a frame's arrival on the server to its processed view leaving, smoothed
     since_reset: int = 0  # frames the current model has seen (the pipeline's frame index)
     fps: float = 0.0
     model_ms: float = 0.0  # model + post-processing (+ composite), smoothed
@@ -68,6 +71,7 @@ class StatsSnapshot:
     fg_fraction: float = 0.0
     learning: bool = False
     size: tuple[int, int] | None = None  # (width, height) of the camera frames
+    first_size: tuple[int, int] | None = None  # the size the stream started at (browsers may lower it)
     error: str | None = None  # the last error raised in the callback, as text
 
 
@@ -86,12 +90,25 @@ class LiveStats:
         with self._lock:
             s, a = self._snap, self._alpha
             first = s.frames == 0
-            self._snap = StatsSnapshot(
-                frames=s.frames + 1, since_reset=index + 1, fps=self._meter.tick(),
+            self._snap = replace(
+                s, frames=s.frames + 1, since_reset=index + 1, fps=self._meter.tick(),
                 model_ms=model_ms if first else (1 - a) * s.model_ms + a * model_ms,
                 total_ms=total_ms if first else (1 - a) * s.total_ms + a * total_ms,
                 fg_fraction=fg_fraction, learning=learning, size=size, error=None,
+                first_size=s.first_size or size,
             )
+
+    def record_arrival(self, dropped: bool) -> None:
+        """A camera frame arrived; ``dropped`` when it replaced one still waiting (never processed)."""
+        with self._lock:
+            s = self._snap
+            self._snap = replace(s, received=s.received + 1, dropped=s.dropped + int(dropped))
+
+    def record_latency(self, ms: float) -> None:
+        """How long the frame just sent back took from its arrival."""
+        with self._lock:
+            s, a = self._snap, self._alpha
+            self._snap = replace(s, latency_ms=ms if not s.latency_ms else (1 - a) * s.latency_ms + a * ms)
 
     def record_error(self, message: str) -> None:
         with self._lock:
@@ -210,3 +227,112 @@ class LiveProcessor:
 
 
 WebcamProcessor = LiveProcessor  # the name the webcam page grew up with
+
+
+# Newest frame only -----------------------------------------------------------------------------------
+
+WORKER_PREFIX = "bgapp-live-worker"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A frame as it reached the server, with the monotonic time it did."""
+
+    frame: Any
+    at: float
+
+
+class NewestFrameWorker:
+    """Processes the newest camera frame and nothing older: frames never queue.
+
+    The receiving side calls :meth:`submit` for every frame (it never blocks); a frame that
+    arrives while another is still waiting replaces it, and the one replaced is counted as
+    dropped. One worker thread processes whatever is newest, so the picture is at most one
+    frame behind the camera however slow the method is. The sending side takes the latest
+    result with :meth:`take` at its own pace; each result's arrival-to-sent time is the latency.
+    ``to_bgr`` converts what the receiver hands over (an ``av.VideoFrame``) to a BGR array, in
+    the worker thread; ``to_out`` converts the processed view back, also in the worker.
+    The thread starts with the first frame and ends on :meth:`stop` or after ``idle`` seconds
+    without frames (a closed tab leaves nothing running).
+    """
+
+    def __init__(self, processor: LiveProcessor, to_bgr: Callable[[Any], np.ndarray] = lambda f: f,
+                 to_out: Callable[[np.ndarray], Any] = lambda a: a, idle: float = 3.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.processor = processor
+        self.to_bgr, self.to_out = to_bgr, to_out
+        self.idle, self.clock = float(idle), clock
+        self._cond = threading.Condition()
+        self._waiting: Arrival | None = None
+        self._result: tuple[int, Any, float] | None = None  # (sequence, output, arrival time)
+        self._taken = -1
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    @property
+    def stats(self) -> LiveStats:
+        return self.processor.stats
+
+    def submit(self, frame: Any) -> None:
+        """A frame arrived (receiving thread or event loop): keep it as the newest, never block."""
+        with self._cond:
+            replaced = self._waiting is not None
+            self._waiting = Arrival(frame, self.clock())
+            self._stopped = False
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name=f"{WORKER_PREFIX}-{id(self):x}", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        self.stats.record_arrival(replaced)
+
+    def _next(self) -> Arrival | None:
+        with self._cond:
+            deadline = self.clock() + self.idle
+            while self._waiting is None and not self._stopped:
+                left = deadline - self.clock()
+                if left <= 0:
+                    self._thread = None  # a later submit starts a new thread
+                    return None
+                self._cond.wait(left)
+            if self._stopped:
+                self._thread = None
+                return None
+            got, self._waiting = self._waiting, None
+            return got
+
+    def _run(self) -> None:
+        while (got := self._next()) is not None:
+            try:
+                out = self.to_out(self.processor.process_bgr(self.to_bgr(got.frame)))
+            except Exception as exc:  # noqa: BLE001 - a bad frame is reported, the stream goes on
+                self.stats.record_error(f"{type(exc).__name__}: {exc}")
+                continue
+            with self._cond:
+                self._seq += 1
+                self._result = (self._seq, out, got.at)
+
+    def take(self) -> Any | None:
+        """The latest processed view (None before the first); records latency once per result."""
+        with self._cond:
+            result = self._result
+            fresh = result is not None and result[0] != self._taken
+            if fresh:
+                self._taken = result[0]
+        if result is None:
+            return None
+        if fresh:
+            self.stats.record_latency((self.clock() - result[2]) * 1000.0)
+        return result[1]
+
+    def stop(self) -> None:
+        """End the worker thread (the stream ended); a later frame starts it again."""
+        with self._cond:
+            self._stopped = True
+            self._waiting = None
+            self._cond.notify_all()
+
+    @property
+    def running(self) -> bool:
+        t = self._thread
+        return t is not None and t.is_alive()

@@ -11,7 +11,7 @@ from ui.lab import downloads, load_settings, picture_controls, progress_bar, tak
 from ui.player import MAX_REPLAY, SCOPES, Player, play, show_metrics
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
-from ui.views import error_legend
+from ui.views import error_legend, inline_jpeg
 from ui.widgets import config_controls
 
 PREROLL_SECONDS = 4  # a new clip opens this far in, so the model has learned something to show
@@ -100,7 +100,9 @@ with controls:
 
 image = st.empty()
 status = st.empty()
-if player.shown is not None:
+if player.shown is not None and playing:
+    image.html(inline_jpeg(player.shown.jpeg, "lab frame"))  # the same element the playback loop updates
+elif player.shown is not None:
     image.image(player.shown.jpeg, width="stretch")
     status.caption(player.status())
 if player.clip.has_gt:

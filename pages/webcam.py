@@ -13,6 +13,7 @@ from bgapp.pipeline import Pipeline
 from ui.boot import through_app
 from ui.errors import attempt, guard
 from ui.webcam import VIEW_HELP, VIEW_MODES, IceConfigError, WebcamProcessor, format_ms, resolve_ice_servers
+from ui.webrtc_stream import live_stream, resize_note
 from ui.widgets import config_controls
 
 KEY = "webcam"
@@ -86,10 +87,12 @@ with video_col:
         try:
             from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+            stream = live_stream(KEY, processor, state)
             ctx = webrtc_streamer(
                 key=f"{KEY}.stream", mode=WebRtcMode.SENDRECV, rtc_configuration=ice.rtc_configuration,
-                video_frame_callback=lambda frame: processor(frame),
-                media_stream_constraints={"video": True, "audio": False}, async_processing=True,
+                sink_video_track=stream.sink, source_video_track=stream.source,
+                media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
+                                          "audio": False},
             )
         except Exception as exc:  # noqa: BLE001 - e.g. a test harness without a WebRTC session
             st.info(f"The live camera needs a browser session; it is not available here "
@@ -101,17 +104,25 @@ with video_col:
 def live_stats() -> None:
     """Measurements from the callback thread, refreshed every second."""
     s = processor.stats.snapshot()
-    a, b = st.columns(2)
-    a.metric("FPS", f"{s.fps:.1f}", help="Frames the callback processed per second (last 2 s).")
-    b.metric("ms per frame", format_ms(s.model_ms),
+    a, b, c = st.columns(3)
+    a.metric("FPS", f"{s.fps:.1f}", help="Frames processed per second (last 2 s).")
+    b.metric("Latency", format_ms(s.latency_ms) + (" ms" if s.latency_ms else ""),
+             help="From a camera frame's arrival on the server to its processed view being sent back "
+                  "(smoothed). Frames never queue: a slow method skips frames instead of falling behind.")
+    c.metric("ms per frame", format_ms(s.model_ms),
              help="Model, post-processing and composite time per frame. Above about 33 ms the "
                   "camera's 30 fps cannot be kept up and frames are skipped.")
-    c, d = st.columns(2)
-    c.metric("ms total", format_ms(s.total_ms),
-             help="The whole callback: conversions, model and the view you chose.")
-    d.metric("Foreground", f"{100 * s.fg_fraction:.1f} %", help="Share of pixels in the clean mask.")
+    d, e = st.columns(2)
+    share = f" ({100 * s.dropped / s.received:.0f} %)" if s.received else ""
+    d.metric("Dropped", f"{s.dropped}{share}",
+             help="Camera frames skipped because a newer one arrived before they could be processed.")
+    e.metric("Foreground", f"{100 * s.fg_fraction:.1f} %", help="Share of pixels in the clean mask.")
     size = f" · {s.size[0]}x{s.size[1]}" if s.size else ""
-    st.caption(f"frames processed: {s.frames} · since the last reset: {s.since_reset}{size}")
+    st.caption(f"frames received: {s.received} · processed: {s.frames} · dropped: {s.dropped} · "
+               f"since the last reset: {s.since_reset}{size} · ms total: {format_ms(s.total_ms)}")
+    note = resize_note(s.first_size, s.size)
+    if note:
+        st.warning(note)
     history = pipeline.config.params.get("history")
     if s.frames and (s.learning or pipeline.method.learning):
         st.info("Learning the background: the first masks are not meaningful yet. Keep still or step out.")

@@ -207,8 +207,8 @@ def test_page_renders_without_a_webrtc_session(monkeypatch):
     at = _app(monkeypatch)
     assert not at.exception
     assert any("browser session" in i.value for i in at.info)
-    assert [m.label for m in at.metric] == ["FPS", "ms per frame", "ms total", "Foreground"]
-    assert any("frames processed: 0" in c.value for c in at.caption)
+    assert [m.label for m in at.metric] == ["FPS", "Latency", "ms per frame", "Dropped", "Foreground"]
+    assert any("frames received: 0 · processed: 0 · dropped: 0" in c.value for c in at.caption)
     assert any("No ICE servers" in c.value for c in at.caption)
 
 

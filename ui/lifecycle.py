@@ -206,7 +206,7 @@ def _memory() -> dict[str, float]:
 
 def stats() -> dict[str, Any]:
     """Live counts (after a garbage collection) for tests and operators."""
-    from bgapp.live import live_processors
+    from bgapp.live import WORKER_PREFIX, live_processors
     from bgapp.pipeline import live_pipelines
 
     from .session import live_session_dirs
@@ -225,7 +225,8 @@ def stats() -> dict[str, Any]:
         "sessions_ended": _ended,
         "pipelines": live_pipelines(),
         "live_processors": live_processors(),
-        "webrtc_workers": sum(1 for t in threading.enumerate() if t.name.startswith("async_media_processor")),
+        "webrtc_workers": sum(1 for t in threading.enumerate()
+                              if t.name.startswith(("async_media_processor", WORKER_PREFIX))),
         "session_dirs": [str(p) for p in live_session_dirs()],
         **_memory(),
     }

@@ -28,7 +28,7 @@ from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.video import Mp4Writer, ZipPngWriter
 
 from .sources import Clip
-from .views import combined, counts_line, fmt
+from .views import combined, counts_line, fmt, inline_jpeg
 
 Progress = Callable[[int, int], None]
 MAX_REPLAY = 1500  # a jump replays at most this many frames before its target (long clips stay responsive)
@@ -350,21 +350,26 @@ def show_metrics(where: Any, player: Player) -> None:
     box.caption(note)
 
 
+FOLLOW_SECONDS = 2.0  # while playing, the page reruns this often so the Frame slider follows the picture
+
+
 def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str) -> None:
     """Play from the current frame at the clip's rate until the end or until a widget reruns the page.
 
-    Each frame replaces the contents of the placeholders (one JPEG, one status line). A widget
-    change interrupts this loop; the rerun applies the new settings and, still playing, comes
-    back here: the next frame uses them, with the model kept.
+    Each frame replaces the contents of the placeholders (one inline JPEG, one status line). A
+    widget change interrupts this loop; the rerun applies the new settings and, still playing,
+    comes back here: the next frame uses them, with the model kept. Every FOLLOW_SECONDS the loop
+    reruns the page itself, which moves the Frame slider to the frame shown.
     """
     period = 1.0 / player.clip.fps
-    due = time.perf_counter()
+    start = due = time.perf_counter()
     shown = 0
     while st.session_state.get(running_key):
         s = player.step()
         if s is None:
+            st.session_state[running_key] = False
             break
-        image.image(s.jpeg, width="stretch")
+        image.html(inline_jpeg(s.jpeg, "lab frame"))
         status.caption(player.status())
         shown += 1
         if shown % 10 == 0:
@@ -375,5 +380,6 @@ def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str
             time.sleep(wait)
         elif wait < -1.0:  # far behind (a slow method): stop trying to catch up
             due = time.perf_counter()
-    st.session_state[running_key] = False
+        if due - start >= FOLLOW_SECONDS:
+            break
     st.rerun()

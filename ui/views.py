@@ -3,6 +3,7 @@ and number formatting for metrics."""
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Sequence
 
@@ -30,6 +31,18 @@ def combined(views: Sequence[np.ndarray | None], labels: Sequence[str], cols: in
         size = (fit, max(1, round(first.shape[0] * fit / first.shape[1])))
         views = [None if v is None else cv2.resize(v, size, interpolation=cv2.INTER_AREA) for v in views]
     return jpeg(tile(views, labels, cols=cols, gap=GAP), quality)
+
+
+def inline_jpeg(jpeg: bytes, alt: str = "frame") -> str:
+    """An ``<img>`` carrying ``jpeg`` inline (a data URI), for ``st.html`` during playback.
+
+    ``st.image`` stores each frame on the media endpoint and the browser fetches it over HTTP: at
+    video rate the next frame replaces the element before the fetch ends, and about half the
+    frames are never seen (12 of 25 per second measured with bench/bench_playback.py). Inline
+    bytes arrive with the message that shows them, so every frame sent is drawn.
+    """
+    data = base64.b64encode(jpeg).decode("ascii")
+    return f'<img alt="{alt}" style="width:100%;display:block" src="data:image/jpeg;base64,{data}">'
 
 
 def error_legend() -> str:

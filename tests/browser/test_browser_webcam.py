@@ -61,8 +61,8 @@ def _run_isolated(nodeid: str, tmp_path: Path) -> None:
 
 
 def _frames(page) -> int:
-    loc = page.get_by_text(re.compile(r"frames processed: \d+")).first
-    m = re.search(r"frames processed: (\d+)", loc.inner_text())
+    loc = page.get_by_text(re.compile(r"processed: \d+")).first
+    m = re.search(r"processed: (\d+)", loc.inner_text())
     return int(m.group(1)) if m else 0
 
 

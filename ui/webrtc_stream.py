@@ -1,0 +1,114 @@
+"""The webcam page's connection to streamlit-webrtc: the newest frame only, from camera to screen.
+
+The camera frames go to a sink track (streamlit-webrtc's ``create_video_sink_track``), which
+hands each one to a :class:`bgapp.live.NewestFrameWorker`; the view goes back through a source
+track (``create_video_source_track``) that sends the latest processed view at the camera's
+rate. Nothing between the two queues frames, so the picture follows the camera and the controls.
+
+One private access remains, in :func:`newest_frames_only`: streamlit-webrtc routes every track
+through one shared aiortc ``MediaRelay`` whose consumers each get an unbounded queue by
+default (``buffered=True``). When a consumer (the video encoder on a busy machine) is slower than
+its source, that queue grows without end and the picture lags by seconds, then minutes.
+aiortc's own ``buffered=False`` keeps only the newest frame; the adapter makes it the default for
+that shared relay. If a streamlit-webrtc upgrade moves the relay, it logs a warning and the page
+keeps working, with the old buffering (``tests/test_ui_webcam.py`` fails on that change).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from bgapp.display import label
+from bgapp.live import LiveProcessor, NewestFrameWorker
+
+log = logging.getLogger(__name__)
+FPS = 30  # the rate the view is sent back at (the usual camera rate; frames repeat when slower)
+WAITING_SIZE = (640, 480)
+
+
+def newest_frames_only(relay: Any = None) -> bool:
+    """Make ``relay`` (default: streamlit-webrtc's shared one) give every consumer only the newest
+    frame. Returns True when it is (now) unbuffered, False when it could not be reached."""
+    try:
+        if relay is None:
+            from streamlit_webrtc.relay import get_global_relay
+
+            relay = get_global_relay()
+        if getattr(relay, "_bgapp_newest_only", False):
+            return True
+        subscribe = type(relay).subscribe
+
+        def newest_only(track: Any, buffered: bool = False) -> Any:
+            return subscribe(relay, track, buffered=False)
+
+        relay.subscribe = newest_only
+        relay._bgapp_newest_only = True
+        return True
+    except Exception as exc:  # noqa: BLE001 - the page must work without it
+        log.warning("could not make streamlit-webrtc's relay unbuffered (%s: %s); the webcam view may lag "
+                    "on a busy machine", type(exc).__name__, exc)
+        return False
+
+
+def waiting_frame(size: tuple[int, int] = WAITING_SIZE) -> np.ndarray:
+    """What is sent back before the first camera frame has been processed."""
+    return label(np.zeros((size[1], size[0], 3), np.uint8), "waiting for the camera...")
+
+
+def _to_bgr(frame: Any) -> np.ndarray:
+    return frame.to_ndarray(format="bgr24")
+
+
+@dataclass
+class LiveStream:
+    """The session's worker plus the two tracks streamlit-webrtc connects it with."""
+
+    worker: NewestFrameWorker
+    sink: Any
+    source: Any
+
+
+def source_callback(worker: NewestFrameWorker) -> Callable[[int, Fraction], Any]:
+    """``(pts, time_base) -> av.VideoFrame`` for the source track: the latest view, never a queue."""
+    import av
+
+    def next_frame(pts: int, time_base: Fraction) -> Any:
+        out = worker.take()
+        if out is None:
+            out = waiting_frame()
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(out), format="bgr24")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+    return next_frame
+
+
+def live_stream(key: str, processor: LiveProcessor, state: Any) -> LiveStream:
+    """The session's :class:`LiveStream` (worker kept in ``state``; tracks from streamlit-webrtc's
+    factories, which keep them for one WebRTC session and make new ones for the next)."""
+    from streamlit_webrtc import create_video_sink_track, create_video_source_track
+
+    newest_frames_only()
+    worker = state.get(f"{key}.worker")
+    if not isinstance(worker, NewestFrameWorker) or worker.processor is not processor:
+        worker = NewestFrameWorker(processor, to_bgr=_to_bgr)
+        state[f"{key}.worker"] = worker
+    sink = create_video_sink_track(worker.submit, key=f"{key}.sink", on_ended=worker.stop)
+    source = create_video_source_track(source_callback(worker), key=f"{key}.source", fps=FPS)
+    return LiveStream(worker, sink, source)
+
+
+def resize_note(first: tuple[int, int] | None, now: tuple[int, int] | None) -> str | None:
+    """A line for the page when the browser lowered the camera's resolution mid-stream."""
+    if not first or not now or first == now:
+        return None
+    return (f"The browser now sends {now[0]}x{now[1]} instead of {first[0]}x{first[1]}: browsers lower a "
+            "stream's resolution when the computer or the network is busy. The masks are computed at the "
+            "size that arrives.")
+
