@@ -583,9 +583,16 @@ class _Contrib(Method):
             from .errors import BgappError
 
             raise BgappError(self.unavailable_reason())
-        self.model = getattr(_bgsegm(), self.factory)(*self._args())
+        args, notes = self.factory_args(self.values)
+        for note in notes:
+            self.notes.add(note)
+        self.model = getattr(_bgsegm(), self.factory)(*args)
 
-    def _args(self) -> tuple:
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        """The OpenCV factory's arguments for values ``v``, and a note for each value adjusted to
+        fit OpenCV. A plain function of the values, so the script export derives the very same
+        arguments without building a model."""
         raise NotImplementedError
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
@@ -610,6 +617,7 @@ class _Contrib(Method):
 
 
 _REBUILD = "Changing it restarts the model."
+_MOTION_LK = 1  # cv2.bgsegm.LSBP_CAMERA_MOTION_COMPENSATION_LK, known without cv2.bgsegm (export)
 
 
 class GMG(_Contrib):
@@ -629,8 +637,9 @@ class GMG(_Contrib):
               min=0.0, max=1.0, step=0.01, tune_min=0.5, tune_max=0.99),
     )
 
-    def _args(self) -> tuple:
-        return (self.values["initialization_frames"], self.values["decision_threshold"])
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        return (v["initialization_frames"], v["decision_threshold"]), []
 
     def _configure(self, changed: set[str]) -> None:
         self.model.setDecisionThreshold(self.values["decision_threshold"])
@@ -659,9 +668,9 @@ class CNT(_Contrib):
               f"them to foreground. {_REBUILD}", rebuild=True),
     )
 
-    def _args(self) -> tuple:
-        v = self.values
-        return (v["min_pixel_stability"], v["use_history"], v["max_pixel_stability"], True)
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        return (v["min_pixel_stability"], v["use_history"], v["max_pixel_stability"], True), []
 
 
 class GSOC(_Contrib):
@@ -687,10 +696,10 @@ class GSOC(_Contrib):
               min=1, max=500, step=1, rebuild=True, tune_min=4, tune_max=100),
     )
 
-    def _args(self) -> tuple:
-        v = self.values
-        mc = cv2.bgsegm.LSBP_CAMERA_MOTION_COMPENSATION_LK if v["motion_compensation"] else 0
-        return (mc, v["n_samples"], v["replace_rate"], v["propagation_rate"], v["hits_threshold"])
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        mc = _MOTION_LK if v["motion_compensation"] else 0
+        return (mc, v["n_samples"], v["replace_rate"], v["propagation_rate"], v["hits_threshold"]), []
 
 
 class LSBP(_Contrib):
@@ -715,15 +724,15 @@ class LSBP(_Contrib):
               min=1, max=20, step=1, rebuild=True, tune_min=1, tune_max=6),
     )
 
-    def _args(self) -> tuple:
-        v = self.values
-        mc = cv2.bgsegm.LSBP_CAMERA_MOTION_COMPENSATION_LK if v["motion_compensation"] else 0
-        t_upper = v["t_upper"]
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        mc = _MOTION_LK if v["motion_compensation"] else 0
+        t_upper, notes = v["t_upper"], []
         if t_upper <= v["t_lower"]:  # OpenCV asserts Tlower < Tupper
             t_upper = v["t_lower"] + 1.0
-            self.notes.add(f"lsbp: t_upper must exceed t_lower; using {t_upper:g}")
+            notes.append(f"lsbp: t_upper must exceed t_lower; using {t_upper:g}")
         return (mc, v["n_samples"], v["lsbp_radius"], v["t_lower"], t_upper, 1.0, 0.05, 10.0, 0.005,
-                0.0004, 0.0008, 8, v["min_count"])
+                0.0004, 0.0008, 8, v["min_count"]), notes
 
 
 class MOG(_Contrib):
@@ -745,9 +754,9 @@ class MOG(_Contrib):
               min=0.0, max=100.0, step=0.5, rebuild=True, tune_min=0.0, tune_max=30.0),
     )
 
-    def _args(self) -> tuple:
-        v = self.values
-        return (v["history"], v["n_mixtures"], v["background_ratio"], v["noise_sigma"])
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        return (v["history"], v["n_mixtures"], v["background_ratio"], v["noise_sigma"]), []
 
 
 METHODS: dict[str, type[Method]] = {
