@@ -37,16 +37,17 @@ class Export:
 
 
 def export(config: Config, fmt: str, roboflow_block: str = "background_subtraction", name: str = "bgapp") -> Export:
-    """Export ``config`` in ``fmt`` (one of FORMATS)."""
+    """Export ``config`` in ``fmt`` (one of FORMATS), as a file named ``NAME_METHOD`` + the format's ending."""
+    stem = f"{name}_{config.method}"
     if fmt == "json":
-        return Export(config.to_json() + "\n", f"{name}.json", "application/json")
+        return Export(config.to_json() + "\n", f"{stem}.json", "application/json")
     if fmt == "roboflow":
         doc, notes = roboflow_workflow(config, roboflow_block)
-        return Export(json.dumps(doc, indent=2) + "\n", f"{name}-workflow.json", "application/json", notes)
+        return Export(json.dumps(doc, indent=2) + "\n", f"{stem}-workflow.json", "application/json", notes)
     if fmt == "python":
         notes: list[str] = []
         text = python_script(config, notes)
-        return Export(text, f"{name}_{config.method}.py", "text/x-python", notes)
+        return Export(text, f"{stem}.py", "text/x-python", notes)
     raise BgappError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
 
