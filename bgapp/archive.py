@@ -4,10 +4,15 @@ Uploads come from strangers on a hosted demo. A member path with ``..`` or an ab
 would write outside the target, a symlink member could point anywhere, and a small zip can
 inflate to gigabytes. Each is refused with one clear message; nothing is written outside
 ``dest``, and a refused archive leaves no partial files behind.
+
+An extraction folder is a server's temporary folder, a name the user never chose: a marker file
+in it records the zip's own name, so that reports and messages show ``NAME.zip:member/path``
+(:func:`shown_path`) wherever the files are opened again, worker processes included.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import zipfile
@@ -19,6 +24,8 @@ from .errors import BgappError
 MAX_TOTAL_BYTES = 2 * 1024**3  # uncompressed size cap
 MAX_MEMBERS = 50_000
 MAX_RATIO = 200  # uncompressed/compressed beyond this is a zip bomb, not image data
+MARKER = ".bgapp-zip"  # in an extraction folder: the zip's name as its user knows it
+_MARKER_DEPTH = 8  # a sequence lies at most 3 folders down, its files 2 more
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -60,10 +67,12 @@ def check_members(zf: zipfile.ZipFile, max_total: int = MAX_TOTAL_BYTES) -> list
     return out
 
 
-def safe_extract(archive: str | Path | BinaryIO, dest: str | Path, max_total: int = MAX_TOTAL_BYTES) -> Path:
+def safe_extract(archive: str | Path | BinaryIO, dest: str | Path, max_total: int = MAX_TOTAL_BYTES,
+                 name: str | None = None) -> Path:
     """Extract ``archive`` into ``dest`` (created) and return ``dest``.
 
-    Sizes are enforced while writing too, since a member's declared size can lie.
+    Sizes are enforced while writing too, since a member's declared size can lie. ``name`` is the
+    zip as the user knows it (default: the archive file's name), recorded for :func:`shown_path`.
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -101,7 +110,36 @@ def safe_extract(archive: str | Path | BinaryIO, dest: str | Path, max_total: in
         if isinstance(exc, BgappError):
             raise
         raise BgappError(f"cannot extract the zip: {exc}") from None
+    if name is None:
+        name = Path(archive).name if isinstance(archive, (str, Path)) else "the zip"
+    (dest / MARKER).write_text(name, encoding="utf-8", errors="surrogateescape")
     return dest
+
+
+def zip_origin(path: str | Path) -> tuple[str, PurePosixPath] | None:
+    """``(zip name, path inside the zip)`` for a path under a folder :func:`safe_extract` filled,
+    else None."""
+    p = Path(os.path.abspath(path))
+    for folder in [p, *p.parents][:_MARKER_DEPTH]:
+        marker = folder / MARKER
+        try:
+            if not marker.is_file():
+                continue
+            name = marker.read_text(encoding="utf-8", errors="surrogateescape").strip() or "the zip"
+        except OSError:
+            continue
+        return name, PurePosixPath(p.relative_to(folder).as_posix())
+    return None
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` as its user knows it: ``NAME.zip:member/path`` (or ``NAME.zip`` for the zip's root)
+    under an extracted zip, never the server's temporary folder; ``path`` itself elsewhere."""
+    origin = zip_origin(path)
+    if origin is None:
+        return str(path)
+    name, inside = origin
+    return f"{name}:{inside}" if inside.parts else name
 
 
 def _cleanup(dest: Path, written: list[Path]) -> None:

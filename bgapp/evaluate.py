@@ -53,7 +53,8 @@ def evaluate(source: Any, config: Config, post: bool = True, progress: Progress 
     pipeline.prime(source)
     roi = getattr(source, "roi", None)
     total = Counts()
-    result = SequenceResult(source.name, str(source.path), getattr(source, "category", ""), 0, total, 0.0)
+    path = str(getattr(source, "shown_path", source.path))  # NAME.zip:member for an extracted zip
+    result = SequenceResult(source.name, path, getattr(source, "category", ""), 0, total, 0.0)
     n = len(source)
     t0 = time.perf_counter()
     for i, (frame, gt, scored) in enumerate(source.pairs()):

@@ -37,14 +37,17 @@ class Export:
 
 
 def export(config: Config, fmt: str, roboflow_block: str = "background_subtraction", name: str = "bgapp") -> Export:
-    """Export ``config`` in ``fmt`` (one of FORMATS)."""
+    """Export ``config`` in ``fmt`` (one of FORMATS), as a file named ``NAME_METHOD`` + the format's ending."""
+    stem = f"{name}_{config.method}"
     if fmt == "json":
-        return Export(config.to_json() + "\n", f"{name}.json", "application/json")
+        return Export(config.to_json() + "\n", f"{stem}.json", "application/json")
     if fmt == "roboflow":
         doc, notes = roboflow_workflow(config, roboflow_block)
-        return Export(json.dumps(doc, indent=2) + "\n", f"{name}-workflow.json", "application/json", notes)
+        return Export(json.dumps(doc, indent=2) + "\n", f"{stem}-workflow.json", "application/json", notes)
     if fmt == "python":
-        return Export(python_script(config), f"{name}_{config.method}.py", "text/x-python")
+        notes: list[str] = []
+        text = python_script(config, notes)
+        return Export(text, f"{stem}.py", "text/x-python", notes)
     raise BgappError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
 
@@ -636,7 +639,7 @@ def _post_summary(post: dict[str, Any]) -> str:
     return ", ".join(parts) or "none"
 
 
-def _method_code(config: Config) -> str:
+def _method_code(config: Config, notes: list[str]) -> str:
     m, v = config.method, dict(config.params)
     if m in ("mog2", "knn"):
         v["shadow_cut"] = 0 if v["keep_shadows"] else 254
@@ -669,14 +672,17 @@ def _method_code(config: Config) -> str:
     factory = getattr(cls, "factory", None)
     if factory is None:
         raise BgappError(f"cannot export {m} as a script: no OpenCV recipe for it")
-    probe = object.__new__(cls)  # the engine's own argument list for these values
-    probe.values = dict(v)
-    return _CONTRIB.format(title=cls.title, factory=factory, args=tuple(probe._args()))
+    args, adjusted = cls.factory_args(v)  # the engine's own argument list for these values
+    notes.extend(adjusted)
+    return _CONTRIB.format(title=cls.title, factory=factory, args=tuple(args))
 
 
-def python_script(config: Config) -> str:
-    """A standalone script reproducing ``config``'s masks (method, learning schedule, post)."""
-    method_code = _method_code(config)
+def python_script(config: Config, notes: list[str] | None = None) -> str:
+    """A standalone script reproducing ``config``'s masks (method, learning schedule, post).
+
+    Values the engine adjusts to fit OpenCV are adjusted the same way; ``notes`` (when given)
+    receives what was adjusted, for the user."""
+    method_code = _method_code(config, [] if notes is None else notes)
     cfg = pprint.pformat({"method": config.method, "params": config.params, "post": config.post},
                          sort_dicts=False, width=100)
     header = f'''#!/usr/bin/env python3

@@ -467,22 +467,25 @@ class FrameDiff(Method):
 class TemporalMedian(Method):
     name = "median"
     title = "Temporal median"
-    summary = ("The background is the per-pixel median of frames sampled from the clip (moving "
-               "objects vanish from a median), optionally refreshed from recent frames; pixels "
-               "far from it are foreground.")
+    summary = ("The background is the per-pixel median of frames sampled from the clip, or of the "
+               "first frames of a live stream (moving objects vanish from a median), optionally "
+               "refreshed from recent frames; pixels far from it are foreground.")
     params = (
         Param("n_frames", "int", 25,
               "Frames the median is taken over. More frames tolerate busier scenes; each "
-              "refresh costs more.",
+              "refresh costs more. In a live stream (a webcam) the model learns until it has "
+              "collected this many.",
               min=3, max=199, step=2, tune=False),
         Param("refresh", "int", 0,
               "Recompute the median every K frames from recently seen frames, to follow slow "
-              "changes (0 = keep the median sampled from the clip).",
+              "changes (0 = keep the first median: sampled from the clip, or collected from a "
+              "live stream).",
               min=0, max=5000, step=1, tune_min=0, tune_max=500),
         Param("sample_every", "int", 10,
-              "While refreshing, keep one frame in this many for the median: spreads the "
-              "samples over time so a slow object does not dominate them.",
-              min=1, max=200, step=1, tune=False, visible_if=("refresh", (">0",))),
+              "Keep one frame in this many for the median, while collecting it from a live "
+              "stream and while refreshing: spreads the samples over time so a slow object does "
+              "not dominate them.",
+              min=1, max=200, step=1, tune=False),
         Param("threshold", "int", 30,
               "Distance (grey levels) from the median above which a pixel is foreground.",
               min=1, max=255, step=1, tune_min=5, tune_max=100),
@@ -497,51 +500,62 @@ class TemporalMedian(Method):
         return self.values["n_frames"]
 
     def _build(self) -> None:
+        self.primed: list[np.ndarray] | None = getattr(self, "primed", None)
+        self._restart()
+
+    def _restart(self, keep: list[np.ndarray] | None = None) -> None:
+        """Forget the median; ``keep`` are samples still valid (at most n_frames are held)."""
         from collections import deque
 
-        self.primed: list[np.ndarray] | None = getattr(self, "primed", None)
-        self.recent: deque[np.ndarray] = deque(maxlen=self.values["n_frames"])
+        self.recent: deque[np.ndarray] = deque(keep or (), maxlen=self.values["n_frames"])
         self.bg: np.ndarray | None = None
+        self.current: np.ndarray | None = None  # what frames are compared with, also while learning
+        self.count = 0  # frames seen since the restart: picks one in sample_every
         self.since_refresh = 0
 
     def _configure(self, changed: set[str]) -> None:
         if "blur" in changed or "sample_every" in changed:
-            self.bg = None
-            self.recent.clear()
+            self._restart()
+        elif "n_frames" in changed:
+            self._restart(list(self.recent))
 
     def prime(self, samples: list[np.ndarray]) -> None:
         self.primed = [s.copy() for s in samples] if samples else None
         self.bg = None
 
+    def _set_background(self, bg: np.ndarray) -> None:
+        self.bg = self.current = bg
+        self.since_refresh = 0
+
     def _apply(self, frame: np.ndarray) -> MethodOutput:
         v = self.values
         f = _blur(frame, v["blur"])
-        if self.bg is not None and self.bg.shape != f.shape:
-            self.bg, self.primed = None, None
-            self.recent.clear()
-        if self.frames_seen % v["sample_every"] == 0 or self.bg is None:
+        if self.recent and self.recent[-1].shape != f.shape:
+            self.primed = None
+            self._restart()
+        sampled = self.count % v["sample_every"] == 0
+        if sampled:
             self.recent.append(f)
+        self.count += 1
         if self.bg is None:
             if self.primed and self.primed[0].shape == frame.shape:
-                self.bg = median_image([_blur(s, v["blur"]) for s in self.primed])
-            else:
-                self.bg = median_image(list(self.recent))
-                if len(self.recent) < self.recent.maxlen:
-                    self.bg = None if len(self.recent) == 0 else self.bg
+                self._set_background(median_image([_blur(s, v["blur"]) for s in self.primed]))
+            elif len(self.recent) == self.recent.maxlen:  # a stream: the N samples are in
+                self._set_background(median_image(list(self.recent)))
+            elif sampled or self.current is None:  # still learning: the median of what is in
+                self.current = median_image(list(self.recent))
         elif v["refresh"] and self.since_refresh >= v["refresh"]:
-            self.bg = median_image(list(self.recent))
-            self.since_refresh = 0
-        bg = self.bg if self.bg is not None else median_image(list(self.recent))
+            self._set_background(median_image(list(self.recent)))
         self.since_refresh += 1
-        self.current = bg
-        score = distance(f, bg, v["distance"])
+        score = distance(f, self.current, v["distance"])
         return MethodOutput(_threshold(score, v["threshold"]), score)
 
     def background(self) -> np.ndarray | None:
-        return getattr(self, "current", None)
+        return self.current
 
     @property
     def learning(self) -> bool:
+        """True until the median exists: at once when primed, after n_frames samples in a stream."""
         return self.bg is None
 
 
@@ -569,9 +583,16 @@ class _Contrib(Method):
             from .errors import BgappError
 
             raise BgappError(self.unavailable_reason())
-        self.model = getattr(_bgsegm(), self.factory)(*self._args())
+        args, notes = self.factory_args(self.values)
+        for note in notes:
+            self.notes.add(note)
+        self.model = getattr(_bgsegm(), self.factory)(*args)
 
-    def _args(self) -> tuple:
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        """The OpenCV factory's arguments for values ``v``, and a note for each value adjusted to
+        fit OpenCV. A plain function of the values, so the script export derives the very same
+        arguments without building a model."""
         raise NotImplementedError
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
@@ -596,6 +617,7 @@ class _Contrib(Method):
 
 
 _REBUILD = "Changing it restarts the model."
+_MOTION_LK = 1  # cv2.bgsegm.LSBP_CAMERA_MOTION_COMPENSATION_LK, known without cv2.bgsegm (export)
 
 
 class GMG(_Contrib):
@@ -615,8 +637,9 @@ class GMG(_Contrib):
               min=0.0, max=1.0, step=0.01, tune_min=0.5, tune_max=0.99),
     )
 
-    def _args(self) -> tuple:
-        return (self.values["initialization_frames"], self.values["decision_threshold"])
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        return (v["initialization_frames"], v["decision_threshold"]), []
 
     def _configure(self, changed: set[str]) -> None:
         self.model.setDecisionThreshold(self.values["decision_threshold"])
@@ -645,9 +668,9 @@ class CNT(_Contrib):
               f"them to foreground. {_REBUILD}", rebuild=True),
     )
 
-    def _args(self) -> tuple:
-        v = self.values
-        return (v["min_pixel_stability"], v["use_history"], v["max_pixel_stability"], True)
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        return (v["min_pixel_stability"], v["use_history"], v["max_pixel_stability"], True), []
 
 
 class GSOC(_Contrib):
@@ -673,10 +696,10 @@ class GSOC(_Contrib):
               min=1, max=500, step=1, rebuild=True, tune_min=4, tune_max=100),
     )
 
-    def _args(self) -> tuple:
-        v = self.values
-        mc = cv2.bgsegm.LSBP_CAMERA_MOTION_COMPENSATION_LK if v["motion_compensation"] else 0
-        return (mc, v["n_samples"], v["replace_rate"], v["propagation_rate"], v["hits_threshold"])
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        mc = _MOTION_LK if v["motion_compensation"] else 0
+        return (mc, v["n_samples"], v["replace_rate"], v["propagation_rate"], v["hits_threshold"]), []
 
 
 class LSBP(_Contrib):
@@ -701,15 +724,15 @@ class LSBP(_Contrib):
               min=1, max=20, step=1, rebuild=True, tune_min=1, tune_max=6),
     )
 
-    def _args(self) -> tuple:
-        v = self.values
-        mc = cv2.bgsegm.LSBP_CAMERA_MOTION_COMPENSATION_LK if v["motion_compensation"] else 0
-        t_upper = v["t_upper"]
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        mc = _MOTION_LK if v["motion_compensation"] else 0
+        t_upper, notes = v["t_upper"], []
         if t_upper <= v["t_lower"]:  # OpenCV asserts Tlower < Tupper
             t_upper = v["t_lower"] + 1.0
-            self.notes.add(f"lsbp: t_upper must exceed t_lower; using {t_upper:g}")
+            notes.append(f"lsbp: t_upper must exceed t_lower; using {t_upper:g}")
         return (mc, v["n_samples"], v["lsbp_radius"], v["t_lower"], t_upper, 1.0, 0.05, 10.0, 0.005,
-                0.0004, 0.0008, 8, v["min_count"])
+                0.0004, 0.0008, 8, v["min_count"]), notes
 
 
 class MOG(_Contrib):
@@ -731,9 +754,9 @@ class MOG(_Contrib):
               min=0.0, max=100.0, step=0.5, rebuild=True, tune_min=0.0, tune_max=30.0),
     )
 
-    def _args(self) -> tuple:
-        v = self.values
-        return (v["history"], v["n_mixtures"], v["background_ratio"], v["noise_sigma"])
+    @classmethod
+    def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
+        return (v["history"], v["n_mixtures"], v["background_ratio"], v["noise_sigma"]), []
 
 
 METHODS: dict[str, type[Method]] = {

@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .archive import shown_path, zip_origin
 from .errors import BgappError, printable
 from .frames import fit_to, read_image
 
@@ -97,19 +98,19 @@ def _read_grey_levels(path: Path) -> np.ndarray:
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as exc:
-        raise BgappError(f"cannot read ground truth {path}: {exc.strerror or exc}") from None
+        raise BgappError(f"cannot read ground truth {shown_path(path)}: {exc.strerror or exc}") from None
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
-        raise BgappError(f"cannot decode ground truth {path}: not a readable image file")
+        raise BgappError(f"cannot decode ground truth {shown_path(path)}: not a readable image file")
     if img.ndim == 3:
         b = img[:, :, 0]
         if img.shape[2] >= 3 and not (np.array_equal(b, img[:, :, 1]) and np.array_equal(b, img[:, :, 2])):
-            raise BgappError(f"ground truth {path} is a colour image: expected grey levels {GT_LEVELS}")
+            raise BgappError(f"ground truth {shown_path(path)} is a colour image: expected grey levels {GT_LEVELS}")
         img = img[:, :, 0]
     if img.dtype == np.uint16:
         img = ((img.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
     elif img.dtype != np.uint8:
-        raise BgappError(f"ground truth {path} has pixel type {img.dtype}: expected 8-bit grey levels")
+        raise BgappError(f"ground truth {shown_path(path)} has pixel type {img.dtype}: expected 8-bit grey levels")
     return np.ascontiguousarray(img)
 
 
@@ -128,22 +129,27 @@ class Sequence:
                  max_side: int | None = None) -> None:
         folder = Path(path)
         if not folder.is_dir():
-            raise BgappError(f"sequence folder not found: {folder}")
+            raise BgappError(f"sequence folder not found: {shown_path(folder)}")
         input_dir = _child_dir(folder, INPUT_DIRS)
         if input_dir is None:
-            raise BgappError(f"no input/ or in/ folder of frames in {folder}")
+            raise BgappError(f"no input/ or in/ folder of frames in {shown_path(folder)}")
         self.frame_files: list[Path] = list_images(input_dir)
         if not self.frame_files:
-            raise BgappError(f"no images ({', '.join(sorted(IMAGE_EXTS))}) in {input_dir}")
+            raise BgappError(f"no images ({', '.join(sorted(IMAGE_EXTS))}) in {shown_path(input_dir)}")
         gt_dir = _child_dir(folder, GT_DIRS)
         self.gt_files: list[Path] = list_images(gt_dir) if gt_dir is not None else []
 
-        self.path = str(folder)
+        self.path = str(folder)  # where the files are (a temporary folder for a zip)
+        self.shown_path = shown_path(folder)  # where the user put them: reports and messages
         here = folder.resolve()
-        self.name = printable(here.name)  # shown on pages and terminals: never a broken name
-        if category is None:
-            category = here.parent.name if here.parent != here else ""  # "" at a filesystem root
-        self.category = printable(category)
+        origin = zip_origin(folder)
+        if origin is None:
+            name, parent = here.name, (here.parent.name if here.parent != here else "")  # "" at a root
+        else:  # named from the zip's folders; no folder above it in the zip: "uploaded"
+            zip_name, inside = origin
+            name, parent = inside.name or Path(zip_name).stem, inside.parent.name or "uploaded"
+        self.name = printable(name)  # shown on pages and terminals: never a broken name
+        self.category = printable(parent if category is None else category)
         self.fps = float(fps)
         self.notes: list[str] = []  # what the user should know (gaps, unpaired files, scaling)
         named = _named_numbers(self.frame_files)
@@ -229,13 +235,13 @@ class Sequence:
             first, last = (int(p) for p in parts)
         except ValueError:
             raise BgappError(
-                f"{file} must hold two frame numbers 'first last', found {text[:40]!r}"
+                f"{shown_path(file)} must hold two frame numbers 'first last', found {text[:40]!r}"
             ) from None
         if first < 0 or last < first:
-            raise BgappError(f"{file} holds first={first} last={last}: expected 0 <= first <= last")
+            raise BgappError(f"{shown_path(file)} holds first={first} last={last}: expected 0 <= first <= last")
         if not any(first <= n <= last for n in self.frame_numbers):
             raise BgappError(
-                f"{file} selects frames {first}..{last} but the frames are numbered "
+                f"{shown_path(file)} selects frames {first}..{last} but the frames are numbered "
                 f"{self.frame_numbers[0]}..{self.frame_numbers[-1]}: no frame would be scored"
             )
         return (first, last)
@@ -344,7 +350,7 @@ def find_sequences(path: str | Path, max_depth: int = 3, max_side: int | None = 
     walk(root, 0)
     if not found:
         raise BgappError(
-            f"no image sequence under {root}: expected SEQ/input/ (or SEQ/in/) with frames, "
+            f"no image sequence under {shown_path(root)}: expected SEQ/input/ (or SEQ/in/) with frames, "
             f"as a sequence, category/SEQ or dataset/category/SEQ folder"
         )
     return [Sequence(p, max_side=max_side) for p in sorted(found)]

@@ -45,8 +45,9 @@ def zip_sequences(path: str | Path, max_side: int | None = None) -> list[Any]:
         extracted = _EXTRACTED[key] = _Extracted(path)
     try:
         seqs = find_sequences(extracted.path, max_side=max_side)
-    except BgappError as exc:
-        raise BgappError(f"{path.name}: {exc}".replace(str(extracted.path), "the zip")) from None
+    except BgappError as exc:  # its message names files inside the zip as NAME.zip:member already
+        message = str(exc)
+        raise BgappError(message if path.name in message else f"{path.name}: {message}") from None
     for seq in seqs:
         seq._extracted = extracted  # keeps the files as long as the sequence lives
     return seqs

@@ -87,7 +87,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     name = Path(args.config).stem or "bgapp"
     out = export(cfg, args.format, roboflow_block=args.roboflow_block, name=name)
     for note in out.notes:
-        print(f"not expressed: {note}", file=sys.stderr)
+        print(f"note: {note}", file=sys.stderr)
     if args.out:
         path = Path(args.out)
         try:

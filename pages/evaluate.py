@@ -22,7 +22,7 @@ from bgapp.tuning import (
     tune,
 )
 from ui.boot import through_app
-from ui.errors import guard
+from ui.errors import guard, plain
 from ui.eval_inputs import choose_specs, describe, throttled
 from ui.evaluate import (
     METRIC_CHOICES,
@@ -328,9 +328,10 @@ with tab_export:
                              format_func={"background_subtraction": "background_subtraction (a mask)",
                                           "motion_detection": "motion_detection (motion flag, detections)"}.get)
     with guard("exporting"):
-        out = export(cfg, fmt_, roboflow_block=block, name=f"bgapp_{cfg.method}")
+        out = export(cfg, fmt_, roboflow_block=block)  # export names the file: bgapp_METHOD.EXT
         if out.notes:
-            st.warning("Not expressed in the Roboflow workflow:\n\n" + "\n".join(f"- {n}" for n in out.notes))
+            head = "Not expressed in the Roboflow workflow" if fmt_ == "roboflow" else "Adjusted to fit OpenCV"
+            st.warning(f"{head}:\n\n" + "\n".join(f"- {plain(n)}" for n in out.notes))
         st.download_button(f"Download {out.filename}", out.text, out.filename, out.mime, type="primary",
                            key=f"{KEY}.dl_export")
         if fmt_ == "python":

@@ -1,10 +1,47 @@
 #!/usr/bin/env bash
-# Set up (venv, and Chromium from Debian when run as root) and run the whole test suite.
+# Set up (the system packages the tests need, then .venv) and run the whole test suite.
+# As root with apt-get, installs whichever of chromium chromium-driver ffmpeg iproute2 util-linux is
+# missing; otherwise says which are missing and which tests skip (or run differently) without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! [ -x /usr/bin/chromium ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver ffmpeg iproute2 util-linux >/dev/null
+
+have() {  # is Debian package $1 here? judged by the program the tests call
+  case $1 in
+    chromium) [ -x "${BGAPP_CHROMIUM:-/usr/bin/chromium}" ] ;;
+    chromium-driver) command -v chromedriver >/dev/null ;;
+    ffmpeg) command -v ffmpeg >/dev/null ;;
+    iproute2) command -v ip >/dev/null ;;
+    util-linux) command -v unshare >/dev/null ;;
+  esac
+}
+
+without() {  # what happens to the tests without package $1
+  case $1 in
+    chromium) echo "the real-browser tests (tests/browser/) skip" ;;
+    chromium-driver) echo "no test skips (Playwright drives Chromium itself)" ;;
+    ffmpeg) echo "tests/test_long_video.py makes its clip with PyAV instead (slower); nothing skips" ;;
+    iproute2) echo "the webcam browser tests skip (they need 'ip' for a loopback-only network namespace)" ;;
+    util-linux) echo "the webcam browser tests skip (they need 'unshare -n')" ;;
+  esac
+}
+
+missing=()
+for pkg in chromium chromium-driver ffmpeg iproute2 util-linux; do
+  have "$pkg" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing ${missing[*]} with apt-get (about 45 s)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "missing system packages: ${missing[*]} (run this script as root, or apt-get install them):" >&2
+    for pkg in "${missing[@]}"; do
+      echo "  $pkg: $(without "$pkg")" >&2
+    done
+  fi
 fi
+
 bash scripts/setup.sh
 mkdir -p artifacts
 .venv/bin/python -m ruff check bgapp ui pages app.py tests bench

@@ -146,3 +146,87 @@ def test_run_evaluation_and_study_through_the_app(demo_doc):
     assert at.selectbox(key="lab.method").value == "knn"
     assert at.slider(key="lab.knn.dist2_threshold").value == result.best.params["dist2_threshold"]
     assert at.session_state["lab.config"] == result.best
+
+
+# No internal names on the page: categories, paths and file names are the user's -------------------
+
+def zipped_flat(folder: Path) -> bytes:
+    """``folder``'s contents at the zip's root (input/, groundtruth/ with no folder above them)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                zf.write(f, f.relative_to(folder).as_posix())
+    return buf.getvalue()
+
+
+def results_frame(at: AppTest):
+    return next(d.value for d in at.dataframe if "level" in getattr(d.value, "columns", []))
+
+
+@pytest.mark.parametrize(("upload", "category", "sequence", "path"), [
+    ("lobby.zip", "uploaded", "lobby", "lobby.zip:lobby"),  # a bare sequence folder
+    ("flat.zip", "uploaded", "flat", "flat.zip"),  # input/ at the zip's root
+    ("baseline.zip", "baseline", "hall", "baseline.zip:baseline/hall"),  # a category of sequences
+])
+def test_zip_categories_come_from_the_zip_never_a_temp_folder(tmp_path, upload, category, sequence, path):
+    if upload == "baseline.zip":
+        data = zipped(write_sequence(tmp_path / "baseline" / "hall", n_frames=12).parent)
+    elif upload == "flat.zip":
+        data = zipped_flat(write_sequence(tmp_path / "flat", n_frames=12))
+    else:
+        data = zipped(write_sequence(tmp_path / "lobby", n_frames=12))
+    at = page()
+    at.radio(key="eval.kind").set_value("zip").run()
+    at.file_uploader(key="eval.zip").set_value((upload, data, "application/zip")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    described = at.dataframe[0].value
+    assert list(described["category"]) == [category] and list(described["sequence"]) == [sequence]
+    picker = next(m for m in at.multiselect if str(m.key).startswith("eval.found."))
+    assert picker.options == [path]  # the sequence picker's label
+    at.button(key="eval.run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = results_frame(at)
+    assert list(table[table["level"] == "category"]["name"]) == [category]
+    assert list(table[table["level"] == "sequence"]["name"]) == [sequence]
+    assert at.session_state["eval.result"].doc["sequences"][0]["path"] == path  # the report download
+
+
+def test_a_bad_file_in_an_uploaded_zip_is_named_inside_the_zip(tmp_path):
+    import tempfile
+
+    seq = write_sequence(tmp_path / "lobby", n_frames=12)
+    (seq / "temporalROI.txt").write_text("30 5")
+    at = page()
+    at.radio(key="eval.kind").set_value("zip").run()
+    at.file_uploader(key="eval.zip").set_value(("lobby.zip", zipped(seq), "application/zip")).run()
+    assert not at.exception and len(at.error) == 1
+    msg = at.error[0].value
+    assert "lobby.zip:lobby/temporalROI.txt" in msg and tempfile.gettempdir() not in msg, msg
+
+
+@pytest.fixture
+def stored_files(monkeypatch) -> dict[str, str | None]:
+    """File id -> the file name Streamlit serves it under (what a browser saves a download as)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    names: dict[str, str | None] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        names[file_id] = filename
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return names
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("python", "bgapp_mog2.py"), ("json", "bgapp_mog2.json"),
+                                           ("roboflow", "bgapp_mog2-workflow.json")])
+def test_export_download_names_the_method_once(stored_files, fmt, name):
+    at = page()
+    at.radio(key="eval.format").set_value(fmt).run()
+    button = next(b for b in at.get("download_button") if b.key == "eval.dl_export")
+    assert button.label == f"Download {name}"
+    assert stored_files[button.proto.url.rsplit("/", 1)[1].split(".")[0]] == name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from tempfile import gettempdir
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -147,6 +148,16 @@ def test_bad_sequences(tmp_path, case, kwargs, words):
     at = upload_zip(lab_with("zip"), "seq.zip", bf.zip_folder(seq))
     msg = one_error(at).replace("\\", "")  # the page escapes markdown: \[128\]
     assert words in msg
+    assert gettempdir() not in msg and "zip-" not in msg, msg  # the user's file, not the server's folder
+    if "temporal" in kwargs:
+        assert "seq.zip:seq/temporalROI.txt" in msg
+    demo_still_works(at)
+
+
+def test_a_zip_without_a_sequence_names_the_zip_not_a_server_folder(tmp_path):
+    at = upload_zip(lab_with("zip"), "notes.zip", bf.zip_of([("notes/readme.txt", b"no frames here")]))
+    msg = one_error(at)
+    assert "no image sequence under notes.zip" in msg and gettempdir() not in msg, msg
     demo_still_works(at)
 
 

@@ -155,3 +155,31 @@ def test_eval_category_tree_averages_the_cdnet_way(shared_data):
     assert names == ["Board", "Foliage", "IBMtest2"]
     fs = [s["f_measure"] for s in doc["sequences"]]
     assert abs(doc["overall"]["f_measure"] - sum(fs) / len(fs)) < 1e-9  # one category: mean of its videos
+
+
+def test_eval_json_on_a_zip_reports_the_path_inside_the_zip(tmp_path, capsys):
+    import io
+    import zipfile
+
+    from bgapp.cli import main
+    from bgapp.config import Config
+    from bgapp.distributed import eval_document
+
+    from .test_tuning import write_sequence
+
+    seq = write_sequence(tmp_path / "data" / "baseline" / "highway", n_frames=12)
+    bare = write_sequence(tmp_path / "data2" / "lobby", n_frames=12)
+    for zname, top in (("highway.zip", seq.parent.parent), ("lobby.zip", bare.parent)):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for f in sorted(top.rglob("*")):
+                if f.is_file():
+                    zf.write(f, f.relative_to(top).as_posix())
+        (tmp_path / zname).write_bytes(buf.getvalue())
+    assert main(["eval", str(tmp_path / "highway.zip"), str(tmp_path / "lobby.zip"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [s["path"] for s in doc["sequences"]] == ["highway.zip:baseline/highway", "lobby.zip:lobby"]
+    assert list(doc["categories"]) == ["baseline", "uploaded"]
+    # the same through the task runner, which reopens each sequence by its extracted path
+    doc2 = eval_document([str(tmp_path / "highway.zip")], Config(), workers=1)
+    assert [s["path"] for s in doc2["sequences"]] == ["highway.zip:baseline/highway"]

@@ -73,6 +73,14 @@ SCRIPT_CONFIGS = [
     # not "hsv": the engine's own hsv distance varies by an ulp from run to run (cv2.polarToCart's
     # result depends on the buffers' memory alignment), which can flip a pixel at the threshold
     Config("absdiff", {"reference": "running_average", "distance": "max", "blur": 4}, post={"erode": 3}),
+    Config("frame_diff", {"mode": "two", "threshold": 15}, post=POST),
+    Config("ssim", {"reference": "median", "median_frames": 9}, post=POST),
+    Config("median", {"n_frames": 9, "refresh": 40, "sample_every": 3, "distance": "max"}, post=POST),
+    Config("gmg", {"initialization_frames": 20}, post=POST),
+    Config("cnt", {"min_pixel_stability": 5}, post=POST),
+    Config("mog", {"history": 100}, post=POST),
+    # gsoc and lsbp only in test_every_method_and_value_exports_or_is_refused_clearly: with several
+    # OpenCV threads neither the engine nor the script repeats its own masks run to run
 ]
 
 
@@ -204,3 +212,102 @@ def test_cli_export(tmp_path):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "knn" in bad.stderr
     missing = bgapp("export", "/no/such.json")
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+# Every method, every declared value: exported, or refused in one clear line --------------------------
+
+def _variants() -> list[tuple[str, dict]]:
+    """Each method at its defaults, then one value at a time at its min and max, each other choice,
+    the other bool; plus the LSBP thresholds from the bug report (t_lower above t_upper)."""
+    from bgapp.methods import METHODS
+
+    out: list[tuple[str, dict]] = []
+    for name, cls in METHODS.items():
+        out.append((name, {}))
+        for p in cls.params:
+            if p.kind in ("int", "float"):
+                values = [p.min, p.max]
+            elif p.kind == "choice":
+                values = [c for c in p.choices if c != p.default]
+            else:
+                values = [not p.default]
+            out += [(name, {p.name: p.coerce(v)}) for v in values]
+    out.append(("lsbp", {"t_lower": 40, "t_upper": 32}))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory) -> Path:
+    """Twelve 64x48 frames of the demo scene as a PNG sequence folder (fast enough for ~100 configs)."""
+    root = tmp_path_factory.mktemp("tiny") / "seq"
+    (root / "input").mkdir(parents=True)
+    scene = SyntheticScene(64, 48, n_frames=12, warmup=2)
+    for i in range(12):
+        cv2.imwrite(str(root / "input" / f"in{i + 1:06d}.png"), scene.frame(i))
+    return root
+
+
+def inprocess_script_masks(text: str, folder: Path) -> list[np.ndarray]:
+    """Run an exported script's code in this process (as its main() does, minus the PNG files)."""
+    ns: dict = {"__name__": "exported"}
+    exec(compile(text, "exported.py", "exec"), ns)
+    frames = ns["Frames"](str(folder))
+    model = ns["Model"]()
+    if model.wants_samples:
+        model.prime(frames.sample(model.wants_samples))
+    return [ns["postprocess"](model.apply(f)) for f in frames]
+
+
+def assert_one_clear_line(exc: BgappError, method: str) -> None:
+    text = str(exc)
+    assert text and "\n" not in text and "Traceback" not in text and method in text, text
+
+
+def _variant_id(x: str | dict) -> str:
+    return x if isinstance(x, str) else "-".join(f"{k}={v}" for k, v in x.items()) or "defaults"
+
+
+@pytest.mark.parametrize(("method", "params"), _variants(), ids=_variant_id)
+def test_every_method_and_value_exports_or_is_refused_clearly(method, params, tiny_folder):
+    from bgapp.methods import METHODS
+
+    if not METHODS[method].available():
+        pytest.skip(f"{method} unavailable: {METHODS[method].unavailable_reason()}")
+    cfg = Config(method, params)
+    assert Config.from_json(export(cfg, "json").text) == cfg
+    try:
+        doc = json.loads(export(cfg, "roboflow").text)
+        assert method == "mog2" and doc["steps"][0]["threshold"] >= 1
+    except BgappError as exc:
+        assert method != "mog2"
+        assert_one_clear_line(exc, method)
+    try:
+        out = export(cfg, "python")
+    except BgappError as exc:
+        assert method in ("absdiff", "ssim") and params.get("reference") in ("snapshot", "image")
+        assert_one_clear_line(exc, method)
+        return
+    assert out.filename == f"bgapp_{method}.py"
+    threads = cv2.getNumThreads()
+    if method in ("gsoc", "lsbp"):  # run to run reproducible only on one OpenCV thread (README)
+        cv2.setNumThreads(1)
+    try:
+        assert_same_or_empty(engine_masks(cfg, tiny_folder), inprocess_script_masks(out.text, tiny_folder))
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def assert_same_or_empty(a: list[np.ndarray], b: list[np.ndarray]) -> None:
+    """Pixel equality; unlike assert_same, an all-black run is fine (GMG learns for 120 frames)."""
+    assert len(a) == len(b) > 0
+    for i, (x, y) in enumerate(zip(a, b)):
+        assert x.shape == y.shape and np.array_equal(x, y), f"frame {i + 1}: {int((x != y).sum())} pixels differ"
+
+
+def test_cli_exports_lsbp_with_t_lower_above_t_upper(tmp_path):
+    cfg = tmp_path / "lsbp.json"
+    cfg.write_text(json.dumps({"method": "lsbp", "params": {"t_lower": 40, "t_upper": 32}}))
+    proc = bgapp("export", str(cfg), "--format", "python")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "createBackgroundSubtractorLSBP" in proc.stdout
+    assert "note: lsbp: t_upper must exceed t_lower; using 41" in proc.stderr  # the adjustment is said

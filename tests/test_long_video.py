@@ -1,6 +1,7 @@
 """A ten-minute 1080p video, end to end, in bounded memory: frames are streamed, never all held.
 
-The clip is made here: FFmpeg's ``testsrc2`` pattern (moving shapes and a counter) at 1920x1080,
+The clip is made here: FFmpeg's ``testsrc2`` pattern (moving shapes and a counter; without the ffmpeg
+binary, a moving pattern through PyAV's libx264) at 1920x1080,
 600 s at 1 frame per second, H.264 ultrafast (about 3 s to make, 78 MB). One frame per second
 keeps the whole module to about a minute and a half on 2 cores, and 600 decoded 1080p frames
 would take 3.7 GB, so staying under 1.5 GB shows that nothing holds them.
@@ -33,24 +34,33 @@ FRAMES = SECONDS * FPS
 MAX_RSS_MB = 1500
 
 
-def make_clip(path: Path) -> Path:
+def make_clip(path: Path, frames: int = FRAMES, size: tuple[int, int] = SIZE) -> Path:
+    """The test clip at ``FPS``: FFmpeg's ``testsrc2`` when the binary is here, else PyAV's libx264."""
     if shutil.which("ffmpeg"):
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-                        f"testsrc2=size={SIZE[0]}x{SIZE[1]}:rate={FPS}:duration={SECONDS}",
+                        f"testsrc2=size={size[0]}x{size[1]}:rate={FPS}:duration={frames / FPS:g}",
                         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "30", str(path)],
                        check=True, timeout=300)
         return path
-    import av  # no ffmpeg binary: PyAV's libx264 and a moving pattern
+    return make_clip_pyav(path, frames, size)
+
+
+def make_clip_pyav(path: Path, frames: int = FRAMES, size: tuple[int, int] = SIZE) -> Path:
+    """No ffmpeg binary: a colour ramp that cycles and a white box that moves, through PyAV's libx264."""
+    import av
     import numpy as np
 
-    w, h = SIZE
-    ramp = np.add.outer(np.arange(h) // 4, np.arange(w) // 4).astype(np.uint8)
+    w, h = size
+    ramp = np.add.outer(np.arange(h) // 4, np.arange(w) // 4).astype(np.uint8)  # wraps past 255 on purpose
+    box_w, top, bottom = max(1, w // 6), h // 5, h // 2
     with av.open(str(path), "w") as c:
         s = c.add_stream("libx264", rate=Fraction(FPS))
         s.width, s.height, s.pix_fmt, s.options = w, h, "yuv420p", {"preset": "ultrafast"}
-        for i in range(FRAMES):
-            img = np.dstack([ramp + i, ramp, 255 - ramp])
-            img[200:500, (i * 37) % (w - 300):(i * 37) % (w - 300) + 300] = 255
+        for i in range(frames):
+            # np.uint8 + np.uint8 wraps; numpy 2 refuses a Python int past 255 (frame 256 onwards)
+            img = np.dstack([ramp + np.uint8(i % 256), ramp, 255 - ramp])
+            x = (i * 37) % (w - box_w)
+            img[top:bottom, x:x + box_w] = 255
             for pkt in s.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
                 c.mux(pkt)
         for pkt in s.encode(None):
@@ -123,6 +133,20 @@ def big_clip(tmp_path_factory) -> Path:
     path = make_clip(tmp_path_factory.mktemp("long") / "ten_minutes_1080p.mp4")
     print(f"made {path.name}: {path.stat().st_size / 1e6:.0f} MB in {time.monotonic() - t0:.1f} s")
     return path
+
+
+def test_clip_fallback_without_ffmpeg_runs_past_frame_255(tmp_path, monkeypatch):
+    """The PyAV path that CI takes when the ffmpeg binary is absent, forced even where it is present."""
+    import av
+    import numpy as np
+
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "ffmpeg" else real_which(name, *a, **k))
+    path = make_clip(tmp_path / "small.mp4", frames=300, size=(160, 96))
+    with av.open(str(path)) as c:
+        frames = [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
+    assert len(frames) == 300 and frames[0].shape == (96, 160, 3)
+    assert not np.array_equal(frames[255], frames[256])  # still moving across the uint8 wrap
 
 
 def test_cli_processes_ten_minutes_of_1080p_in_bounded_memory(big_clip, tmp_path):

@@ -118,3 +118,58 @@ def test_a_refused_update_changes_nothing(scene):
     with pytest.raises(BgappError, match="open"):
         p.update(params={"var_threshold": 40}, post={"open": 999})
     assert p.config.params["var_threshold"] == 16.0 and p.method.model.getVarThreshold() == 16.0
+
+
+# Temporal median fed by a stream (a webcam: no frames sampled ahead) -----------------------------
+
+def _noise(n: int, seed: int = 1) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (24, 32, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def _median(frames: list[np.ndarray]) -> np.ndarray:
+    return np.median(np.stack(frames), axis=0).astype(np.uint8)
+
+
+def test_median_in_a_stream_collects_its_frames_then_stops_learning():
+    frames = _noise(40)
+    p = Pipeline(Config("median", {"n_frames": 5, "sample_every": 3, "blur": 1}), Views(background=True))
+    results = [p.process(f) for f in frames[:13]]  # samples at frames 0, 3, 6, 9, 12
+    assert [r.learning for r in results] == [True] * 12 + [False]
+    assert np.array_equal(results[-1].background, _median(frames[0:13:3]))
+    for f in frames[13:]:
+        r = p.process(f)
+    assert not r.learning
+    assert np.array_equal(r.background, _median(frames[0:13:3]))  # refresh 0: kept for ever
+    assert len(p.method.recent) <= 5  # memory: N frames, not the stream
+
+
+def test_median_in_a_stream_refreshes_every_k_frames_from_recent_samples():
+    frames = _noise(30, seed=2)
+    p = Pipeline(Config("median", {"n_frames": 3, "sample_every": 2, "refresh": 6, "blur": 1}),
+                 Views(background=True))
+    for f in frames[:10]:  # samples 0, 2, 4 complete the median at frame 4
+        r = p.process(f)
+    assert not r.learning and np.array_equal(r.background, _median([frames[0], frames[2], frames[4]]))
+    r = p.process(frames[10])  # six frames later: refreshed from the last three samples
+    assert np.array_equal(r.background, _median([frames[6], frames[8], frames[10]]))
+    assert len(p.method.recent) == 3
+
+
+def test_median_in_a_stream_collects_again_for_a_larger_n():
+    frames = _noise(20, seed=3)
+    p = Pipeline(Config("median", {"n_frames": 3, "sample_every": 1, "blur": 1}), Views(background=True))
+    for f in frames[:3]:
+        r = p.process(f)
+    assert not r.learning
+    p.update(params={"n_frames": 5})
+    assert p.process(frames[3]).learning
+    r = p.process(frames[4])
+    assert not r.learning and np.array_equal(r.background, _median(frames[:5]))
+
+
+def test_median_primed_from_a_source_is_ready_at_the_first_frame(scene):
+    p = Pipeline(Config("median", {"n_frames": 5, "blur": 1}), Views(background=True))
+    p.prime(scene)
+    r = p.process(scene.frame(0))
+    assert not r.learning and np.array_equal(r.background, _median(scene.sample(5)))

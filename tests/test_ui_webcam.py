@@ -241,3 +241,13 @@ def test_page_controls_drive_the_session_pipeline(monkeypatch):
     assert not at.exception and not at.button(key="webcam.capture").disabled
     at.button(key="webcam.capture").click().run()
     assert any("press START" in w.value for w in at.warning)
+
+
+def test_webcam_median_learns_from_the_stream_and_says_so(frames):
+    proc = WebcamProcessor(Pipeline({"method": "median", "params": {"n_frames": 3, "sample_every": 2}}),
+                           mode="clean mask")
+    learning = []
+    for f in frames[:6]:  # samples at frames 0, 2, 4
+        proc.process_bgr(f)
+        learning.append(proc.stats.snapshot().learning)
+    assert learning == [True] * 4 + [False] * 2

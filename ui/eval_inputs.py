@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from bgapp.archive import shown_path, zip_origin
 from ui.errors import guard
 from ui.evaluate import describe_specs, sample_sequences, unpack_zip
 from ui.session import workdir
@@ -50,7 +51,7 @@ def choose_specs(key: str) -> list[str]:
         if up is None:
             return []
         with guard("unpacking the zip") as g:
-            root = unpack_zip(up.getvalue(), workdir().path)
+            root = unpack_zip(up.getvalue(), workdir().path, up.name)
             specs = _found(str(root), key)
         return specs if g.ok else []
     text = st.text_input("Folder", key=f"{key}.folder", placeholder="/data/cdnet2014/baseline",
@@ -67,7 +68,10 @@ def _found(root: str, key: str) -> list[str]:
 
     specs = list_sequences([root])
     base = Path(root)
-    labels = {s: (Path(s).relative_to(base).as_posix() if Path(s) != base else base.name) for s in specs}
+    if zip_origin(base) is not None:  # an upload: NAME.zip:member, never the server's folder
+        labels = {s: shown_path(s) for s in specs}
+    else:
+        labels = {s: (Path(s).relative_to(base).as_posix() if Path(s) != base else base.name) for s in specs}
     return st.multiselect("Sequences", specs, default=specs, format_func=labels.get, key=f"{key}.found.{root}")
 
 

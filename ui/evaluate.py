@@ -61,15 +61,16 @@ def describe_specs(specs: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def unpack_zip(data: bytes, workdir: Path) -> Path:
+def unpack_zip(data: bytes, workdir: Path, name: str) -> Path:
     """Extract an uploaded zip once per content (safely: no ``..``, absolute paths or symlinks,
-    size capped; see ``bgapp.archive.safe_extract``)."""
+    size capped; see ``bgapp.archive.safe_extract``); ``name``, the upload's file name, is what
+    reports and messages call it."""
     tag = hashlib.sha1(data).hexdigest()[:16]
     dest = workdir / f"eval-zip-{tag}"
     if not (dest / ".complete").exists():
         shutil.rmtree(dest, ignore_errors=True)
         try:
-            safe_extract(io.BytesIO(data), dest)
+            safe_extract(io.BytesIO(data), dest, name=name)
         except BgappError:
             shutil.rmtree(dest, ignore_errors=True)
             raise

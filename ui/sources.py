@@ -73,7 +73,7 @@ def extract_zip(data: bytes, dest: Path, name: str, limit_mb: int = ZIP_LIMIT_MB
     """Extract an uploaded zip into ``dest`` safely (no paths outside it, no links, size-capped);
     a refusal is a BgappError that names the upload."""
     try:
-        return safe_extract(io.BytesIO(data), dest, max_total=limit_mb * 1024**2)
+        return safe_extract(io.BytesIO(data), dest, max_total=limit_mb * 1024**2, name=name)
     except BgappError as exc:
         raise BgappError(f"{printable(name)}: {exc}") from None
 
