@@ -14,7 +14,6 @@ from bgapp.presets import list_presets
 from bgapp.tuning import (
     DEFAULT_BATCH,
     METRIC_LABELS,
-    TuneProgress,
     direction,
     main_threshold,
     search_space,
@@ -23,10 +22,12 @@ from bgapp.tuning import (
 )
 from ui.boot import through_app
 from ui.errors import guard
-from ui.eval_inputs import choose_specs, describe, throttled
+from ui.eval_inputs import LiveProgress, choose_specs, describe
 from ui.evaluate import (
     METRIC_CHOICES,
     busiest_frame,
+    elapsed_text,
+    eval_progress_line,
     frame_label,
     metric_text,
     per_frame_figure,
@@ -34,6 +35,7 @@ from ui.evaluate import (
     run_evaluation,
     searched_changes,
     study_figure,
+    study_progress_line,
     threshold_figure,
     top_params,
     trials_frame,
@@ -127,12 +129,10 @@ with tab_eval:
     elif state.get(f"{KEY}.result") is None and not run_eval:
         st.caption("Results appear here: the CDnet metrics per sequence, per category and overall, per-frame "
                    "F-measure, precision and recall, and a frame viewer colouring every pixel by its outcome.")
-    if run_eval and specs:
-        bar = st.empty()
-        with guard("evaluating"):
+    if run_eval and specs:  # progress right here, under the button; the results replace it
+        with LiveProgress(st, "Evaluating") as show, guard("evaluating"):
             state[f"{KEY}.result"] = run_evaluation(specs, config, post=use_post,
-                                                    progress=throttled(bar, "Evaluating"))
-        bar.empty()
+                                                    progress=lambda p: show(*eval_progress_line(p)))
 
     ev = state.get(f"{KEY}.result")
     if ev is not None:
@@ -140,6 +140,8 @@ with tab_eval:
         if ev.config.to_dict() != config.to_dict():
             st.caption("These results are for the settings of the last run; the sidebar has changed since.")
         o = doc["overall"]
+        st.caption(f"{len(ev.results)} sequence(s), {sum(r.frames for r in ev.results):,} frames, "
+                   f"evaluated in {elapsed_text(ev.seconds)}.")
         cols = st.columns(5)
         for col, m in zip(cols, ("f_measure", "precision", "recall", "specificity", "pwc")):
             col.metric(SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
@@ -225,26 +227,14 @@ with tab_tune:
     start_study = flag(f"{KEY}.tune_req")
     if not specs:
         st.info("Choose at least one sequence above.")
-    if start_study and specs:
-        bar = st.empty()
-        label = METRIC_LABELS[metric]
-
-        def show(p: TuneProgress) -> None:
-            running = min(batch, p.total - p.done)
-            busy = p.tasks_total and p.tasks_done < p.tasks_total
-            frac = (p.done + (p.tasks_done / p.tasks_total) * running) / p.total if busy else p.done / p.total
-            text = f"{p.done} of {p.total} trials done"
-            if busy:
-                text += f", {running} running ({p.tasks_done} of {p.tasks_total} sequence runs finished)"
-            bar.progress(min(frac, 1.0), text=f"{text} · best {label} so far: {metric_text(p.best_value, metric)}")
-
-        bar.progress(0.0, text=f"Starting {'a local Dask cluster' if workers > 1 else 'the study'}...")
-        with guard("tuning"):
+    if start_study and specs:  # progress right here, under the button; the results replace it
+        starting = f"Study of {trials} trials: starting {'a local Dask cluster' if workers > 1 else 'the study'}"
+        with LiveProgress(st, starting) as show, guard("tuning"):
             result = tune(specs, method, trials=trials, metric=metric, seed=seed, batch=batch, base=config,
-                          tune_post=tune_post, exclude=exclude, workers=workers, progress=show)
+                          tune_post=tune_post, exclude=exclude, workers=workers,
+                          progress=lambda p: show(*study_progress_line(p, metric)))
             state[f"{KEY}.tuned"] = (result, config, list(specs))
             state.pop(f"{KEY}.sweep", None)
-        bar.empty()
 
     tuned = state.get(f"{KEY}.tuned")
     if tuned is not None:
@@ -252,7 +242,7 @@ with tab_tune:
         label = METRIC_LABELS[result.metric]
         st.subheader(f"Best {label}: {metric_text(result.value, result.metric)}")
         st.caption(f"Trial {result.best_trial} of {result.trials} · {result.method} · "
-                   f"{len(result.sequences)} sequence(s) · seed {result.seed}")
+                   f"{len(result.sequences)} sequence(s) · seed {result.seed} · took {elapsed_text(result.seconds)}")
         if result.best == started:
             st.info("No trial beat the starting settings (trial 0). More trials, another seed, or a narrower "
                     "search space (expander above) may help.")
@@ -290,11 +280,10 @@ with tab_tune:
                           help="Re-evaluates the best config with nine values of its main threshold across "
                                "the search range: how F-measure, precision and recall trade off.")
                 if flag(f"{KEY}.sweep_req"):
-                    bar = st.empty()
-                    with guard("sweeping the threshold"):
+                    with LiveProgress(st, f"Sweeping {p.name}") as show, guard("sweeping the threshold"):
                         state[f"{KEY}.sweep"] = threshold_sweep(
                             tuned_specs, result.best, n=9, workers=workers,
-                            progress=lambda d, t: bar.progress(d / max(t, 1), text=f"Sweep: run {d} of {t}"))
+                            progress=lambda d, t: show(d / max(t, 1), f"Sweep: run {d} of {t}"))
                         st.rerun()
         kind = st.radio("Plot the most important values", ["slice", "parallel"], horizontal=True,
                         key=f"{KEY}.plotkind", format_func={"slice": "Slice (one panel each)",

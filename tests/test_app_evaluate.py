@@ -146,3 +146,54 @@ def test_run_evaluation_and_study_through_the_app(demo_doc):
     assert at.selectbox(key="lab.method").value == "knn"
     assert at.slider(key="lab.knn.dist2_threshold").value == result.best.params["dist2_threshold"]
     assert at.session_state["lab.config"] == result.best
+
+
+@pytest.fixture()
+def drawn(monkeypatch) -> list[tuple[float, str]]:
+    """What the page's progress bars draw, in order (the bar itself is cleared when the job ends)."""
+    from ui.eval_inputs import LiveProgress
+
+    seen: list[tuple[float, str]] = []
+    real = LiveProgress.draw
+
+    def draw(self, fraction: float, text: str) -> None:
+        seen.append((fraction, text))
+        real(self, fraction, text)
+
+    monkeypatch.setattr(LiveProgress, "draw", draw)
+    return seen
+
+
+def test_evaluation_progress_counts_sequences_and_frames_then_the_results_take_its_place(drawn):
+    at = page()
+    at.button(key="eval.run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    fractions = [f for f, _ in drawn]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(drawn) >= 10
+    assert drawn[0][1].startswith("0 of 1 sequences done · demo: frame 0 of 300 · ")
+    assert any(t.startswith("0 of 1 sequences done · demo: frame 150 of 300 · ") for _, t in drawn)
+    assert drawn[-1][1].startswith("1 of 1 sequences done · ") and drawn[-1][1].endswith(" s")
+    assert not at.get("progress")  # gone: the results are shown where it was
+    tab = at.tabs[0]
+    assert tab.label == "Evaluate" and tab.metric and tab.metric[0].label == "F-measure"
+    assert any(c.value.startswith("1 sequence(s), 300 frames, evaluated in ") for c in tab.caption)
+
+
+def test_study_progress_counts_trials_and_shows_the_best_so_far(drawn):
+    at = page()
+    at.number_input(key="eval.trials").set_value(3).run()
+    at.number_input(key="eval.batch").set_value(2).run()
+    at.button(key="eval.tune").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    texts = [t for _, t in drawn]
+    assert texts[0].startswith("0 of 3 trials done · best F-measure so far: none yet · ")
+    assert any(t.startswith("0 of 3 trials done, 2 running (1 of 2 sequence runs finished)") for t in texts)
+    assert any(t.startswith("2 of 3 trials done, 1 running (0 of 1 sequence runs finished) · best F-measure "
+                            "so far: 0.") for t in texts)
+    assert texts[-1].startswith("3 of 3 trials done · best F-measure so far: 0.")
+    fractions = [f for f, _ in drawn]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert not at.get("progress")
+    tab = at.tabs[1]
+    assert tab.label == "Tune" and tab.subheader[0].value.startswith("Best F-measure: 0.")
+    assert any(" · took " in c.value for c in tab.caption)
