@@ -8,6 +8,7 @@ import streamlit as st
 
 from bgapp.cli import dumps
 from bgapp.config import Config
+from bgapp.distributed import open_spec
 from bgapp.errors import BgappError
 from bgapp.export import FORMATS, ROBOFLOW_BLOCKS, export
 from bgapp.presets import list_presets
@@ -42,7 +43,7 @@ from ui.evaluate import (
     viewer_images,
 )
 from ui.session import flag, set_flag
-from ui.views import combined, error_legend, fmt
+from ui.views import combined, error_legend, fmt, scored_note
 from ui.widgets import config_controls
 
 KEY = "eval"
@@ -140,8 +141,9 @@ with tab_eval:
         if ev.config.to_dict() != config.to_dict():
             st.caption("These results are for the settings of the last run; the sidebar has changed since.")
         o = doc["overall"]
-        st.caption(f"{len(ev.results)} sequence(s), {sum(r.frames for r in ev.results):,} frames, "
-                   f"evaluated in {elapsed_text(ev.seconds)}.")
+        st.caption(f"{len(ev.results)} sequence(s), {sum(r.frames for r in ev.results):,} frames, evaluated in "
+                   f"{elapsed_text(ev.seconds)}. Only frames inside each sequence's temporal ROI count (the model "
+                   "warms up on the earlier ones): the sequence view below says which.")
         cols = st.columns(5)
         for col, m in zip(cols, ("f_measure", "precision", "recall", "specificity", "pwc")):
             col.metric(SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
@@ -158,6 +160,8 @@ with tab_eval:
         result = ev.results[k]
         masks = ev.masks.get(k)
         chart = st.empty()
+        with guard("reading the sequence"):
+            st.caption(scored_note(open_spec(ev.specs[k])))
         i = None
         if masks:
             n = len(masks)
