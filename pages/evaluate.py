@@ -22,8 +22,8 @@ from bgapp.tuning import (
     tune,
 )
 from ui.boot import through_app
-from ui.errors import guard
-from ui.eval_inputs import LiveProgress, choose_specs, describe
+from ui.errors import guard, plain
+from ui.eval_inputs import LiveProgress, choose_specs, describe, study_sequence
 from ui.evaluate import (
     METRIC_CHOICES,
     busiest_frame,
@@ -43,6 +43,7 @@ from ui.evaluate import (
     viewer_images,
 )
 from ui.session import flag, set_flag
+from ui.sources import open_study_sequence
 from ui.views import combined, error_legend, fmt, scored_note
 from ui.widgets import config_controls
 
@@ -250,14 +251,20 @@ with tab_tune:
         if result.best == started:
             st.info("No trial beat the starting settings (trial 0). More trials, another seed, or a narrower "
                     "search space (expander above) may help.")
-        a, b, _ = st.columns([1, 2, 3])
+        a, b, c = st.columns([1, 2, 3])
         a.button("Apply best", type="primary", key=f"{KEY}.apply", on_click=set_flag(f"{KEY}.apply_req"),
-                 help="Carry these settings to the Video lab and the other pages.")
+                 help="Carry these settings to the Video lab and the other pages, and open the study's sequence "
+                      "there.")
+        lab_spec = study_sequence(result.sequences, KEY, c)
         if flag(f"{KEY}.apply_req"):
             state[APPLIED] = result.best
             state["lab.config"] = result.best
-            st.success("Applied: the Video lab and the other pages now start from the best settings "
-                       "(and 'Start from' here offers them as 'Applied settings').")
+            with guard("opening the study's sequence") as g:  # the clip the study ran on, not the last one
+                opened = open_study_sequence(lab_spec)
+            if g.ok:
+                st.success(f"Applied: the Video lab and the other pages now start from the best settings, on "
+                           f"{plain(opened.source.name)}, the study's sequence (and 'Start from' here offers them "
+                           "as 'Applied settings').")
         b.download_button("Download best config (JSON)", result.best.to_json() + "\n", f"best_{result.method}.json",
                           "application/json", key=f"{KEY}.dl_best",
                           help="Reload it with bgapp eval --config, or in the app.")

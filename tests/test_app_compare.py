@@ -108,3 +108,30 @@ def test_default_frames(n, first, expected):
 
     scene = SyntheticScene(width=32, height=24, n_frames=n, warmup=first - 1)
     assert default_frames(scene, n) == expected
+
+
+def test_an_uploaded_clip_stays_chosen_and_named_on_every_page(tmp_path):
+    """Upload widgets are per page, so the Compare page's is empty: the upload is still the source,
+    and the sidebar names it next to that empty widget, until the user picks another source."""
+    from .test_app_evaluate import zipped
+    from .test_tuning import write_sequence
+
+    seq = write_sequence(tmp_path / "hall" / "corridor", n_frames=30)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("pages/video_lab.py").run()
+    at.radio(key="src.kind").set_value("zip").run()
+    at.file_uploader(key="src.zip").set_value(("my_clip.zip", zipped(seq), "application/zip")).run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    ident = at.session_state["bgapp.source"].ident
+    for page in ("pages/compare.py", "pages/background_stats.py", "pages/video_lab.py", "pages/compare.py"):
+        at.switch_page(page).run()
+        assert not at.exception and not at.error, (page, [e.value for e in at.exception or at.error])
+        assert at.session_state["bgapp.source"].ident == ident, page
+        assert at.radio(key="src.kind").value == "zip" and at.file_uploader(key="src.zip").value is None
+        shown = [c.value for c in at.sidebar.caption]
+        assert any("In use: **my_clip.zip**, uploaded earlier in this session" in c for c in shown), (page, shown)
+        assert any(c.startswith("corridor: 320x240, 30 frames, ground truth") for c in shown), page
+    at.radio(key="src.kind").set_value("demo").run()  # the user picks another: now that one stays
+    assert at.session_state["bgapp.source"].kind == "demo"
+    at.switch_page("pages/video_lab.py").run()
+    assert at.session_state["bgapp.source"].kind == "demo" and at.radio(key="src.kind").value == "demo"

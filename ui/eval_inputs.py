@@ -71,6 +71,24 @@ def _found(root: str, key: str) -> list[str]:
     return st.multiselect("Sequences", specs, default=specs, format_func=labels.get, key=f"{key}.found.{root}")
 
 
+def sequence_label(spec: str) -> str:
+    """``category/name`` of a sequence spec (``demo`` stays ``demo``)."""
+    if spec == "demo":
+        return spec
+    path = Path(spec)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def study_sequence(sequences: list[str], key: str, where: Any = st) -> str:
+    """The sequence of a study that "Apply best" opens in the Video lab: its only one, or the one
+    picked here when it ran on several."""
+    if len(sequences) == 1:
+        return sequences[0]
+    return where.selectbox("Open in the Video lab", sequences, format_func=sequence_label, key=f"{key}.apply_seq",
+                           help="The study ran on several sequences: Apply best opens this one in the Video lab, "
+                                "Compare and Background statistics.")
+
+
 class LiveProgress:
     """A job's progress, drawn in place (call it right under the button that started the job).
 
