@@ -6,6 +6,7 @@ numbers they show are the same numbers.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,3 +87,52 @@ def report(results: list[SequenceResult]) -> dict[str, Any]:
         "categories": summary["categories"],
         "overall": summary["overall"],
     }
+
+
+# Which frames count ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScoredSpan:
+    """The frames of a source that CDnet scores: inside its temporal ROI and with ground truth."""
+
+    indices: tuple[int, ...]  # 0-based positions of the scored frames, ascending
+    frames: int  # frames in the source
+    temporal_roi: tuple[int, int] | None  # (first, last) as written, in the files' own numbering
+    from_file: bool  # the temporal ROI was read from temporalROI.txt
+    numbers: tuple[int, int] | None = None  # the file numbers of the first and last scored frames
+    warmup: int = 0  # frames before the temporal ROI starts: the model's warm-up, never scored
+
+    @property
+    def first(self) -> int:
+        return self.indices[0]
+
+    @property
+    def last(self) -> int:
+        return self.indices[-1]
+
+    @property
+    def count(self) -> int:
+        return len(self.indices)
+
+    def scored_within(self, processed: int) -> int:
+        """How many of the first ``processed`` frames are scored."""
+        return bisect.bisect_left(self.indices, processed)
+
+
+def scored_span(source: Any) -> ScoredSpan | None:
+    """The scored frames of ``source`` (a sequence, the demo); None without ground truth or when
+    no frame is scored."""
+    if not getattr(source, "has_ground_truth", False) or not callable(getattr(source, "scored", None)):
+        return None
+    indices = getattr(source, "scored_indices", None)
+    if indices is None:
+        indices = [i for i in range(len(source)) if source.scored(i)]
+    if not indices:
+        return None
+    roi = getattr(source, "temporal_roi", None)
+    from_file = roi is not None and getattr(source, "frame_files", None) is not None
+    numbers = getattr(source, "frame_numbers", None)
+    named = numbers if numbers else range(1, len(source) + 1)
+    warmup = sum(1 for k in named if k < roi[0]) if roi else 0
+    return ScoredSpan(tuple(indices), len(source), tuple(roi) if roi else None, from_file,
+                      (numbers[indices[0]], numbers[indices[-1]]) if numbers else None, warmup)

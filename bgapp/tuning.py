@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -256,15 +257,18 @@ class TrialRecord:
 
 @dataclass
 class TuneProgress:
-    """What a progress callback receives after every batch (and during it, per finished task)."""
+    """What a progress callback receives: once when the workers are ready (``done`` 0), then
+    during each batch per finished task (a trial on one sequence), then after each batch."""
 
     done: int  # trials told so far
     total: int
     best_value: float
     best_config: Config | None
-    tasks_done: int = 0
-    tasks_total: int = 0
-    last: list[TrialRecord] = field(default_factory=list)
+    tasks_done: int = 0  # tasks of the running batch finished so far
+    tasks_total: int = 0  # tasks of the running batch (0 between batches)
+    last: list[TrialRecord] = field(default_factory=list)  # the trials the batch just told
+    elapsed: float = 0.0  # seconds since tune() was called (starting a cluster included)
+    running: int = 0  # trials being evaluated now
 
 
 @dataclass
@@ -278,6 +282,7 @@ class TuneResult:
     seed: int
     study: Any = None  # optuna.Study (for importances and plots)
     best_trial: int = 0
+    seconds: float = 0.0  # wall time of the whole study
 
     @property
     def trials(self) -> int:
@@ -359,6 +364,7 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
     worse than where the user started. ``stop()`` returning True ends the study after the
     current batch. Pass ``run`` to reuse a runner (a cluster) across calls.
     """
+    t0 = time.perf_counter()
     optuna = _optuna()
     metric = check_metric(metric)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
@@ -392,6 +398,8 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
         seqs = run.call(list_sequences, specs)
         worker = isinstance(run, DaskRunner)
         lengths = run.call(sequence_lengths, seqs) if worker else None
+        if progress is not None:  # ready: the workers are up and the sequences found
+            progress(TuneProgress(0, trials, float("nan"), None, elapsed=time.perf_counter() - t0))
         while len(records) < trials:
             n = min(batch, trials - len(records))
             asked = [study.ask() for _ in range(n)]
@@ -403,12 +411,16 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
                     todo.append(key)
             calls = [(s, json.loads(k), True, False, worker) for k in todo for s in seqs]
 
-            def task_progress(done: int, total: int, _n: int = len(records), _best: TrialRecord | None = best) -> None:
+            def task_progress(done: int, total: int, _n: int = len(records), _best: TrialRecord | None = best,
+                              _running: int = n) -> None:
                 if progress is not None:
                     progress(TuneProgress(_n, trials, _best.value if _best else float("nan"),
-                                          _best.config if _best else None, done, total))
+                                          _best.config if _best else None, done, total,
+                                          elapsed=time.perf_counter() - t0, running=_running))
 
             weights = [lengths[j % len(seqs)] for j in range(len(calls))] if lengths else None
+            if calls:
+                task_progress(0, len(calls))  # the batch has started: its trials show as running
             results = map_longest_first(run, evaluate_spec, calls, weights, task_progress) if calls else []
             for i, key in enumerate(todo):
                 cache[key] = _overall_value(results[i * len(seqs):(i + 1) * len(seqs)], metric)
@@ -425,14 +437,16 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
                 if best is None or better(value, best.value, metric):
                     best = rec
             if progress is not None:
-                progress(TuneProgress(len(records), trials, best.value, best.config, last=told))
+                progress(TuneProgress(len(records), trials, best.value, best.config, last=told,
+                                      elapsed=time.perf_counter() - t0))
             if stop is not None and stop():
                 break
     finally:
         if owned:
             run.close()
     assert best is not None
-    return TuneResult(method, metric, best.config, best.value, records, seqs, seed, study, best.number)
+    return TuneResult(method, metric, best.config, best.value, records, seqs, seed, study, best.number,
+                      time.perf_counter() - t0)
 
 
 # Threshold sweep --------------------------------------------------------------------------------

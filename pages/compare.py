@@ -6,12 +6,22 @@ import streamlit as st
 from bgapp.config import Config
 from ui.boot import through_app
 from ui.charts import over_time
-from ui.compare import DEFAULT_METHODS, frame_view, run_configs, run_key, short_title, table, timeline
+from ui.compare import (
+    DEFAULT_METHODS,
+    default_frames,
+    frame_view,
+    run_configs,
+    run_key,
+    short_title,
+    tab_to_keep,
+    table,
+    timeline,
+)
 from ui.errors import guard
 from ui.lab import progress_bar
 from ui.session import keep
 from ui.sources import Clip, choose_source
-from ui.views import error_legend
+from ui.views import error_legend, scored_note, too_few_scored
 from ui.widgets import config_controls
 
 through_app()
@@ -26,18 +36,27 @@ with st.sidebar:
 if choice is None:
     st.stop()
 clip = keep("cmp.clip", lambda: Clip(choice.source), choice.ident)  # kept: a video is not decoded again per rerun
+if st.session_state.get("cmp.frames_for") != choice.ident:  # a new clip: its own default
+    st.session_state.pop("cmp.frames", None)
+    st.session_state["cmp.frames_for"] = choice.ident
 with st.sidebar:
-    frames = st.slider("Frames to process", 1, max(clip.n, 2), min(clip.n, 300), key="cmp.frames",
+    frames = st.slider("Frames to process", 1, max(clip.n, 2), default_frames(choice.source, clip.n), key="cmp.frames",
                        help="From the start of the clip. Fewer frames answer faster; background models "
-                            "need a few hundred frames to settle.")
+                            "need a few hundred frames to settle. With ground truth, only frames inside the "
+                            "clip's temporal ROI are scored, so the default reaches well into it.")
 
 settings, results = st.columns([1, 2.6], gap="large")
 with settings:
     count = st.radio("Methods to compare", [2, 3, 4], index=1, horizontal=True, key="cmp.count")
     saved: list[Config] = st.session_state.get("cmp.configs") or [Config(m) for m in DEFAULT_METHODS]
     names = [short_title(st.session_state.get(f"cmp{k}.method", saved[k].method)) for k in range(count)]
+    labels = [f"{k + 1}. {n}" for k, n in enumerate(names)]
+    # The open tab is remembered by position: a method change renames it, which would reopen tab 1.
+    st.session_state["cmp.tab"] = tab_to_keep(st.session_state.get("cmp.tab"), st.session_state.get("cmp.tab_labels"),
+                                              labels)
+    st.session_state["cmp.tab_labels"] = labels
     configs = []
-    for k, tab in enumerate(st.tabs([f"{k + 1}. {n}" for k, n in enumerate(names)])):
+    for k, tab in enumerate(st.tabs(labels, key="cmp.tab", on_change="rerun")):
         configs.append(config_controls(f"cmp{k}", saved[k], where=tab, composite=False))
 st.session_state["cmp.configs"] = configs + saved[count:]
 runs = st.session_state.get("cmp.runs", {})
@@ -78,6 +97,11 @@ with results:
                 "ms / frame": st.column_config.NumberColumn(format="%.1f")})
     st.dataframe(df, hide_index=True, column_config=fmt, key="cmp.table")
     if clip.has_gt:
+        note = scored_note(choice.source, done)
+        if too_few_scored(choice.source, done):
+            st.warning(note, icon=":material/warning:")
+        else:
+            st.caption(note)
         st.caption("F-measure, precision, recall and PWC (percentage of wrong classifications) from "
                    "confusion counts summed over the scored frames; ms / frame is the method plus post-processing.")
     else:

@@ -8,13 +8,13 @@ import streamlit as st
 
 from bgapp.cli import dumps
 from bgapp.config import Config
+from bgapp.distributed import open_spec
 from bgapp.errors import BgappError
 from bgapp.export import FORMATS, ROBOFLOW_BLOCKS, export
 from bgapp.presets import list_presets
 from bgapp.tuning import (
     DEFAULT_BATCH,
     METRIC_LABELS,
-    TuneProgress,
     direction,
     main_threshold,
     search_space,
@@ -23,10 +23,12 @@ from bgapp.tuning import (
 )
 from ui.boot import through_app
 from ui.errors import guard, plain
-from ui.eval_inputs import choose_specs, describe, throttled
+from ui.eval_inputs import LiveProgress, choose_specs, describe, study_sequence
 from ui.evaluate import (
     METRIC_CHOICES,
     busiest_frame,
+    elapsed_text,
+    eval_progress_line,
     frame_label,
     metric_text,
     per_frame_figure,
@@ -34,13 +36,15 @@ from ui.evaluate import (
     run_evaluation,
     searched_changes,
     study_figure,
+    study_progress_line,
     threshold_figure,
     top_params,
     trials_frame,
     viewer_images,
 )
 from ui.session import flag, set_flag
-from ui.views import combined, error_legend, fmt
+from ui.sources import open_study_sequence
+from ui.views import combined, error_legend, fmt, scored_note
 from ui.widgets import config_controls
 
 KEY = "eval"
@@ -127,12 +131,10 @@ with tab_eval:
     elif state.get(f"{KEY}.result") is None and not run_eval:
         st.caption("Results appear here: the CDnet metrics per sequence, per category and overall, per-frame "
                    "F-measure, precision and recall, and a frame viewer colouring every pixel by its outcome.")
-    if run_eval and specs:
-        bar = st.empty()
-        with guard("evaluating"):
+    if run_eval and specs:  # progress right here, under the button; the results replace it
+        with LiveProgress(st, "Evaluating") as show, guard("evaluating"):
             state[f"{KEY}.result"] = run_evaluation(specs, config, post=use_post,
-                                                    progress=throttled(bar, "Evaluating"))
-        bar.empty()
+                                                    progress=lambda p: show(*eval_progress_line(p)))
 
     ev = state.get(f"{KEY}.result")
     if ev is not None:
@@ -140,6 +142,9 @@ with tab_eval:
         if ev.config.to_dict() != config.to_dict():
             st.caption("These results are for the settings of the last run; the sidebar has changed since.")
         o = doc["overall"]
+        st.caption(f"{len(ev.results)} sequence(s), {sum(r.frames for r in ev.results):,} frames, evaluated in "
+                   f"{elapsed_text(ev.seconds)}. Only frames inside each sequence's temporal ROI count (the model "
+                   "warms up on the earlier ones): the sequence view below says which.")
         cols = st.columns(5)
         for col, m in zip(cols, ("f_measure", "precision", "recall", "specificity", "pwc")):
             col.metric(SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
@@ -156,6 +161,8 @@ with tab_eval:
         result = ev.results[k]
         masks = ev.masks.get(k)
         chart = st.empty()
+        with guard("reading the sequence"):
+            st.caption(scored_note(open_spec(ev.specs[k])))
         i = None
         if masks:
             n = len(masks)
@@ -225,26 +232,14 @@ with tab_tune:
     start_study = flag(f"{KEY}.tune_req")
     if not specs:
         st.info("Choose at least one sequence above.")
-    if start_study and specs:
-        bar = st.empty()
-        label = METRIC_LABELS[metric]
-
-        def show(p: TuneProgress) -> None:
-            running = min(batch, p.total - p.done)
-            busy = p.tasks_total and p.tasks_done < p.tasks_total
-            frac = (p.done + (p.tasks_done / p.tasks_total) * running) / p.total if busy else p.done / p.total
-            text = f"{p.done} of {p.total} trials done"
-            if busy:
-                text += f", {running} running ({p.tasks_done} of {p.tasks_total} sequence runs finished)"
-            bar.progress(min(frac, 1.0), text=f"{text} · best {label} so far: {metric_text(p.best_value, metric)}")
-
-        bar.progress(0.0, text=f"Starting {'a local Dask cluster' if workers > 1 else 'the study'}...")
-        with guard("tuning"):
+    if start_study and specs:  # progress right here, under the button; the results replace it
+        starting = f"Study of {trials} trials: starting {'a local Dask cluster' if workers > 1 else 'the study'}"
+        with LiveProgress(st, starting) as show, guard("tuning"):
             result = tune(specs, method, trials=trials, metric=metric, seed=seed, batch=batch, base=config,
-                          tune_post=tune_post, exclude=exclude, workers=workers, progress=show)
+                          tune_post=tune_post, exclude=exclude, workers=workers,
+                          progress=lambda p: show(*study_progress_line(p, metric)))
             state[f"{KEY}.tuned"] = (result, config, list(specs))
             state.pop(f"{KEY}.sweep", None)
-        bar.empty()
 
     tuned = state.get(f"{KEY}.tuned")
     if tuned is not None:
@@ -252,18 +247,24 @@ with tab_tune:
         label = METRIC_LABELS[result.metric]
         st.subheader(f"Best {label}: {metric_text(result.value, result.metric)}")
         st.caption(f"Trial {result.best_trial} of {result.trials} · {result.method} · "
-                   f"{len(result.sequences)} sequence(s) · seed {result.seed}")
+                   f"{len(result.sequences)} sequence(s) · seed {result.seed} · took {elapsed_text(result.seconds)}")
         if result.best == started:
             st.info("No trial beat the starting settings (trial 0). More trials, another seed, or a narrower "
                     "search space (expander above) may help.")
-        a, b, _ = st.columns([1, 2, 3])
+        a, b, c = st.columns([1, 2, 3])
         a.button("Apply best", type="primary", key=f"{KEY}.apply", on_click=set_flag(f"{KEY}.apply_req"),
-                 help="Carry these settings to the Video lab and the other pages.")
+                 help="Carry these settings to the Video lab and the other pages, and open the study's sequence "
+                      "there.")
+        lab_spec = study_sequence(result.sequences, KEY, c)
         if flag(f"{KEY}.apply_req"):
             state[APPLIED] = result.best
             state["lab.config"] = result.best
-            st.success("Applied: the Video lab and the other pages now start from the best settings "
-                       "(and 'Start from' here offers them as 'Applied settings').")
+            with guard("opening the study's sequence") as g:  # the clip the study ran on, not the last one
+                opened = open_study_sequence(lab_spec)
+            if g.ok:
+                st.success(f"Applied: the Video lab and the other pages now start from the best settings, on "
+                           f"{plain(opened.source.name)}, the study's sequence (and 'Start from' here offers them "
+                           "as 'Applied settings').")
         b.download_button("Download best config (JSON)", result.best.to_json() + "\n", f"best_{result.method}.json",
                           "application/json", key=f"{KEY}.dl_best",
                           help="Reload it with bgapp eval --config, or in the app.")
@@ -290,11 +291,10 @@ with tab_tune:
                           help="Re-evaluates the best config with nine values of its main threshold across "
                                "the search range: how F-measure, precision and recall trade off.")
                 if flag(f"{KEY}.sweep_req"):
-                    bar = st.empty()
-                    with guard("sweeping the threshold"):
+                    with LiveProgress(st, f"Sweeping {p.name}") as show, guard("sweeping the threshold"):
                         state[f"{KEY}.sweep"] = threshold_sweep(
                             tuned_specs, result.best, n=9, workers=workers,
-                            progress=lambda d, t: bar.progress(d / max(t, 1), text=f"Sweep: run {d} of {t}"))
+                            progress=lambda d, t: show(d / max(t, 1), f"Sweep: run {d} of {t}"))
                         st.rerun()
         kind = st.radio("Plot the most important values", ["slice", "parallel"], horizontal=True,
                         key=f"{KEY}.plotkind", format_func={"slice": "Slice (one panel each)",

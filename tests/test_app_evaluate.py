@@ -230,3 +230,110 @@ def test_export_download_names_the_method_once(stored_files, fmt, name):
     button = next(b for b in at.get("download_button") if b.key == "eval.dl_export")
     assert button.label == f"Download {name}"
     assert stored_files[button.proto.url.rsplit("/", 1)[1].split(".")[0]] == name
+
+
+@pytest.fixture()
+def drawn(monkeypatch) -> list[tuple[float, str]]:
+    """What the page's progress bars draw, in order (the bar itself is cleared when the job ends)."""
+    from ui.eval_inputs import LiveProgress
+
+    seen: list[tuple[float, str]] = []
+    real = LiveProgress.draw
+
+    def draw(self, fraction: float, text: str) -> None:
+        seen.append((fraction, text))
+        real(self, fraction, text)
+
+    monkeypatch.setattr(LiveProgress, "draw", draw)
+    return seen
+
+
+def test_evaluation_progress_counts_sequences_and_frames_then_the_results_take_its_place(drawn):
+    at = page()
+    at.button(key="eval.run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    fractions = [f for f, _ in drawn]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(drawn) >= 10
+    assert drawn[0][1].startswith("0 of 1 sequences done · demo: frame 0 of 300 · ")
+    assert any(t.startswith("0 of 1 sequences done · demo: frame 150 of 300 · ") for _, t in drawn)
+    assert drawn[-1][1].startswith("1 of 1 sequences done · ") and drawn[-1][1].endswith(" s")
+    assert not at.get("progress")  # gone: the results are shown where it was
+    tab = at.tabs[0]
+    assert tab.label == "Evaluate" and tab.metric and tab.metric[0].label == "F-measure"
+    assert any(c.value.startswith("1 sequence(s), 300 frames, evaluated in ") for c in tab.caption)
+    assert any(c.value == "Scored: frames 41–300 (the demo's temporal ROI); earlier frames are the model's warm-up "
+                          "and CDnet does not score them." for c in tab.caption)  # under the per-frame chart
+
+
+def test_study_progress_counts_trials_and_shows_the_best_so_far(drawn):
+    at = page()
+    at.number_input(key="eval.trials").set_value(3).run()
+    at.number_input(key="eval.batch").set_value(2).run()
+    at.button(key="eval.tune").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    texts = [t for _, t in drawn]
+    assert texts[0].startswith("0 of 3 trials done · best F-measure so far: none yet · ")
+    assert any(t.startswith("0 of 3 trials done, 2 running (1 of 2 sequence runs finished)") for t in texts)
+    assert any(t.startswith("2 of 3 trials done, 1 running (0 of 1 sequence runs finished) · best F-measure "
+                            "so far: 0.") for t in texts)
+    assert texts[-1].startswith("3 of 3 trials done · best F-measure so far: 0.")
+    fractions = [f for f, _ in drawn]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert not at.get("progress")
+    tab = at.tabs[1]
+    assert tab.label == "Tune" and tab.subheader[0].value.startswith("Best F-measure: 0.")
+    assert any(" · took " in c.value for c in tab.caption)
+
+
+def test_apply_best_opens_the_study_sequence_in_the_lab(tmp_path):
+    """A study on an uploaded zip: Apply best carries its settings *and* its clip, even though the
+    lab had the demo open before."""
+    seq = write_sequence(tmp_path / "upload" / "lobby", seed=4)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page("pages/video_lab.py").run()
+    assert at.session_state["bgapp.source"].kind == "demo"
+    at.switch_page("pages/evaluate.py").run()
+    at.radio(key="eval.kind").set_value("zip").run()
+    at.file_uploader(key="eval.zip").set_value(("lobby.zip", zipped(seq), "application/zip")).run()
+    at.number_input(key="eval.trials").set_value(2).run()
+    at.button(key="eval.tune").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    result = at.session_state["eval.tuned"][0]
+    assert [Path(s).name for s in result.sequences] == ["lobby"]
+    at.button(key="eval.apply").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert at.success and at.success[0].value.startswith("Applied: the Video lab") and "lobby" in at.success[0].value
+
+    at.switch_page("pages/video_lab.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    source = at.session_state["bgapp.source"]
+    assert source.kind == "study" and Path(source.source.path) == Path(result.sequences[0])
+    assert at.radio(key="src.kind").value == "study"
+    assert any(c.value.startswith("lobby: 320x240, 40 frames, ground truth") for c in at.sidebar.caption)
+    player = at.session_state["lab.player"][1]
+    assert player.clip.name == "lobby" and player.pipeline.config == result.best
+
+    at.switch_page("pages/compare.py").run()  # the other pages open it too
+    assert not at.exception and at.session_state["bgapp.source"].ident == source.ident
+    at.radio(key="src.kind").set_value("demo").run()  # until the user picks another
+    assert at.session_state["bgapp.source"].kind == "demo"
+    assert "The study's sequence: lobby" in at.radio(key="src.kind").options  # and back, any time
+    at.radio(key="src.kind").set_value("study").run()
+    assert at.session_state["bgapp.source"].ident == source.ident
+
+
+def test_apply_best_after_a_study_on_several_sequences_opens_the_chosen_one(tmp_path):
+    write_sequence(tmp_path / "set" / "rooms" / "a", seed=1, n_frames=30)
+    write_sequence(tmp_path / "set" / "rooms" / "b", seed=2, n_frames=30)
+    at = page()
+    at.radio(key="eval.kind").set_value("zip").run()
+    at.file_uploader(key="eval.zip").set_value(("set.zip", zipped(tmp_path / "set"), "application/zip")).run()
+    at.number_input(key="eval.trials").set_value(1).run()
+    at.button(key="eval.tune").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    pick = at.selectbox(key="eval.apply_seq")
+    assert [pick.format_func(o) for o in pick.options] == ["rooms/a", "rooms/b"]
+    pick.set_value(pick.options[1]).run()
+    at.button(key="eval.apply").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["bgapp.source"].source.name == "b"

@@ -70,7 +70,12 @@ def test_cluster_evaluation_equals_serial(tree, cluster):
 def test_cluster_study_equals_serial(tree, cluster):
     kw = {"trials": 6, "seed": 5, "batch": 3}
     serial = tune([str(tree / "rooms")], "mog2", workers=1, **kw)
-    parallel = tune([str(tree / "rooms")], "mog2", run=cluster, **kw)
+    seen = []
+    parallel = tune([str(tree / "rooms")], "mog2", run=cluster, progress=seen.append, **kw)
+    # progress as the futures complete: per batch of 3 trials on 2 sequences, 0..6 tasks finished
+    during = [(p.done, p.tasks_done) for p in seen if p.tasks_total]
+    assert during == [(d, t) for d in (0, 3) for t in range(7)], during
+    assert [p.done for p in seen if not p.tasks_total] == [0, 3, 6]
     assert [r.config for r in parallel.records] == [r.config for r in serial.records]
     assert [repr(r.value) for r in parallel.records] == [repr(r.value) for r in serial.records]  # NaN too
     assert parallel.to_dict() == serial.to_dict()

@@ -155,6 +155,27 @@ def test_nan_counts_as_the_worst_value(empty_seq):
     assert all(t.value == WORST["fnr"] == 1.0 for t in low.study.trials)
 
 
+def test_study_progress_counts_up_to_the_total(seq_tree):
+    """The page's progress bar is driven by these reports: one as soon as the workers are ready,
+    one when each batch starts and per finished task, one per told batch; counts only grow."""
+    seen = []
+    res = tune([str(seq_tree / "rooms")], "mog2", trials=5, seed=3, batch=2, workers=1, progress=seen.append)
+    assert seen[0].done == 0 and seen[0].tasks_total == 0 and math.isnan(seen[0].best_value)
+    assert [p.done for p in seen] == sorted(p.done for p in seen)  # never goes back
+    assert seen[-1].done == seen[-1].total == res.trials == 5 and seen[-1].best_value == res.value
+    told = [p for p in seen if p.last]
+    assert [p.done for p in told] == [2, 4, 5]  # batches of 2, 2 and 1 trials
+    assert sum(len(p.last) for p in told) == 5
+    for first, second in zip(told, told[1:]):
+        assert second.best_value >= first.best_value  # best F so far, maximised
+    during = [p for p in seen if p.tasks_total]
+    assert [(p.done, p.running, p.tasks_done, p.tasks_total) for p in during[:3]] == \
+        [(0, 2, 0, 4), (0, 2, 1, 4), (0, 2, 2, 4)]  # two trials on two sequences: four tasks
+    assert all(p.tasks_done <= p.tasks_total for p in during)
+    elapsed = [p.elapsed for p in seen]
+    assert elapsed == sorted(elapsed) and elapsed[-1] > 0 and res.seconds >= elapsed[-1]
+
+
 def test_bad_arguments_are_bgapp_errors(seq_tree):
     with pytest.raises(BgappError, match="metric"):
         tune(["demo"], trials=1, metric="accuracy")

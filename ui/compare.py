@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
 import pandas as pd
 
 from bgapp.config import Config
+from bgapp.evaluate import scored_span
 from bgapp.methods import METHODS
 from bgapp.metrics import Counts, confusion, error_image
 from bgapp.pipeline import Pipeline
@@ -20,6 +22,31 @@ from .views import combined
 
 Progress = Callable[[int, int], None]
 DEFAULT_METHODS = ("mog2", "knn", "absdiff", "frame_diff")
+DEFAULT_FRAMES = 300  # frames processed by default from the start of a clip
+SCORED_FRAMES = 200  # with ground truth, the default reaches this many frames into the scored range
+
+
+def default_frames(source: Any, n: int) -> int:
+    """How many frames Compare processes by default: DEFAULT_FRAMES, or, on a clip with ground
+    truth whose scored range (CDnet's temporal ROI) starts late, enough to reach SCORED_FRAMES
+    frames into it; never more than the clip's ``n`` frames."""
+    want = DEFAULT_FRAMES
+    span = scored_span(source)
+    if span is not None:
+        want = max(want, span.first + SCORED_FRAMES)
+    return max(1, min(n, want))
+
+
+def tab_to_keep(chosen: str | None, previous: list[str] | None, labels: list[str]) -> str:
+    """The method tab to show: the one at the position the user chose, whatever its label now
+    says (a label names the method, so changing the method renames the open tab)."""
+    if previous and chosen in previous:
+        k = previous.index(chosen)
+    elif chosen in labels:
+        k = labels.index(chosen)
+    else:
+        k = 0
+    return labels[min(k, len(labels) - 1)]
 
 
 def short_title(method: str) -> str:

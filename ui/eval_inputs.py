@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +75,59 @@ def _found(root: str, key: str) -> list[str]:
     return st.multiselect("Sequences", specs, default=specs, format_func=labels.get, key=f"{key}.found.{root}")
 
 
-def throttled(bar: Any, text: str) -> Callable[..., None]:
-    """A progress callback that redraws ``bar`` only when the whole percentage changes."""
-    last = [-1]
+def sequence_label(spec: str) -> str:
+    """``category/name`` of a sequence spec (``demo`` stays ``demo``)."""
+    if spec == "demo":
+        return spec
+    path = Path(spec)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
-    def update(done: int, total: int, name: str = "") -> None:
-        pct = int(100 * done / max(total, 1))
-        if pct != last[0]:
-            last[0] = pct
-            bar.progress(min(pct, 100) / 100, text=f"{text} {name}: frame {done} of {total}")
 
-    return update
+def study_sequence(sequences: list[str], key: str, where: Any = st) -> str:
+    """The sequence of a study that "Apply best" opens in the Video lab: its only one, or the one
+    picked here when it ran on several."""
+    if len(sequences) == 1:
+        return sequences[0]
+    return where.selectbox("Open in the Video lab", sequences, format_func=sequence_label, key=f"{key}.apply_seq",
+                           help="The study ran on several sequences: Apply best opens this one in the Video lab, "
+                                "Compare and Background statistics.")
+
+
+class LiveProgress:
+    """A job's progress, drawn in place (call it right under the button that started the job).
+
+    A spinner with a running clock shows the job is alive between updates (a long trial on a
+    cluster may report nothing for minutes); the bar under it carries the counts. ``draw`` is
+    called at most once per whole percent, per new text, or per second. Leaving the ``with``
+    block clears both, so the results drawn next take their place.
+    """
+
+    def __init__(self, where: Any, text: str) -> None:
+        self.text = text
+        self.box = where.empty()
+        self._last: tuple[int, str] | None = None
+        self._drawn = 0.0
+        self._spin: Any = None
+
+    def __enter__(self) -> LiveProgress:
+        inner = self.box.container()
+        self._spin = inner.spinner(self.text, show_time=True)
+        self._spin.__enter__()
+        self.bar = inner.empty()
+        self.bar.progress(0.0, text=self.text)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._spin is not None:
+            self._spin.__exit__(None, None, None)
+        self.box.empty()
+
+    def __call__(self, fraction: float, text: str) -> None:
+        key = (int(100 * fraction), text.split(" · ")[0])
+        now = time.monotonic()
+        if key != self._last or now - self._drawn >= 1.0:
+            self._last, self._drawn = key, now
+            self.draw(min(max(fraction, 0.0), 1.0), text)
+
+    def draw(self, fraction: float, text: str) -> None:
+        self.bar.progress(fraction, text=text)

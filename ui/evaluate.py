@@ -11,6 +11,7 @@ import hashlib
 import io
 import math
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from bgapp.distributed import list_sequences, open_spec
 from bgapp.errors import BgappError
 from bgapp.evaluate import SequenceResult, evaluate, report
 from bgapp.metrics import ERROR_COLOURS, METRIC_NAMES, error_image
-from bgapp.tuning import METRIC_LABELS, TuneResult, main_threshold
+from bgapp.tuning import METRIC_LABELS, TuneProgress, TuneResult, main_threshold
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -91,6 +92,21 @@ class EvalRun:
     doc: dict[str, Any]
     masks: dict[int, list[bytes]] = field(default_factory=dict)  # by sequence position
     kept_all: bool = True
+    seconds: float = 0.0  # wall time of the run
+
+
+@dataclass
+class EvalProgress:
+    """Where an evaluation stands: what :func:`run_evaluation` reports after every frame."""
+
+    sequences_done: int  # sequences finished
+    sequences: int
+    name: str  # the sequence being run
+    frame: int  # its frames processed so far
+    frames: int  # its length
+    done: int  # frames processed over all sequences
+    total: int
+    elapsed: float  # seconds since the run started
 
 
 def _png(mask: np.ndarray) -> bytes:
@@ -99,9 +115,13 @@ def _png(mask: np.ndarray) -> bytes:
 
 
 def run_evaluation(specs: list[str], config: Config, post: bool = True,
-                   progress: Callable[[int, int, str], None] | None = None,
+                   progress: Callable[[EvalProgress], None] | None = None,
                    max_kept: int = MAX_KEPT_FRAMES) -> EvalRun:
-    """Evaluate every sequence in this process (the engine's ``evaluate``), keeping the masks."""
+    """Evaluate every sequence in this process (the engine's ``evaluate``), keeping the masks.
+
+    ``progress`` receives an :class:`EvalProgress` before the first frame and after every frame.
+    """
+    t0 = time.perf_counter()
     seqs = list_sequences(specs)
     sources = [open_spec(s) for s in seqs]
     total = sum(len(s) for s in sources)
@@ -122,13 +142,49 @@ def run_evaluation(specs: list[str], config: Config, post: bool = True,
             if store is not None:
                 store.append(_png(res.clean))
 
-        def step(i: int, n: int, base: int = done, name: str = src.name) -> None:
+        def step(i: int, n: int, k: int = k, base: int = done, name: str = src.name) -> None:
             if progress is not None:
-                progress(base + i, total, name)
+                progress(EvalProgress(k + (i >= n), len(sources), name, i, n, base + i, total,
+                                      time.perf_counter() - t0))
 
+        step(0, len(src))
         results.append(evaluate(src, config, post=post, progress=step, per_frame=True, on_frame=on_frame))
         done += len(src)
-    return EvalRun(list(seqs), config, post, results, report(results), masks, kept_all)
+    return EvalRun(list(seqs), config, post, results, report(results), masks, kept_all,
+                   time.perf_counter() - t0)
+
+
+# Progress lines --------------------------------------------------------------------------------
+
+def elapsed_text(seconds: float) -> str:
+    """``42 s``, ``3 min 05 s``, ``1 h 02 min``."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def eval_progress_line(p: EvalProgress) -> tuple[float, str]:
+    """(fraction done, text) for an evaluation's progress bar."""
+    seq = f"{p.sequences_done} of {p.sequences} sequences done"
+    if p.sequences_done < p.sequences:
+        seq += f" · {p.name}: frame {p.frame:,} of {p.frames:,}"
+    return min(1.0, p.done / max(p.total, 1)), f"{seq} · {elapsed_text(p.elapsed)}"
+
+
+def study_progress_line(p: TuneProgress, metric: str) -> tuple[float, str]:
+    """(fraction done, text) for a study's progress bar: trials done of total, those running and
+    their finished sequence runs, the best value so far and the time spent."""
+    busy = p.tasks_total > 0 and p.running > 0
+    frac = (p.done + p.running * p.tasks_done / p.tasks_total) / p.total if busy else p.done / max(p.total, 1)
+    text = f"{p.done} of {p.total} trials done"
+    if busy:
+        text += f", {p.running} running ({p.tasks_done} of {p.tasks_total} sequence runs finished)"
+    best = "none yet" if p.best_config is None else metric_text(p.best_value, metric)
+    text += f" · best {METRIC_LABELS.get(metric, metric)} so far: {best} · {elapsed_text(p.elapsed)}"
+    return min(frac, 1.0), text
 
 
 # Tables ----------------------------------------------------------------------------------------

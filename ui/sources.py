@@ -2,7 +2,9 @@
 reading its frames one at a time.
 
 The chosen source is shared by the pages of a session (``bgapp.source``), so a clip uploaded
-in the Video lab is also there on Compare and Background statistics.
+in the Video lab is also there on Compare and Background statistics, and stays chosen until the
+user picks another. Evaluate & tune's "Apply best" makes the study's sequence the source
+(:func:`open_study_sequence`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ KINDS = {
     "video": "Upload a video",
     "zip": "Upload an image sequence (zip)",
     "folder": "Folder or file on this computer",
+    "study": "The sequence of the study (Evaluate & tune)",
 }
+STUDY_KEY = "bgapp.study_source"  # the sequence "Apply best" opened, offered as a source from then on
 LOCAL_ENV = "BGAPP_LOCAL_FILES"  # "1" allows local paths anywhere, "0" nowhere
 
 
@@ -58,6 +62,7 @@ class SourceChoice:
     label: str
     path: str | None = None  # the video file, to reopen at another size
     max_side: int | None = None
+    upload: str | None = None  # the uploaded file's name (an upload widget forgets it on another page)
 
 
 def upload_limit_mb() -> int:
@@ -106,6 +111,33 @@ def describe(src: Any) -> str:
 def demo_choice() -> SourceChoice:
     src = SyntheticScene()
     return SourceChoice("demo", "demo", src, describe(src) + " (synthetic room, exact labels)")
+
+
+def study_choice(spec: str) -> SourceChoice:
+    """A sequence a study ran on (a spec from ``bgapp.distributed.list_sequences``) as a source:
+    the demo, a sample or local folder, or a folder unpacked from an uploaded zip."""
+    if spec == "demo":
+        return demo_choice()
+    seq = Sequence(spec, max_side=APP_MAX_SIDE)
+    seq.check_ground_truth()
+    return SourceChoice("study", f"study:{seq.path}", seq, describe(seq))
+
+
+def open_study_sequence(spec: str) -> SourceChoice:
+    """Make the study's sequence the session's source: the Video lab, Compare and Background
+    statistics open it next (Evaluate & tune's "Apply best"). Raises BgappError."""
+    choice = study_choice(spec)
+    st.session_state[SOURCE_KEY] = choice
+    if choice.kind == "study":
+        st.session_state[STUDY_KEY] = choice
+    return choice
+
+
+def _uploaded_earlier(where: Any, current: SourceChoice) -> None:
+    """An upload widget is empty again on another page: say which upload is still in use."""
+    name = current.upload or current.source.name
+    where.caption(f":material/upload_file: In use: **{plain(name)}**, uploaded earlier in this session. "
+                  "Upload another file to replace it.")
 
 
 def local_paths_allowed() -> bool:
@@ -171,15 +203,17 @@ def _video(where: Any, current: SourceChoice | None, max_side: int | None) -> So
         with guard("opening the video", where) as g:
             src = open_video_bytes(up.getvalue(), Path(up.name).suffix, workdir().sub("uploads"),
                                    max_side=working_side(max_side), name=up.name)
-        return SourceChoice("video", ident, src, describe(src), src.path, max_side) if g.ok else None
+        return SourceChoice("video", ident, src, describe(src), src.path, max_side, up.name) if g.ok else None
     if current is not None and current.kind == "video" and current.path:
+        _uploaded_earlier(where, current)
         if current.max_side == max_side:
             return current
         with guard("opening the video", where) as g:
             src = VideoSource(current.path, max_side=working_side(max_side))
             src.name = current.source.name
         ident = re.sub(r":[^:]*$", f":{max_side}", current.ident)
-        return SourceChoice("video", ident, src, describe(src), current.path, max_side) if g.ok else None
+        return SourceChoice("video", ident, src, describe(src), current.path, max_side, current.upload) \
+            if g.ok else None
     where.info("Upload a video to start, or pick the built-in demo.")
     return None
 
@@ -192,6 +226,7 @@ def _zip(where: Any, current: SourceChoice | None) -> SourceChoice | None:
              "temporalROI.txt. The zip may hold one sequence or a category of them.")
     if up is None:
         if current is not None and current.kind == "zip":
+            _uploaded_earlier(where, current)
             return current
         where.info("Upload a zip of a sequence folder, or pick the built-in demo.")
         return None
@@ -208,7 +243,7 @@ def _zip(where: Any, current: SourceChoice | None) -> SourceChoice | None:
     ident = f"zip:{tag}:{seq.path}"
     if current is not None and current.ident == ident:
         return current
-    return SourceChoice("zip", ident, seq, describe(seq))
+    return SourceChoice("zip", ident, seq, describe(seq), upload=up.name)
 
 
 def _folder(where: Any, current: SourceChoice | None, max_side: int | None) -> SourceChoice | None:
@@ -242,9 +277,12 @@ def _folder(where: Any, current: SourceChoice | None, max_side: int | None) -> S
 def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
     """The source widgets; returns the session's chosen source (None until one is usable)."""
     current: SourceChoice | None = st.session_state.get(SOURCE_KEY)
-    kinds = [k for k in KINDS if k != "folder" or local_paths_allowed()]
+    study: SourceChoice | None = st.session_state.get(STUDY_KEY)
+    kinds = [k for k in KINDS if (k != "folder" or local_paths_allowed()) and (k != "study" or study is not None)]
     default = current.kind if current is not None and current.kind in kinds else "demo"
-    kind = where.radio("Source", kinds, index=kinds.index(default), format_func=KINDS.get, key="src.kind",
+    kind = where.radio("Source", kinds, index=kinds.index(default), key="src.kind",
+                       format_func=lambda k: f"The study's sequence: {study.source.name}" if k == "study" and study
+                       else KINDS[k],
                        help="The built-in demo is a synthetic room with exact ground truth, so every "
                             "score is shown. Uploads are private to your session.")
     max_side = None
@@ -263,6 +301,8 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
         choice = _video(where, current, max_side)
     elif kind == "zip":
         choice = _zip(where, current)
+    elif kind == "study":
+        choice = study
     else:
         choice = _folder(where, current, max_side)
     if choice is not None:

@@ -1,20 +1,23 @@
 """Small display helpers shared by the pages: one combined JPEG per frame, the error legend,
-and number formatting for metrics."""
+number formatting for metrics, and the sentence saying which frames are scored."""
 
 from __future__ import annotations
 
 import base64
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
 
 from bgapp.display import jpeg, tile
+from bgapp.evaluate import scored_span
 from bgapp.metrics import ERROR_COLOURS, ERROR_LABELS, Counts
 
 MAX_WIDTH = 1400  # px: wider combined images are scaled down before encoding
 GAP = 4  # px between views
+FEW_SCORED = 30  # fewer scored frames than this: a score says little, and the pages say so
 
 
 def combined(views: Sequence[np.ndarray | None], labels: Sequence[str], cols: int, max_width: int = MAX_WIDTH,
@@ -63,3 +66,52 @@ def fmt(x: float, digits: int = 3) -> str:
 
 def counts_line(c: Counts) -> str:
     return f"TP {c.tp:,} · FP {c.fp:,} · FN {c.fn:,} · TN {c.tn:,}"
+
+
+def scored_note(source: Any, processed: int | None = None) -> str:
+    """Which frames of ``source`` are scored and why the first ones show no score (CDnet's
+    temporal ROI), plus, given the number of frames ``processed`` from the start, how many of
+    those count. Frames are numbered from 1 by position, as the pages' frame sliders are.
+    Empty for a clip without ground truth. One sentence for every page that shows scores.
+    """
+    if not getattr(source, "has_ground_truth", False):
+        return ""
+    span = scored_span(source)
+    if span is None:
+        return "No frame of this clip is scored: none has ground truth inside its temporal ROI."
+    a, b = span.first + 1, span.last + 1
+    if span.from_file:
+        where = " (temporalROI.txt"
+        if span.numbers is not None and span.numbers != (a, b):
+            where += f": files {span.numbers[0]}–{span.numbers[1]} in their own numbering"
+        where += ")"
+    elif span.temporal_roi is not None:
+        where = " (the demo's temporal ROI)" if getattr(source, "path", None) == "demo" else " (temporal ROI)"
+    else:
+        where = " (every frame with ground truth: there is no temporalROI.txt)"
+    text = f"Scored: frames {a}–{b}{where}"
+    if span.count != b - a + 1:
+        text += f", the {span.count} of them with ground truth"
+    if span.warmup:
+        text += "; earlier frames are the model's warm-up and CDnet does not score them."
+    elif span.first:
+        text += "; earlier frames have no ground truth and are not scored."
+    else:
+        text += "; every frame counts, the model's first ones (while it learns the background) included."
+    if processed is not None:
+        processed = min(processed, span.frames)
+        k = span.scored_within(processed)
+        if k == 0:
+            text += f" None of the {processed} frames processed so far is scored: scoring starts at frame {a}."
+        elif k < FEW_SCORED:
+            text += (f" Only {k} of the {processed} processed frames {'is' if k == 1 else 'are'} scored: "
+                     "an F-measure over so few frames says little; process more frames.")
+        else:
+            text += f" {k} of the {processed} processed frames are scored."
+    return text
+
+
+def too_few_scored(source: Any, processed: int) -> bool:
+    """Whether a score over the first ``processed`` frames rests on fewer than FEW_SCORED frames."""
+    span = scored_span(source)
+    return span is not None and span.scored_within(processed) < FEW_SCORED
