@@ -11,7 +11,7 @@ from ui.lab import downloads, load_settings, picture_controls, progress_bar, tak
 from ui.player import MAX_REPLAY, SCOPES, Player, play, show_metrics
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
-from ui.views import error_legend, inline_jpeg
+from ui.views import error_legend, inline_jpeg, scored_note
 from ui.widgets import config_controls
 
 PREROLL_SECONDS = 4  # a new clip opens this far in, so the model has learned something to show
@@ -122,8 +122,7 @@ else:
         marker = player.shown.index if player.shown is not None else None
         st.plotly_chart(over_time(df, ["foreground %", "F-measure"], marker=marker), key="lab.chart")
         if player.clip.has_gt:
-            st.caption("Per processed frame. F-measure appears only on frames with ground truth inside the "
-                       "scored range (the demo's first frames show the empty room and are not scored).")
+            st.caption("Per processed frame; F-measure only on scored frames. " + scored_note(player.clip.source))
     st.subheader("Downloads")
     downloads(player)
 if playing and player.shown is not None:

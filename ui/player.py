@@ -28,7 +28,7 @@ from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.video import Mp4Writer, ZipPngWriter
 
 from .sources import Clip
-from .views import combined, counts_line, fmt, inline_jpeg
+from .views import combined, counts_line, fmt, inline_jpeg, scored_note, too_few_scored
 
 Progress = Callable[[int, int], None]
 MAX_REPLAY = 1500  # a jump replays at most this many frames before its target (long clips stay responsive)
@@ -348,6 +348,8 @@ def show_metrics(where: Any, player: Player) -> None:
     if player.mixed:
         note += " · settings changed on the way: **Re-run from start** for a clean score"
     box.caption(note)
+    span = scored_note(player.clip.source, player.next)
+    (box.warning if too_few_scored(player.clip.source, player.next) else box.caption)(span)
 
 
 FOLLOW_SECONDS = 2.0  # while playing, the page reruns this often so the Frame slider follows the picture
