@@ -63,7 +63,7 @@ COMPOSITE_PARAMS: tuple[Param, ...] = (
         "box_min_area", "int", 0,
         "Smallest blob, in pixels, that contours mode outlines and boxes. Raise it to ignore "
         "speckle noise; it hides small blobs from the drawing only, the mask is unchanged.",
-        min=0, max=100000, step=50, tune=False, label="Minimum blob area",
+        min=0, max=100000, step=50, tune=False, typical=(0, 5000), label="Minimum blob area",
     ),
 )
 

@@ -45,7 +45,7 @@ POST_PARAMS: tuple[Param, ...] = (
     Param("min_area", "int", 0,
           "Blobs with fewer pixels than this are removed (0 keeps all): drops leftover noise "
           "that morphology kept, and small objects too.",
-          min=0, max=20000, step=1, tune_min=0, tune_max=400),
+          min=0, max=20000, step=1, tune_min=0, tune_max=400, typical=(0, 1000)),
     Param("fill_holes", "bool", False,
           "Fill background regions completely enclosed by foreground (a car's windows, a "
           "shirt the colour of the wall)."),
