@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import streamlit as st
 
@@ -260,7 +261,7 @@ with tab_tune:
         a.button("Apply best", type="primary", key=f"{KEY}.apply", on_click=set_flag(f"{KEY}.apply_req"),
                  help="Carry these settings to the Video lab and the other pages.")
         if flag(f"{KEY}.apply_req"):
-            state[APPLIED] = result.best
+            state[APPLIED] = replace(result.best)  # a new object: each page takes each Apply once
             state["lab.config"] = result.best
             st.success("Applied: the Video lab and the other pages now start from the best settings "
                        "(and 'Start from' here offers them as 'Applied settings').")

@@ -54,7 +54,7 @@ def _clear_widgets(key: str) -> None:
     clear_widgets(key)
 
 
-def take_applied(key: str) -> Config | None:
+def take_applied(key: str, where: str = "") -> Config | None:
     """The settings "Apply best" sent from Evaluate & tune, once per page (``key``): the widgets
     then show them and keep them. Each page takes each applied config once; it stays in session
     state for the others (and for Evaluate's "Start from")."""
@@ -63,7 +63,7 @@ def take_applied(key: str) -> Config | None:
         return None
     st.session_state[f"{key}.applied_seen"] = config
     _clear_widgets(key)
-    st.toast("Using the best settings from Evaluate & tune.", icon=":material/tune:")
+    st.toast(f"Using the best settings from Evaluate & tune{where}.", icon=":material/tune:")
     return config
 
 

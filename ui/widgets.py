@@ -170,7 +170,7 @@ def method_select(key: str, default: str = "mog2", where: Any = st) -> str:
 
 
 def _reset(key: str) -> None:
-    st.session_state[f"{key}.reset_req"] = True
+    st.session_state[f"{key}.defaults_req"] = True
 
 
 def config_controls(key: str, config: Config | None = None, where: Any = st, composite: bool = True,
@@ -183,7 +183,7 @@ def config_controls(key: str, config: Config | None = None, where: Any = st, com
     """
     config = config or Config()
     state = st.session_state
-    if state.pop(f"{key}.reset_req", False):
+    if state.pop(f"{key}.defaults_req", False):
         clear_widgets(key, keep_method=True)
         config = Config(method or state.get(f"{key}.method", config.method))
     name = method or method_select(f"{key}.method", config.method, where)
@@ -193,7 +193,7 @@ def config_controls(key: str, config: Config | None = None, where: Any = st, com
     typed = left.toggle("Type exact values", key=f"{key}.typed",
                         help="Number boxes instead of sliders, each taking any value in the parameter's full "
                              "range. The sliders cover the values that usually make sense.")
-    right.button("Reset to defaults", key=f"{key}.reset", on_click=_reset, args=(key,), icon=":material/restart_alt:",
+    right.button("Reset to defaults", key=f"{key}.defaults", on_click=_reset, args=(key,), icon=":material/restart_alt:",
                  help="The method's parameters, post-processing" + (" and composite" if composite else "")
                       + " back to their defaults (the method stays).", width="stretch")
     with where.expander("Method parameters", expanded=True):
