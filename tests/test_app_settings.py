@@ -270,3 +270,13 @@ def test_f_this_frame_reads_zero_when_every_object_is_missed() -> None:
     counts = b.at.session_state["lab.player"][1].shown.counts
     assert counts.tp == 0 and counts.fn > 0
     assert "F this frame 0.000" in captions(b.at)
+
+
+def test_image_diff_takes_typed_values_beyond_its_sliders() -> None:
+    b = Browser(open_page("pages/image_diff.py"))
+    assert b.widget("slider", "diff.difference.threshold").proto.max == 100
+    b.set("toggle", "diff.typed", True)
+    b.set("number_input", "diff.difference.threshold", 250)
+    b.set("number_input", "diff.box.box_min_area", 50000)
+    assert b.shown("number_input", "diff.difference.threshold") == 250
+    assert b.at.metric[0].value == "no change", "a threshold of 250 leaves no region"

@@ -193,9 +193,10 @@ def config_controls(key: str, config: Config | None = None, where: Any = st, com
     typed = left.toggle("Type exact values", key=f"{key}.typed",
                         help="Number boxes instead of sliders, each taking any value in the parameter's full "
                              "range. The sliders cover the values that usually make sense.")
-    right.button("Reset to defaults", key=f"{key}.defaults", on_click=_reset, args=(key,), icon=":material/restart_alt:",
-                 help="The method's parameters, post-processing" + (" and composite" if composite else "")
-                      + " back to their defaults (the method stays).", width="stretch")
+    what = "parameters, post-processing" + (" and composite" if composite else "")
+    right.button("Reset to defaults", key=f"{key}.defaults", on_click=_reset, args=(key,),
+                 icon=":material/restart_alt:", width="stretch",
+                 help=f"The method's {what} back to their defaults (the method stays).")
     with where.expander("Method parameters", expanded=True):
         values = param_controls(METHODS[name].params, defaults, f"{key}.{name}", typed=typed)
     with where.expander("Post-processing", expanded=False):
