@@ -44,26 +44,29 @@ COMPOSITE_PARAMS: tuple[Param, ...] = (
         "edge: every pixel is either the frame or the new background. Larger values blur the "
         "mask so the cut-out fades over about this many pixels on each side of the edge, which "
         "hides a ragged mask at the cost of a halo.",
-        min=0, max=50, step=1, tune=False,
+        min=0, max=50, step=1, tune=False, visible_if=("mode", ("green", "gradient", "blur", "image")),
     ),
     Param(
         "blur_strength", "int", 31,
         "Blur kernel size in pixels for blur mode. Larger values blur the background more "
         "heavily; the cost stays about the same whatever the size. Even values are rounded up "
         "to the next odd one.",
-        min=3, max=99, step=2, odd=True, tune=False,
+        min=3, max=99, step=2, odd=True, tune=False, visible_if=("mode", ("blur",)),
     ),
     Param(
         "opacity", "float", 0.5,
         "Strength of the green tint in overlay mode: 0 leaves the frame unchanged, 1 paints "
         "foreground pixels solid green. Background pixels are never changed.",
-        min=0.0, max=1.0, step=0.05, tune=False,
+        min=0.0, max=1.0, step=0.05, tune=False, visible_if=("mode", ("overlay",)),
     ),
     Param(
         "box_min_area", "int", 0,
-        "Smallest blob, in pixels, that contours mode outlines and boxes. Raise it to ignore "
-        "speckle noise; it hides small blobs from the drawing only, the mask is unchanged.",
-        min=0, max=100000, step=50, tune=False, label="Minimum blob area",
+        "Drawing only: contours mode outlines and boxes the blobs whose outline encloses at least "
+        "this many pixels (the image diff also counts only these regions). Raise it to ignore speckle "
+        "noise in the picture. The mask and the scores do not change; to delete small blobs from the "
+        "mask itself, use post-processing's 'Remove blobs under'.",
+        min=0, max=100000, step=50, tune=False, typical=(0, 5000), label="Outline blobs of at least (px)",
+        visible_if=("mode", ("contours",)),
     ),
 )
 

@@ -85,7 +85,8 @@ def _reference_params(threshold: Param) -> tuple[Param, ...]:
         Param("avg_rate", "float", 0.02,
               "Running-average speed: each frame contributes this fraction. High values adapt to "
               "lighting fast but also absorb slow objects.",
-              min=0.001, max=0.5, step=0.001, log=True, visible_if=("reference", ("running_average",))),
+              min=0.001, max=0.5, step=0.001, log=True, typical=(0.001, 0.1),
+              visible_if=("reference", ("running_average",))),
         Param("median_frames", "int", 25,
               "How many frames the median reference is built from. More frames remove busier "
               "traffic from the background but take longer to compute.",
@@ -202,12 +203,13 @@ class MOG2(Method):
         Param("history", "int", 500,
               "Number of recent frames the model mainly reflects. Short: adapts fast to lighting "
               "but stopped objects melt into the background; long: stable but slow to adapt.",
-              min=1, max=10000, step=1, tune_min=20, tune_max=2000, log=True),
+              min=1, max=10000, step=1, tune_min=20, tune_max=2000, log=True, typical=(10, 1000)),
         Param("var_threshold", "float", 16.0,
               "Squared Mahalanobis distance beyond which a pixel is foreground. Lower: more "
               "sensitive (fainter objects, more noise); higher: cleaner masks that miss "
               "camouflaged objects.",
-              min=1.0, max=400.0, step=0.5, tune_min=4.0, tune_max=200.0, log=True),
+              min=1.0, max=400.0, step=0.5, tune_min=4.0, tune_max=200.0, log=True,
+              typical=(4.0, 64.0)),
         *_shadow_params(),
         Param("n_mixtures", "int", 5,
               "Gaussians per pixel. More lets a pixel remember several backgrounds (waving "
@@ -221,10 +223,11 @@ class MOG2(Method):
         Param("warmup_frames", "int", 0,
               "Frames at the start (and after a reset) that learn at the faster warm-up rate, so "
               "the first masks are usable sooner. 0 = no warm-up.",
-              min=0, max=2000, step=1, tune=False),
+              min=0, max=2000, step=1, tune=False, typical=(0, 300)),
         Param("warmup_rate", "float", 0.05,
               "Learning rate during the warm-up frames.",
-              min=0.001, max=1.0, step=0.001, tune=False, visible_if=("warmup_frames", (">0",))),
+              min=0.001, max=1.0, step=0.001, tune=False, typical=(0.001, 0.2),
+              visible_if=("warmup_frames", (">0",))),
     )
     warmup_param = "warmup_frames"
 
@@ -269,11 +272,12 @@ class KNN(MOG2):
         Param("history", "int", 500,
               "Number of recent frames the samples are drawn from. Short adapts fast; long keeps "
               "stopped objects in the foreground longer.",
-              min=1, max=10000, step=1, tune_min=20, tune_max=2000, log=True),
+              min=1, max=10000, step=1, tune_min=20, tune_max=2000, log=True, typical=(10, 1000)),
         Param("dist2_threshold", "float", 400.0,
               "Squared colour distance within which a sample matches the pixel. Lower: more "
               "sensitive and noisier; higher: cleaner but misses objects close to the background colour.",
-              min=1.0, max=10000.0, step=1.0, tune_min=50.0, tune_max=3000.0, log=True),
+              min=1.0, max=10000.0, step=1.0, tune_min=50.0, tune_max=3000.0, log=True,
+              typical=(50.0, 1500.0)),
         *_shadow_params(),
         Param("n_samples", "int", 7,
               "Samples stored per pixel. More samples describe busier backgrounds at a cost in "
@@ -330,7 +334,7 @@ class AbsDiff(Method):
             "threshold", "int", 30,
             "Distance (grey levels) above which a pixel is foreground. Lower catches faint "
             "changes and more noise; higher keeps only strong changes.",
-            min=1, max=255, step=1, tune_min=5, tune_max=100)),
+            min=1, max=255, step=1, tune_min=5, tune_max=100, typical=(1, 100))),
         Param("distance", "choice", "grey",
               "How the difference is measured: grey-level difference; colour (Euclidean) "
               "distance; the largest channel difference; or HSV, where colour changes count "
@@ -435,7 +439,7 @@ class FrameDiff(Method):
         Param("threshold", "int", 20,
               "Grey-level difference above which a pixel is foreground. Lower catches slow or "
               "faint motion and more noise.",
-              min=1, max=255, step=1, tune_min=5, tune_max=80),
+              min=1, max=255, step=1, tune_min=5, tune_max=80, typical=(1, 80)),
         _blur_param(5),
     )
 
@@ -480,7 +484,7 @@ class TemporalMedian(Method):
               "Recompute the median every K frames from recently seen frames, to follow slow "
               "changes (0 = keep the first median: sampled from the clip, or collected from a "
               "live stream).",
-              min=0, max=5000, step=1, tune_min=0, tune_max=500),
+              min=0, max=5000, step=1, tune_min=0, tune_max=500, typical=(0, 500)),
         Param("sample_every", "int", 10,
               "Keep one frame in this many for the median, while collecting it from a live "
               "stream and while refreshing: spreads the samples over time so a slow object does "
@@ -488,7 +492,7 @@ class TemporalMedian(Method):
               min=1, max=200, step=1, tune=False),
         Param("threshold", "int", 30,
               "Distance (grey levels) from the median above which a pixel is foreground.",
-              min=1, max=255, step=1, tune_min=5, tune_max=100),
+              min=1, max=255, step=1, tune_min=5, tune_max=100, typical=(1, 100)),
         Param("distance", "choice", "grey",
               "How the difference from the median is measured (see absdiff).",
               choices=DISTANCES),
@@ -630,7 +634,7 @@ class GMG(_Contrib):
         Param("initialization_frames", "int", 120,
               "Frames used to learn the background before any foreground is reported (the mask "
               f"is black until then). {_REBUILD}",
-              min=1, max=1000, step=1, rebuild=True, tune_min=10, tune_max=200),
+              min=1, max=1000, step=1, rebuild=True, tune_min=10, tune_max=200, typical=(1, 300)),
         Param("decision_threshold", "float", 0.8,
               "Posterior probability of foreground above which a pixel is foreground. Lower is "
               "more sensitive.",
@@ -659,10 +663,11 @@ class CNT(_Contrib):
         Param("min_pixel_stability", "int", 15,
               "Frames a colour must stay unchanged to become background (the default assumes "
               f"15 fps: about one second). {_REBUILD}",
-              min=1, max=500, step=1, rebuild=True, tune_min=2, tune_max=120),
+              min=1, max=500, step=1, rebuild=True, tune_min=2, tune_max=120, typical=(1, 120)),
         Param("max_pixel_stability", "int", 900,
               f"Maximum stability credit a pixel can build up (with history on). {_REBUILD}",
-              min=1, max=10000, step=1, rebuild=True, tune_min=30, tune_max=3000, log=True),
+              min=1, max=10000, step=1, rebuild=True, tune_min=30, tune_max=3000, log=True,
+              typical=(30, 3000)),
         Param("use_history", "bool", True,
               "Give pixels credit for being stable a long time, so brief changes do not flip "
               f"them to foreground. {_REBUILD}", rebuild=True),
@@ -687,13 +692,15 @@ class GSOC(_Contrib):
               tune_min=5, tune_max=40),
         Param("replace_rate", "float", 0.003,
               f"Probability of replacing an old sample: how fast the model updates. {_REBUILD}",
-              min=0.0, max=1.0, step=0.001, rebuild=True, tune_min=0.0005, tune_max=0.05, log=True),
+              min=0.0, max=1.0, step=0.001, rebuild=True, tune_min=0.0005, tune_max=0.05, log=True,
+              typical=(0.0, 0.05)),
         Param("propagation_rate", "float", 0.01,
               f"Probability of propagating a sample to a neighbour. {_REBUILD}",
-              min=0.0, max=1.0, step=0.001, rebuild=True, tune_min=0.001, tune_max=0.1, log=True),
+              min=0.0, max=1.0, step=0.001, rebuild=True, tune_min=0.001, tune_max=0.1, log=True,
+              typical=(0.0, 0.1)),
         Param("hits_threshold", "int", 32,
               f"Matches a sample needs before it can replace another. {_REBUILD}",
-              min=1, max=500, step=1, rebuild=True, tune_min=4, tune_max=100),
+              min=1, max=500, step=1, rebuild=True, tune_min=4, tune_max=100, typical=(1, 100)),
     )
 
     @classmethod
@@ -716,9 +723,11 @@ class LSBP(_Contrib):
         Param("lsbp_radius", "int", 16, f"Radius of the texture descriptor. {_REBUILD}",
               min=1, max=64, step=1, rebuild=True, tune_min=4, tune_max=32),
         Param("t_lower", "float", 2.0, f"Lower bound of the adaptive decision threshold. {_REBUILD}",
-              min=0.5, max=255.0, step=0.5, rebuild=True, tune_min=1.0, tune_max=20.0),
+              min=0.5, max=255.0, step=0.5, rebuild=True, tune_min=1.0, tune_max=20.0,
+              typical=(0.5, 30.0)),
         Param("t_upper", "float", 32.0, f"Upper bound of the adaptive decision threshold. {_REBUILD}",
-              min=1.0, max=255.0, step=0.5, rebuild=True, tune_min=16.0, tune_max=128.0),
+              min=1.0, max=255.0, step=0.5, rebuild=True, tune_min=16.0, tune_max=128.0,
+              typical=(1.0, 128.0)),
         Param("min_count", "int", 2,
               f"Matching samples needed for a pixel to be background. {_REBUILD}",
               min=1, max=20, step=1, rebuild=True, tune_min=1, tune_max=6),
@@ -743,7 +752,8 @@ class MOG(_Contrib):
     factory = "createBackgroundSubtractorMOG"
     params = (
         Param("history", "int", 200, f"Length of the history. {_REBUILD}",
-              min=1, max=10000, step=1, rebuild=True, tune_min=20, tune_max=2000, log=True),
+              min=1, max=10000, step=1, rebuild=True, tune_min=20, tune_max=2000, log=True,
+              typical=(10, 1000)),
         Param("n_mixtures", "int", 5, f"Gaussians per pixel. {_REBUILD}",
               min=1, max=10, step=1, rebuild=True, tune_min=2, tune_max=7),
         Param("background_ratio", "float", 0.7,
@@ -751,7 +761,8 @@ class MOG(_Contrib):
               min=0.05, max=1.0, step=0.01, rebuild=True, tune_min=0.3, tune_max=0.99),
         Param("noise_sigma", "float", 0.0,
               f"Assumed noise standard deviation (0: automatic). {_REBUILD}",
-              min=0.0, max=100.0, step=0.5, rebuild=True, tune_min=0.0, tune_max=30.0),
+              min=0.0, max=100.0, step=0.5, rebuild=True, tune_min=0.0, tune_max=30.0,
+              typical=(0.0, 30.0)),
     )
 
     @classmethod

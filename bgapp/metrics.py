@@ -100,7 +100,15 @@ class Counts:
 
     @property
     def f_measure(self) -> float:
-        # Pr = Re = 0 is 0/0 here, NaN as in CDnet: callers that rank must treat NaN as worst.
+        """CDnet's 2·Pr·Re/(Pr+Re) from these (summed) counts.
+
+        With objects to find but none found (TP = 0 < FN) the formula reads 0/0, yet F is 0 there:
+        it is 2·TP/(2·TP+FP+FN), the limit every nearby count gives, and a frame where every object
+        is missed has scored as badly as it can. F is undefined (NaN) only when there is nothing to
+        find (TP + FN = 0), as recall is; callers that rank must treat NaN as worst.
+        """
+        if self.tp == 0 and self.fn > 0:
+            return 0.0
         pr, re = self.precision, self.recall
         return _ratio(2.0 * pr * re, pr + re)
 

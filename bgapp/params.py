@@ -22,7 +22,10 @@ class Param:
 
     ``rebuild`` marks values that cannot be changed on a running model (the model is rebuilt).
     ``tune`` says whether a tuning search space includes it; ``log`` asks for a log-scale search.
-    ``tune_min``/``tune_max`` narrow the search range where the full slider range is wasteful.
+    ``tune_min``/``tune_max`` narrow the search range where the full range is wasteful.
+    ``typical`` is the (low, high) span where useful values lie: the app's slider covers it, so
+    common values use the whole track. Values outside it stay valid everywhere (CLI, configs,
+    tuning, and the app's typed entry); without it the slider covers ``min..max``.
     """
 
     name: str
@@ -42,12 +45,30 @@ class Param:
     odd: bool = False  # kernel sizes: even values are rounded up to the next odd one
     # (other param, values where this one matters); (">0",) means "when the other is positive"
     visible_if: tuple[str, tuple[Any, ...]] | None = None
+    typical: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"{self.name}: unknown kind {self.kind!r}")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"{self.name}: a choice needs choices")
+        if self.typical is not None:
+            lo, hi = self.typical
+            if self.kind not in ("int", "float") or self.min is None or self.max is None:
+                raise ValueError(f"{self.name}: a typical range needs a number with min and max")
+            if not self.min <= lo < hi <= self.max or not lo <= self.default <= hi:
+                raise ValueError(f"{self.name}: typical range {self.typical} must lie in [min, max] "
+                                 "and hold the default")
+            steps = (lo - self.min) / (self.step or 1)
+            if abs(steps - round(steps)) > 1e-9:
+                raise ValueError(f"{self.name}: typical low {lo} is not on the step grid from min")
+
+    @property
+    def track(self) -> tuple[float, float]:
+        """The span a slider covers: the typical range where declared, else ``min..max``."""
+        if self.typical is not None:
+            return self.typical
+        return self.min, self.max
 
     @property
     def title(self) -> str:
@@ -63,6 +84,7 @@ class Param:
             "min": self.min,
             "max": self.max,
             "step": self.step,
+            "typical": list(self.typical) if self.typical else None,
             "choices": list(self.choices) if self.choices else None,
             "help": self.help,
         }

@@ -43,9 +43,11 @@ POST_PARAMS: tuple[Param, ...] = (
           "roughly like one of a 5-kernel.",
           min=1, max=5, step=1, tune_min=1, tune_max=3),
     Param("min_area", "int", 0,
-          "Blobs with fewer pixels than this are removed (0 keeps all): drops leftover noise "
-          "that morphology kept, and small objects too.",
-          min=0, max=20000, step=1, tune_min=0, tune_max=400),
+          "Changes the mask: blobs (8-connected) with fewer pixels than this are deleted, so they "
+          "count as background in the scores and in every view (0 keeps all). Drops leftover noise "
+          "that morphology kept, and small objects too. The composite's 'Outline blobs of at least' "
+          "only hides small blobs from the drawing.",
+          min=0, max=20000, step=1, tune_min=0, tune_max=400, typical=(0, 1000), label="Remove blobs under (px)"),
     Param("fill_holes", "bool", False,
           "Fill background regions completely enclosed by foreground (a car's windows, a "
           "shirt the colour of the wall)."),

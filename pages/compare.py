@@ -18,7 +18,7 @@ from ui.compare import (
     timeline,
 )
 from ui.errors import guard
-from ui.lab import progress_bar
+from ui.lab import progress_bar, take_applied
 from ui.session import keep
 from ui.sources import Clip, choose_source
 from ui.views import error_legend, scored_note, too_few_scored
@@ -49,6 +49,9 @@ settings, results = st.columns([1, 2.6], gap="large")
 with settings:
     count = st.radio("Methods to compare", [2, 3, 4], index=1, horizontal=True, key="cmp.count")
     saved: list[Config] = st.session_state.get("cmp.configs") or [Config(m) for m in DEFAULT_METHODS]
+    applied = take_applied("cmp0", " as method 1")
+    if applied is not None:
+        saved = [applied, *saved[1:]]
     names = [short_title(st.session_state.get(f"cmp{k}.method", saved[k].method)) for k in range(count)]
     labels = [f"{k + 1}. {n}" for k, n in enumerate(names)]
     # The open tab is remembered by position: a method change renames it, which would reopen tab 1.

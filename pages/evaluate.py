@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import streamlit as st
 
@@ -257,7 +258,7 @@ with tab_tune:
                       "there.")
         lab_spec = study_sequence(result.sequences, KEY, c)
         if flag(f"{KEY}.apply_req"):
-            state[APPLIED] = result.best
+            state[APPLIED] = replace(result.best)  # a new object: each page takes each Apply once
             state["lab.config"] = result.best
             with guard("opening the study's sequence") as g:  # the clip the study ran on, not the last one
                 opened = open_study_sequence(lab_spec)

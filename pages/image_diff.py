@@ -32,10 +32,13 @@ with st.sidebar:
                     help="Colour difference compares pixel values: simple, but a lighting change shows up too. "
                          "SSIM compares local structure (mean, contrast, texture), so it tolerates uniform "
                          "lighting changes better and reacts to edges and shapes.")
-    values = param_controls(SSIM_PARAMS if mode == "ssim" else DIFF_PARAMS, {}, f"diff.{mode}")
-    box = param_controls(BOX_PARAMS, {}, "diff.box")
+    typed = st.toggle("Type exact values", key="diff.typed",
+                      help="Number boxes instead of sliders, each taking any value in the parameter's full "
+                           "range. The sliders cover the values that usually make sense.")
+    values = param_controls(SSIM_PARAMS if mode == "ssim" else DIFF_PARAMS, {}, f"diff.{mode}", typed=typed)
+    box = param_controls(BOX_PARAMS, {}, "diff.box", typed=typed)
     with st.expander("Mask clean-up"):
-        post = param_controls(POST_PARAMS, {}, "diff.post")
+        post = param_controls(POST_PARAMS, {}, "diff.post", typed=typed)
 
 pair = None
 if up_a is not None and up_b is not None:

@@ -12,6 +12,7 @@ from bgapp.methods import METHODS
 from bgapp.pipeline import Pipeline
 from ui.boot import through_app
 from ui.errors import attempt, guard
+from ui.lab import load_settings, take_applied
 from ui.webcam import VIEW_HELP, VIEW_MODES, IceConfigError, WebcamProcessor, format_ms, resolve_ice_servers
 from ui.webrtc_stream import live_stream, resize_note
 from ui.widgets import config_controls
@@ -30,7 +31,10 @@ st.markdown(
 
 with st.sidebar:
     st.header("Settings")
-    config = attempt(config_controls, KEY, START, what="reading the settings") or START
+    loaded = load_settings(KEY) or take_applied(KEY)
+    running = st.session_state.get(f"{KEY}.processor")
+    base = loaded or (running.pipeline.config if running is not None else START)
+    config = attempt(config_controls, KEY, base, what="reading the settings") or START
 
 state = st.session_state
 if f"{KEY}.processor" not in state:  # one pipeline per session, kept across reruns

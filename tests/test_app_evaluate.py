@@ -114,7 +114,9 @@ def test_applied_settings_reach_the_video_lab_widgets():
     assert at.slider(key="lab.knn.dist2_threshold").value == 777.0
     assert at.slider(key="lab.post.open").value == 5
     assert at.session_state["lab.player"][1].pipeline.config.params["dist2_threshold"] == 777.0
-    assert "applied_config" not in at.session_state  # taken once
+    at.slider(key="lab.knn.dist2_threshold").set_value(500.0).run()  # taken once: the user's next move holds
+    assert at.session_state["lab.player"][1].pipeline.config.params["dist2_threshold"] == 500.0
+    assert at.session_state["applied_config"].params["dist2_threshold"] == 777.0  # kept for the other pages
 
 
 def test_run_evaluation_and_study_through_the_app(demo_doc):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
+from bgapp.cli import dumps
 from bgapp.errors import BgappError
 from bgapp.metrics import (
     ERROR_COLOURS,
@@ -87,7 +89,26 @@ def test_undefined_metrics_are_nan():
     assert no_fg.precision == 0.0
     assert no_fg.specificity == pytest.approx(0.95)
     assert Counts(tp=0, fp=3, fn=4, tn=1).precision == 0.0
-    assert math.isnan(Counts(tp=0, fp=3, fn=4, tn=1).f_measure)  # Pr = Re = 0: 0/0 as in CDnet
+
+
+def test_f_is_zero_when_every_object_is_missed_and_undefined_only_with_nothing_to_find():
+    missed = Counts(tp=0, fp=3, fn=4, tn=1)  # Pr = Re = 0: the formula's 0/0, but F1 = 2TP/(2TP+FP+FN) = 0
+    assert missed.precision == 0.0 and missed.recall == 0.0
+    assert missed.f_measure == 0.0
+    silent = Counts(tp=0, fp=0, fn=4, tn=6)  # nothing predicted: precision undefined, F still 0
+    assert math.isnan(silent.precision) and silent.recall == 0.0 and silent.f_measure == 0.0
+    assert math.isnan(Counts(tp=0, fp=5, fn=0, tn=95).f_measure)  # nothing to find: undefined
+    assert math.isnan(Counts(tn=100).f_measure)
+    found = Counts(tp=30, fp=10, fn=20, tn=940)
+    pr, re = 30 / 40, 30 / 50
+    assert found.f_measure == 2.0 * pr * re / (pr + re)  # bit for bit the comparator's formula
+    # a video's F comes from its summed counts (the comparator's way), not from its frames' F
+    video = missed + found
+    assert video.f_measure == pytest.approx(2 * 30 / (2 * 30 + 13 + 24))
+    assert video.f_measure != pytest.approx((missed.f_measure + found.f_measure) / 2)
+    doc = json.loads(dumps({"missed": missed.as_dict(), "empty": Counts(tp=0, fp=5, fn=0, tn=95).as_dict()}))
+    assert doc["missed"]["f_measure"] == 0.0
+    assert doc["empty"]["f_measure"] is None and doc["empty"]["recall"] is None  # truly 0/0: null
 
 
 def test_counts_add():

@@ -7,7 +7,7 @@ and help texts are not retyped here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -32,7 +32,8 @@ def _params(method: str, names: tuple[str, ...]) -> list[Param]:
 
 DIFF_PARAMS = _params("absdiff", ("distance", "threshold", "blur"))
 SSIM_PARAMS = _params("ssim", ("threshold", "sigma"))
-BOX_PARAMS = [p for p in COMPOSITE_PARAMS if p.name == "box_min_area"]
+# the compositor's declaration, shown here whatever the composite mode (this page has none)
+BOX_PARAMS = [replace(p, visible_if=None) for p in COMPOSITE_PARAMS if p.name == "box_min_area"]
 DIFF_DEFAULTS = {p.name: p.default for p in DIFF_PARAMS}
 SSIM_DEFAULTS = {p.name: p.default for p in SSIM_PARAMS}
 

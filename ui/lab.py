@@ -17,6 +17,7 @@ from bgapp.methods import METHODS
 from .errors import guard, plain
 from .player import Player
 from .sources import upload_limit_mb
+from .widgets import clear_widgets
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
 
@@ -48,19 +49,21 @@ APPLIED = "applied_config"  # set by Evaluate & tune's "Apply best"
 
 
 def _clear_widgets(key: str) -> None:
-    """Drop the widgets' own values so that they show a newly loaded config."""
-    sections = set(METHODS) | {"post", "composite", "method"}
-    for k in [k for k in st.session_state if k.startswith(f"{key}.") and k.split(".")[1] in sections]:
-        del st.session_state[k]
+    """Forget the settings widgets' own values; the next ones are drawn with a newly loaded config,
+    which :func:`ui.widgets.param_widget` writes into session state so the browser shows it."""
+    clear_widgets(key)
 
 
-def take_applied(key: str) -> Config | None:
-    """The settings "Apply best" sent from Evaluate & tune, once; the widgets then show them."""
-    config = st.session_state.pop(APPLIED, None)
-    if not isinstance(config, Config):
+def take_applied(key: str, where: str = "") -> Config | None:
+    """The settings "Apply best" sent from Evaluate & tune, once per page (``key``): the widgets
+    then show them and keep them. Each page takes each applied config once; it stays in session
+    state for the others (and for Evaluate's "Start from")."""
+    config = st.session_state.get(APPLIED)
+    if not isinstance(config, Config) or st.session_state.get(f"{key}.applied_seen") is config:
         return None
+    st.session_state[f"{key}.applied_seen"] = config
     _clear_widgets(key)
-    st.toast("Using the best settings from Evaluate & tune.", icon=":material/tune:")
+    st.toast(f"Using the best settings from Evaluate & tune{where}.", icon=":material/tune:")
     return config
 
 
