@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bgapp.config import Config
+from bgapp.display import jpeg, label
 from ui.boot import through_app
 from ui.charts import over_time
 from ui.errors import guard, plain
@@ -45,6 +46,8 @@ playing = bool(st.session_state.get("lab.playing"))
 
 controls = st.container()
 progress = st.empty()
+image = st.empty()
+status = st.empty()
 with guard("processing the clip"):
     update = player.apply(cfg)
     if update is not None and update.rebuilt and playing:
@@ -61,6 +64,9 @@ with guard("processing the clip"):
     elif flag("lab.step_req"):
         player.step()
     elif player.shown is None:
+        first = player.clip.frame(0)
+        if first is not None:  # something to look at while the model learns its first seconds
+            image.image(jpeg(label(first, "input (the model is warming up)")), width="stretch")
         player.seek(min(n - 1, round(PREROLL_SECONDS * player.clip.fps)), progress_bar(progress, "Warming up"))
     elif (update is not None or pictures) and not playing:
         scopes = [c for c in (update and update.scope, pictures) if c]
@@ -98,12 +104,11 @@ with controls:
               help="Jump to a frame. The model sees the frames on the way: going forward processes those "
                    f"between, going back replays from the start (at most {MAX_REPLAY:,} frames before the target).")
 
-image = st.empty()
-status = st.empty()
-if player.shown is not None and playing:
-    image.html(inline_jpeg(player.shown.jpeg, "lab frame"))  # the same element the playback loop updates
-elif player.shown is not None:
-    image.image(player.shown.jpeg, width="stretch")
+if player.shown is not None:
+    if playing:
+        image.html(inline_jpeg(player.shown.jpeg, "lab frame"))  # the element the playback loop updates
+    else:
+        image.image(player.shown.jpeg, width="stretch")
     status.caption(player.status())
 if player.clip.has_gt:
     st.html(error_legend())

@@ -33,7 +33,7 @@ def test_methods_json_contract():
     for m in doc["methods"]:
         assert isinstance(m["available"], bool)
         for p in m["params"]:
-            assert set(p) == {"name", "type", "default", "min", "max", "step", "choices", "help"}
+            assert set(p) == {"name", "type", "default", "min", "max", "step", "typical", "choices", "help"}
             assert p["type"] in ("int", "float", "bool", "choice")
     mog2 = {p["name"]: p for p in doc["methods"][0]["params"]}
     assert mog2["history"]["default"] == 500 and mog2["var_threshold"]["default"] == 16.0
