@@ -2,9 +2,13 @@
 
 Each widget's value lives in ``st.session_state[widget key]``. A value that comes from elsewhere
 (a loaded settings file, "Apply best", "Reset to defaults") is written there *before* the widget
-is created and never also passed as ``value=``: Streamlit then sends it to the browser as the
-widget's new value. Passing it only as ``value=`` changes the default, which a browser that
-already shows the widget ignores, sending its old value back at the next click.
+is created: Streamlit then sends it to the browser as the widget's new value. Passing it only as
+``value=`` changes the default, which a browser that already shows the widget ignores, sending its
+old value back at the next click. The same value is also passed as ``value=``: a browser that
+mounts the widget afresh (after a run that did not draw it, such as the one that waits for an
+upload, was interrupted) starts from that default, and without it would start from the slider's
+minimum and send that back. (Streamlit logs a warning for a value given both ways; config.toml
+turns it off, since here both are always the same value.)
 """
 
 from __future__ import annotations
@@ -113,20 +117,21 @@ def param_widget(p: Param, value: Any, key: str, where: Any = st, typed: bool = 
     shapes[key] = shape
     text = _range_help(p, shape)
     if p.kind == "bool":
-        return bool(where.checkbox(p.title, help=text, key=key))
+        return bool(where.checkbox(p.title, value=bool(current), help=text, key=key))
     if p.kind == "choice":
-        return where.selectbox(p.title, p.choices, help=text, key=key)
+        return where.selectbox(p.title, p.choices, index=p.choices.index(current), help=text, key=key)
     if shape[0] == "number":
         if p.kind == "int":
-            return int(where.number_input(p.title, int(p.min), int(p.max), step=int(p.step or 1), help=text,
-                                          key=key))
-        return float(where.number_input(p.title, float(p.min), float(p.max), step=float(p.step or 0.01),
-                                        format=number_format(p, current), help=text, key=key))
+            return int(where.number_input(p.title, int(p.min), int(p.max), value=int(current), step=int(p.step or 1),
+                                          help=text, key=key))
+        return float(where.number_input(p.title, float(p.min), float(p.max), value=float(current),
+                                        step=float(p.step or 0.01), format=number_format(p, current), help=text,
+                                        key=key))
     _, lo, hi, step = shape
     if p.kind == "int":
-        return int(where.slider(p.title, lo, hi, step=step, help=text, key=key))
-    return float(where.slider(p.title, lo, hi, step=step, format=number_format(p, current, step), help=text,
-                              key=key))
+        return int(where.slider(p.title, lo, hi, value=int(current), step=step, help=text, key=key))
+    return float(where.slider(p.title, lo, hi, value=float(current), step=step,
+                              format=number_format(p, current, step), help=text, key=key))
 
 
 def param_controls(params: Iterable[Param], values: Mapping[str, Any], key: str, where: Any = st,
@@ -157,7 +162,7 @@ def method_select(key: str, default: str = "mog2", where: Any = st) -> str:
     if state.get(key) not in names:
         state[key] = default if default in names else names[0]
     name = where.selectbox(
-        "Method", names, key=key,
+        "Method", names, index=names.index(state[key]), key=key,
         format_func=lambda n: METHODS[n].title + ("" if METHODS[n].available() else " (unavailable)"),
         help="The background-subtraction algorithm. The Home page explains each one.",
     )

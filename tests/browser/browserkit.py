@@ -243,9 +243,11 @@ def open_page(page, base: str, name: str) -> str:
 
 
 def image_sources(page, scope: str = '[data-testid="stMain"], section.main') -> list[str]:
-    """The src of every st.image in the main area, in order."""
+    """The src of every st.image in the main area, in order, and of the Video lab's playing frame (an
+    inline ``<img alt="lab frame">``, see ``ui.views.inline_jpeg``)."""
     return page.locator(f':is({scope}) [data-testid="stImage"] img, '
-                        f':is({scope}) [data-testid="stFullScreenFrame"] img').evaluate_all(
+                        f':is({scope}) [data-testid="stFullScreenFrame"] img, '
+                        f':is({scope}) img[alt="lab frame"]').evaluate_all(
         "els => els.map(e => e.currentSrc || e.src)")
 
 
