@@ -86,6 +86,13 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
     bk.wait_idle(page, timeout=90)
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
     assert "vtest" in sidebar, "the uploaded clip is not the chosen source"
+    # the settings survive the runs an upload takes (a slider mounted afresh once fell to its minimum)
+    page.locator('[data-testid="stSidebar"] summary').filter(has_text="Post-processing").first.click()
+    bk.wait_idle(page)
+    text = page.locator('[data-testid="stSidebar"]').inner_text()
+    post = text[text.index("Post-processing"):]
+    values = {k: re.search(rf"{k}\s+(\d+)", post).group(1) for k in ("Open", "Close")}
+    assert values == {"Open": "3", "Close": "5"}, post[:300]
     assert not bk.page_problems(page), bk.page_problems(page)
     start, total, _ = _status(page)
     src0, _ = _main_image(page)
