@@ -108,19 +108,19 @@ with video_col:
 def live_stats() -> None:
     """Measurements from the callback thread, refreshed every second."""
     s = processor.stats.snapshot()
-    a, b, c = st.columns(3)
+    a, b = st.columns(2)
     a.metric("FPS", f"{s.fps:.1f}", help="Frames processed per second (last 2 s).")
-    b.metric("Latency", format_ms(s.latency_ms) + (" ms" if s.latency_ms else ""),
+    b.metric("Latency", f"{s.latency_ms:.0f} ms" if s.latency_ms else "-",
              help="From a camera frame's arrival on the server to its processed view being sent back "
                   "(smoothed). Frames never queue: a slow method skips frames instead of falling behind.")
+    c, d = st.columns(2)
     c.metric("ms per frame", format_ms(s.model_ms),
              help="Model, post-processing and composite time per frame. Above about 33 ms the "
                   "camera's 30 fps cannot be kept up and frames are skipped.")
-    d, e = st.columns(2)
     share = f" ({100 * s.dropped / s.received:.0f} %)" if s.received else ""
     d.metric("Dropped", f"{s.dropped}{share}",
              help="Camera frames skipped because a newer one arrived before they could be processed.")
-    e.metric("Foreground", f"{100 * s.fg_fraction:.1f} %", help="Share of pixels in the clean mask.")
+    st.metric("Foreground", f"{100 * s.fg_fraction:.1f} %", help="Share of pixels in the clean mask.")
     size = f" · {s.size[0]}x{s.size[1]}" if s.size else ""
     st.caption(f"frames received: {s.received} · processed: {s.frames} · dropped: {s.dropped} · "
                f"since the last reset: {s.since_reset}{size} · ms total: {format_ms(s.total_ms)}")

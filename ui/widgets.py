@@ -194,12 +194,11 @@ def config_controls(key: str, config: Config | None = None, where: Any = st, com
     name = method or method_select(f"{key}.method", config.method, where)
     params = config.params if name == config.method else {}
     defaults = Config(name, params).params
-    left, right = where.columns([1, 1], vertical_alignment="center")
-    typed = left.toggle("Type exact values", key=f"{key}.typed",
+    typed = where.toggle("Type exact values", key=f"{key}.typed",
                         help="Number boxes instead of sliders, each taking any value in the parameter's full "
                              "range. The sliders cover the values that usually make sense.")
     what = "parameters, post-processing" + (" and composite" if composite else "")
-    right.button("Reset to defaults", key=f"{key}.defaults", on_click=_reset, args=(key,),
+    where.button("Reset to defaults", key=f"{key}.defaults", on_click=_reset, args=(key,),
                  icon=":material/restart_alt:", width="stretch",
                  help=f"The method's {what} back to their defaults (the method stays).")
     with where.expander("Method parameters", expanded=True):
