@@ -71,7 +71,7 @@ class StatsSnapshot:
     fg_fraction: float = 0.0
     learning: bool = False
     size: tuple[int, int] | None = None  # (width, height) of the camera frames
-    first_size: tuple[int, int] | None = None  # the size the stream started at (browsers may lower it)
+    largest_size: tuple[int, int] | None = None  # the largest size seen (browsers lower it when busy)
     error: str | None = None  # the last error raised in the callback, as text
 
 
@@ -95,7 +95,8 @@ class LiveStats:
                 model_ms=model_ms if first else (1 - a) * s.model_ms + a * model_ms,
                 total_ms=total_ms if first else (1 - a) * s.total_ms + a * total_ms,
                 fg_fraction=fg_fraction, learning=learning, size=size, error=None,
-                first_size=s.first_size or size,
+                largest_size=size if s.largest_size is None or size[0] * size[1] > s.largest_size[0] * s.largest_size[1]
+                else s.largest_size,
             )
 
     def record_arrival(self, dropped: bool) -> None:

@@ -124,7 +124,7 @@ def live_stats() -> None:
     size = f" · {s.size[0]}x{s.size[1]}" if s.size else ""
     st.caption(f"frames received: {s.received} · processed: {s.frames} · dropped: {s.dropped} · "
                f"since the last reset: {s.since_reset}{size} · ms total: {format_ms(s.total_ms)}")
-    note = resize_note(s.first_size, s.size)
+    note = resize_note(s.largest_size, s.size)
     if note:
         st.warning(note)
     history = pipeline.config.params.get("history")

@@ -174,3 +174,20 @@ def test_the_adapted_relay_hands_a_slow_consumer_the_newest_frame() -> None:
     adapted = MediaRelay()
     assert newest_frames_only(adapted)
     assert run(adapted) > 10, "the adapted relay skips to the newest frame"
+
+
+def test_a_lowered_camera_size_is_said_and_a_raised_one_is_not() -> None:
+    from bgapp.live import LiveStats
+    from ui.webrtc_stream import resize_note
+
+    stats = LiveStats()
+
+    def frame(w: int, h: int) -> str | None:
+        stats.record(index=0, model_ms=1.0, total_ms=1.0, fg_fraction=0.0, learning=False, size=(w, h))
+        s = stats.snapshot()
+        return resize_note(s.largest_size, s.size)
+
+    assert frame(320, 240) is None
+    assert frame(640, 480) is None, "browsers start small and ramp up: nothing to say"
+    note = frame(320, 240)
+    assert note and "320x240 instead of 640x480" in note

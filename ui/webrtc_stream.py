@@ -104,11 +104,10 @@ def live_stream(key: str, processor: LiveProcessor, state: Any) -> LiveStream:
     return LiveStream(worker, sink, source)
 
 
-def resize_note(first: tuple[int, int] | None, now: tuple[int, int] | None) -> str | None:
-    """A line for the page when the browser lowered the camera's resolution mid-stream."""
-    if not first or not now or first == now:
+def resize_note(largest: tuple[int, int] | None, now: tuple[int, int] | None) -> str | None:
+    """A line for the page when the browser sends smaller frames than it did earlier in the stream."""
+    if not largest or not now or now[0] * now[1] >= largest[0] * largest[1]:
         return None
-    return (f"The browser now sends {now[0]}x{now[1]} instead of {first[0]}x{first[1]}: browsers lower a "
+    return (f"The browser now sends {now[0]}x{now[1]} instead of {largest[0]}x{largest[1]}: browsers lower a "
             "stream's resolution when the computer or the network is busy. The masks are computed at the "
             "size that arrives.")
-
