@@ -289,9 +289,9 @@ class NewestFrameWorker:
 
     def _next(self) -> Arrival | None:
         with self._cond:
-            deadline = self.clock() + self.idle
+            deadline = time.monotonic() + self.idle  # real time: ``clock`` only times latency
             while self._waiting is None and not self._stopped:
-                left = deadline - self.clock()
+                left = deadline - time.monotonic()
                 if left <= 0:
                     self._thread = None  # a later submit starts a new thread
                     return None
