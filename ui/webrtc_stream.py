@@ -11,7 +11,7 @@ default (``buffered=True``). When a consumer (the video encoder on a busy machin
 its source, that queue grows without end and the picture lags by seconds, then minutes.
 aiortc's own ``buffered=False`` keeps only the newest frame; the adapter makes it the default for
 that shared relay. If a streamlit-webrtc upgrade moves the relay, it logs a warning and the page
-keeps working, with the old buffering (``tests/test_ui_webcam.py`` fails on that change).
+keeps working, with the old buffering (``tests/test_live_newest.py`` fails on that change).
 """
 
 from __future__ import annotations
