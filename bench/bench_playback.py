@@ -78,15 +78,6 @@ def bare_fps(clip: str, frames: int = 90) -> float:
     return frames / (time.perf_counter() - t)
 
 
-def status_index(page) -> int | None:
-    loc = page.get_by_text(STATUS).first
-    try:
-        m = STATUS.search(loc.inner_text(timeout=2000))
-    except Exception:  # noqa: BLE001 - the line is replaced while we read it
-        return None
-    return int(m.group(1)) if m else None
-
-
 def status(page) -> tuple[int, int] | None:
     """(frame shown, frames in the clip) from the lab's status line, 1-based as the page shows it."""
     loc = page.get_by_text(STATUS).first
@@ -95,6 +86,11 @@ def status(page) -> tuple[int, int] | None:
     except Exception:  # noqa: BLE001 - the line is replaced while we read it
         return None
     return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def status_index(page) -> int | None:
+    got = status(page)
+    return got[0] if got else None
 
 
 def open_lab(page, url: str, upload: Path | None) -> None:

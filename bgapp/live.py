@@ -150,8 +150,8 @@ class LiveProcessor:
     """Feeds one session's :class:`Pipeline` with camera frames and returns the chosen view.
 
     Created once per session (kept in ``st.session_state``); the page changes ``mode`` and the
-    pipeline's settings between frames, the callback thread calls :meth:`process_bgr` (or the
-    ``av.VideoFrame`` wrapper :meth:`__call__`). An exception inside a frame is recorded in the
+    pipeline's settings between frames, the worker thread (:class:`NewestFrameWorker`) calls
+    :meth:`process_bgr`. An exception inside a frame is recorded in the
     stats for the page and the input frame is sent back, so one bad frame never kills the stream.
     """
 
@@ -215,17 +215,6 @@ class LiveProcessor:
                           size=(img.shape[1], img.shape[0]))
         return out
 
-    def __call__(self, frame: Any) -> Any:
-        """streamlit-webrtc's ``video_frame_callback``: ``av.VideoFrame`` in and out."""
-        import av
-
-        out = self.process_bgr(frame.to_ndarray(format="bgr24"))
-        new = av.VideoFrame.from_ndarray(out, format="bgr24")
-        new.pts = frame.pts
-        if frame.time_base is not None:
-            new.time_base = frame.time_base
-        return new
-
 
 WebcamProcessor = LiveProcessor  # the name the webcam page grew up with
 
@@ -252,20 +241,19 @@ class NewestFrameWorker:
     frame behind the camera however slow the method is. The sending side takes the latest
     result with :meth:`take` at its own pace; each result's arrival-to-sent time is the latency.
     ``to_bgr`` converts what the receiver hands over (an ``av.VideoFrame``) to a BGR array, in
-    the worker thread; ``to_out`` converts the processed view back, also in the worker.
+    the worker thread.
     The thread starts with the first frame and ends on :meth:`stop` or after ``idle`` seconds
     without frames (a closed tab leaves nothing running).
     """
 
     def __init__(self, processor: LiveProcessor, to_bgr: Callable[[Any], np.ndarray] = lambda f: f,
-                 to_out: Callable[[np.ndarray], Any] = lambda a: a, idle: float = 3.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 idle: float = 3.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.processor = processor
-        self.to_bgr, self.to_out = to_bgr, to_out
+        self.to_bgr = to_bgr
         self.idle, self.clock = float(idle), clock
         self._cond = threading.Condition()
         self._waiting: Arrival | None = None
-        self._result: tuple[int, Any, float] | None = None  # (sequence, output, arrival time)
+        self._result: tuple[int, np.ndarray, float] | None = None  # (sequence, view, arrival time)
         self._taken = -1
         self._seq = 0
         self._thread: threading.Thread | None = None
@@ -305,7 +293,7 @@ class NewestFrameWorker:
     def _run(self) -> None:
         while (got := self._next()) is not None:
             try:
-                out = self.to_out(self.processor.process_bgr(self.to_bgr(got.frame)))
+                out = self.processor.process_bgr(self.to_bgr(got.frame))
             except Exception as exc:  # noqa: BLE001 - a bad frame is reported, the stream goes on
                 self.stats.record_error(f"{type(exc).__name__}: {exc}")
                 continue
@@ -313,7 +301,7 @@ class NewestFrameWorker:
                 self._seq += 1
                 self._result = (self._seq, out, got.at)
 
-    def take(self) -> Any | None:
+    def take(self) -> np.ndarray | None:
         """The latest processed view (None before the first); records latency once per result."""
         with self._cond:
             result = self._result

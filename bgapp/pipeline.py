@@ -192,21 +192,16 @@ class Pipeline:
             if self.post.roi is not None and self.post.roi.shape != out.mask.shape:
                 self.post.set_roi(None)
                 self.post.notes.add("the ROI mask does not match the frame size: ignored")
-            clean = self.post(out.mask)
-            fraction = foreground_fraction(clean)
-            views = self.views
-            result = FrameResult(
-                index=self.index, frame=frame, raw=out.mask, clean=clean, fg_fraction=fraction,
+            result = self._finish(FrameResult(
+                index=self.index, frame=frame, raw=out.mask, clean=out.mask, fg_fraction=0.0,
                 ms=0.0, learning=self.method.learning, score=out.score,
-            )
-            if views.background:
+            ))
+            if self.views.background:
                 result.background = self.method.background()
-            if views.composite:
-                result.composite = self.compositor(frame, clean)
-            if views.stats:
+            if self.views.stats:
                 self.running.update(frame)
                 self.sampled.update(frame)
-            self.series.append(self.index, fraction)
+            self.series.append(self.index, result.fg_fraction)
             self.last_frame = frame
             self.index += 1
             result.ms = (time.perf_counter() - t0) * 1000.0
@@ -220,9 +215,14 @@ class Pipeline:
         would teach it the same frame twice and drift it).
         """
         with self._lock:
-            clean = self.post(result.raw)
-            composite = self.compositor(result.frame, clean) if self.views.composite else None
-            return replace(result, clean=clean, fg_fraction=foreground_fraction(clean), composite=composite)
+            return self._finish(replace(result))
+
+    def _finish(self, result: FrameResult) -> FrameResult:
+        """The stages after the model, which keep no state: clean-up, foreground share, composite."""
+        result.clean = self.post(result.raw)
+        result.fg_fraction = foreground_fraction(result.clean)
+        result.composite = self.compositor(result.frame, result.clean) if self.views.composite else None
+        return result
 
     def run(self, frames: Iterable[np.ndarray]) -> Iterable[FrameResult]:
         """Process a stream of frames lazily (nothing is held beyond the current frame)."""

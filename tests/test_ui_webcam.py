@@ -181,13 +181,30 @@ def test_a_failing_frame_is_reported_and_passed_through(frames):
     assert "camera hiccup" in proc.stats.snapshot().error
 
 
-def test_av_frames_round_trip(frames):
-    av = pytest.importorskip("av")
+def test_av_frames_round_trip_through_the_worker_and_the_source_callback(frames):
+    """The path the page wires up: a camera av.VideoFrame in, the processed view out as an
+    av.VideoFrame carrying the source track's timestamp."""
+    import time
+    from fractions import Fraction
+
+    pytest.importorskip("av")
+    import av
+
+    from bgapp.live import NewestFrameWorker
+    from ui.webrtc_stream import av_to_bgr, source_callback
+
     proc = WebcamProcessor(Pipeline(), mode="grid")
-    src = av.VideoFrame.from_ndarray(frames[0], format="bgr24")
-    src.pts = 1234
-    out = proc(src)
-    assert (out.width, out.height) == (160, 120) and out.pts == 1234
+    worker = NewestFrameWorker(proc, to_bgr=av_to_bgr)
+    send = source_callback(worker)
+    waiting = send(0, Fraction(1, 90000))
+    assert (waiting.width, waiting.height) == (640, 480), "before the first frame: the waiting picture"
+    worker.submit(av.VideoFrame.from_ndarray(frames[0], format="bgr24"))
+    deadline = time.monotonic() + 10
+    while proc.stats.snapshot().frames == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    out = send(3000, Fraction(1, 90000))
+    assert (out.width, out.height) == (160, 120) and out.pts == 3000
+    worker.stop()
 
 
 # The page under AppTest (which cannot run webrtc_streamer) ------------------------------------------

@@ -61,7 +61,8 @@ def waiting_frame(size: tuple[int, int] = WAITING_SIZE) -> np.ndarray:
     return label(np.zeros((size[1], size[0], 3), np.uint8), "waiting for the camera...")
 
 
-def _to_bgr(frame: Any) -> np.ndarray:
+def av_to_bgr(frame: Any) -> np.ndarray:
+    """An ``av.VideoFrame`` from the camera as a BGR array (done in the worker thread)."""
     return frame.to_ndarray(format="bgr24")
 
 
@@ -97,7 +98,7 @@ def live_stream(key: str, processor: LiveProcessor, state: Any) -> LiveStream:
     newest_frames_only()
     worker = state.get(f"{key}.worker")
     if not isinstance(worker, NewestFrameWorker) or worker.processor is not processor:
-        worker = NewestFrameWorker(processor, to_bgr=_to_bgr)
+        worker = NewestFrameWorker(processor, to_bgr=av_to_bgr)
         state[f"{key}.worker"] = worker
     sink = create_video_sink_track(worker.submit, key=f"{key}.sink", on_ended=worker.stop)
     source = create_video_source_track(source_callback(worker), key=f"{key}.source", fps=FPS)
