@@ -251,6 +251,15 @@ def image_sources(page, scope: str = '[data-testid="stMain"], section.main') -> 
         "els => els.map(e => e.currentSrc || e.src)")
 
 
+def wait_for_image(page, timeout: float = 90.0) -> None:
+    """Wait until the main area shows at least one image (see ``image_sources``)."""
+    deadline = time.monotonic() + timeout
+    while not image_sources(page):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no image in the main area after {timeout:.0f} s")
+        page.wait_for_timeout(100)
+
+
 # Fake camera clip ---------------------------------------------------------------------------------
 
 def y4m_header(width: int, height: int, fps: int = 30) -> bytes:

@@ -52,8 +52,7 @@ def app_path() -> Path:
 def app_server() -> Iterator[bk.Server]:
     """``streamlit run app.py`` on a free local port with ``BGAPP_ICE_SERVERS=[]``; stopped after."""
     app = app_path()
-    if not app.exists():
-        pytest.skip(f"{app} does not exist yet")
+    assert app.exists(), f"the app is missing: {app}"
     log = bk.ARTIFACTS / ("server-netns.log" if bk.only_loopback() else "server.log")
     with bk.streamlit_server(app, log=log) as server:
         yield server

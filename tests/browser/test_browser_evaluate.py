@@ -49,9 +49,6 @@ def _method_sliders(page) -> dict[str, float]:
 
 @pytest.mark.browser
 def test_evaluate_study_and_apply_best_reach_the_video_lab(page, app_server) -> None:
-    for name in ("evaluate", "video_lab"):
-        if not (bk.PAGES / f"{name}.py").exists():
-            pytest.skip(f"pages/{name}.py does not exist yet")
     bk.open_page(page, app_server.url, "evaluate")
     assert not bk.page_problems(page), bk.page_problems(page)
     assert not _metrics(page), "metrics shown before any evaluation ran"
