@@ -1,0 +1,44 @@
+"""Background-subtraction methods, each declaring its parameters once, and their registry.
+
+One module per family: :mod:`.mixture` (MOG2, KNN), :mod:`.difference` (absolute difference,
+SSIM, frame differencing), :mod:`.median` (temporal median), :mod:`.contrib` (``cv2.bgsegm``).
+A new method is one class deriving from :class:`~.base.Method` and one line in ``METHODS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import RNG_SEED, Method, MethodOutput, binarise
+from .contrib import CNT, GMG, GSOC, LSBP, MOG
+from .difference import SSIM, AbsDiff, FrameDiff
+from .median import TemporalMedian
+from .mixture import KNN, MOG2
+
+__all__ = ["METHODS", "RNG_SEED", "Method", "MethodOutput", "binarise", "create", "get_method",
+           "MOG2", "KNN", "AbsDiff", "SSIM", "FrameDiff", "TemporalMedian", "GMG", "CNT", "GSOC", "LSBP", "MOG"]
+
+METHODS: dict[str, type[Method]] = {
+    m.name: m for m in (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, GMG, CNT, GSOC, LSBP, MOG)
+}
+
+
+def get_method(name: str) -> type[Method]:
+    """The method class called ``name``; a BgappError lists the known names otherwise."""
+    from ..errors import BgappError
+
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise BgappError(f"unknown method {name!r}; choose one of: {', '.join(METHODS)}") from None
+
+
+def create(name: str, values: Mapping[str, Any] | None = None) -> Method:
+    """A ready method; raises BgappError when it is unknown or unavailable here."""
+    cls = get_method(name)
+    if not cls.available():
+        from ..errors import BgappError
+
+        raise BgappError(cls.unavailable_reason() or f"{name} is not available")
+    return cls(values)

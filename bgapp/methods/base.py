@@ -1,0 +1,197 @@
+"""The method base class and what several method families share.
+
+A method turns a BGR uint8 frame into a raw mask (uint8, 255 = foreground, 0 = background),
+with where it has them a score map (what was thresholded) and a background image. Shadow
+pixels that OpenCV marks 127 become background unless the user asks to keep them, so every
+mask downstream holds only 0 and 255.
+
+Changing a parameter goes through :meth:`Method.update`, which applies what OpenCV can change
+on a running model and rebuilds the model for the rest (``Param.rebuild``): calling
+``setNMixtures``/``setNSamples`` on a running model crashes the process (NOTES).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+
+from ..params import Notes, Param, validate
+from ..reference import REFERENCE_MODES
+
+RNG_SEED = 0x5EED
+
+
+@dataclass
+class MethodOutput:
+    """What a method yields for one frame."""
+
+    mask: np.ndarray  # uint8 0/255
+    score: np.ndarray | None = None  # the map that was thresholded (distance, 1 - SSIM...)
+
+
+def binarise(mask: np.ndarray, keep_shadows: bool = False) -> np.ndarray:
+    """0/255 mask from an OpenCV subtractor's 0/127/255 output; 127 is background unless kept."""
+    return cv2.threshold(mask, 0 if keep_shadows else 254, 255, cv2.THRESH_BINARY)[1]
+
+
+def blur(img: np.ndarray, k: int) -> np.ndarray:
+    """Gaussian blur with a ``k`` x ``k`` kernel (an even ``k`` is rounded up; 1 or less: none)."""
+    if k <= 1:
+        return img
+    k = k + 1 if k % 2 == 0 else k
+    return cv2.GaussianBlur(img, (k, k), 0)
+
+
+def threshold(score: np.ndarray, t: float) -> np.ndarray:
+    """255 where score > t."""
+    mask = cv2.threshold(score, t, 255, cv2.THRESH_BINARY)[1]
+    return mask if mask.dtype == np.uint8 else mask.astype(np.uint8)
+
+
+# Shared declarations ---------------------------------------------------------------------------
+
+def learning_rate_param(default: float = -1.0) -> Param:
+    return Param(
+        "learning_rate", "float", default,
+        "How fast the background model absorbs new frames. -1 lets OpenCV choose "
+        "(1/min(2*frames, history)); 0 freezes the model so nothing new becomes background; "
+        "larger values make stopped objects fade into the background sooner.",
+        min=-1.0, max=1.0, step=0.001, tune=False,
+    )
+
+
+def shadow_params() -> tuple[Param, ...]:
+    return (
+        Param("detect_shadows", "bool", True,
+              "Mark pixels that look like a darker copy of the background as shadow (grey 127 in "
+              "OpenCV) instead of foreground. Costs a little speed; helps where objects cast shadows."),
+        Param("shadow_threshold", "float", 0.5,
+              "How much darker than the background a pixel may be and still count as shadow "
+              "(0.5: down to half the brightness). Lower values call more dark pixels shadow.",
+              min=0.0, max=1.0, step=0.01, visible_if=("detect_shadows", (True,))),
+        Param("keep_shadows", "bool", False,
+              "Count shadow pixels as foreground. Off (the CDnet convention): shadows are background.",
+              tune=False, visible_if=("detect_shadows", (True,))),
+    )
+
+
+def reference_params(threshold: Param) -> tuple[Param, ...]:
+    return (
+        Param("reference", "choice", "first",
+              "What the frame is compared with: the first frame, a snapshot you capture, an image "
+              "you upload, a running average that slowly follows the scene, or the per-pixel median "
+              "of frames sampled from the clip (moving objects vanish from a median).",
+              choices=REFERENCE_MODES, tune=False),
+        threshold,
+        Param("avg_rate", "float", 0.02,
+              "Running-average speed: each frame contributes this fraction. High values adapt to "
+              "lighting fast but also absorb slow objects.",
+              min=0.001, max=0.5, step=0.001, log=True, typical=(0.001, 0.1),
+              visible_if=("reference", ("running_average",))),
+        Param("median_frames", "int", 25,
+              "How many frames the median reference is built from. More frames remove busier "
+              "traffic from the background but take longer to compute.",
+              min=3, max=199, step=2, tune=False, visible_if=("reference", ("median",))),
+    )
+
+
+def blur_param(default: int = 5) -> Param:
+    return Param("blur", "int", default,
+                 "Gaussian pre-blur kernel size applied before differencing (1 = off). Smooths "
+                 "sensor noise so fewer isolated pixels cross the threshold, at the cost of "
+                 "softer object edges.",
+                 min=1, max=21, step=2, odd=True)
+
+
+# Base class ------------------------------------------------------------------------------------
+
+class Method:
+    """Base class: holds validated parameter values and a model that may need rebuilding."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    summary: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]]
+    uses_reference: ClassVar[bool] = False  # accepts capture_reference/set_reference_image
+    wants_samples: ClassVar[int] = 0  # frames to sample from the clip before running (0: none)
+    warmup_param: ClassVar[str | None] = None
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        self.values = validate(self.params, values, f"{self.name}.")
+        self.notes = Notes()
+        self.frames_seen = 0
+        self._start()
+
+    def _start(self) -> None:
+        """(Re)build the model from a fixed random seed.
+
+        KNN, GMG, GSOC and LSBP draw random samples from OpenCV's per-thread generator; seeding
+        it at every (re)start makes a re-run of the same clip give the same masks.
+        """
+        cv2.setRNGSeed(RNG_SEED)
+        self._build()
+
+    @classmethod
+    def available(cls) -> bool:
+        return True
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return None
+
+    def _build(self) -> None:
+        """Create the model from ``self.values``."""
+
+    def _configure(self, changed: set[str]) -> None:
+        """Apply changed values that do not need a rebuild."""
+
+    def update(self, values: Mapping[str, Any]) -> bool:
+        """Change parameters; returns True when the model had to be rebuilt (and so restarts)."""
+        new = validate(self.params, {**self.values, **dict(values)}, f"{self.name}.")
+        changed = {k for k in new if new[k] != self.values[k]}
+        if not changed:
+            return False
+        self.values = new
+        by_name = {p.name: p for p in self.params}
+        if any(by_name[k].rebuild for k in changed):
+            self.frames_seen = 0
+            self._start()
+            return True
+        self._configure(changed)
+        return False
+
+    def reset(self) -> None:
+        """Start learning from scratch with the same parameters."""
+        self.frames_seen = 0
+        self._start()
+
+    def apply(self, frame: np.ndarray) -> MethodOutput:
+        out = self._apply(frame)
+        self.frames_seen += 1
+        return out
+
+    def _apply(self, frame: np.ndarray) -> MethodOutput:
+        raise NotImplementedError
+
+    def background(self) -> np.ndarray | None:
+        """The current background image (BGR uint8) where the method has one."""
+        return None
+
+    @property
+    def learning(self) -> bool:
+        """True while the model is still warming up (its masks are not yet meaningful)."""
+        return False
+
+    # reference-based methods override these
+    def prime(self, samples: list[np.ndarray]) -> None:
+        """Frames sampled across the clip (only for methods with ``wants_samples``)."""
+
+    def capture_reference(self, frame: np.ndarray) -> None:
+        """Use ``frame`` as the reference background."""
+
+    def set_reference_image(self, img: np.ndarray | None) -> None:
+        """Use a user's image as the reference background."""
