@@ -352,7 +352,8 @@ def show_metrics(where: Any, player: Player) -> None:
     (box.warning if too_few_scored(player.clip.source, player.next) else box.caption)(span)
 
 
-FOLLOW_SECONDS = 2.0  # while playing, the page reruns this often so the Frame slider follows the picture
+FOLLOW_SECONDS = 2.0  # while playing, the stage (a fragment) reruns this often so the Frame slider follows
+FOLLOW_TICK = 0.5  # the stage's run_every while playing: shorter than FOLLOW_SECONDS, so a rerun is waiting
 
 
 def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str) -> None:
@@ -360,8 +361,10 @@ def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str
 
     Each frame replaces the contents of the placeholders (one inline JPEG, one status line). A
     widget change interrupts this loop; the rerun applies the new settings and, still playing,
-    comes back here: the next frame uses them, with the model kept. Every FOLLOW_SECONDS the loop
-    reruns the page itself, which moves the Frame slider to the frame shown.
+    comes back here: the next frame uses them, with the model kept. Called from a fragment (the
+    lab's stage) that reruns every FOLLOW_TICK while playing: the browser's timed reruns wait for
+    the run in progress, so returning after FOLLOW_SECONDS lets one of them rerun the stage alone,
+    which moves the Frame slider to the frame shown. At the end of the clip it reruns the page.
     """
     period = 1.0 / player.clip.fps
     start = due = time.perf_counter()
@@ -383,5 +386,5 @@ def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str
         elif wait < -1.0:  # far behind (a slow method): stop trying to catch up
             due = time.perf_counter()
         if due - start >= FOLLOW_SECONDS:
-            break
+            return
     st.rerun()
