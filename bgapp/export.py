@@ -54,6 +54,7 @@ class ExportFormat:
     language: ClassVar[str]  # for showing the text (st.code)
     notes_heading: ClassVar[str] = "Notes"  # above the list of notes on the page
     options: ClassVar[dict[str, dict[str, str]]] = {}  # option name -> {value: label}, the first the default
+    executable: ClassVar[bool] = False  # a file written by the CLI is made executable
 
     def export(self, config: Config, stem: str, **options: Any) -> Export:
         """``config`` in this format, in a file named ``stem`` + :attr:`ending`."""
@@ -90,6 +91,7 @@ class RoboflowExport(ExportFormat):
 class PythonExport(ExportFormat):
     name, label, ending, mime, language = "python", "Python script (OpenCV + numpy)", ".py", "text/x-python", "python"
     notes_heading = "Adjusted to fit OpenCV"
+    executable = True
 
     def write(self, config: Config, **options: Any) -> tuple[str, list[str]]:
         notes: list[str] = []
