@@ -372,3 +372,117 @@ def test_cli_exports_lsbp_with_t_lower_above_t_upper(tmp_path):
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "createBackgroundSubtractorLSBP" in proc.stdout
     assert "note: lsbp: t_upper must exceed t_lower; using 41" in proc.stderr  # the adjustment is said
+
+
+# The standalone module: written once, what the engine runs, and a clean script ------------------------
+
+def _imported_modules(text: str) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "a relative import"
+            found.add((node.module or "").split(".")[0])
+    return found
+
+
+def test_standalone_module_and_scripts_import_only_opencv_numpy_and_the_standard_library():
+    from bgapp import standalone
+    from bgapp.methods import METHODS
+
+    allowed = {"cv2", "numpy"} | set(sys.stdlib_module_names)
+    source = Path(standalone.__file__).read_text()
+    assert _imported_modules(source) <= allowed and "__future__" not in _imported_modules(source)
+    for name, cls in METHODS.items():
+        if cls.script:
+            text = python_script(Config(name))
+            assert source in text  # verbatim
+            assert _imported_modules(text) <= allowed, name
+
+
+def test_exported_scripts_pass_ruff(tmp_path):
+    """One script per standalone model class, linted with the project's own ruff settings."""
+    pytest.importorskip("ruff")
+    configs = [Config("mog2"), Config("knn", {"knn_samples": 9}), Config("absdiff", {"reference": "median"}),
+               Config("ssim"), Config("frame_diff"), Config("median"), Config("lsbp", {"t_lower": 40})]
+    for c in configs:
+        (tmp_path / f"bgapp_{c.method}.py").write_text(python_script(c))
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                           str(ROOT / "pyproject.toml"), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_engine_primitives_are_the_standalone_ones():
+    """The engine runs the very functions a script carries, not copies of them."""
+    from bgapp import frames, methods, postprocess, reference, sequences, ssim, standalone
+    from bgapp.methods import base, difference, median
+
+    shared = [(reference.distance, "distance"), (reference.grey, "grey"), (reference.median_image, "median_image"),
+              (median.distance, "distance"), (median.median_image, "median_image"), (difference.grey, "grey"),
+              (base.blur, "blur"), (base.threshold, "threshold"), (methods.binarise, "binarise"),
+              (ssim.ReferenceStats, "ReferenceStats"), (postprocess.fill_holes, "fill_holes"),
+              (postprocess.remove_small, "remove_small"), (sequences.natural_key, "natural_key")]
+    for obj, name in shared:
+        assert obj is getattr(standalone, name), name
+    assert methods.RNG_SEED == standalone.RNG_SEED
+    with pytest.raises(BgappError, match="unsupported pixel type int32"):
+        frames.to_bgr8(np.zeros((2, 2), np.int32))  # standalone's check, said as a BgappError
+
+
+def test_engine_reference_equals_the_scripts(demo_folder):
+    """The engine keeps its own Reference (snapshots, images, live medians, notes): for the modes a
+    script runs, both give the same reference image frame after frame."""
+    from bgapp import standalone
+    from bgapp.reference import Reference
+
+    src = Sequence(demo_folder)
+    samples = src.sample(7)
+    for mode in ("first", "running_average", "median"):
+        ours, theirs = Reference(mode, 0.05, 7), standalone.Reference(mode, 0.05)
+        ours.prime(samples)
+        theirs.prime(samples)
+        for i in range(0, len(src), 9):
+            f = src.frame(i)
+            assert np.array_equal(ours.update(f), theirs.update(f)), (mode, i)
+    with pytest.raises(standalone.InputError, match="sampled"):
+        standalone.Reference("median", 0.05).update(samples[0])
+
+
+def test_a_method_without_a_recipe_refuses_in_one_line():
+    from bgapp.methods import Method
+
+    class Plain(Method):
+        name, title, summary, params = "plain", "Plain", "", ()
+
+    with pytest.raises(BgappError) as exc:
+        Plain.script_model({})
+    assert_one_clear_line(exc.value, "plain")
+    assert "no OpenCV recipe" in str(exc.value)
+
+
+def test_export_formats_registry(monkeypatch):
+    """A format is one class in EXPORT_FORMATS: export() and 'bgapp export --format' find it there."""
+    from bgapp import export as export_mod
+    from bgapp.cli import build_parser
+
+    assert export_mod.FORMATS == ("json", "roboflow", "python")
+    cfg = Config("mog2")
+    names = {f: export(cfg, f).filename for f in export_mod.FORMATS}
+    assert names == {"json": "bgapp_mog2.json", "roboflow": "bgapp_mog2-workflow.json", "python": "bgapp_mog2.py"}
+    assert export(cfg, "python").mime == "text/x-python" and export(cfg, "roboflow").mime == "application/json"
+
+    class Yaml(export_mod.ExportFormat):
+        name, label, ending, mime, language = "yaml", "YAML", ".yaml", "application/yaml", "yaml"
+
+        def write(self, config, **options):
+            return f"method: {config.method}\n", ["yaml note"]
+
+    monkeypatch.setitem(export_mod.EXPORT_FORMATS, "yaml", Yaml())
+    out = export(cfg, "yaml", name="x")
+    assert (out.text, out.filename, out.notes) == ("method: mog2\n", "x_mog2.yaml", ["yaml note"])
+    assert build_parser().parse_args(["export", "c.json", "--format", "yaml"]).format == "yaml"
+    with pytest.raises(BgappError, match="unknown export format 'toml'"):
+        export(cfg, "toml")
