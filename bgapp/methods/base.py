@@ -26,6 +26,7 @@ from ..standalone import RNG_SEED, binarise, blur, threshold
 
 __all__ = ["RNG_SEED", "Method", "MethodOutput", "binarise", "blur", "threshold"]
 
+
 @dataclass
 class MethodOutput:
     """What a method yields for one frame."""
