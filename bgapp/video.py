@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import BgappError, printable
 from .frames import check_pixels, fit_to, to_bgr8, to_gray8
+from .standalone import spaced
 
 DEFAULT_FPS = 25.0
 _STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".mp4", ".webm", ".mkv", ".avi", ".mov", ".zip", ".gz"}
@@ -221,7 +222,7 @@ class VideoSource:
         return picks
 
     def _sample_pass(self, n: int, count: int) -> tuple[list[np.ndarray], int]:
-        wanted = np.linspace(0, max(count - 1, 0), n).round().astype(int).tolist()
+        wanted = spaced(count, n)
         picks: list[np.ndarray] = []
         total = 0
         with av.open(self.path) as container:

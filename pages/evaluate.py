@@ -11,7 +11,7 @@ from bgapp.cli import dumps
 from bgapp.config import Config
 from bgapp.distributed import open_spec
 from bgapp.errors import BgappError
-from bgapp.export import FORMATS, ROBOFLOW_BLOCKS, export
+from bgapp.export import EXPORT_FORMATS
 from bgapp.presets import list_presets
 from bgapp.tuning import (
     DEFAULT_BATCH,
@@ -318,26 +318,24 @@ with tab_export:
         which = "sidebar"
         st.caption("Exports the sidebar's settings; after a study (Tune tab) you can export its best config too.")
     cfg = tuned[0].best if which == "best" and tuned is not None else config
-    fmt_ = st.radio("Format", FORMATS, horizontal=True, key=f"{KEY}.format",
-                    format_func={"json": "JSON config", "roboflow": "Roboflow Workflow",
-                                 "python": "Python script (OpenCV + numpy)"}.get,
+    fmt_ = st.radio("Format", list(EXPORT_FORMATS), horizontal=True, key=f"{KEY}.format",
+                    format_func=lambda f: EXPORT_FORMATS[f].label,
                     help="JSON reloads in the app and with bgapp eval --config; the Roboflow Workflow runs MOG2 "
                          "in Roboflow's blocks; the script reproduces the masks anywhere OpenCV runs.")
-    block = ROBOFLOW_BLOCKS[0]
-    if fmt_ == "roboflow":
-        block = st.selectbox("Roboflow block", ROBOFLOW_BLOCKS, key=f"{KEY}.block",
-                             format_func={"background_subtraction": "background_subtraction (a mask)",
-                                          "motion_detection": "motion_detection (motion flag, detections)"}.get)
+    form = EXPORT_FORMATS[fmt_]
+    options = {}
+    for option, choices in form.options.items():  # e.g. the Roboflow block
+        options[option] = st.selectbox(option.replace("_", " ").capitalize(), list(choices),
+                                       key=f"{KEY}.{option}", format_func=choices.get)
     with guard("exporting"):
-        out = export(cfg, fmt_, roboflow_block=block)  # export names the file: bgapp_METHOD.EXT
+        out = form.export(cfg, f"bgapp_{cfg.method}", **options)  # the file: bgapp_METHOD + the format's ending
         if out.notes:
-            head = "Not expressed in the Roboflow workflow" if fmt_ == "roboflow" else "Adjusted to fit OpenCV"
-            st.warning(f"{head}:\n\n" + "\n".join(f"- {plain(n)}" for n in out.notes))
+            st.warning(f"{form.notes_heading}:\n\n" + "\n".join(f"- {plain(n)}" for n in out.notes))
         st.download_button(f"Download {out.filename}", out.text, out.filename, out.mime, type="primary",
                            key=f"{KEY}.dl_export")
-        if fmt_ == "python":
-            st.caption(f"Run it with `python {out.filename} INPUT OUTDIR`: INPUT is a video file or an image "
-                       "folder, OUTDIR receives mask000001.png, mask000002.png, ...")
-        st.code(out.text, language="python" if fmt_ == "python" else "json", height=420)
-    st.caption("The same exports from the shell: `python -m bgapp export CONFIG --format json|roboflow|python` "
+        usage = form.usage(out.filename)
+        if usage:
+            st.caption(usage)
+        st.code(out.text, language=form.language, height=420)
+    st.caption(f"The same exports from the shell: `python -m bgapp export CONFIG --format {'|'.join(EXPORT_FORMATS)}` "
                "(CONFIG: a config file, a `bgapp tune --json` document or a preset name).")
