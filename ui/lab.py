@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from bgapp.composite import uses_image
 from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.frames import decode_image
@@ -115,7 +116,7 @@ def picture_controls(player: Player, cfg: Config, key: str, where: Any = st.side
             pipe.set_reference_image(got[1])
             st.session_state[f"{key}.refimg_id"] = got[0]
             changed = "model"
-    if cfg.composite["mode"] == "image":
+    if uses_image(cfg.composite):
         got = _uploaded_image(where, "Background picture", f"{key}.bgimg",
                               "Shown behind the foreground in the 'image' composite; scaled to cover the frame.")
         if got is not None and st.session_state.get(f"{key}.bgimg_id") != got[0]:
