@@ -16,6 +16,7 @@ from bgapp.frames import decode_image
 from bgapp.methods import METHODS
 
 from .errors import guard, plain
+from .keys import APPLIED_CONFIG
 from .player import Player
 from .sources import upload_limit_mb
 from .widgets import clear_widgets
@@ -46,7 +47,6 @@ def _uploaded_image(where: Any, label: str, key: str, help: str) -> tuple[str, A
     return (up.file_id, img) if g.ok else None
 
 
-APPLIED = "applied_config"  # set by Evaluate & tune's "Apply best"
 
 
 def _clear_widgets(key: str) -> None:
@@ -59,7 +59,7 @@ def take_applied(key: str, where: str = "") -> Config | None:
     """The settings "Apply best" sent from Evaluate & tune, once per page (``key``): the widgets
     then show them and keep them. Each page takes each applied config once; it stays in session
     state for the others (and for Evaluate's "Start from")."""
-    config = st.session_state.get(APPLIED)
+    config = st.session_state.get(APPLIED_CONFIG)
     if not isinstance(config, Config) or st.session_state.get(f"{key}.applied_seen") is config:
         return None
     st.session_state[f"{key}.applied_seen"] = config
