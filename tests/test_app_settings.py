@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from bgapp.config import Config
 from bgapp.methods import METHODS
 from bgapp.params import Param
-from tests.test_app_pages import assert_clean, captions, open_page
+from tests.apphelpers import assert_clean, captions, open_page
 from ui.keys import APPLIED_CONFIG
 
 KINDS = ("slider", "number_input", "selectbox", "checkbox", "toggle", "radio", "select_slider", "text_input")

@@ -17,7 +17,8 @@ import pytest
 
 from bgapp.config import Config
 from bgapp.synthetic import SyntheticScene
-from tests.test_app_pages import assert_clean, captions, metrics, open_page, png
+from tests.apphelpers import assert_clean, captions, metrics, open_page
+from tests.factories import png
 from ui.player import Player
 
 FRAME = 100  # the lab opens paused here (frame 101 in the page's 1-based numbering)
