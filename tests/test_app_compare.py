@@ -3,10 +3,8 @@ default frame count reaches into a late temporal ROI, and the open method tab su
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from bgapp.synthetic import SyntheticScene
 from ui.views import FEW_SCORED
 
 from .apphelpers import APP
@@ -84,14 +82,6 @@ def test_the_open_method_tab_stays_open_when_its_method_changes():
     assert _open_tab(at) == 1
     at.radio(key="cmp.count").set_value(4).run()  # more methods: the open one stays open
     assert _open_tab(at) == 1 and len(at.tabs) == 4
-
-
-@pytest.mark.parametrize("n, first, expected", [(1700, 470, 669), (400, 300, 400), (300, 41, 300), (90, 1, 90)])
-def test_default_frames(n, first, expected):
-    from ui.compare import default_frames
-
-    scene = SyntheticScene(width=32, height=24, n_frames=n, warmup=first - 1)
-    assert default_frames(scene, n) == expected
 
 
 def test_an_uploaded_clip_stays_chosen_and_named_on_every_page(tmp_path):
