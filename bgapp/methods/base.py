@@ -118,7 +118,6 @@ class Method:
     params: ClassVar[tuple[Param, ...]]
     uses_reference: ClassVar[bool] = False  # accepts capture_reference/set_reference_image
     wants_samples: ClassVar[int] = 0  # frames to sample from the clip before running (0: none)
-    warmup_param: ClassVar[str | None] = None
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
         self.values = validate(self.params, values, f"{self.name}.")
