@@ -73,11 +73,6 @@ def _named_numbers(files: list[Path]) -> list[int] | None:
     return numbers
 
 
-def _frame_numbers(files: list[Path]) -> list[int]:
-    """Frame numbers as written in the names (last digit group of the stem), else 1-based positions."""
-    return _named_numbers(files) or list(range(1, len(files) + 1))
-
-
 def _few(items: list, n: int = 3) -> str:
     shown = ", ".join(printable(x) for x in items[:n])
     return shown + (f" and {len(items) - n} more" if len(items) > n else "")

@@ -12,10 +12,10 @@ from bgapp.config import Config
 from bgapp.distributed import open_spec
 from bgapp.errors import BgappError
 from bgapp.export import EXPORT_FORMATS
+from bgapp.metrics import METRIC_LABELS, METRIC_SHORT
 from bgapp.presets import list_presets
 from bgapp.tuning import (
     DEFAULT_BATCH,
-    METRIC_LABELS,
     direction,
     main_threshold,
     search_space,
@@ -43,16 +43,14 @@ from ui.evaluate import (
     trials_frame,
     viewer_images,
 )
+from ui.keys import APPLIED_CONFIG, LAB_CONFIG
 from ui.session import flag, set_flag
 from ui.sources import open_study_sequence
 from ui.views import combined, error_legend, fmt, scored_note
 from ui.widgets import config_controls
 
 KEY = "eval"
-APPLIED = "applied_config"  # read by the lab pages: the settings "Apply best" carries over
 state = st.session_state
-SHORT = {"f_measure": "F-measure", "precision": "Precision", "recall": "Recall", "specificity": "Specificity",
-         "pwc": "PWC (%)", "fpr": "FPR", "fnr": "FNR"}
 
 through_app()
 
@@ -76,18 +74,18 @@ with st.container(border=True):
 
 presets = {p.name: p for p in list_presets()}
 starts = {"defaults": "Declared defaults"}
-if isinstance(state.get(APPLIED), Config):
+if isinstance(state.get(APPLIED_CONFIG), Config):
     starts["applied"] = "Applied settings"
-if isinstance(state.get("lab.config"), Config):
+if isinstance(state.get(LAB_CONFIG), Config):
     starts["lab"] = "Video lab settings"
 starts.update({f"preset:{n}": f"Preset: {p.title}" for n, p in presets.items()})
 
 
 def _start_config(choice: str) -> Config:
     if choice == "applied":
-        return state[APPLIED]
+        return state[APPLIED_CONFIG]
     if choice == "lab":
-        return state["lab.config"]
+        return state[LAB_CONFIG]
     if choice.startswith("preset:"):
         return presets[choice.split(":", 1)[1]].config
     return Config()
@@ -148,7 +146,7 @@ with tab_eval:
                    "warms up on the earlier ones): the sequence view below says which.")
         cols = st.columns(5)
         for col, m in zip(cols, ("f_measure", "precision", "recall", "specificity", "pwc")):
-            col.metric(SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
+            col.metric(METRIC_SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
         table = results_table(doc, [r.category or r.name for r in ev.results])
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={m: st.column_config.NumberColumn(m, format="%.4f") for m in
@@ -258,8 +256,8 @@ with tab_tune:
                       "there.")
         lab_spec = study_sequence(result.sequences, KEY, c)
         if flag(f"{KEY}.apply_req"):
-            state[APPLIED] = replace(result.best)  # a new object: each page takes each Apply once
-            state["lab.config"] = result.best
+            state[APPLIED_CONFIG] = replace(result.best)  # a new object: each page takes each Apply once
+            state[LAB_CONFIG] = result.best
             with guard("opening the study's sequence") as g:  # the clip the study ran on, not the last one
                 opened = open_study_sequence(lab_spec)
             if g.ok:

@@ -5,9 +5,11 @@ import streamlit as st
 
 from bgapp.config import Config
 from bgapp.display import jpeg, label
+from bgapp.metrics import METRIC_SHORT
 from ui.boot import through_app
 from ui.charts import over_time
 from ui.errors import guard, plain
+from ui.keys import LAB_CONFIG
 from ui.lab import downloads, load_settings, picture_controls, progress_bar, take_applied
 from ui.player import FOLLOW_TICK, MAX_REPLAY, SCOPES, Player, play, show_metrics
 from ui.session import flag, just_arrived, keep, set_flag, workdir
@@ -31,14 +33,14 @@ with st.sidebar:
 if choice is None:
     st.stop()
 
-player = keep("lab.player", lambda: Player(choice.source, st.session_state.get("lab.config", Config())),
+player = keep("lab.player", lambda: Player(choice.source, st.session_state.get(LAB_CONFIG, Config())),
               choice.ident)
 with st.sidebar:
     st.divider()
     loaded = load_settings("lab") or take_applied("lab")
     cfg = config_controls("lab", loaded or player.pipeline.config, where=st.sidebar)
     pictures = picture_controls(player, cfg, "lab")
-st.session_state["lab.config"] = cfg
+st.session_state[LAB_CONFIG] = cfg
 n = player.clip.n
 if just_arrived():
     st.session_state["lab.playing"] = False  # coming back from another page: paused where it was
@@ -142,7 +144,7 @@ else:
                      expanded=True):
         df = player.timeline()
         marker = player.shown.index if player.shown is not None else None
-        st.plotly_chart(over_time(df, ["foreground %", "F-measure"], marker=marker), key="lab.chart")
+        st.plotly_chart(over_time(df, ["foreground %", METRIC_SHORT["f_measure"]], marker=marker), key="lab.chart")
         if player.clip.has_gt:
             st.caption("Per processed frame; F-measure only on scored frames. " + scored_note(player.clip.source))
     st.subheader("Downloads")

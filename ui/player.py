@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from bgapp.config import Config
-from bgapp.metrics import Counts, confusion, error_image
+from bgapp.metrics import METRIC_HELP, METRIC_SHORT, Counts, confusion, error_image
 from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.video import Mp4Writer, ZipPngWriter
 
@@ -307,7 +307,7 @@ class Player:
         idx = sorted(self.fraction)
         data: dict[str, Any] = {"frame": idx, "foreground %": [100 * self.fraction[i] for i in idx]}
         if self.clip.has_gt:
-            data["F-measure"] = [self.counts[i].f_measure if i in self.counts else math.nan for i in idx]
+            data[METRIC_SHORT["f_measure"]] = [self.counts[i].f_measure if i in self.counts else math.nan for i in idx]
         return pd.DataFrame(data)
 
     def status(self) -> str:
@@ -339,11 +339,9 @@ def show_metrics(where: Any, player: Player) -> None:
         return
     t = player.total
     cols = box.columns(4)
-    cols[0].metric("F-measure", fmt(t.f_measure), help="Harmonic mean of precision and recall (CDnet's "
-                   "main figure), over the scored frames processed so far.")
-    cols[1].metric("Precision", fmt(t.precision), help="Of the pixels called foreground, the share that are.")
-    cols[2].metric("Recall", fmt(t.recall), help="Of the truly moving pixels, the share found.")
-    cols[3].metric("PWC", fmt(t.pwc, 2), help="Percentage of wrong classifications (lower is better).")
+    for col, m in zip(cols, ("f_measure", "precision", "recall", "pwc")):
+        col.metric(METRIC_SHORT[m], fmt(getattr(t, m), 2 if m == "pwc" else 3),
+                   help=METRIC_HELP[m] + " Over the scored frames processed so far.")
     note = f"{len(player.counts)} scored frames · {counts_line(t)}"
     if player.mixed:
         note += " · settings changed on the way: **Re-run from start** for a clean score"

@@ -101,7 +101,6 @@ class Method:
     params: ClassVar[tuple[Param, ...]]
     uses_reference: ClassVar[bool] = False  # accepts capture_reference/set_reference_image
     wants_samples: ClassVar[int] = 0  # frames to sample from the clip before running (0: none)
-    warmup_param: ClassVar[str | None] = None
     script: ClassVar[str | None] = None  # the bgapp.standalone model class a script export runs
 
     @classmethod

@@ -68,7 +68,6 @@ class MOG2(_Subtractor):
               min=0.001, max=1.0, step=0.001, tune=False, typical=(0.001, 0.2),
               visible_if=("warmup_frames", (">0",))),
     )
-    warmup_param = "warmup_frames"
     script = "MOG2"
 
     def _build(self) -> None:
