@@ -17,7 +17,8 @@ import pprint
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Config, resolve_config  # noqa: F401 - re-exported
+from .config import Config
+from .documents import resolve_config  # noqa: F401 - re-exported
 from .errors import BgappError
 from .methods import RNG_SEED, get_method
 from .params import odd_kernel
