@@ -27,6 +27,7 @@ from typing import Any
 from .config import Config
 from .errors import BgappError
 from .evaluate import SequenceResult, evaluate, report
+from .source import IndexedSource
 
 Progress = Callable[[int, int], None]
 
@@ -50,7 +51,7 @@ def _warm_up() -> None:
     from . import evaluate, methods, sequences, synthetic  # noqa: F401
 
 
-def open_spec(spec: str) -> Any:
+def open_spec(spec: str) -> IndexedSource:
     """One scored source from a spec that :func:`list_sequences` returned (``demo`` or a folder)."""
     if spec == "demo":
         from .synthetic import SyntheticScene

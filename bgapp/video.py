@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import BgappError, printable
 from .frames import check_pixels, fit_to, to_bgr8, to_gray8
+from .source import sample_indices
 
 DEFAULT_FPS = 25.0
 _STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".mp4", ".webm", ".mkv", ".avi", ".mov", ".zip", ".gz"}
@@ -69,12 +70,20 @@ class VideoSource:
     Every ``__iter__`` opens its own container, so a source can be iterated any number of
     times, concurrently too. A file damaged part-way simply ends at its last decodable frame:
     the user keeps what could be read.
+
+    It follows :class:`bgapp.source.Source`, without ground truth.
     """
+
+    category = ""
+    has_ground_truth = False
+    roi: np.ndarray | None = None
+    temporal_roi: tuple[int, int] | None = None
 
     def __init__(self, path: str | Path, max_side: int | None = None):
         self.path = str(path)
         self.name = printable(Path(path).name)
         self.max_side = max_side
+        self.notes: list[str] = []
         p = Path(path)
         if not p.exists():
             raise BgappError(f"video file not found: {self.path}")
@@ -206,37 +215,65 @@ class VideoSource:
                 yield img
 
     def sample(self, n: int) -> list[np.ndarray]:
-        """``n`` frames evenly spaced over the clip, in one streaming pass (memory: n frames).
+        """Up to ``n`` frames spread evenly over the clip (the :mod:`bgapp.source` contract), in one
+        streaming pass (memory: the picked frames). Only the picked frames are converted to arrays.
 
-        Only the wanted frames are converted to arrays. When the clip proves shorter than its
-        header claims, a second pass spaces the picks over the frames that really exist.
+        When the file proves shorter than its header claims, a second pass spaces the picks over
+        the frames that really exist; a clip of fewer than ``n`` frames gives each of them once.
         """
-        if n <= 0:
-            return []
-        picks, total = self._sample_pass(n, len(self))
-        if len(picks) < n and total > 0:
-            picks, _ = self._sample_pass(n, total)
-        while picks and len(picks) < n:  # only if the file changed under us
-            picks.append(picks[-1])
+        picks, total = self._sample_pass(sample_indices(n, len(self)))
+        if len(picks) < min(n, len(self)) and total > 0:
+            picks, _ = self._sample_pass(sample_indices(n, total))
         return picks
 
-    def _sample_pass(self, n: int, count: int) -> tuple[list[np.ndarray], int]:
-        wanted = np.linspace(0, max(count - 1, 0), n).round().astype(int).tolist()
+    def _sample_pass(self, wanted: list[int]) -> tuple[list[np.ndarray], int]:
+        """The frames at the ascending positions ``wanted``, and how many frames were decoded (all
+        of them when the file ended before the last wanted one)."""
         picks: list[np.ndarray] = []
         total = 0
+        if not wanted:
+            return picks, total
         with av.open(self.path) as container:
             for i, frame in enumerate(self._decode_raw(container)):
                 total = i + 1
                 if i == wanted[len(picks)]:
                     try:
-                        img = self._fit(frame.to_ndarray(format="bgr24"))
+                        picks.append(self._fit(frame.to_ndarray(format="bgr24")))
                     except (av.FFmpegError, ValueError):
                         break
-                    while len(picks) < n and wanted[len(picks)] == i:
-                        picks.append(img)
-                    if len(picks) == n:
+                    if len(picks) == len(wanted):
                         break
         return picks, total
+
+    # no ground truth: a video is a clip to look at, not to score ---------------------------------
+
+    @property
+    def shown_path(self) -> str:
+        return self.path
+
+    @property
+    def frame_numbers(self) -> list[int]:
+        return list(range(1, len(self) + 1))
+
+    @property
+    def scored_indices(self) -> list[int]:
+        return []
+
+    def scored(self, i: int) -> bool:
+        return False
+
+    def ground_truth(self, i: int) -> np.ndarray | None:
+        return None
+
+    def pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, bool]]:
+        for img in self:
+            yield img, None, False
+
+    def check_ground_truth(self) -> None:
+        """Nothing to check: there is no ground truth."""
+
+    def frame_label(self, i: int) -> str:
+        return f"frame {i + 1}"
 
     def __repr__(self) -> str:
         w, h = self.size
