@@ -19,7 +19,8 @@ class Clip:
 
     Only ``keep`` decoded frames are held, never the whole video. ``n`` starts as the source's
     count (an estimate for some videos) and shrinks to the truth when the stream ends early,
-    with the source's note on it in ``note``.
+    with the source's note on it in ``note`` (a seek that lands past the real end decodes from
+    the start once to find it).
     """
 
     def __init__(self, source: Source, keep: int = 4) -> None:
@@ -34,6 +35,7 @@ class Clip:
         self._recent: OrderedDict[int, np.ndarray] = OrderedDict()
         self._it: Iterator[np.ndarray] | None = None
         self._pos = 0
+        self._start = 0  # where the cursor was opened
         self.note: str | None = None  # set when the stream proves shorter than its header said
 
     @property
@@ -50,14 +52,16 @@ class Clip:
         if i in self._recent:
             return self._recent[i]
         if self._it is None or i < self._pos or i - self._pos > SEEK_AHEAD:
-            self.close()
-            self._it = self.source.frames_from(i)  # a video seeks to the keyframe before i
-            self._pos = i
+            self._open(i)  # a video seeks to the keyframe before i
         img = None
         while self._pos <= i:
+            assert self._it is not None
             try:
                 img = next(self._it)
             except StopIteration:
+                if self._pos == self._start > 0:  # a seek past the real end tells nothing about where it is
+                    self._open(0)
+                    continue
                 self.n = max(1, self._pos)
                 self.note = self.source.ended_early(self._pos)
                 self.close()
@@ -74,6 +78,11 @@ class Clip:
             return None, False
         gt = self.source.ground_truth(i)
         return gt, gt is not None and self.source.scored(i)
+
+    def _open(self, start: int) -> None:
+        self.close()
+        self._it = self.source.frames_from(start)
+        self._pos = self._start = start
 
     def close(self) -> None:
         """Stop the cursor (a video's container closes); the next frame opens a new one."""
