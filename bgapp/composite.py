@@ -85,7 +85,8 @@ def overlay(frame: np.ndarray, mask: np.ndarray, colour: Colour = GREEN, opacity
     out = frame.copy()
     scaled = cv2.convertScaleAbs(frame, alpha=1.0 - opacity)
     tint = tuple(float(c) * opacity for c in colour) + (0.0,)
-    cv2.add(scaled, tint, dst=out, mask=mask)
+    # OpenCV takes a Scalar (a tuple) for src2; its type stubs list only arrays there
+    cv2.add(scaled, tint, dst=out, mask=mask)  # type: ignore[call-overload]
     return out
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from .config import Config
 from .documents import resolve_config  # noqa: F401 - re-exported
 from .errors import BgappError
-from .methods import RNG_SEED, get_method
+from .methods import RNG_SEED, ContribMethod, get_method
 from .params import odd_kernel
 
 FORMATS = ("json", "roboflow", "python")
@@ -46,9 +46,9 @@ def export(config: Config, fmt: str, roboflow_block: str = "background_subtracti
         doc, notes = roboflow_workflow(config, roboflow_block)
         return Export(json.dumps(doc, indent=2) + "\n", f"{stem}-workflow.json", "application/json", notes)
     if fmt == "python":
-        notes: list[str] = []
-        text = python_script(config, notes)
-        return Export(text, f"{stem}.py", "text/x-python", notes)
+        script_notes: list[str] = []
+        text = python_script(config, script_notes)
+        return Export(text, f"{stem}.py", "text/x-python", script_notes)
     raise BgappError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
 
@@ -670,12 +670,11 @@ def _method_code(config: Config, notes: list[str]) -> str:
             n_frames=v["n_frames"], refresh=v["refresh"], sample_every=v["sample_every"], blur=v["blur"],
             threshold=repr(v["threshold"]))
     cls = get_method(m)
-    factory = getattr(cls, "factory", None)
-    if factory is None:
+    if not issubclass(cls, ContribMethod):
         raise BgappError(f"cannot export {m} as a script: no OpenCV recipe for it")
     args, adjusted = cls.factory_args(v)  # the engine's own argument list for these values
     notes.extend(adjusted)
-    return _CONTRIB.format(title=cls.title, factory=factory, args=tuple(args))
+    return _CONTRIB.format(title=cls.title, factory=cls.factory, args=tuple(args))
 
 
 def python_script(config: Config, notes: list[str] | None = None) -> str:

@@ -279,7 +279,7 @@ class SyntheticScene:
         # (x, y) -> (x + shear*(h - y), h + ky*(h - y) - h) relative to the feet line, flipped
         # so the head lands farthest from the feet
         out_w, out_h = int(w + shear * h) + 2, int(ky * h) + 2
-        m = np.float32([[1, -shear, shear * h], [0, -ky, ky * h]])
+        m = np.array([[1, -shear, shear * h], [0, -ky, ky * h]], np.float32)
         shadow = cv2.warpAffine(mask.astype(np.uint8), m, (out_w, out_h), flags=cv2.INTER_NEAREST) > 0
         return shadow, (0, h - 1)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -135,7 +135,7 @@ class VideoSource:
             seconds = container.duration / av.time_base
         return max(1, round(seconds * self.fps))
 
-    def _decode(self, container: av.container.InputContainer) -> Iterator[np.ndarray]:
+    def _decode(self, container: av.container.InputContainer) -> Generator[np.ndarray, None, None]:
         """Decode BGR frames at source size; a decode/demux error ends the stream quietly."""
         for frame in self._decode_raw(container):
             try:
@@ -144,7 +144,7 @@ class VideoSource:
                 return
 
     @staticmethod
-    def _decode_raw(container: av.container.InputContainer) -> Iterator[av.VideoFrame]:
+    def _decode_raw(container: av.container.InputContainer) -> Generator[av.VideoFrame, None, None]:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         try:
@@ -304,46 +304,50 @@ class Mp4Writer:
         self._container: av.container.OutputContainer | None = None
         self._stream: av.VideoStream | None = None
 
-    def _open(self, width: int, height: int) -> None:
+    def _open(self, width: int, height: int) -> tuple[av.container.OutputContainer, av.VideoStream]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._container = av.open(
+            container = self._container = av.open(
                 str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"}
             )
         except (OSError, av.FFmpegError) as exc:
             raise BgappError(f"cannot write video {self.path.name}: {exc}") from None
-        stream = self._container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
+        stream = container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(self.crf), "preset": "veryfast"}
         self._stream = stream
         self.size = (width, height)
+        return container, stream
 
     def write(self, frame: np.ndarray) -> None:
         """Append a BGR uint8 frame or a 2-D grey mask (shown as grey)."""
         img = _even(to_bgr8(frame))
         h, w = img.shape[:2]
-        if self._container is None:
-            self._open(w, h)
-        elif (w, h) != self.size:
+        container, stream, size = self._container, self._stream, self.size
+        if container is None or stream is None or size is None:
+            container, stream = self._open(w, h)
+        elif (w, h) != size:
             raise BgappError(
                 f"cannot write video {self.path.name}: frame size {w}x{h} differs from the first "
-                f"frame's {self.size[0]}x{self.size[1]}"
+                f"frame's {size[0]}x{size[1]}"
             )
         vf = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format="yuv420p")
-        for packet in self._stream.encode(vf):
-            self._container.mux(packet)
+        for packet in stream.encode(vf):
+            container.mux(packet)
         self.frames_written += 1
 
     def close(self) -> None:
         """Flush the encoder and finish the file; safe to call twice."""
-        if self._container is None:
+        container, stream = self._container, self._stream
+        if container is None:
             return
         try:
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
+            if stream is not None:
+                for packet in stream.encode(None):
+                    container.mux(packet)
         finally:
-            self._container.close()
+            container.close()
             self._container = None
 
     def __enter__(self) -> Mp4Writer:
