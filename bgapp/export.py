@@ -251,29 +251,35 @@ class Frames:
             cap.release()
 
     def sample(self, n):
-        """n frames evenly spaced from first to last, as bgapp picks them."""
-        if n <= 0:
-            return []
+        """Up to n frames evenly spaced from first to last, as bgapp picks them: never padded or
+        repeated, so fewer when the clip is shorter."""
         if self.files is not None:
-            idx = np.unique(np.linspace(0, len(self) - 1, min(n, len(self))).round().astype(int))
-            return [self.frame(int(i)) for i in idx]
-        picks, total = self._sample_pass(n, len(self))
-        if len(picks) < n and total > 0:
-            picks, _ = self._sample_pass(n, total)
-        while picks and len(picks) < n:
-            picks.append(picks[-1])
+            return [self.frame(i) for i in sample_indices(n, len(self))]
+        picks, total = self._sample_pass(sample_indices(n, len(self)))
+        if len(picks) < min(n, len(self)) and total > 0:  # shorter than its header said
+            picks, _ = self._sample_pass(sample_indices(n, total))
         return picks
 
-    def _sample_pass(self, n, count):
-        wanted = np.linspace(0, max(count - 1, 0), n).round().astype(int).tolist()
+    def _sample_pass(self, wanted):
         picks, total = [], 0
+        if not wanted:
+            return picks, total
         for i, img in enumerate(self):
             total = i + 1
-            while len(picks) < n and wanted[len(picks)] == i:
+            if i == wanted[len(picks)]:
                 picks.append(img)
-            if len(picks) == n:
-                break
+                if len(picks) == len(wanted):
+                    break
         return picks, total
+
+
+def sample_indices(n, length):
+    k = min(n, length)
+    if k <= 0:
+        return []
+    if k == 1:
+        return [0]
+    return np.unique(np.linspace(0, length - 1, k).round().astype(int)).tolist()
 
 
 def median_image(frames):

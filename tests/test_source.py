@@ -147,3 +147,14 @@ def test_median_primed_from_a_clip_shorter_than_its_sample() -> None:
     assert scene.calls == 1
     r = p.process(scene.frame(0))
     assert np.array_equal(r.background, median_image(scene.sample(3)))
+
+
+def test_the_exported_script_samples_as_the_engine_does() -> None:
+    """The standalone script (bgapp export --format python) primes a median from the same frames."""
+    from bgapp.export import python_script
+
+    ns: dict = {"__name__": "exported"}
+    exec(compile(python_script(Config("median")), "exported.py", "exec"), ns)
+    for length in range(0, 30):
+        for n in range(-1, 35):
+            assert ns["sample_indices"](n, length) == sample_indices(n, length), (n, length)
