@@ -45,7 +45,8 @@ def overlay(frame: np.ndarray, mask: np.ndarray, colour: Colour = GREEN, opacity
     out = frame.copy()
     scaled = cv2.convertScaleAbs(frame, alpha=1.0 - opacity)
     tint = tuple(float(c) * opacity for c in colour) + (0.0,)
-    cv2.add(scaled, tint, dst=out, mask=mask)
+    # OpenCV takes a Scalar (a tuple) for src2; its type stubs list only arrays there
+    cv2.add(scaled, tint, dst=out, mask=mask)  # type: ignore[call-overload]
     return out
 
 
@@ -327,7 +328,7 @@ class CutOut(Composite):
     """The foreground over a new background, with edges softened by ``feather``: subclasses only
     say what the background is (:meth:`backdrop`)."""
 
-    params = (FEATHER,)
+    params: ClassVar[tuple[Param, ...]] = (FEATHER,)
 
     def backdrop(self, frame: np.ndarray, values: Mapping[str, Any], ctx: Context) -> np.ndarray:
         """The frame-sized BGR background; a cached or scratch array, never written to."""

@@ -146,12 +146,3 @@ class Config:
             target[name] = value
         return Config(self.method, params, post, comp)
 
-
-def resolve_config(spec: str | Path) -> Config:
-    """A config from a file (a config, a ``bgapp tune --json`` document, a preset file) or a preset name."""
-    path = Path(spec)
-    if not path.exists() and "/" not in str(spec) and not str(spec).endswith(".json"):
-        from .presets import get_preset
-
-        return get_preset(str(spec)).config
-    return Config.load(path)

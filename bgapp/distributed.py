@@ -26,6 +26,7 @@ from typing import Any
 from .config import Config
 from .errors import BgappError
 from .evaluate import SequenceResult, evaluate, report
+from .source import IndexedSource
 
 Progress = Callable[[int, int], None]
 
@@ -49,7 +50,7 @@ def _warm_up() -> None:
     from . import evaluate, methods, sequences, synthetic  # noqa: F401
 
 
-def open_spec(spec: str) -> Any:
+def open_spec(spec: str) -> IndexedSource:
     """One scored source from a spec that :func:`list_sequences` returned (``demo`` or a folder)."""
     if spec == "demo":
         from .synthetic import SyntheticScene
@@ -204,7 +205,8 @@ def _main_hidden() -> Iterator[None]:
     modules, so the children do not need it.
     """
     main = sys.modules.get("__main__")
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    saved: dict[str, Any] = {k: main.__dict__[k] for k in ("__file__", "__spec__")
+                             if main is not None and k in main.__dict__}
     try:
         if main is not None:
             main.__dict__.pop("__file__", None)

@@ -17,6 +17,8 @@ import numpy as np
 from .config import Config
 from .metrics import Counts, confusion, summarize
 from .pipeline import Pipeline
+from .sequences import Sequence
+from .source import Source
 
 Progress = Callable[[int, int], None]
 
@@ -41,7 +43,7 @@ class SequenceResult:
         return d
 
 
-def evaluate(source: Any, config: Config, post: bool = True, progress: Progress | None = None,
+def evaluate(source: Source, config: Config, post: bool = True, progress: Progress | None = None,
              per_frame: bool = False, on_frame: Callable[[int, Any, np.ndarray | None], None] | None = None,
              stop: Callable[[], bool] | None = None) -> SequenceResult:
     """Run ``config`` over ``source`` and sum the confusion counts of its scored frames.
@@ -52,10 +54,9 @@ def evaluate(source: Any, config: Config, post: bool = True, progress: Progress 
     """
     pipeline = Pipeline(config if post else config.without_post())
     pipeline.prime(source)
-    roi = getattr(source, "roi", None)
+    roi = source.roi
     total = Counts()
-    path = str(getattr(source, "shown_path", source.path))  # NAME.zip:member for an extracted zip
-    result = SequenceResult(source.name, path, getattr(source, "category", ""), 0, total, 0.0)
+    result = SequenceResult(source.name, source.shown_path, source.category, 0, total, 0.0)
     n = len(source)
     t0 = time.perf_counter()
     for i, (frame, gt, scored) in enumerate(source.pairs()):
@@ -119,20 +120,17 @@ class ScoredSpan:
         return bisect.bisect_left(self.indices, processed)
 
 
-def scored_span(source: Any) -> ScoredSpan | None:
+def scored_span(source: Source) -> ScoredSpan | None:
     """The scored frames of ``source`` (a sequence, the demo); None without ground truth or when
     no frame is scored."""
-    if not getattr(source, "has_ground_truth", False) or not callable(getattr(source, "scored", None)):
+    if not source.has_ground_truth:
         return None
-    indices = getattr(source, "scored_indices", None)
-    if indices is None:
-        indices = [i for i in range(len(source)) if source.scored(i)]
+    indices = source.scored_indices
     if not indices:
         return None
-    roi = getattr(source, "temporal_roi", None)
-    from_file = roi is not None and getattr(source, "frame_files", None) is not None
-    numbers = getattr(source, "frame_numbers", None)
-    named = numbers if numbers else range(1, len(source) + 1)
-    warmup = sum(1 for k in named if k < roi[0]) if roi else 0
-    return ScoredSpan(tuple(indices), len(source), tuple(roi) if roi else None, from_file,
-                      (numbers[indices[0]], numbers[indices[-1]]) if numbers else None, warmup)
+    roi = source.temporal_roi
+    from_file = roi is not None and isinstance(source, Sequence)  # only a sequence reads temporalROI.txt
+    numbers = source.frame_numbers
+    warmup = sum(1 for k in numbers if k < roi[0]) if roi else 0
+    return ScoredSpan(tuple(indices), len(source), roi, from_file, (numbers[indices[0]], numbers[indices[-1]]),
+                      warmup)

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from . import standalone
-from .config import Config, resolve_config  # noqa: F401 - re-exported
+from .config import Config
+from .documents import resolve_config  # noqa: F401 - re-exported
 from .errors import BgappError
 from .methods import get_method
 from .params import odd_kernel

@@ -305,9 +305,9 @@ class NewestFrameWorker:
         """The latest processed view (None before the first); records latency once per result."""
         with self._cond:
             result = self._result
-            fresh = result is not None and result[0] != self._taken
-            if fresh:
-                self._taken = result[0]
+            fresh = False
+            if result is not None and result[0] != self._taken:
+                self._taken, fresh = result[0], True
         if result is None:
             return None
         if fresh:

@@ -69,6 +69,8 @@ class Param:
         """The span a slider covers: the typical range where declared, else ``min..max``."""
         if self.typical is not None:
             return self.typical
+        if self.min is None or self.max is None:
+            raise ValueError(f"{self.name}: a {self.kind} parameter has no range to cover")
         return self.min, self.max
 
     @property
@@ -108,9 +110,10 @@ class Param:
                 return False
             raise BgappError(f"{key}: expected true or false, got {value!r}")
         if self.kind == "choice":
-            if isinstance(value, str) and value in self.choices:
+            choices = self.choices or ()
+            if isinstance(value, str) and value in choices:
                 return value
-            raise BgappError(f"{key}: expected one of {', '.join(self.choices)}; got {value!r}")
+            raise BgappError(f"{key}: expected one of {', '.join(choices)}; got {value!r}")
         if isinstance(value, bool):
             raise BgappError(f"{key}: expected a number, got {value!r}")
         if isinstance(value, str):

@@ -22,6 +22,7 @@ from .config import Config
 from .frames import to_bgr8
 from .methods import Method, create
 from .postprocess import PostProcessor
+from .source import Source
 from .stats import ForegroundSeries, RunningStats, SampledMedian, foreground_fraction
 
 
@@ -80,8 +81,9 @@ class Pipeline:
         self.series = ForegroundSeries()
         self.index = 0
         self.last_frame: np.ndarray | None = None
-        self._samples: list[np.ndarray] | None = None
-        self._source: Any = None
+        self._samples: list[np.ndarray] | None = None  # the source's sample(self._sampled_n)
+        self._sampled_n = 0
+        self._source: Source | None = None
         _LIVE.add(self)
 
     # settings -----------------------------------------------------------------------------------
@@ -143,11 +145,13 @@ class Pipeline:
             return out
 
     # references ---------------------------------------------------------------------------------
-    def prime(self, source: Any) -> None:
+    def prime(self, source: Source | None) -> None:
         """Remember ``source`` so methods that build a reference from frames sampled across the
-        clip (a median) get them, now and after any change that needs a different sample."""
+        clip (a median) get them, now and after any change that needs a different sample; None
+        (a live stream) forgets it. A clip shorter than the sample asked for gives each of its
+        frames once (``Source.sample``'s contract)."""
         with self._lock:
-            self._source = source if hasattr(source, "sample") else None
+            self._source = source
             self._samples = None
             self._prime_method()
 
@@ -155,8 +159,9 @@ class Pipeline:
         n = self.method.wants_samples
         if not n or self._source is None:
             return
-        if self._samples is None or len(self._samples) != n:
+        if self._samples is None or self._sampled_n != n:
             self._samples = [to_bgr8(f) for f in self._source.sample(n)]
+            self._sampled_n = n
         self.method.prime(self._samples)
 
     def capture_reference(self, frame: np.ndarray | None = None) -> bool:

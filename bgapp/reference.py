@@ -45,7 +45,8 @@ class Reference:
         """Forget the learned reference (a snapshot, image or primed samples are kept)."""
         self.image: np.ndarray | None = None
         self._avg: np.ndarray | None = None
-        self._live: deque[np.ndarray] = deque(maxlen=max(1, self.n_frames))
+        self._live_size = max(1, self.n_frames)  # frames a live stream's median collects
+        self._live: deque[np.ndarray] = deque(maxlen=self._live_size)
         self.version = 0  # bumps whenever the image changes, so callers can cache derived data
         self.note: str | None = None
 
@@ -104,12 +105,14 @@ class Reference:
             if self.primed and self.primed[0].shape == shape:
                 if self.image is None:
                     self._set(median_image(self.primed))
-            elif len(self._live) < self._live.maxlen:
+            elif len(self._live) < self._live_size:
                 self._live.append(frame.copy())
                 self._set(median_image(list(self._live)))
-                n, total = len(self._live), self._live.maxlen
+                n, total = len(self._live), self._live_size
                 self.note = f"median reference from {n}/{total} frames so far" if n < total else None
         else:
             raise ValueError(f"unknown reference mode {mode!r}")
+        if self.image is None:  # every mode above sets one by the first frame
+            raise RuntimeError(f"reference mode {mode!r} gave no reference")
         return self.image
 

@@ -21,7 +21,8 @@ import numpy as np
 from .archive import shown_path, zip_origin
 from .errors import BgappError, printable
 from .frames import fit_to, read_image
-from .standalone import IMAGE_EXTS, INPUT_DIRS, natural_key, spaced
+from .source import sample_indices
+from .standalone import IMAGE_EXTS, INPUT_DIRS, natural_key
 
 GT_DIRS = ("groundtruth",)
 # ROI.jpg in CDnet is an illustration (the frame overlaid), not a mask: never read it.
@@ -108,7 +109,8 @@ def _size_str(size: tuple[int, int]) -> str:
 
 
 class Sequence:
-    """One video stored as numbered image files, with optional ground truth, ROI and temporal ROI.
+    """One video stored as numbered image files, with optional ground truth, ROI and temporal ROI;
+    a :class:`bgapp.source.IndexedSource`.
 
     ``max_side`` scales frames down (never up) so their longer side is at most that many pixels;
     ground truth and ROI are scaled with them (nearest neighbour, so labels stay labels).
@@ -141,6 +143,7 @@ class Sequence:
         self.category = printable(parent if category is None else category)
         self.fps = float(fps)
         self.notes: list[str] = []  # what the user should know (gaps, unpaired files, scaling)
+        self.keep_alive: object | None = None  # what must live as long as this (a zip's extracted folder)
         named = _named_numbers(self.frame_files)
         self.frame_numbers: list[int] = named or list(range(1, len(self.frame_files) + 1))
         self._gt_of: list[int | None] = self._pair_ground_truth(named)
@@ -243,6 +246,10 @@ class Sequence:
     def __len__(self) -> int:
         return len(self.frame_files)
 
+    def ended_early(self, frames_read: int) -> str | None:
+        """Never: every frame is there (a missing or unreadable one raises a BgappError instead)."""
+        return None
+
     def __repr__(self) -> str:
         return f"Sequence({self.path!r}, frames={len(self)}, gt={len(self.gt_files)})"
 
@@ -305,12 +312,17 @@ class Sequence:
         for i in range(len(self)):
             yield self.frame(i), self.ground_truth(i), self._scored[i]
 
+    def frames_from(self, start: int) -> Iterator[np.ndarray]:
+        for i in range(max(start, 0), len(self)):
+            yield self.frame(i)
+
     def sample(self, n: int) -> list[np.ndarray]:
-        """``n`` frames evenly spaced from first to last (e.g. to seed a background or a preview)."""
-        if n <= 0:
-            return []
-        idx = np.unique(spaced(len(self), min(n, len(self))))
-        return [self.frame(int(i)) for i in idx]
+        """Up to ``n`` frames spread evenly from first to last (the :mod:`bgapp.source` contract),
+        e.g. to seed a background or a preview."""
+        return [self.frame(i) for i in sample_indices(n, len(self))]
+
+    def frame_label(self, i: int) -> str:
+        return self.frame_files[i].name
 
 
 def find_sequences(path: str | Path, max_depth: int = 3, max_side: int | None = None) -> list[Sequence]:

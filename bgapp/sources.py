@@ -6,9 +6,13 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import BgappError
+from .source import Source
+
+if TYPE_CHECKING:
+    from .sequences import Sequence
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m")
 
@@ -33,7 +37,7 @@ class _Extracted:
 _EXTRACTED: dict[tuple, _Extracted] = {}  # one extraction per zip (path, size, mtime) and process
 
 
-def zip_sequences(path: str | Path, max_side: int | None = None) -> list[Any]:
+def zip_sequences(path: str | Path, max_side: int | None = None) -> list[Sequence]:
     """The sequences in a zip of a sequence folder (or of a category or dataset of them)."""
     from .sequences import find_sequences
 
@@ -49,11 +53,11 @@ def zip_sequences(path: str | Path, max_side: int | None = None) -> list[Any]:
         message = str(exc)
         raise BgappError(message if path.name in message else f"{path.name}: {message}") from None
     for seq in seqs:
-        seq._extracted = extracted  # keeps the files as long as the sequence lives
+        seq.keep_alive = extracted  # keeps the files as long as the sequence lives
     return seqs
 
 
-def open_source(spec: str | Path, max_side: int | None = None) -> Any:
+def open_source(spec: str | Path, max_side: int | None = None) -> Source:
     """A frame source for ``spec``: ``demo`` (the synthetic scene), a video file, a sequence
     folder or a zip holding one sequence folder."""
     if str(spec) == "demo":
@@ -79,11 +83,11 @@ def open_source(spec: str | Path, max_side: int | None = None) -> Any:
     raise BgappError(f"no such file or folder: {spec}")
 
 
-def open_scored_sources(specs: list[str]) -> list[Any]:
+def open_scored_sources(specs: list[str]) -> list[Source]:
     """Sources with ground truth for evaluation: ``demo``, sequence folders, or trees of them."""
     from .sequences import find_sequences
 
-    out: list[Any] = []
+    out: list[Source] = []
     for spec in specs:
         if str(spec) == "demo":
             out.append(open_source("demo"))
@@ -103,6 +107,5 @@ def open_scored_sources(specs: list[str]) -> list[Any]:
     if without_gt:
         raise BgappError(f"no ground truth in {', '.join(without_gt[:3])}: evaluation needs a groundtruth/ folder")
     for src in out:
-        if hasattr(src, "check_ground_truth"):
-            src.check_ground_truth()
+        src.check_ground_truth()
     return out

@@ -83,9 +83,16 @@ def read_image(path):
     return to_bgr8(img)
 
 
-def spaced(count, n):
-    """``n`` frame indices evenly spaced from the first of ``count`` frames to the last."""
-    return np.linspace(0, max(count - 1, 0), n).round().astype(int).tolist()
+def sample_indices(n, length):
+    """The frames ``sample(n)`` picks from ``length``: ``min(n, length)`` distinct indices from 0 to
+    ``length - 1``, evenly spaced (rounded), ascending; ``[]`` when either is 0 or less. Never padded
+    or repeated, so a shorter clip gives fewer (the engine's sources follow the same contract)."""
+    k = min(n, length)
+    if k <= 0:
+        return []
+    if k == 1:
+        return [0]
+    return np.unique(np.linspace(0, length - 1, k).round().astype(int)).tolist()
 
 
 class Frames:
@@ -121,6 +128,8 @@ class Frames:
         return len(self.files) if self.files is not None else max(self.count, 1)
 
     def frame(self, i):
+        if self.files is None:
+            raise InputError("only an image folder reads frames by number")
         img = read_image(self.files[i])
         if img.shape[:2] != self.size:
             raise InputError(f"frame {os.path.basename(self.files[i])} is not the size of the first frame")
@@ -142,26 +151,25 @@ class Frames:
             cap.release()
 
     def sample(self, n):
-        """``n`` frames evenly spaced from first to last, as bgapp picks them."""
-        if n <= 0:
-            return []
+        """Up to ``n`` frames evenly spaced from first to last, as bgapp picks them (sample_indices)."""
         if self.files is not None:
-            return [self.frame(int(i)) for i in np.unique(spaced(len(self), min(n, len(self))))]
-        picks, total = self._sample_pass(n, len(self))
-        if len(picks) < n and total > 0:  # the clip is shorter than its header says
-            picks, _ = self._sample_pass(n, total)
-        while picks and len(picks) < n:
-            picks.append(picks[-1])
+            return [self.frame(i) for i in sample_indices(n, len(self))]
+        picks, total = self._sample_pass(sample_indices(n, len(self)))
+        if len(picks) < min(n, len(self)) and total > 0:  # shorter than its header said
+            picks, _ = self._sample_pass(sample_indices(n, total))
         return picks
 
-    def _sample_pass(self, n, count):
-        wanted, picks, total = spaced(count, n), [], 0
+    def _sample_pass(self, wanted):
+        picks: list = []
+        total = 0
+        if not wanted:
+            return picks, total
         for i, img in enumerate(self):
             total = i + 1
-            while len(picks) < n and wanted[len(picks)] == i:
+            if i == wanted[len(picks)]:
                 picks.append(img)
-            if len(picks) == n:
-                break
+                if len(picks) == len(wanted):
+                    break
         return picks, total
 
 
@@ -496,9 +504,11 @@ class SSIM(Model):
 
     def apply(self, frame):
         ref = self.ref.update(frame)
-        if self.stats_for is not ref:
-            self.stats, self.stats_for = ReferenceStats(grey(ref), self.sigma), ref
-        return threshold(np.float32(1.0) - self.stats.ssim_map(grey(frame)), self.threshold)
+        stats = self.stats
+        if stats is None or self.stats_for is not ref:  # the reference's statistics, once per reference
+            stats = self.stats = ReferenceStats(grey(ref), self.sigma)
+            self.stats_for = ref
+        return threshold(np.float32(1.0) - stats.ssim_map(grey(frame)), self.threshold)
 
 
 class FrameDiff(Model):
@@ -523,7 +533,7 @@ class TemporalMedian(Model):
         self.wants_samples = n_frames
         self.refresh, self.sample_every, self.threshold, self.distance, self.blur = (
             refresh, sample_every, threshold, distance, blur)
-        self.recent = deque(maxlen=n_frames)
+        self.recent: deque = deque(maxlen=n_frames)
         self.primed = self.bg = None
         self.since_refresh = self.frames_seen = 0
 

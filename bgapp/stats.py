@@ -67,14 +67,14 @@ class RunningStats:
 
     def update(self, frame: np.ndarray) -> None:
         """Add one frame: four cv2 passes over preallocated float32 buffers, no allocation."""
-        if self._mean is None or self._mean.shape != frame.shape:
-            self._mean = np.zeros(frame.shape, np.float32)
-            self._m2 = np.zeros(frame.shape, np.float32)
-            self._delta = np.empty(frame.shape, np.float32)
+        mean, m2, delta = self._mean, self._m2, self._delta
+        if mean is None or m2 is None or delta is None or mean.shape != frame.shape:
+            mean = self._mean = np.zeros(frame.shape, np.float32)
+            m2 = self._m2 = np.zeros(frame.shape, np.float32)
+            delta = self._delta = np.empty(frame.shape, np.float32)
             self.count = 0
         self.count += 1
         n = self.count
-        mean, m2, delta = self._mean, self._m2, self._delta
         cv2.subtract(frame, mean, dst=delta, dtype=cv2.CV_32F)  # d = x - mean_old
         cv2.scaleAdd(delta, 1.0 / n, mean, dst=mean)  # mean += d / n
         # M2 += d * (x - mean_new) = d^2 * (n - 1) / n
@@ -161,24 +161,26 @@ class SampledMedian:
         self._seen += 1
         if not take:
             return False
-        if self._frames is None:
-            self._frames = np.empty((self.max_samples, *frame.shape), np.uint8)
-            self._greys = np.empty((self.max_samples, *frame.shape[:2]), np.uint8)
+        frames, greys = self._frames, self._greys
+        if frames is None or greys is None:
+            frames = self._frames = np.empty((self.max_samples, *frame.shape), np.uint8)
+            greys = self._greys = np.empty((self.max_samples, *frame.shape[:2]), np.uint8)
         slot = self._stored % self.max_samples
-        self._frames[slot] = frame
+        frames[slot] = frame
         if frame.ndim == 3:
-            cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY, dst=self._greys[slot])
+            cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY, dst=greys[slot])
         else:
-            self._greys[slot] = frame
+            greys[slot] = frame
         self._stored += 1
         self._cache.clear()
         return True
 
-    def _need(self) -> int:
+    def _samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """The frames and grey images held (n_samples of each); a ValueError when there are none."""
         n = self.n_samples
-        if n == 0:
+        if n == 0 or self._frames is None or self._greys is None:
             raise ValueError("no samples yet: call update() with frames first")
-        return n
+        return self._frames[:n], self._greys[:n]
 
     def median(self) -> np.ndarray:
         """Raw per-pixel median of the samples, uint8; for an even count the lower middle value.
@@ -187,22 +189,22 @@ class SampledMedian:
         at 640x480 against 480 ms for ``np.median`` (see :func:`kth_smallest`).
         """
         if "median" not in self._cache:
-            n = self._need()
-            self._cache["median"] = kth_smallest(self._frames[:n], (n - 1) // 2)
+            frames, _ = self._samples()
+            self._cache["median"] = kth_smallest(frames, (len(frames) - 1) // 2)
         return self._cache["median"]
 
     def variance_map(self) -> np.ndarray:
         """Grey-level variance across the samples, float32 HxW (0 where the scene never changed)."""
         if "variance" not in self._cache:
-            n = self._need()
-            self._cache["variance"] = np.var(self._greys[:n], axis=0, dtype=np.float32)
+            _, greys = self._samples()
+            self._cache["variance"] = np.var(greys, axis=0, dtype=np.float32)
         return self._cache["variance"]
 
     def spread(self) -> np.ndarray:
         """Robust grey-level spread across the samples, float32 HxW: IQR / 1.349, in std units."""
         if "spread" not in self._cache:
-            n = self._need()
-            greys = self._greys[:n]
+            _, greys = self._samples()
+            n = len(greys)
             q1 = kth_smallest(greys, round(0.25 * (n - 1)))
             q3 = kth_smallest(greys, round(0.75 * (n - 1)))
             self._cache["spread"] = cv2.subtract(q3, q1, dtype=cv2.CV_32F) * np.float32(1 / 1.349)

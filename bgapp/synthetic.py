@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .source import sample_indices
+
 SHADOW_GAIN = 0.6
 NOISE_PAD = 128  # the noise bank is this much larger than a frame: 128*128 distinct windows
 
@@ -74,14 +76,16 @@ class SyntheticScene:
     """A wall-and-floor room seen by a static camera, with exact ground truth per frame.
 
     GT: 255 object, 50 cast shadow not under an object, 0 elsewhere. The first ``warmup``
-    frames are empty (to learn the background) and are not scored.
+    frames are empty (to learn the background) and are not scored. A
+    :class:`bgapp.source.IndexedSource`.
     """
 
     name = "demo"
     path = "demo"
+    shown_path = "demo"
     category = "synthetic"
     has_ground_truth = True
-    roi = None
+    roi: np.ndarray | None = None
 
     def __init__(
         self,
@@ -104,6 +108,7 @@ class SyntheticScene:
         self.shadow = bool(shadow)
         self.warmup = int(warmup)
         self.temporal_roi: tuple[int, int] = (self.warmup + 1, self.n_frames)
+        self.notes: list[str] = []
         rng = np.random.default_rng(self.seed)
         self.horizon = int(round(0.45 * height))
         self._bg = self._background(rng)
@@ -274,7 +279,7 @@ class SyntheticScene:
         # (x, y) -> (x + shear*(h - y), h + ky*(h - y) - h) relative to the feet line, flipped
         # so the head lands farthest from the feet
         out_w, out_h = int(w + shear * h) + 2, int(ky * h) + 2
-        m = np.float32([[1, -shear, shear * h], [0, -ky, ky * h]])
+        m = np.array([[1, -shear, shear * h], [0, -ky, ky * h]], np.float32)
         shadow = cv2.warpAffine(mask.astype(np.uint8), m, (out_w, out_h), flags=cv2.INTER_NEAREST) > 0
         return shadow, (0, h - 1)
 
@@ -373,6 +378,10 @@ class SyntheticScene:
     def __len__(self) -> int:
         return self.n_frames
 
+    def ended_early(self, frames_read: int) -> str | None:
+        """Never: every frame is there (a missing or unreadable one raises a BgappError instead)."""
+        return None
+
     def __iter__(self) -> Iterator[np.ndarray]:
         for i in range(self.n_frames):
             yield self.frame(i)
@@ -381,11 +390,27 @@ class SyntheticScene:
         for i in range(self.n_frames):
             yield self.frame(i), self.ground_truth(i), self.scored(i)
 
+    def frames_from(self, start: int) -> Iterator[np.ndarray]:
+        for i in range(max(start, 0), self.n_frames):
+            yield self.frame(i)
+
     def sample(self, n: int) -> list[np.ndarray]:
-        """``n`` frames evenly spaced over the clip (random access, so no pass needed)."""
-        if n <= 0 or self.n_frames <= 0:
-            return []
-        return [self.frame(int(i)) for i in np.linspace(0, self.n_frames - 1, n).round()]
+        """Up to ``n`` frames spread evenly over the clip (the :mod:`bgapp.source` contract)."""
+        return [self.frame(i) for i in sample_indices(n, self.n_frames)]
+
+    @property
+    def frame_numbers(self) -> list[int]:
+        return list(range(1, self.n_frames + 1))
+
+    @property
+    def scored_indices(self) -> list[int]:
+        return list(range(max(self.warmup, 0), self.n_frames))
+
+    def check_ground_truth(self) -> None:
+        """Nothing to check: the labels are drawn with the frames."""
+
+    def frame_label(self, i: int) -> str:
+        return f"frame {i + 1}"
 
     def __repr__(self) -> str:
         w, h = self.size

@@ -153,7 +153,7 @@ def distribution(p: Param) -> Any:
     if p.kind == "bool":
         return d.CategoricalDistribution((True, False))
     if p.kind == "choice":
-        return d.CategoricalDistribution(tuple(p.choices))
+        return d.CategoricalDistribution(tuple(p.choices or ()))
     lo, hi = tune_range(p)
     if p.kind == "int":
         lo_i, hi_i = math.ceil(lo), math.floor(hi)
@@ -233,7 +233,8 @@ def main_threshold(method: str) -> Param | None:
     """The parameter that most directly trades recall for precision (for the threshold plot)."""
     numeric = [p for p in get_method(method).params if p.kind in ("int", "float") and p.tune]
     named = [p for p in numeric if "threshold" in p.name]
-    return (named or numeric or [None])[0]
+    candidates = named or numeric
+    return candidates[0] if candidates else None
 
 
 # Results -------------------------------------------------------------------------------------
@@ -432,7 +433,7 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
                 told.append(rec)
                 if best is None or better(value, best.value, metric):
                     best = rec
-            if progress is not None:
+            if progress is not None and best is not None:
                 progress(TuneProgress(len(records), trials, best.value, best.config, last=told,
                                       elapsed=time.perf_counter() - t0))
             if stop is not None and stop():
@@ -455,10 +456,8 @@ def sweep_values(p: Param, n: int = 9) -> list[Any]:
     else:
         vals = np.linspace(lo, hi, n)
     if p.kind == "int":
-        out = sorted({int(round(v)) for v in vals})
-    else:
-        out = sorted({float(round(v, 6)) for v in vals})
-    return out
+        return sorted({int(round(v)) for v in vals})
+    return sorted({float(round(v, 6)) for v in vals})
 
 
 def threshold_sweep(specs: Iterable[str], config: Config, n: int = 9, param: str | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import BgappError, printable
 from .frames import check_pixels, fit_to, to_bgr8, to_gray8
-from .standalone import spaced
+from .source import sample_indices
 
 DEFAULT_FPS = 25.0
 
@@ -69,12 +69,20 @@ class VideoSource:
     Every ``__iter__`` opens its own container, so a source can be iterated any number of
     times, concurrently too. A file damaged part-way simply ends at its last decodable frame:
     the user keeps what could be read.
+
+    It follows :class:`bgapp.source.Source`, without ground truth.
     """
+
+    category = ""
+    has_ground_truth = False
+    roi: np.ndarray | None = None
+    temporal_roi: tuple[int, int] | None = None
 
     def __init__(self, path: str | Path, max_side: int | None = None):
         self.path = str(path)
         self.name = printable(Path(path).name)
         self.max_side = max_side
+        self.notes: list[str] = []
         p = Path(path)
         if not p.exists():
             raise BgappError(f"video file not found: {self.path}")
@@ -126,7 +134,7 @@ class VideoSource:
             seconds = container.duration / av.time_base
         return max(1, round(seconds * self.fps))
 
-    def _decode(self, container: av.container.InputContainer) -> Iterator[np.ndarray]:
+    def _decode(self, container: av.container.InputContainer) -> Generator[np.ndarray, None, None]:
         """Decode BGR frames at source size; a decode/demux error ends the stream quietly."""
         for frame in self._decode_raw(container):
             try:
@@ -135,7 +143,7 @@ class VideoSource:
                 return
 
     @staticmethod
-    def _decode_raw(container: av.container.InputContainer) -> Iterator[av.VideoFrame]:
+    def _decode_raw(container: av.container.InputContainer) -> Generator[av.VideoFrame, None, None]:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         try:
@@ -206,37 +214,65 @@ class VideoSource:
                 yield img
 
     def sample(self, n: int) -> list[np.ndarray]:
-        """``n`` frames evenly spaced over the clip, in one streaming pass (memory: n frames).
+        """Up to ``n`` frames spread evenly over the clip (the :mod:`bgapp.source` contract), in one
+        streaming pass (memory: the picked frames). Only the picked frames are converted to arrays.
 
-        Only the wanted frames are converted to arrays. When the clip proves shorter than its
-        header claims, a second pass spaces the picks over the frames that really exist.
+        When the file proves shorter than its header claims, a second pass spaces the picks over
+        the frames that really exist; a clip of fewer than ``n`` frames gives each of them once.
         """
-        if n <= 0:
-            return []
-        picks, total = self._sample_pass(n, len(self))
-        if len(picks) < n and total > 0:
-            picks, _ = self._sample_pass(n, total)
-        while picks and len(picks) < n:  # only if the file changed under us
-            picks.append(picks[-1])
+        picks, total = self._sample_pass(sample_indices(n, len(self)))
+        if len(picks) < min(n, len(self)) and total > 0:
+            picks, _ = self._sample_pass(sample_indices(n, total))
         return picks
 
-    def _sample_pass(self, n: int, count: int) -> tuple[list[np.ndarray], int]:
-        wanted = spaced(count, n)
+    def _sample_pass(self, wanted: list[int]) -> tuple[list[np.ndarray], int]:
+        """The frames at the ascending positions ``wanted``, and how many frames were decoded (all
+        of them when the file ended before the last wanted one)."""
         picks: list[np.ndarray] = []
         total = 0
+        if not wanted:
+            return picks, total
         with av.open(self.path) as container:
             for i, frame in enumerate(self._decode_raw(container)):
                 total = i + 1
                 if i == wanted[len(picks)]:
                     try:
-                        img = self._fit(frame.to_ndarray(format="bgr24"))
+                        picks.append(self._fit(frame.to_ndarray(format="bgr24")))
                     except (av.FFmpegError, ValueError):
                         break
-                    while len(picks) < n and wanted[len(picks)] == i:
-                        picks.append(img)
-                    if len(picks) == n:
+                    if len(picks) == len(wanted):
                         break
         return picks, total
+
+    # no ground truth: a video is a clip to look at, not to score ---------------------------------
+
+    @property
+    def shown_path(self) -> str:
+        return self.path
+
+    @property
+    def frame_numbers(self) -> list[int]:
+        return list(range(1, len(self) + 1))
+
+    @property
+    def scored_indices(self) -> list[int]:
+        return []
+
+    def scored(self, i: int) -> bool:
+        return False
+
+    def ground_truth(self, i: int) -> np.ndarray | None:
+        return None
+
+    def pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, bool]]:
+        for img in self:
+            yield img, None, False
+
+    def check_ground_truth(self) -> None:
+        """Nothing to check: there is no ground truth."""
+
+    def frame_label(self, i: int) -> str:
+        return f"frame {i + 1}"
 
     def __repr__(self) -> str:
         w, h = self.size
@@ -267,46 +303,50 @@ class Mp4Writer:
         self._container: av.container.OutputContainer | None = None
         self._stream: av.VideoStream | None = None
 
-    def _open(self, width: int, height: int) -> None:
+    def _open(self, width: int, height: int) -> tuple[av.container.OutputContainer, av.VideoStream]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._container = av.open(
+            container = self._container = av.open(
                 str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"}
             )
         except (OSError, av.FFmpegError) as exc:
             raise BgappError(f"cannot write video {self.path.name}: {exc}") from None
-        stream = self._container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
+        stream = container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(self.crf), "preset": "veryfast"}
         self._stream = stream
         self.size = (width, height)
+        return container, stream
 
     def write(self, frame: np.ndarray) -> None:
         """Append a BGR uint8 frame or a 2-D grey mask (shown as grey)."""
         img = _even(to_bgr8(frame))
         h, w = img.shape[:2]
-        if self._container is None:
-            self._open(w, h)
-        elif (w, h) != self.size:
+        container, stream, size = self._container, self._stream, self.size
+        if container is None or stream is None or size is None:
+            container, stream = self._open(w, h)
+        elif (w, h) != size:
             raise BgappError(
                 f"cannot write video {self.path.name}: frame size {w}x{h} differs from the first "
-                f"frame's {self.size[0]}x{self.size[1]}"
+                f"frame's {size[0]}x{size[1]}"
             )
         vf = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format="yuv420p")
-        for packet in self._stream.encode(vf):
-            self._container.mux(packet)
+        for packet in stream.encode(vf):
+            container.mux(packet)
         self.frames_written += 1
 
     def close(self) -> None:
         """Flush the encoder and finish the file; safe to call twice."""
-        if self._container is None:
+        container, stream = self._container, self._stream
+        if container is None:
             return
         try:
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
+            if stream is not None:
+                for packet in stream.encode(None):
+                    container.mux(packet)
         finally:
-            self._container.close()
+            container.close()
             self._container = None
 
     def __enter__(self) -> Mp4Writer:

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from bgapp.cli import dumps
 from bgapp.config import Config
 from bgapp.distributed import open_spec
+from bgapp.documents import dumps
 from bgapp.errors import BgappError
 from bgapp.export import EXPORT_FORMATS
 from bgapp.metrics import METRIC_LABELS, METRIC_SHORT

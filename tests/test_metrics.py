@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from bgapp.cli import dumps
+from bgapp.documents import dumps
 from bgapp.errors import BgappError
 from bgapp.metrics import (
     ERROR_COLOURS,

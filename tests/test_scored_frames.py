@@ -7,9 +7,11 @@ from pathlib import Path
 from bgapp.evaluate import scored_span
 from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
+from bgapp.video import Mp4Writer, VideoSource
 from ui.views import scored_note, too_few_scored
 
 from .conftest import need
+from .test_sequences import make_seq
 
 
 def test_highway_scores_from_its_temporal_roi(shared_data: Path) -> None:
@@ -36,9 +38,19 @@ def test_numbering_from_zero_and_no_temporal_roi(shared_data: Path) -> None:
         "the model's first ones (while it learns the background) included.")
 
 
-def test_demo_and_clips_without_ground_truth() -> None:
+def test_demo_and_clips_without_ground_truth(tmp_path: Path) -> None:
     assert scored_note(SyntheticScene()) == (
         "Scored: frames 41–300 (the demo's temporal ROI); earlier frames are the model's warm-up and CDnet does "
         "not score them.")
-    assert scored_span(object()) is None
-    assert scored_note(object()) == "" and not too_few_scored(object(), 10)
+    video = tmp_path / "clip.mp4"
+    with Mp4Writer(video) as w:
+        for frame in SyntheticScene(n_frames=3).sample(3):
+            w.write(frame)
+    clip = VideoSource(video)
+    assert scored_span(clip) is None
+    assert scored_note(clip) == "" and not too_few_scored(clip, 10)
+    # a sequence without ground truth says nothing either
+    folder = tmp_path / "seq"
+    make_seq(folder, n=3, gt=0)
+    seq = Sequence(folder)
+    assert scored_span(seq) is None and scored_note(seq) == ""

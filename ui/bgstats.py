@@ -9,11 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bgapp.clip import Clip
 from bgapp.config import Config
 from bgapp.pipeline import Pipeline, Views
 from bgapp.stats import ForegroundSeries, RunningStats, SampledMedian
-
-from .sources import Clip
 
 Progress = Callable[[int, int], None]
 SAMPLER_DEFAULTS = {k: v.default for k, v in inspect.signature(SampledMedian).parameters.items()}

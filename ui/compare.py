@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import cv2
 import numpy as np
 import pandas as pd
 
+from bgapp.clip import Clip
 from bgapp.config import Config
 from bgapp.evaluate import scored_span
 from bgapp.methods import METHODS
 from bgapp.metrics import METRIC_SHORT, Counts, confusion, error_image
 from bgapp.pipeline import Pipeline
+from bgapp.source import Source
 
-from .sources import Clip
 from .views import combined
 
 Progress = Callable[[int, int], None]
@@ -26,7 +26,7 @@ DEFAULT_FRAMES = 300  # frames processed by default from the start of a clip
 SCORED_FRAMES = 200  # with ground truth, the default reaches this many frames into the scored range
 
 
-def default_frames(source: Any, n: int) -> int:
+def default_frames(source: Source, n: int) -> int:
     """How many frames Compare processes by default: DEFAULT_FRAMES, or, on a clip with ground
     truth whose scored range (CDnet's temporal ROI) starts late, enough to reach SCORED_FRAMES
     frames into it; never more than the clip's ``n`` frames."""

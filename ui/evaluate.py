@@ -54,11 +54,10 @@ def describe_specs(specs: list[str]) -> pd.DataFrame:
     rows = []
     for spec in specs:
         src = open_spec(spec)
-        scored = sum(1 for i in range(len(src)) if src.scored(i)) if hasattr(src, "scored") else len(src)
         w, h = src.size
-        rows.append({"category": getattr(src, "category", ""), "sequence": src.name, "size": f"{w}x{h}",
-                     "frames": len(src), "scored": scored, "ROI": "yes" if getattr(src, "roi", None) is not None
-                     else "no"})
+        rows.append({"category": src.category, "sequence": src.name, "size": f"{w}x{h}",
+                     "frames": len(src), "scored": len(src.scored_indices),
+                     "ROI": "yes" if src.roi is not None else "no"})
     return pd.DataFrame(rows)
 
 
@@ -259,14 +258,12 @@ def viewer_images(spec: str, i: int, mask_png: bytes | None) -> tuple[np.ndarray
         err = np.empty(frame.shape, np.uint8)
         err[:] = ERROR_COLOURS["not_scored"]
     else:
-        err = error_image(mask, gt, getattr(src, "roi", None))
+        err = error_image(mask, gt, src.roi)
     return frame, mask, err, scored
 
 
 def frame_label(spec: str, i: int) -> str:
-    src = open_spec(spec)
-    files = getattr(src, "frame_files", None)
-    return files[i].name if files else f"frame {i + 1}"
+    return open_spec(spec).frame_label(i)
 
 
 # Tuning figures --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The Video lab's player: a session's pipeline walking through a clip, one shown frame at a time.
 
-:class:`Player` holds no Streamlit state and no whole video: a :class:`ui.sources.Clip` reads
+:class:`Player` holds no Streamlit state and no whole video: a :class:`bgapp.clip.Clip` reads
 frames on demand, the pipeline keeps what it has learned, and per-frame numbers (foreground
 fraction, confusion counts) are kept by frame index so replays overwrite rather than add up.
 """
@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bgapp.clip import Clip
 from bgapp.config import Config
 from bgapp.metrics import METRIC_HELP, METRIC_SHORT, Counts, confusion, error_image
 from bgapp.pipeline import FrameResult, Pipeline, Views
+from bgapp.source import Source
 from bgapp.video import Mp4Writer, ZipPngWriter
 
-from .sources import Clip
 from .views import combined, counts_line, fmt, inline_jpeg, scored_note, too_few_scored
 
 Progress = Callable[[int, int], None]
@@ -111,7 +112,7 @@ class Player:
     the shown frame is the last of them.
     """
 
-    def __init__(self, source: Any, config: Config) -> None:
+    def __init__(self, source: Source, config: Config) -> None:
         self.clip = Clip(source)
         self.pipeline = Pipeline(config, Views(background=True, composite=True))
         self.pipeline.prime(source)

@@ -14,18 +14,17 @@ import io
 import os
 import re
 import shutil
-from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
 from bgapp.archive import safe_extract
+from bgapp.clip import Clip  # noqa: F401 - the pages take it from here
 from bgapp.errors import BgappError, printable
 from bgapp.sequences import Sequence, find_sequences
+from bgapp.source import Source
 from bgapp.sources import VIDEO_SUFFIXES
 from bgapp.synthetic import SyntheticScene
 from bgapp.video import VideoSource, open_video_bytes
@@ -58,7 +57,7 @@ class SourceChoice:
 
     kind: str
     ident: str
-    source: Any
+    source: Source
     label: str
     path: str | None = None  # the video file, to reopen at another size
     max_side: int | None = None
@@ -86,7 +85,7 @@ def extract_zip(data: bytes, dest: Path, name: str, limit_mb: int = ZIP_LIMIT_MB
 def source_notes(choice: SourceChoice) -> list[str]:
     """What the user should know about the chosen source: a size cap, gaps, unpaired files."""
     src = choice.source
-    notes = list(getattr(src, "notes", None) or [])
+    notes = list(src.notes)
     if isinstance(src, VideoSource) and src.scaled and not choice.max_side and max(src.source_size) > APP_MAX_SIDE:
         w, h = src.size
         notes.insert(0, f"This video is {src.source_size[0]}x{src.source_size[1]}: it is processed at {w}x{h}, "
@@ -94,7 +93,7 @@ def source_notes(choice: SourceChoice) -> list[str]:
     return notes
 
 
-def describe(src: Any) -> str:
+def describe(src: Source) -> str:
     """One line: name, size, rate, frames and whether ground truth exists."""
     w, h = src.size
     parts = [f"{w}x{h}"]
@@ -104,7 +103,7 @@ def describe(src: Any) -> str:
         parts += [f"{src.fps:g} fps", f"~{len(src)} frames", src.codec]
     else:
         parts += [f"{len(src)} frames"]
-    parts.append("ground truth" if getattr(src, "has_ground_truth", False) else "no ground truth")
+    parts.append("ground truth" if src.has_ground_truth else "no ground truth")
     return f"{src.name}: " + ", ".join(parts)
 
 
@@ -313,74 +312,3 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
         for note in source_notes(choice):
             where.caption(f":material/info: {plain(note)}")
     return choice
-
-
-# frame access ---------------------------------------------------------------------------------------
-
-SEEK_AHEAD = 50  # a forward jump longer than this seeks instead of decoding the frames between
-
-
-class Clip:
-    """Frame ``i`` of any source: random access when the source has ``frame(i)``, otherwise a
-    streamed cursor that re-opens the file to go back, plus a few recent frames.
-
-    Only ``keep`` decoded frames are held, never the whole video. ``n`` starts as the source's
-    count (an estimate for some videos) and shrinks to the truth when the stream ends early.
-    """
-
-    def __init__(self, source: Any, keep: int = 4) -> None:
-        self.source = source
-        self.random = callable(getattr(source, "frame", None))
-        self.n = max(1, len(source))
-        self.fps = float(getattr(source, "fps", 0) or 25.0)
-        self.has_gt = bool(getattr(source, "has_ground_truth", False))
-        self.roi = getattr(source, "roi", None)
-        self.name = str(getattr(source, "name", "clip"))
-        self._keep = keep
-        self._recent: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._it: Iterator[np.ndarray] | None = None
-        self._pos = 0
-        self.note: str | None = None  # set when the stream proves shorter than its header said
-
-    def frame(self, i: int) -> np.ndarray | None:
-        """Frame ``i`` (BGR uint8), or None past the end."""
-        if i >= self.n or i < 0:
-            return None
-        if self.random:
-            return self.source.frame(i)
-        if i in self._recent:
-            return self._recent[i]
-        seekable = hasattr(self.source, "frames_from")
-        if self._it is None or i < self._pos or (seekable and i - self._pos > SEEK_AHEAD):
-            self.close()
-            start = i if seekable else 0  # a video seeks to the keyframe before i
-            self._it = self.source.frames_from(start) if seekable else iter(self.source)
-            self._pos = start
-        img = None
-        while self._pos <= i:
-            try:
-                img = next(self._it)
-            except StopIteration:
-                self.n = max(1, self._pos)
-                if hasattr(self.source, "ended_early"):
-                    self.note = self.source.ended_early(self._pos)
-                self.close()
-                return None
-            self._recent[self._pos] = img
-            if len(self._recent) > self._keep:
-                self._recent.popitem(last=False)
-            self._pos += 1
-        return img
-
-    def truth(self, i: int) -> tuple[np.ndarray | None, bool]:
-        """Ground truth of frame ``i`` and whether it is scored (CDnet temporal ROI)."""
-        if not self.has_gt:
-            return None, False
-        gt = self.source.ground_truth(i)
-        return gt, gt is not None and bool(self.source.scored(i))
-
-    def close(self) -> None:
-        if self._it is not None and hasattr(self._it, "close"):
-            self._it.close()
-        self._it = None
-        self._pos = 0

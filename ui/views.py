@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import cv2
 import numpy as np
@@ -14,6 +13,7 @@ import numpy as np
 from bgapp.display import jpeg, tile
 from bgapp.evaluate import scored_span
 from bgapp.metrics import ERROR_COLOURS, ERROR_LABELS, Counts
+from bgapp.source import Source
 
 MAX_WIDTH = 1400  # px: wider combined images are scaled down before encoding
 GAP = 4  # px between views
@@ -68,13 +68,13 @@ def counts_line(c: Counts) -> str:
     return f"TP {c.tp:,} · FP {c.fp:,} · FN {c.fn:,} · TN {c.tn:,}"
 
 
-def scored_note(source: Any, processed: int | None = None) -> str:
+def scored_note(source: Source, processed: int | None = None) -> str:
     """Which frames of ``source`` are scored and why the first ones show no score (CDnet's
     temporal ROI), plus, given the number of frames ``processed`` from the start, how many of
     those count. Frames are numbered from 1 by position, as the pages' frame sliders are.
     Empty for a clip without ground truth. One sentence for every page that shows scores.
     """
-    if not getattr(source, "has_ground_truth", False):
+    if not source.has_ground_truth:
         return ""
     span = scored_span(source)
     if span is None:
@@ -86,7 +86,7 @@ def scored_note(source: Any, processed: int | None = None) -> str:
             where += f": files {span.numbers[0]}–{span.numbers[1]} in their own numbering"
         where += ")"
     elif span.temporal_roi is not None:
-        where = " (the demo's temporal ROI)" if getattr(source, "path", None) == "demo" else " (temporal ROI)"
+        where = " (the demo's temporal ROI)" if source.path == "demo" else " (temporal ROI)"
     else:
         where = " (every frame with ground truth: there is no temporalROI.txt)"
     text = f"Scored: frames {a}–{b}{where}"
@@ -111,7 +111,7 @@ def scored_note(source: Any, processed: int | None = None) -> str:
     return text
 
 
-def too_few_scored(source: Any, processed: int) -> bool:
+def too_few_scored(source: Source, processed: int) -> bool:
     """Whether a score over the first ``processed`` frames rests on fewer than FEW_SCORED frames."""
     span = scored_span(source)
     return span is not None and span.scored_within(processed) < FEW_SCORED

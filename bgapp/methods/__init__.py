@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import RNG_SEED, Method, MethodOutput, binarise
-from .contrib import CNT, GMG, GSOC, LSBP, MOG
+from .contrib import CNT, GMG, GSOC, LSBP, MOG, ContribMethod
 from .difference import SSIM, AbsDiff, FrameDiff
 from .median import TemporalMedian
 from .mixture import KNN, MOG2
 
-__all__ = ["METHODS", "RNG_SEED", "Method", "MethodOutput", "binarise", "create", "get_method",
+__all__ = ["METHODS", "RNG_SEED", "ContribMethod", "Method", "MethodOutput", "binarise", "create", "get_method",
            "MOG2", "KNN", "AbsDiff", "SSIM", "FrameDiff", "TemporalMedian", "GMG", "CNT", "GSOC", "LSBP", "MOG"]
 
 METHODS: dict[str, type[Method]] = {

@@ -1,6 +1,6 @@
 """The opencv-contrib subtractors (``cv2.bgsegm``): GMG, CNT, GSOC, LSBP and MOG.
 
-Each is built by its OpenCV factory from :meth:`_Contrib.factory_args`, a plain function of the
+Each is built by its OpenCV factory from :meth:`ContribMethod.factory_args`, a plain function of the
 values, so that other code (the script export) derives the very same arguments.
 """
 
@@ -21,7 +21,7 @@ def _bgsegm():
     return getattr(cv2, "bgsegm", None)
 
 
-class _Contrib(Method):
+class ContribMethod(Method):
     factory: ClassVar[str]
     script = "Contrib"
 
@@ -82,7 +82,7 @@ _REBUILD = "Changing it restarts the model."
 _MOTION_LK = 1  # cv2.bgsegm.LSBP_CAMERA_MOTION_COMPENSATION_LK, known without cv2.bgsegm (export)
 
 
-class GMG(_Contrib):
+class GMG(ContribMethod):
     name = "gmg"
     title = "GMG (Bayesian, contrib)"
     summary = ("Per-pixel colour histograms and Bayesian inference (Godbehere et al. 2012); the "
@@ -111,7 +111,7 @@ class GMG(_Contrib):
         return self.frames_seen < self.values["initialization_frames"]
 
 
-class CNT(_Contrib):
+class CNT(ContribMethod):
     name = "cnt"
     title = "CNT (counting, contrib)"
     summary = ("Counts how many frames each pixel has kept the same colour; stable pixels are "
@@ -136,7 +136,7 @@ class CNT(_Contrib):
         return (v["min_pixel_stability"], v["use_history"], v["max_pixel_stability"], True), []
 
 
-class GSOC(_Contrib):
+class GSOC(ContribMethod):
     name = "gsoc"
     title = "GSOC (contrib)"
     summary = ("Sample-based model with neighbour propagation and blinking suppression, written "
@@ -167,7 +167,7 @@ class GSOC(_Contrib):
         return (mc, v["n_samples"], v["replace_rate"], v["propagation_rate"], v["hits_threshold"]), []
 
 
-class LSBP(_Contrib):
+class LSBP(ContribMethod):
     name = "lsbp"
     title = "LSBP (local SVD binary pattern, contrib)"
     summary = ("Sample-based model that compares local texture descriptors as well as colour "
@@ -202,7 +202,7 @@ class LSBP(_Contrib):
                 0.0004, 0.0008, 8, v["min_count"]), notes
 
 
-class MOG(_Contrib):
+class MOG(ContribMethod):
     name = "mog"
     title = "MOG (KaewTraKulPong, contrib)"
     summary = ("The original per-pixel Gaussian mixture (KaewTraKulPong & Bowden 2001) that MOG2 "

@@ -95,7 +95,9 @@ class TemporalMedian(Method):
         elif v["refresh"] and self.since_refresh >= v["refresh"]:
             self._set_background(median_image(list(self.recent)))
         self.since_refresh += 1
-        score = distance(f, self.current, v["distance"])
+        current = self.current
+        assert current is not None  # the first frame after a restart is always sampled, so one is set
+        score = distance(f, current, v["distance"])
         return MethodOutput(threshold(score, v["threshold"]), score)
 
     def background(self) -> np.ndarray | None:

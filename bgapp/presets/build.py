@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..distributed import evaluate_many, runner
+from ..errors import BgappError
 from ..tuning import tune
 from . import PRESET_DIR
 
@@ -77,6 +78,8 @@ def build(recipe: Recipe, data: Path, workers: int | None, trials: int | None = 
                 print(f"{recipe.name}: {method} F {res.value:.4f} ({res.trials} trials)", file=sys.stderr)
                 if res.value > value:
                     best, value, n = res.best, res.value, res.trials
+    if best is None:
+        raise BgappError(f"{recipe.name}: no method reached a score (every trial undefined)")
     tuned_on = list(recipe.sequences)
     results = evaluate_many(specs, best, workers=workers)
     per_seq = {rel: round(r.counts.f_measure, 4) for rel, r in zip(tuned_on, results)}

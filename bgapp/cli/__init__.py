@@ -1,0 +1,49 @@
+"""``python -m bgapp`` / ``bgapp``: one module per command, and :func:`main`.
+
+Contract other tools rely on: ``--json`` prints exactly one JSON object on stdout; any bad
+path, value or unreadable media exits with status 2 and one clear line on stderr.
+
+Each command module has ``register(sub)``, which adds its sub-parser and sets ``func`` to the
+function that runs it; :func:`build_parser` calls them in :data:`COMMANDS` order. What the
+commands share with the pages (JSON documents, config resolution) lives in the engine
+(:mod:`bgapp.documents`); what they share as a command line lives in :mod:`.common`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import BgappError
+from . import eval as eval_command
+from . import export, methods, process, tune
+from .common import Parser
+
+COMMANDS = (methods, eval_command, process, tune, export)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="bgapp", description="Background-subtraction lab: evaluate, tune and process from the shell.")
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
+    sub.required = True
+    for command in COMMANDS:
+        command.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except BgappError as exc:
+        print(f"bgapp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bgapp: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, MemoryError) as exc:
+        print(f"bgapp: error: {exc}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["COMMANDS", "build_parser", "main"]
