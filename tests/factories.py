@@ -74,6 +74,29 @@ def cdnet_sequence(
     return root
 
 
+def noise_sequence(
+    root: Path,
+    n: int = 4,
+    size: tuple[int, int] = (16, 12),
+    start: int = 1,
+    gt: int | None = None,
+    temporal: str | None = None,
+) -> Path:
+    """A tiny :func:`cdnet_sequence` of random-noise frames (fixed seed) for the reader's own rules:
+    its ground truth is the top-left quarter with one unknown (170) pixel, in the first ``gt`` frames
+    (default all, 0: no groundtruth/ folder); ``temporal`` as there (default: no temporalROI.txt)."""
+    w, h = size
+    rng = np.random.default_rng(0)
+    block = np.zeros((h, w), np.uint8)
+    block[: h // 2, : w // 2] = 255
+    block[-1, -1] = 170
+    with_gt = n if gt is None else gt
+    return cdnet_sequence(root, n, width=w, height=h, start=start, temporal=temporal, ground_truth=with_gt > 0,
+                          skip_gt=range(start + with_gt, start + n),
+                          frame_as=lambda i, frame: rng.integers(0, 256, (h, w, 3), dtype=np.uint8),
+                          gt_as=lambda gt: block.copy())
+
+
 def zip_folder(folder: Path, prefix: str = "", flat: bool = False) -> bytes:
     """``folder`` zipped with its own name as the top folder (as a user's "compress" does), under
     ``prefix``; ``flat`` puts its contents at the zip's root instead (input/ with no folder above)."""

@@ -16,7 +16,7 @@ from bgapp.synthetic import SyntheticScene
 from bgapp.video import Mp4Writer, VideoSource
 
 from .conftest import ROOT
-from .test_sequences import make_seq
+from .factories import noise_sequence
 
 N = SEEK_AHEAD + 30  # long enough for a forward jump that seeks
 
@@ -67,7 +67,7 @@ def test_demo_and_sequence_are_read_directly(tmp_path: Path) -> None:
     assert np.array_equal(gt, demo.ground_truth(5)) and not scored  # the warm-up is not scored
     assert clip.truth(12)[1]
 
-    seq = Sequence(make_seq(tmp_path / "seq", n=4, gt=2))
+    seq = Sequence(noise_sequence(tmp_path / "seq", n=4, gt=2))
     clip = Clip(seq)
     assert clip.random and clip.n == 4
     assert np.array_equal(clip.frame(3), seq.frame(3)) and clip.frame(4) is None

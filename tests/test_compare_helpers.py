@@ -4,15 +4,20 @@ view report exactly what the runs hold."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
+from bgapp.clip import Clip
 from bgapp.config import Config
 from bgapp.metrics import METRIC_SHORT, confusion
 from bgapp.pipeline import Pipeline
+from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
+from tests.factories import cdnet_sequence
 from ui.compare import (
     TABLE_METRICS,
     MethodRun,
@@ -25,7 +30,6 @@ from ui.compare import (
     table,
     timeline,
 )
-from ui.sources import Clip
 
 N = 24  # frames processed; the scene scores from frame 11 (1-based) on
 CONFIGS = [Config("mog2"), Config("absdiff", post={"open": 3})]
@@ -97,24 +101,18 @@ def test_timeline_has_one_row_per_frame_and_method_with_nan_before_scoring(runs)
     assert timeline([]).empty and isinstance(timeline([]), pd.DataFrame)
 
 
-def test_frame_view_tiles_input_masks_ground_truth_and_errors(scene, runs):
+def test_frame_view_tiles_input_masks_ground_truth_and_errors(scene, runs, tmp_path):
     img = cv2.imdecode(np.frombuffer(frame_view(Clip(scene), runs, 15), np.uint8), cv2.IMREAD_COLOR)
     with_gt = img.shape
-    no_gt = cv2.imdecode(np.frombuffer(frame_view(Clip(_no_truth(scene)), runs, 15), np.uint8), cv2.IMREAD_COLOR).shape
+    bare = Clip(_no_truth(scene, tmp_path / "seq"))
+    no_gt = cv2.imdecode(np.frombuffer(frame_view(bare, runs, 15), np.uint8), cv2.IMREAD_COLOR).shape
     assert with_gt[1] == no_gt[1] and with_gt[0] > 1.8 * no_gt[0]  # a second row: ground truth and errors
 
 
-def _no_truth(scene: SyntheticScene):
-    class Frames:
-        fps, name = scene.fps, "frames"
-
-        def __len__(self) -> int:
-            return len(scene)
-
-        def frame(self, i: int) -> np.ndarray:
-            return scene.frame(i)
-
-    return Frames()
+def _no_truth(scene: SyntheticScene, root: Path) -> Sequence:
+    """The scene's frames as a sequence folder without ground truth."""
+    return Sequence(cdnet_sequence(root, len(scene), width=scene.size[0], height=scene.size[1], warmup=scene.warmup,
+                                   ground_truth=False, temporal=None))
 
 
 @pytest.mark.parametrize(("chosen", "previous", "labels", "kept"), [

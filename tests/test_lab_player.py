@@ -17,9 +17,10 @@ import pytest
 
 from bgapp.config import Config
 from bgapp.metrics import METRIC_SHORT, Counts
+from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
 from tests.apphelpers import assert_clean, captions, metrics, open_page
-from tests.factories import png
+from tests.factories import cdnet_sequence, png
 from ui.player import SCOPES, Change, Player, change_scope
 
 FRAME = 100  # the lab opens paused here (frame 101 in the page's 1-based numbering)
@@ -189,19 +190,10 @@ def test_the_end_of_the_clip_and_the_numbers_for_the_page() -> None:
     assert df["foreground %"].to_numpy() == pytest.approx([100 * player.fraction[i] for i in range(40)])
 
 
-def test_a_clip_without_ground_truth_has_no_scores() -> None:
-    scene = SyntheticScene(96, 72, n_frames=12, warmup=2)
-
-    class Frames:  # a clip with frames only
-        fps, name = 25.0, "frames"
-
-        def __len__(self) -> int:
-            return len(scene)
-
-        def frame(self, i: int) -> np.ndarray:
-            return scene.frame(i)
-
-    player = Player(Frames(), Config())
+def test_a_clip_without_ground_truth_has_no_scores(tmp_path: Path) -> None:
+    clip = Sequence(cdnet_sequence(tmp_path / "seq", 12, width=96, height=72, warmup=2, ground_truth=False,
+                                   temporal=None))
+    player = Player(clip, Config())
     player.seek(5)
     assert player.total == Counts() and not player.counts and player.shown.counts is None
     assert list(player.timeline().columns) == ["frame", "foreground %"]

@@ -11,7 +11,7 @@ from bgapp.video import Mp4Writer, VideoSource
 from ui.views import scored_note, too_few_scored
 
 from .conftest import need
-from .test_sequences import make_seq
+from .factories import noise_sequence
 
 
 def test_highway_scores_from_its_temporal_roi(shared_data: Path) -> None:
@@ -51,6 +51,6 @@ def test_demo_and_clips_without_ground_truth(tmp_path: Path) -> None:
     assert scored_note(clip) == "" and not too_few_scored(clip, 10)
     # a sequence without ground truth says nothing either
     folder = tmp_path / "seq"
-    make_seq(folder, n=3, gt=0)
+    noise_sequence(folder, n=3, gt=0)
     seq = Sequence(folder)
     assert scored_span(seq) is None and scored_note(seq) == ""

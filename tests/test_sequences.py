@@ -12,6 +12,7 @@ from bgapp.errors import BgappError
 from bgapp.sequences import GT_LEVELS, Sequence, find_sequences, natural_key
 
 from .conftest import need
+from .factories import noise_sequence
 
 # name: (frames, GT files, (first scored index, last scored index), scored count, ROI present)
 REAL = {
@@ -112,30 +113,6 @@ def _write(path: Path, img: np.ndarray) -> None:
     assert cv2.imwrite(str(path), img)
 
 
-def make_seq(
-    root: Path,
-    n: int = 4,
-    size: tuple[int, int] = (16, 12),
-    names: str = "in{:06d}.png",
-    start: int = 1,
-    gt: int | None = None,
-    temporal: str | None = None,
-) -> Path:
-    """A tiny sequence: n colour frames, ``gt`` GT files (default n), optional temporalROI.txt."""
-    w, h = size
-    rng = np.random.default_rng(0)
-    for k in range(n):
-        _write(root / "input" / names.format(k + start), rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
-    for k in range(n if gt is None else gt):
-        mask = np.zeros((h, w), np.uint8)
-        mask[: h // 2, : w // 2] = 255
-        mask[-1, -1] = 170
-        _write(root / "groundtruth" / f"gt{k + start:06d}.png", mask)
-    if temporal is not None:
-        (root / "temporalROI.txt").write_text(temporal)
-    return root
-
-
 def test_natural_sort_and_ignored_files(tmp_path: Path):
     root = tmp_path / "cat" / "seq"
     for k in (1, 2, 10, 11, 3):
@@ -172,7 +149,7 @@ def test_grey_16bit_and_rgba_frames_become_bgr8(tmp_path: Path):
 
 
 def test_synthetic_pairs_temporal_roi_and_roi(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=5, start=0, temporal="1 3\n")
+    root = noise_sequence(tmp_path / "seq", n=5, start=0, temporal="1 3\n")
     roi = np.zeros((12, 16), np.uint8)
     roi[:, :8] = 1  # any non-zero value is inside
     _write(root / "ROI.bmp", roi)
@@ -186,7 +163,7 @@ def test_synthetic_pairs_temporal_roi_and_roi(tmp_path: Path):
 
 
 def test_roi_png_fallback_and_bmp_preferred(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=2)
+    root = noise_sequence(tmp_path / "seq", n=2)
     _write(root / "ROI.png", np.zeros((12, 16), np.uint8))
     assert Sequence(root).roi.max() == 0
     _write(root / "ROI.bmp", np.full((12, 16), 255, np.uint8))
@@ -194,7 +171,7 @@ def test_roi_png_fallback_and_bmp_preferred(tmp_path: Path):
 
 
 def test_temporal_roi_past_the_end_and_without_digits(tmp_path: Path):
-    seq = Sequence(make_seq(tmp_path / "a", n=4, start=0, temporal="0 4"))  # one past the last
+    seq = Sequence(noise_sequence(tmp_path / "a", n=4, start=0, temporal="0 4"))  # one past the last
     assert all(seq.scored(i) for i in range(4))
     root = tmp_path / "b"
     for k, name in enumerate(["alpha.png", "beta.png", "gamma.png"]):
@@ -210,27 +187,27 @@ def test_temporal_roi_past_the_end_and_without_digits(tmp_path: Path):
 
 @pytest.mark.parametrize("text", ["", "470", "a b", "5 2", "1 2 3", "-1 4"])
 def test_malformed_temporal_roi(tmp_path: Path, text: str):
-    root = make_seq(tmp_path / "seq", temporal=text)
+    root = noise_sequence(tmp_path / "seq", temporal=text)
     with pytest.raises(BgappError, match="temporalROI.txt") as exc:
         Sequence(root)
     assert "\n" not in str(exc.value)
 
 
 def test_temporal_roi_selecting_nothing(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=4, temporal="100 200")
+    root = noise_sequence(tmp_path / "seq", n=4, temporal="100 200")
     with pytest.raises(BgappError, match=r"temporalROI.txt.*100\.\.200"):
         Sequence(root)
 
 
 def test_fewer_gt_than_frames(tmp_path: Path):
-    seq = Sequence(make_seq(tmp_path / "seq", n=5, gt=3))
+    seq = Sequence(noise_sequence(tmp_path / "seq", n=5, gt=3))
     assert len(seq) == 5 and len(seq.gt_files) == 3
     assert [seq.scored(i) for i in range(5)] == [True, True, True, False, False]
     assert [gt is None for _, gt, _ in seq.pairs()] == [False, False, False, True, True]
 
 
 def test_gt_size_mismatch(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=2)
+    root = noise_sequence(tmp_path / "seq", n=2)
     _write(root / "groundtruth" / "gt000002.png", np.zeros((5, 7), np.uint8))
     seq = Sequence(root)
     seq.ground_truth(0)
@@ -239,7 +216,7 @@ def test_gt_size_mismatch(tmp_path: Path):
 
 
 def test_gt_bad_values(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=2)
+    root = noise_sequence(tmp_path / "seq", n=2)
     bad = np.zeros((12, 16), np.uint8)
     bad[0, 0] = 100
     _write(root / "groundtruth" / "gt000001.png", bad)
@@ -248,7 +225,7 @@ def test_gt_bad_values(tmp_path: Path):
 
 
 def test_gt_colour_image_rejected(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=1)
+    root = noise_sequence(tmp_path / "seq", n=1)
     colour = np.zeros((12, 16, 3), np.uint8)
     colour[..., 2] = 255
     _write(root / "groundtruth" / "gt000001.png", colour)
@@ -259,7 +236,7 @@ def test_gt_colour_image_rejected(tmp_path: Path):
 def test_palette_gt_uses_grey_colours(tmp_path: Path):
     """A palette PNG is read by its (grey) colours, so a 2-entry palette 0->black, 1->white gives 0/255."""
     image = pytest.importorskip("PIL.Image")
-    root = make_seq(tmp_path / "seq", n=2)
+    root = noise_sequence(tmp_path / "seq", n=2)
     idx = np.zeros((12, 16), np.uint8)
     idx[:4] = 1
     two = image.frombytes("P", (16, 12), idx.tobytes())
@@ -274,7 +251,7 @@ def test_palette_gt_uses_grey_colours(tmp_path: Path):
 
 
 def test_frame_size_change_raises_on_that_frame(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=3)
+    root = noise_sequence(tmp_path / "seq", n=3)
     _write(root / "input" / "in000003.png", np.zeros((20, 20, 3), np.uint8))
     seq = Sequence(root)
     seq.frame(1)
@@ -283,7 +260,7 @@ def test_frame_size_change_raises_on_that_frame(tmp_path: Path):
 
 
 def test_roi_size_mismatch(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=2)
+    root = noise_sequence(tmp_path / "seq", n=2)
     _write(root / "ROI.bmp", np.zeros((3, 3), np.uint8))
     with pytest.raises(BgappError, match=r"ROI\.bmp is 3x3.*16x12"):
         Sequence(root)
@@ -306,14 +283,14 @@ def test_missing_folder_and_missing_input(tmp_path: Path):
 
 
 def test_unreadable_frame_names_the_file(tmp_path: Path):
-    root = make_seq(tmp_path / "seq", n=2)
+    root = noise_sequence(tmp_path / "seq", n=2)
     (root / "input" / "in000002.png").write_bytes(b"not a png")
     with pytest.raises(BgappError, match=r"in000002\.png"):
         Sequence(root).frame(1)
 
 
 def test_sample_spacing(tmp_path: Path):
-    seq = Sequence(make_seq(tmp_path / "seq", n=10))
+    seq = Sequence(noise_sequence(tmp_path / "seq", n=10))
     assert len(seq.sample(0)) == 0
     assert len(seq.sample(50)) == 10
     picked = seq.sample(4)  # indices 0, 3, 6, 9
@@ -324,11 +301,11 @@ def test_sample_spacing(tmp_path: Path):
 
 def test_find_sequences_layouts(tmp_path: Path):
     data = tmp_path / "data"
-    make_seq(data / "cdnet" / "baseline" / "highway")
-    make_seq(data / "cdnet" / "baseline" / "office")
-    make_seq(data / "sbi" / "Board")
+    noise_sequence(data / "cdnet" / "baseline" / "highway")
+    noise_sequence(data / "cdnet" / "baseline" / "office")
+    noise_sequence(data / "sbi" / "Board")
     (data / "sbi" / "README.txt").write_text("not a sequence")
-    make_seq(data / "cdnet" / "baseline" / "highway" / "input" / "nested")  # inside a sequence: skipped
+    noise_sequence(data / "cdnet" / "baseline" / "highway" / "input" / "nested")  # inside a sequence: skipped
 
     as_tree = find_sequences(data)
     assert [(s.category, s.name) for s in as_tree] == [
@@ -339,6 +316,6 @@ def test_find_sequences_layouts(tmp_path: Path):
     assert len(single) == 1 and single[0].name == "Board" and len(single[0]) == 4
 
     too_deep = tmp_path / "deep" / "a" / "b" / "c"
-    make_seq(too_deep / "seq")
+    noise_sequence(too_deep / "seq")
     with pytest.raises(BgappError, match="no image sequence"):
         find_sequences(tmp_path / "deep")

@@ -17,7 +17,7 @@ from bgapp.sources import open_source
 from bgapp.synthetic import SyntheticScene
 from bgapp.video import Mp4Writer, VideoSource
 
-from .test_sequences import make_seq
+from .factories import noise_sequence
 
 N = 7  # frames in every clip below
 
@@ -31,7 +31,7 @@ def _video(tmp_path: Path) -> VideoSource:
 
 
 def _sequence(tmp_path: Path) -> Sequence:
-    return Sequence(make_seq(tmp_path / "cat" / "seq", n=N))
+    return Sequence(noise_sequence(tmp_path / "cat" / "seq", n=N))
 
 
 def _demo(tmp_path: Path) -> SyntheticScene:
@@ -115,7 +115,7 @@ def test_ground_truth_members(source: Source) -> None:
 
 def test_open_source_gives_sources(tmp_path: Path) -> None:
     _video(tmp_path)
-    seq = make_seq(tmp_path / "seq", n=3)
+    seq = noise_sequence(tmp_path / "seq", n=3)
     for spec in ("demo", tmp_path / "clip.mp4", seq):
         assert isinstance(open_source(spec), Source)
 
