@@ -44,5 +44,5 @@ fi
 
 bash scripts/setup.sh
 mkdir -p artifacts
-.venv/bin/python -m ruff check bgapp ui pages app.py tests bench
+.venv/bin/python -m ruff check bgapp ui app_pages app.py tests bench
 exec .venv/bin/python -m pytest "$@"

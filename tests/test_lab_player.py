@@ -132,7 +132,7 @@ def test_an_interrupted_seek_shows_the_last_frame_processed() -> None:
 # the page ---------------------------------------------------------------------------------------------
 
 def test_lab_composite_switched_eight_times_while_paused_keeps_the_score() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     before = metrics(at)["F-measure"]
     player = at.session_state["lab.player"][1]
     seen = player.pipeline.method.frames_seen
@@ -145,7 +145,7 @@ def test_lab_composite_switched_eight_times_while_paused_keeps_the_score() -> No
 
 
 def test_lab_background_picture_upload_while_paused_keeps_the_score() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.selectbox(key="lab.composite.mode").set_value("image").run()
     before = metrics(at)["F-measure"]
     player = at.session_state["lab.player"][1]

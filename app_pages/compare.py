@@ -4,7 +4,6 @@ from __future__ import annotations
 import streamlit as st
 
 from bgapp.config import Config
-from ui.boot import through_app
 from ui.charts import over_time
 from ui.compare import (
     DEFAULT_METHODS,
@@ -23,8 +22,6 @@ from ui.session import keep
 from ui.sources import Clip, choose_source
 from ui.views import error_legend, scored_note, too_few_scored
 from ui.widgets import config_controls
-
-through_app()
 
 st.title("Compare methods")
 st.caption("Every method sees the same frames from the start of the clip. Change any setting and only that "
