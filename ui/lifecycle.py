@@ -12,10 +12,11 @@ disconnects (tab closed or reloaded, network gone) and when it shuts down, and c
   resumes it, and then only forgets it (no ``AppSession.shutdown()``, so its uploaded files stay).
 
 So a release does two things. At once: the webcam worker stops (the connection that fed it is
-gone; a resumed session's next frame starts it again). After the TTL plus a second, on the event
-loop, unless the session came back: the session has *ended*. Streamlit is asked to close it
-(through :mod:`ui.st_runtime`, the one module with private access: its state, players,
-pipelines and uploaded files go), its temp folders are deleted and a garbage collection runs.
+gone; a resumed session's next frame starts it again). At the end of the reconnect window (the
+TTL less a margin of at most a second, see :func:`window`), on the event loop, unless the session
+came back: the session has *ended*. Streamlit is asked to close it (through :mod:`ui.st_runtime`,
+the one module with private access: its state, players, pipelines and uploaded files go), its
+temp folders are deleted and a garbage collection runs.
 A session that came back and ran again gets a new owner, which takes over what the old one held.
 Under ``AppTest`` nothing is ever released (there is no disconnect); temp folders then go when
 their session state is dropped, or at interpreter exit.
@@ -87,8 +88,9 @@ def live_session_dirs() -> list[Path]:
 class SessionOwner:
     """One session's claim on what it owns; held weakly, so a dropped object is not kept alive."""
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, app: Any = None) -> None:
         self.session_id = session_id
+        self.app = app  # weak reference to Streamlit's session object (ui.st_runtime.app_session)
         self._at_end: weakref.WeakSet = weakref.WeakSet()  # objects with cleanup(): at the session's end
         self._at_disconnect: weakref.WeakSet = weakref.WeakSet()  # objects with stop(): at every disconnect
 
@@ -121,7 +123,7 @@ def _quietly(fn: Any, what: str) -> None:
 
 def _new_owner() -> SessionOwner:
     sid = st_runtime.session_id() or ""
-    own = SessionOwner(sid)
+    own = SessionOwner(sid, st_runtime.app_session(sid) if sid else None)
     with _lock:
         old = _leaving.pop(sid, None)  # the session came back within the TTL: its folders stay its own
         if old is not None:
@@ -146,20 +148,27 @@ def _release(own: SessionOwner) -> None:
             return
         with _lock:
             _leaving[own.session_id] = own
-        delay = ttl() + 1.0  # past the TTL Streamlit no longer resumes the session (plus a margin)
-        loop.call_later(delay, _check, loop, own, delay)
+        loop.call_later(window(), _check, loop, own)
     except Exception:  # noqa: BLE001 - never break Streamlit's own disconnect
         log.exception("releasing a session's resources")
 
 
-def _check(loop: asyncio.AbstractEventLoop, own: SessionOwner, delay: float) -> None:
+def window() -> float:
+    """Seconds from a disconnect to the session's end: Streamlit's reconnect window, less a margin.
+    The end must come *before* Streamlit's TTL runs out, or ``close_session`` no longer finds the
+    session (Streamlit treats an expired entry as absent, yet keeps it until some later write)."""
+    t = ttl()
+    return max(0.0, t - min(1.0, t / 4))
+
+
+def _check(loop: asyncio.AbstractEventLoop, own: SessionOwner) -> None:
     """The reconnect window of a released session is over (on the event loop)."""
     sid = own.session_id
     with _lock:
         if _leaving.get(sid) is not own:
             return  # the session came back and ran: its new owner took over
     if st_runtime.is_connected(sid):  # back, but it has not run since: look again later
-        loop.call_later(delay, _check, loop, own, delay)
+        loop.call_later(window(), _check, loop, own)
         return
     with _lock:
         _leaving.pop(sid, None)
@@ -169,7 +178,7 @@ def _check(loop: asyncio.AbstractEventLoop, own: SessionOwner, delay: float) -> 
 def _end(own: SessionOwner, close: bool) -> None:
     """The session ended: Streamlit drops it (state, uploads), its folders go, the GC runs."""
     if close:
-        st_runtime.close_session(own.session_id)
+        st_runtime.close_session(own.session_id, own.app)
 
     def finish() -> None:
         global _ended

@@ -1,23 +1,32 @@
 """The only place the app reaches into Streamlit's private runtime (tested against streamlit==1.67.0).
 
 Streamlit's public API has no session id and no way to end a session; the app needs both for one
-job (:mod:`ui.lifecycle`): after a closed tab's reconnect window, shut its session down so that
-Streamlit drops its state and uploaded files. Three calls do that, all on ``streamlit.runtime``:
+job (:mod:`ui.lifecycle`): once a closed tab's reconnect window is over, shut its session down
+so that Streamlit drops its state and uploaded files. These calls do that:
 
 * ``get_script_run_ctx().session_id``: the id of the session running this script;
-* ``Runtime.instance().is_active_session(id)``: whether a browser is connected to it now;
-* ``Runtime.instance().close_session(id)``: shut it down for good (must run on Streamlit's event loop).
+* ``Runtime.instance()``: the server's runtime; its ``get_app_session(id)`` (the session object,
+  while a browser is connected), ``is_active_session(id)`` (whether one is connected now) and
+  ``close_session(id)`` (shut it down for good, on Streamlit's event loop; it only finds a
+  disconnected session while Streamlit still keeps it, i.e. before ``disconnectedSessionTTL``);
+* on the closed session: ``session_state.clear()``, its widgets' callbacks
+  (``session_state._new_widget_state.widget_metadata``) and its fragments (``_fragment_storage``).
+  A shut-down session is not always unreferenced: Streamlit's runtime loop keeps the last session
+  it sent messages to in a local variable until it sends to another one, so without this one
+  closed tab's players and pipelines would stay in memory on a quiet server.
 
 Each function logs one warning the first time a call fails (a Streamlit upgrade moved something)
 and then answers as if there were no runtime: the app keeps working and its own clean-up still
 runs, only Streamlit's side of a closed session stays until Streamlit drops it. ``tests/test_lifecycle.py``
-checks every call against the installed Streamlit, so an upgrade that breaks one fails there first.
-Under ``AppTest`` there is no runtime (it installs a mock): everything here answers "none".
+checks every call against the installed Streamlit (a real runtime, no browser), so an upgrade
+that breaks one fails there first. Under ``AppTest`` there is no runtime (it installs a mock):
+everything here answers "none".
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -73,9 +82,23 @@ def is_connected(sid: str) -> bool | None:
         return None
 
 
-def close_session(sid: str) -> bool:
-    """Shut session ``sid`` down (its state, uploaded files and media go). Call on Streamlit's event
-    loop. True when the runtime took the call (also for a session it no longer knows)."""
+def app_session(sid: str) -> weakref.ref | None:
+    """A weak reference to session ``sid``'s object while a browser is connected to it, else None."""
+    rt = _runtime()
+    if rt is None:
+        return None
+    try:
+        app = rt.get_app_session(sid)
+    except AttributeError as exc:
+        _broken("Runtime.get_app_session()", exc)
+        return None
+    return None if app is None else weakref.ref(app)
+
+
+def close_session(sid: str, app: weakref.ref | None = None) -> bool:
+    """Shut session ``sid`` down (its state, uploaded files and media go), then empty the state of
+    its object ``app`` (from :func:`app_session`). Call on Streamlit's event loop, before the
+    session's reconnect window is over. True when the runtime took the call."""
     rt = _runtime()
     if rt is None:
         return False
@@ -84,4 +107,13 @@ def close_session(sid: str) -> bool:
     except AttributeError as exc:
         _broken("Runtime.close_session()", exc)
         return False
+    session = app() if app is not None else None
+    if session is not None:
+        try:
+            state = session.session_state
+            state.clear()  # players, pipelines, the webcam processor
+            state._new_widget_state.widget_metadata.clear()  # callbacks: their page globals name the player
+            session._fragment_storage.clear()  # a fragment (the webcam statistics) names the processor
+        except AttributeError as exc:
+            _broken("AppSession state", exc)
     return True
