@@ -238,3 +238,23 @@ def test_the_runtime_has_what_the_adapter_calls(name):
     from streamlit.runtime import Runtime
 
     assert callable(getattr(Runtime, name, None)), f"streamlit.runtime.Runtime.{name} is gone"
+
+
+def test_lifecycle_and_session_import_one_way():
+    """ui.session uses ui.lifecycle; ui.lifecycle never imports ui.session (no import circle)."""
+    import ast
+
+    def imported(module) -> set[str]:
+        names = set()
+        for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names.add("." * node.level + (node.module or ""))
+                names.update("." * node.level + a.name for a in node.names if not node.module)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        return names
+
+    from ui import session
+
+    assert not {".session", "ui.session"} & imported(lifecycle), imported(lifecycle)
+    assert ".lifecycle" in imported(session), imported(session)

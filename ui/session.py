@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from . import lifecycle
-from .lifecycle import SessionDir, live_session_dirs  # noqa: F401 - re-exported
+from .lifecycle import SessionDir
 
 T = TypeVar("T")
 _WORKDIR_KEY = "bgapp.workdir"
