@@ -4,9 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from bgapp.config import Config
+from bgapp.metrics import METRIC_SHORT
 from ui.charts import over_time
 from ui.compare import (
     DEFAULT_METHODS,
+    TABLE_METRICS,
     default_frames,
     frame_view,
     run_configs,
@@ -91,8 +93,9 @@ with results:
 
     st.subheader("Scores" if clip.has_gt else "Numbers")
     df = table(shown, clip.has_gt)
-    fmt = {c: st.column_config.NumberColumn(format="%.3f") for c in ("F-measure", "precision", "recall")}
-    fmt.update({"PWC": st.column_config.NumberColumn(format="%.2f"),
+    fmt = {METRIC_SHORT[m]: st.column_config.NumberColumn(format="%.2f" if m == "pwc" else "%.3f")
+           for m in TABLE_METRICS}
+    fmt.update({
                 "foreground %": st.column_config.NumberColumn(format="%.2f"),
                 "ms / frame": st.column_config.NumberColumn(format="%.1f")})
     st.dataframe(df, hide_index=True, column_config=fmt, key="cmp.table")
@@ -106,5 +109,5 @@ with results:
                    "confusion counts summed over the scored frames; ms / frame is the method plus post-processing.")
     else:
         st.caption("No ground truth for this clip, so no accuracy scores: compare the masks and the foreground curves.")
-    st.plotly_chart(over_time(timeline(shown), ["foreground %", "F-measure"], color="method", marker=i),
+    st.plotly_chart(over_time(timeline(shown), ["foreground %", METRIC_SHORT["f_measure"]], color="method", marker=i),
                     key="cmp.chart")

@@ -11,11 +11,11 @@ from bgapp.cli import dumps
 from bgapp.config import Config
 from bgapp.distributed import open_spec
 from bgapp.errors import BgappError
-from bgapp.export import FORMATS, ROBOFLOW_BLOCKS, export
+from bgapp.export import EXPORT_FORMATS
+from bgapp.metrics import METRIC_LABELS, METRIC_SHORT
 from bgapp.presets import list_presets
 from bgapp.tuning import (
     DEFAULT_BATCH,
-    METRIC_LABELS,
     direction,
     main_threshold,
     search_space,
@@ -42,16 +42,14 @@ from ui.evaluate import (
     trials_frame,
     viewer_images,
 )
+from ui.keys import APPLIED_CONFIG, LAB_CONFIG
 from ui.session import flag, set_flag
 from ui.sources import open_study_sequence
 from ui.views import combined, error_legend, fmt, scored_note
 from ui.widgets import config_controls
 
 KEY = "eval"
-APPLIED = "applied_config"  # read by the lab pages: the settings "Apply best" carries over
 state = st.session_state
-SHORT = {"f_measure": "F-measure", "precision": "Precision", "recall": "Recall", "specificity": "Specificity",
-         "pwc": "PWC (%)", "fpr": "FPR", "fnr": "FNR"}
 
 
 st.title("Evaluate & tune")
@@ -74,18 +72,18 @@ with st.container(border=True):
 
 presets = {p.name: p for p in list_presets()}
 starts = {"defaults": "Declared defaults"}
-if isinstance(state.get(APPLIED), Config):
+if isinstance(state.get(APPLIED_CONFIG), Config):
     starts["applied"] = "Applied settings"
-if isinstance(state.get("lab.config"), Config):
+if isinstance(state.get(LAB_CONFIG), Config):
     starts["lab"] = "Video lab settings"
 starts.update({f"preset:{n}": f"Preset: {p.title}" for n, p in presets.items()})
 
 
 def _start_config(choice: str) -> Config:
     if choice == "applied":
-        return state[APPLIED]
+        return state[APPLIED_CONFIG]
     if choice == "lab":
-        return state["lab.config"]
+        return state[LAB_CONFIG]
     if choice.startswith("preset:"):
         return presets[choice.split(":", 1)[1]].config
     return Config()
@@ -146,7 +144,7 @@ with tab_eval:
                    "warms up on the earlier ones): the sequence view below says which.")
         cols = st.columns(5)
         for col, m in zip(cols, ("f_measure", "precision", "recall", "specificity", "pwc")):
-            col.metric(SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
+            col.metric(METRIC_SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
         table = results_table(doc, [r.category or r.name for r in ev.results])
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={m: st.column_config.NumberColumn(m, format="%.4f") for m in
@@ -256,8 +254,8 @@ with tab_tune:
                       "there.")
         lab_spec = study_sequence(result.sequences, KEY, c)
         if flag(f"{KEY}.apply_req"):
-            state[APPLIED] = replace(result.best)  # a new object: each page takes each Apply once
-            state["lab.config"] = result.best
+            state[APPLIED_CONFIG] = replace(result.best)  # a new object: each page takes each Apply once
+            state[LAB_CONFIG] = result.best
             with guard("opening the study's sequence") as g:  # the clip the study ran on, not the last one
                 opened = open_study_sequence(lab_spec)
             if g.ok:
@@ -316,26 +314,24 @@ with tab_export:
         which = "sidebar"
         st.caption("Exports the sidebar's settings; after a study (Tune tab) you can export its best config too.")
     cfg = tuned[0].best if which == "best" and tuned is not None else config
-    fmt_ = st.radio("Format", FORMATS, horizontal=True, key=f"{KEY}.format",
-                    format_func={"json": "JSON config", "roboflow": "Roboflow Workflow",
-                                 "python": "Python script (OpenCV + numpy)"}.get,
+    fmt_ = st.radio("Format", list(EXPORT_FORMATS), horizontal=True, key=f"{KEY}.format",
+                    format_func=lambda f: EXPORT_FORMATS[f].label,
                     help="JSON reloads in the app and with bgapp eval --config; the Roboflow Workflow runs MOG2 "
                          "in Roboflow's blocks; the script reproduces the masks anywhere OpenCV runs.")
-    block = ROBOFLOW_BLOCKS[0]
-    if fmt_ == "roboflow":
-        block = st.selectbox("Roboflow block", ROBOFLOW_BLOCKS, key=f"{KEY}.block",
-                             format_func={"background_subtraction": "background_subtraction (a mask)",
-                                          "motion_detection": "motion_detection (motion flag, detections)"}.get)
+    form = EXPORT_FORMATS[fmt_]
+    options = {}
+    for option, choices in form.options.items():  # e.g. the Roboflow block
+        options[option] = st.selectbox(option.replace("_", " ").capitalize(), list(choices),
+                                       key=f"{KEY}.{option}", format_func=choices.get)
     with guard("exporting"):
-        out = export(cfg, fmt_, roboflow_block=block)  # export names the file: bgapp_METHOD.EXT
+        out = form.export(cfg, f"bgapp_{cfg.method}", **options)  # the file: bgapp_METHOD + the format's ending
         if out.notes:
-            head = "Not expressed in the Roboflow workflow" if fmt_ == "roboflow" else "Adjusted to fit OpenCV"
-            st.warning(f"{head}:\n\n" + "\n".join(f"- {plain(n)}" for n in out.notes))
+            st.warning(f"{form.notes_heading}:\n\n" + "\n".join(f"- {plain(n)}" for n in out.notes))
         st.download_button(f"Download {out.filename}", out.text, out.filename, out.mime, type="primary",
                            key=f"{KEY}.dl_export")
-        if fmt_ == "python":
-            st.caption(f"Run it with `python {out.filename} INPUT OUTDIR`: INPUT is a video file or an image "
-                       "folder, OUTDIR receives mask000001.png, mask000002.png, ...")
-        st.code(out.text, language="python" if fmt_ == "python" else "json", height=420)
-    st.caption("The same exports from the shell: `python -m bgapp export CONFIG --format json|roboflow|python` "
+        usage = form.usage(out.filename)
+        if usage:
+            st.caption(usage)
+        st.code(out.text, language=form.language, height=420)
+    st.caption(f"The same exports from the shell: `python -m bgapp export CONFIG --format {'|'.join(EXPORT_FORMATS)}` "
                "(CONFIG: a config file, a `bgapp tune --json` document or a preset name).")

@@ -5,10 +5,12 @@ import streamlit as st
 
 from bgapp.config import Config
 from bgapp.display import jpeg, label
+from bgapp.metrics import METRIC_SHORT
 from ui.charts import over_time
 from ui.errors import guard, plain
+from ui.keys import LAB_CONFIG
 from ui.lab import downloads, load_settings, picture_controls, progress_bar, take_applied
-from ui.player import MAX_REPLAY, SCOPES, Player, play, show_metrics
+from ui.player import FOLLOW_TICK, MAX_REPLAY, SCOPES, Player, play, show_metrics
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
 from ui.views import error_legend, inline_jpeg, scored_note
@@ -29,23 +31,22 @@ with st.sidebar:
 if choice is None:
     st.stop()
 
-player = keep("lab.player", lambda: Player(choice.source, st.session_state.get("lab.config", Config())),
+player = keep("lab.player", lambda: Player(choice.source, st.session_state.get(LAB_CONFIG, Config())),
               choice.ident)
 with st.sidebar:
     st.divider()
     loaded = load_settings("lab") or take_applied("lab")
     cfg = config_controls("lab", loaded or player.pipeline.config, where=st.sidebar)
     pictures = picture_controls(player, cfg, "lab")
-st.session_state["lab.config"] = cfg
+st.session_state[LAB_CONFIG] = cfg
 n = player.clip.n
 if just_arrived():
     st.session_state["lab.playing"] = False  # coming back from another page: paused where it was
 playing = bool(st.session_state.get("lab.playing"))
 
-controls = st.container()
-progress = st.empty()
-image = st.empty()
-status = st.empty()
+top = st.container()  # progress and the warm-up picture sit above the controls while the page works
+progress = top.empty()
+image = top.empty()
 with guard("processing the clip"):
     update = player.apply(cfg)
     if update is not None and update.rebuilt and playing:
@@ -53,10 +54,8 @@ with guard("processing the clip"):
     seek = st.session_state.pop("lab.seek", None)
     if flag("lab.rerun_req"):
         st.session_state["lab.playing"] = playing = False
-        preview = st.empty()
         player.run_all(workdir().sub("lab"), progress_bar(progress, "Re-running from the start"),
-                       lambda s: preview.image(s.jpeg, width="stretch"))
-        preview.empty()
+                       lambda s: image.image(s.jpeg, width="stretch"))
     elif seek is not None:
         player.seek(seek, progress_bar(progress, "Catching up"))
     elif flag("lab.step_req"):
@@ -72,10 +71,12 @@ with guard("processing the clip"):
     if playing and player.shown is not None and player.shown.index >= player.clip.n - 1:
         player.seek(0)  # Play at the end starts again
 progress.empty()
+image.empty()
 if player.interrupted:
     progress.warning(player.interrupted, icon=":material/warning:")
     player.interrupted = None
 n = player.clip.n
+st.session_state["lab.page_playing"] = playing
 
 
 def _toggle() -> None:
@@ -86,7 +87,21 @@ def _seek() -> None:
     st.session_state["lab.seek"] = st.session_state["lab.frame"] - 1
 
 
-with controls:
+def _needs_page() -> bool:
+    """True when a control in the stage asked for work that the whole page does (a jump, a step, a
+    re-run, play or pause: the chart and downloads come and go with it)."""
+    ss = st.session_state
+    return ("lab.seek" in ss or bool(ss.get("lab.step_req")) or bool(ss.get("lab.rerun_req"))
+            or bool(ss.get("lab.playing")) != ss.get("lab.page_playing"))
+
+
+@st.fragment(run_every=FOLLOW_TICK if playing else None)
+def stage() -> None:
+    """Controls, picture and scores. While playing, only this part reruns (see ``play``) so the Frame
+    slider follows the picture: a whole-page rerun took a few frames' time."""
+    if _needs_page():
+        st.rerun()
+    playing = bool(st.session_state.get("lab.playing"))
     c1, c2, c3, c4 = st.columns([1.1, 1.6, 2.3, 3], vertical_alignment="bottom")
     c1.button("Pause" if playing else "Play", key="lab.play", on_click=_toggle, type="primary", width="stretch",
               icon=":material/pause:" if playing else ":material/play_arrow:")
@@ -101,21 +116,25 @@ with controls:
     c4.slider("Frame", 1, max(n, 2), key="lab.frame", on_change=_seek, disabled=n < 2,
               help="Jump to a frame. The model sees the frames on the way: going forward processes those "
                    f"between, going back replays from the start (at most {MAX_REPLAY:,} frames before the target).")
+    picture, status = st.empty(), st.empty()
+    if player.shown is not None:
+        if playing:
+            picture.html(inline_jpeg(player.shown.jpeg, "lab frame"))  # the element the playback loop updates
+        else:
+            picture.image(player.shown.jpeg, width="stretch")
+        status.caption(player.status())
+    if player.clip.has_gt:
+        st.html(error_legend())
+    for note in player.pipeline.notes + ([player.clip.note] if player.clip.note else []):
+        st.caption(f":material/info: {plain(note)}")
+    st.subheader("Scores" if player.clip.has_gt else "Numbers")
+    metrics = st.empty()
+    show_metrics(metrics, player)
+    if playing and player.shown is not None:
+        play(player, picture, status, metrics, "lab.playing")
 
-if player.shown is not None:
-    if playing:
-        image.html(inline_jpeg(player.shown.jpeg, "lab frame"))  # the element the playback loop updates
-    else:
-        image.image(player.shown.jpeg, width="stretch")
-    status.caption(player.status())
-if player.clip.has_gt:
-    st.html(error_legend())
-for note in player.pipeline.notes + ([player.clip.note] if player.clip.note else []):
-    st.caption(f":material/info: {plain(note)}")
 
-st.subheader("Scores" if player.clip.has_gt else "Numbers")
-metrics = st.empty()
-show_metrics(metrics, player)
+stage()
 if playing:
     st.caption("The chart and the downloads come back when you pause.")
 else:
@@ -123,10 +142,8 @@ else:
                      expanded=True):
         df = player.timeline()
         marker = player.shown.index if player.shown is not None else None
-        st.plotly_chart(over_time(df, ["foreground %", "F-measure"], marker=marker), key="lab.chart")
+        st.plotly_chart(over_time(df, ["foreground %", METRIC_SHORT["f_measure"]], marker=marker), key="lab.chart")
         if player.clip.has_gt:
             st.caption("Per processed frame; F-measure only on scored frames. " + scored_note(player.clip.source))
     st.subheader("Downloads")
     downloads(player)
-if playing and player.shown is not None:
-    play(player, image, status, metrics, "lab.playing")

@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 
+from bgapp.composite import uses_image
 from bgapp.config import Config
 from bgapp.frames import decode_image
 from bgapp.methods import METHODS
@@ -46,7 +47,7 @@ with guard("changing the settings"):
     if changed.rebuilt:
         st.toast("The model restarted: this setting cannot change on a running model.")
 
-if config.composite.get("mode") == "image":
+if uses_image(config.composite):
     upload = st.sidebar.file_uploader("Replacement background", type=["png", "jpg", "jpeg", "bmp", "webp"],
                                       key=f"{KEY}.bg_image")
     if upload is not None and state.get(f"{KEY}.bg_image_id") != upload.file_id:

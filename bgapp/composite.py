@@ -1,6 +1,10 @@
 """Compositing: turn a frame and its foreground mask into something a person wants to look at.
 
-Plain functions over uint8 arrays plus one :class:`Compositor` that the app calls per frame. Masks
+Plain functions over uint8 arrays; one small :class:`Composite` class per composite mode, each with
+one method, :meth:`Composite.apply`, registered in :data:`COMPOSITES`; and one :class:`Compositor`
+that the app calls per frame with the mode chosen. Adding a composite is one new class (with
+``@register``) plus its test: the mode choices, the controls each mode shows and the CLI's
+``--composite`` all come from the registry and the classes' ``params``. Masks
 are 0 (background) / 255 (foreground); remove shadow values (127) before compositing, since any
 non-zero value counts as foreground on a hard edge and as partial alpha on a soft one.
 Per-frame work uses cv2 ops (NOTES: cv2 float blending 1.1 ms against 2.6 ms in float numpy).
@@ -8,8 +12,9 @@ Per-frame work uses cv2 ops (NOTES: cv2 float blending 1.1 ms against 2.6 ms in 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -24,51 +29,6 @@ GREEN: Colour = (0, 255, 0)
 RED: Colour = (0, 0, 255)
 GRADIENT_TOP: Colour = (90, 40, 20)  # dark blue (BGR)
 GRADIENT_BOTTOM: Colour = (210, 170, 120)  # light blue-grey
-
-MODES = ("none", "overlay", "contours", "green", "gradient", "blur", "image")
-
-COMPOSITE_PARAMS: tuple[Param, ...] = (
-    Param(
-        "mode", "choice", "none",
-        "How the mask is shown. none: the frame as it is. overlay: foreground pixels tinted green, "
-        "to see exactly what the method calls foreground. contours: outlines and bounding boxes of "
-        "foreground blobs, as a motion detector would report them. green: the foreground cut out "
-        "over a green screen. gradient: the same over a calm colour gradient. blur: portrait mode, "
-        "a sharp foreground over a blurred copy of the frame. image: the foreground over an "
-        "uploaded picture (falls back to the gradient until one is uploaded).",
-        choices=MODES, tune=False, label="Composite",
-    ),
-    Param(
-        "feather", "int", 0,
-        "Edge softness in pixels for cut-out modes (green, gradient, blur, image). 0 gives a hard "
-        "edge: every pixel is either the frame or the new background. Larger values blur the "
-        "mask so the cut-out fades over about this many pixels on each side of the edge, which "
-        "hides a ragged mask at the cost of a halo.",
-        min=0, max=50, step=1, tune=False, visible_if=("mode", ("green", "gradient", "blur", "image")),
-    ),
-    Param(
-        "blur_strength", "int", 31,
-        "Blur kernel size in pixels for blur mode. Larger values blur the background more "
-        "heavily; the cost stays about the same whatever the size. Even values are rounded up "
-        "to the next odd one.",
-        min=3, max=99, step=2, odd=True, tune=False, visible_if=("mode", ("blur",)),
-    ),
-    Param(
-        "opacity", "float", 0.5,
-        "Strength of the green tint in overlay mode: 0 leaves the frame unchanged, 1 paints "
-        "foreground pixels solid green. Background pixels are never changed.",
-        min=0.0, max=1.0, step=0.05, tune=False, visible_if=("mode", ("overlay",)),
-    ),
-    Param(
-        "box_min_area", "int", 0,
-        "Drawing only: contours mode outlines and boxes the blobs whose outline encloses at least "
-        "this many pixels (the image diff also counts only these regions). Raise it to ignore speckle "
-        "noise in the picture. The mask and the scores do not change; to delete small blobs from the "
-        "mask itself, use post-processing's 'Remove blobs under'.",
-        min=0, max=100000, step=50, tune=False, typical=(0, 5000), label="Outline blobs of at least (px)",
-        visible_if=("mode", ("contours",)),
-    ),
-)
 
 
 def _check(frame: np.ndarray, mask: np.ndarray) -> None:
@@ -252,6 +212,213 @@ def replace_background(
     return _cut_out(frame, mask, feather, bg, bg_is_temporary=bg is not image)
 
 
+
+# ---------------------------------------------------------------------------------------------
+# One class per composite
+
+
+class Context:
+    """What composites keep between frames, owned by one :class:`Compositor` (one thread).
+
+    ``scratch``: work arrays reused from frame to frame. ``image``: the replacement picture as
+    (generation, image), or None; swapped whole, so another thread may set it. ``note``: a message
+    for the user about the frame just composited, or None.
+    """
+
+    def __init__(self) -> None:
+        self.scratch = Scratch()
+        self.image: tuple[int, np.ndarray] | None = None
+        self.note: str | None = None
+        self._cache: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}
+
+    def cached(self, key: str, sig: tuple[int, ...], make: Callable[[], np.ndarray]) -> np.ndarray:
+        """``make()`` once per ``sig`` (the frame size, plus the image's generation in image mode)."""
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == sig:
+            return hit[1]
+        img = make()
+        self._cache[key] = (sig, img)
+        return img
+
+
+class Composite:
+    """One way to show a mask over its frame: a name, one sentence for the mode's help, the
+    settings it reads (``params``, declared once; shared ones such as :data:`FEATHER` are the same
+    object in several composites) and :meth:`apply`.
+
+    Instances keep no state: what lasts between frames lives in the :class:`Context`.
+    ``uses_image`` says the composite shows the uploaded replacement picture (the app then offers
+    an upload).
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]] = ()
+    uses_image: ClassVar[bool] = False
+
+    def apply(self, frame: np.ndarray, mask: np.ndarray, values: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """The composited frame (BGR uint8, frame-shaped) for these settings."""
+        raise NotImplementedError
+
+
+COMPOSITES: dict[str, Composite] = {}
+
+
+def register(cls: type[Composite]) -> type[Composite]:
+    """Class decorator: add a composite to :data:`COMPOSITES` (the order is the mode menu's)."""
+    if cls.name in COMPOSITES:
+        raise ValueError(f"composite {cls.name!r} is registered twice")
+    COMPOSITES[cls.name] = cls()
+    return cls
+
+
+FEATHER = Param(
+    "feather", "int", 0,
+    "Edge softness in pixels for cut-out modes ({modes}). 0 gives a hard "
+    "edge: every pixel is either the frame or the new background. Larger values blur the "
+    "mask so the cut-out fades over about this many pixels on each side of the edge, which "
+    "hides a ragged mask at the cost of a halo.",
+    min=0, max=50, step=1, tune=False,
+)
+
+
+@register
+class NoComposite(Composite):
+    name = "none"
+    summary = "the frame as it is."
+
+    def apply(self, frame, mask, values, ctx):
+        return frame
+
+
+@register
+class Overlay(Composite):
+    name = "overlay"
+    summary = "foreground pixels tinted green, to see exactly what the method calls foreground."
+    params = (Param(
+        "opacity", "float", 0.5,
+        "Strength of the green tint in overlay mode: 0 leaves the frame unchanged, 1 paints "
+        "foreground pixels solid green. Background pixels are never changed.",
+        min=0.0, max=1.0, step=0.05, tune=False,
+    ),)
+
+    def apply(self, frame, mask, values, ctx):
+        return overlay(frame, mask, GREEN, values["opacity"])
+
+
+@register
+class Contours(Composite):
+    name = "contours"
+    summary = "outlines and bounding boxes of foreground blobs, as a motion detector would report them."
+    params = (Param(
+        "box_min_area", "int", 0,
+        "Drawing only: contours mode outlines and boxes the blobs whose outline encloses at least "
+        "this many pixels (the image diff also counts only these regions). Raise it to ignore speckle "
+        "noise in the picture. The mask and the scores do not change; to delete small blobs from the "
+        "mask itself, use post-processing's 'Remove blobs under'.",
+        min=0, max=100000, step=50, tune=False, typical=(0, 5000), label="Outline blobs of at least (px)",
+    ),)
+
+    def apply(self, frame, mask, values, ctx):
+        return draw_contours(frame, mask, min_area=values["box_min_area"])
+
+
+class CutOut(Composite):
+    """The foreground over a new background, with edges softened by ``feather``: subclasses only
+    say what the background is (:meth:`backdrop`)."""
+
+    params = (FEATHER,)
+
+    def backdrop(self, frame: np.ndarray, values: Mapping[str, Any], ctx: Context) -> np.ndarray:
+        """The frame-sized BGR background; a cached or scratch array, never written to."""
+        raise NotImplementedError
+
+    def apply(self, frame, mask, values, ctx):
+        return _cut_out(frame, mask, values["feather"], self.backdrop(frame, values, ctx), ctx.scratch)
+
+
+@register
+class GreenScreen(CutOut):
+    name = "green"
+    summary = "the foreground cut out over a green screen."
+
+    def backdrop(self, frame, values, ctx):
+        h, w = frame.shape[:2]
+        return ctx.cached("green", (h, w), lambda: solid(h, w, GREEN))
+
+
+@register
+class Gradient(CutOut):
+    name = "gradient"
+    summary = "the same over a calm colour gradient."
+
+    def backdrop(self, frame, values, ctx):
+        h, w = frame.shape[:2]
+        return ctx.cached("gradient", (h, w), lambda: vertical_gradient(h, w))
+
+
+@register
+class Blur(CutOut):
+    name = "blur"
+    summary = "portrait mode, a sharp foreground over a blurred copy of the frame."
+    params = (FEATHER, Param(
+        "blur_strength", "int", 31,
+        "Blur kernel size in pixels for blur mode. Larger values blur the background more "
+        "heavily; the cost stays about the same whatever the size. Even values are rounded up "
+        "to the next odd one.",
+        min=3, max=99, step=2, odd=True, tune=False,
+    ))
+
+    def backdrop(self, frame, values, ctx):
+        k, _ = odd_kernel(values["blur_strength"])
+        return cv2.stackBlur(frame, (k, k), dst=ctx.scratch.get("blurred", frame.shape, np.uint8))
+
+
+@register
+class Picture(Gradient):
+    name = "image"
+    summary = "the foreground over an uploaded picture (falls back to the gradient until one is uploaded)."
+    uses_image = True
+
+    def backdrop(self, frame, values, ctx):
+        entry = ctx.image  # read once: set_image may run in another thread
+        if entry is None:
+            ctx.note = "no background image uploaded yet: showing the gradient instead"
+            return super().backdrop(frame, values, ctx)
+        h, w = frame.shape[:2]
+        gen, image = entry
+        return ctx.cached("image", (h, w, gen), lambda: fit_cover(image, h, w))
+
+
+def _declare() -> tuple[Param, ...]:
+    """``mode`` (its choices and help from the registry) and each composite's settings, once each,
+    shown only for the modes that read them. ``{modes}`` in a help text lists those modes."""
+    mode = Param(
+        "mode", "choice", "none",
+        "How the mask is shown. " + " ".join(f"{c.name}: {c.summary}" for c in COMPOSITES.values()),
+        choices=tuple(COMPOSITES), tune=False, label="Composite",
+    )
+    users: dict[str, tuple[Param, list[str]]] = {}
+    for c in COMPOSITES.values():
+        for p in c.params:
+            if users.setdefault(p.name, (p, []))[0] is not p:
+                raise ValueError(f"composite parameter {p.name!r} is declared twice")
+            users[p.name][1].append(c.name)
+    return (mode,) + tuple(
+        replace(p, help=p.help.replace("{modes}", ", ".join(modes)), visible_if=("mode", tuple(modes)))
+        for p, modes in users.values()
+    )
+
+
+COMPOSITE_PARAMS: tuple[Param, ...] = _declare()
+MODES = tuple(COMPOSITES)
+
+
+def uses_image(values: Mapping[str, Any]) -> bool:
+    """Whether the composite these settings choose shows the uploaded replacement picture."""
+    return COMPOSITES[values.get("mode", "none")].uses_image
+
+
 class Compositor:
     """Applies the composite chosen by ``COMPOSITE_PARAMS`` values to each frame.
 
@@ -263,55 +430,31 @@ class Compositor:
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
         self.values: dict[str, Any] = {}
-        self.update(values or {})
-        self._image: tuple[int, np.ndarray] | None = None  # (generation, image), swapped atomically
+        self.context = Context()
         self._generation = 0
-        self._cache: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}
-        self._scratch = Scratch()
+        self.update(values or {})
 
     def update(self, values: dict[str, Any]) -> None:
         """Change settings; cached backgrounds and the replacement image are kept."""
         self.values = validate(COMPOSITE_PARAMS, {**self.values, **dict(values)}, "composite.")
-        self.kernel, self._kernel_note = odd_kernel(self.values["blur_strength"])
-        self.note: str | None = self._kernel_note if self.values["mode"] == "blur" else None
+        self.composite = COMPOSITES[self.values["mode"]]
+        # an even kernel rounded up, said for as long as the composite that reads it is chosen
+        self._notes = [odd_kernel(self.values[p.name])[1] for p in self.composite.params if p.odd]
+        self.context.note = self._settings_note()
+
+    def _settings_note(self) -> str | None:
+        return next((n for n in self._notes if n), None)
+
+    @property
+    def note(self) -> str | None:
+        return self.context.note
 
     def set_image(self, img: np.ndarray | None) -> None:
         """Set (or clear, with None) the picture for image mode; it is resized once per frame size."""
         self._generation += 1
-        self._image = None if img is None else (self._generation, to_bgr8(img))
-
-    def _cached(self, key: str, sig: tuple[int, ...], make: Callable[[], np.ndarray]) -> np.ndarray:
-        """``make()`` once per ``sig`` (the frame size, plus the image's generation in image mode)."""
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] == sig:
-            return hit[1]
-        img = make()
-        self._cache[key] = (sig, img)
-        return img
+        self.context.image = None if img is None else (self._generation, to_bgr8(img))
 
     def __call__(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The composited frame (BGR uint8, frame-shaped); mode "none" returns ``frame`` itself."""
-        v = self.values
-        mode, feather = v["mode"], v["feather"]
-        h, w = frame.shape[:2]
-        self.note = None
-        if mode == "none":
-            return frame
-        if mode == "overlay":
-            return overlay(frame, mask, GREEN, v["opacity"])
-        if mode == "contours":
-            return draw_contours(frame, mask, min_area=v["box_min_area"])
-        if mode == "blur":
-            self.note = self._kernel_note
-            return blur_background(frame, mask, feather, self.kernel, self._scratch)
-        entry = self._image  # read once: set_image may run in another thread
-        if mode == "green":
-            bg = self._cached("green", (h, w), lambda: solid(h, w, GREEN))
-        elif mode == "image" and entry is not None:
-            gen, image = entry
-            bg = self._cached("image", (h, w, gen), lambda: fit_cover(image, h, w))
-        else:
-            if mode == "image":
-                self.note = "no background image uploaded yet: showing the gradient instead"
-            bg = self._cached("gradient", (h, w), lambda: vertical_gradient(h, w))
-        return _cut_out(frame, mask, feather, bg, self._scratch)
+        self.context.note = self._settings_note()
+        return self.composite.apply(frame, mask, self.values, self.context)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -283,10 +282,3 @@ def eval_document(specs: Iterable[str], config: Config, post: bool = True, worke
                   scheduler: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """The ``bgapp eval --json`` document, computed on ``workers``/``scheduler``."""
     return report(evaluate_many(specs, config, post, workers, scheduler, progress))
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """``(fn(), seconds)``: a small helper for the benchmarks."""
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0

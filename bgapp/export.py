@@ -7,7 +7,12 @@
   expressed. What the blocks cannot express is listed in :attr:`Export.notes`; methods without a
   Roboflow block raise a BgappError.
 - ``python``: a script that needs only OpenCV and numpy and reproduces the engine's masks pixel
-  for pixel on image folders: ``python script.py INPUT OUTDIR``.
+  for pixel on image folders: ``python script.py INPUT OUTDIR``. It is :mod:`bgapp.standalone`
+  copied verbatim, under a header, with the ``CONFIG`` it runs; each method says how it exports
+  (``Method.script_model``).
+
+Each format is one :class:`ExportFormat` in :data:`EXPORT_FORMATS`, which ``bgapp export
+--format`` and the Evaluate page read.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ from __future__ import annotations
 import json
 import pprint
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
+from . import standalone
 from .config import Config, resolve_config  # noqa: F401 - re-exported
 from .errors import BgappError
-from .methods import RNG_SEED, get_method
+from .methods import get_method
 from .params import odd_kernel
 
-FORMATS = ("json", "roboflow", "python")
 ROBOFLOW_BLOCKS = ("background_subtraction", "motion_detection")
 
 
@@ -36,19 +42,77 @@ class Export:
     notes: list[str] = field(default_factory=list)
 
 
+# The formats: one class each; the CLI and the Evaluate page list what EXPORT_FORMATS holds -----------
+
+class ExportFormat:
+    """One export format: what the page and the CLI show of it, and how it writes a config."""
+
+    name: ClassVar[str]  # what --format takes
+    label: ClassVar[str]  # what the page's format choice shows
+    ending: ClassVar[str]  # added to NAME_METHOD for the file name
+    mime: ClassVar[str]
+    language: ClassVar[str]  # for showing the text (st.code)
+    notes_heading: ClassVar[str] = "Notes"  # above the list of notes on the page
+    options: ClassVar[dict[str, dict[str, str]]] = {}  # option name -> {value: label}, the first the default
+    executable: ClassVar[bool] = False  # a file written by the CLI is made executable
+
+    def export(self, config: Config, stem: str, **options: Any) -> Export:
+        """``config`` in this format, in a file named ``stem`` + :attr:`ending`."""
+        text, notes = self.write(config, **options)
+        return Export(text, stem + self.ending, self.mime, notes)
+
+    def write(self, config: Config, **options: Any) -> tuple[str, list[str]]:
+        """The document's text and the notes on what it could not carry over."""
+        raise NotImplementedError
+
+    def usage(self, filename: str) -> str | None:
+        """How to use the downloaded file, where there is something to say."""
+        return None
+
+
+class JsonExport(ExportFormat):
+    name, label, ending, mime, language = "json", "JSON config", ".json", "application/json", "json"
+
+    def write(self, config: Config, **options: Any) -> tuple[str, list[str]]:
+        return config.to_json() + "\n", []
+
+
+class RoboflowExport(ExportFormat):
+    name, label, ending, mime, language = "roboflow", "Roboflow Workflow", "-workflow.json", "application/json", "json"
+    notes_heading = "Not expressed in the Roboflow workflow"
+    options = {"roboflow_block": {"background_subtraction": "background_subtraction (a mask)",
+                                  "motion_detection": "motion_detection (motion flag, detections)"}}
+
+    def write(self, config: Config, roboflow_block: str = ROBOFLOW_BLOCKS[0], **options: Any) -> tuple[str, list[str]]:
+        doc, notes = roboflow_workflow(config, roboflow_block)
+        return json.dumps(doc, indent=2) + "\n", notes
+
+
+class PythonExport(ExportFormat):
+    name, label, ending, mime, language = "python", "Python script (OpenCV + numpy)", ".py", "text/x-python", "python"
+    notes_heading = "Adjusted to fit OpenCV"
+    executable = True
+
+    def write(self, config: Config, **options: Any) -> tuple[str, list[str]]:
+        notes: list[str] = []
+        return python_script(config, notes), notes
+
+    def usage(self, filename: str) -> str | None:
+        return (f"Run it with `python {filename} INPUT OUTDIR`: INPUT is a video file or an image "
+                "folder, OUTDIR receives mask000001.png, mask000002.png, ...")
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (JsonExport(), RoboflowExport(), PythonExport())}
+FORMATS = tuple(EXPORT_FORMATS)
+
+
 def export(config: Config, fmt: str, roboflow_block: str = "background_subtraction", name: str = "bgapp") -> Export:
     """Export ``config`` in ``fmt`` (one of FORMATS), as a file named ``NAME_METHOD`` + the format's ending."""
-    stem = f"{name}_{config.method}"
-    if fmt == "json":
-        return Export(config.to_json() + "\n", f"{stem}.json", "application/json")
-    if fmt == "roboflow":
-        doc, notes = roboflow_workflow(config, roboflow_block)
-        return Export(json.dumps(doc, indent=2) + "\n", f"{stem}-workflow.json", "application/json", notes)
-    if fmt == "python":
-        notes: list[str] = []
-        text = python_script(config, notes)
-        return Export(text, f"{stem}.py", "text/x-python", notes)
-    raise BgappError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    try:
+        form = EXPORT_FORMATS[fmt]
+    except KeyError:
+        raise BgappError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
+    return form.export(config, f"{name}_{config.method}", roboflow_block=roboflow_block)
 
 
 # Roboflow Workflows ------------------------------------------------------------------------------
@@ -155,564 +219,37 @@ def roboflow_workflow(config: Config, block: str = "background_subtraction") -> 
 
 # Standalone Python script ------------------------------------------------------------------------
 
-_COMMON = r'''
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
-VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m"}
-
-
-class InputError(Exception):
-    pass
-
-
-def natural_key(name):
-    """frame_2 before frame_10."""
-    return [int(tok) if tok.isdigit() else tok.lower() for tok in re.split(r"(\d+)", name)]
-
-
-def to_bgr8(img):
-    """HxWx3 uint8 BGR from grey, BGRA, 16-bit or float images (as bgapp reads them)."""
-    if img.ndim == 3 and img.shape[2] == 1:
-        img = img[:, :, 0]
-    if img.dtype == np.uint16:
-        img = ((img.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    elif img.dtype in (np.float32, np.float64):
-        img = np.clip(np.nan_to_num(img) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    elif img.dtype == np.bool_:
-        img = img.astype(np.uint8) * 255
-    elif img.dtype != np.uint8:
-        raise InputError("unsupported pixel type %s" % img.dtype)
-    if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    elif img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
-    return np.ascontiguousarray(img)
-
-
-def read_image(path):
-    data = np.fromfile(path, dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if img is None:
-        raise InputError("cannot decode image %s" % os.path.basename(path))
-    return to_bgr8(img)
-
-
-class Frames:
-    """The frames of a video file or an image folder (a sequence folder's input/ or in/ too)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.files = None
-        if os.path.isdir(path):
-            folder = path
-            subdirs = {d.lower(): d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d))}
-            for name in ("input", "in"):
-                if name in subdirs:
-                    folder = os.path.join(path, subdirs[name])
-                    break
-            names = [n for n in os.listdir(folder) if not n.startswith(".")
-                     and os.path.splitext(n)[1].lower() in IMAGE_EXTS and os.path.isfile(os.path.join(folder, n))]
-            if not names:
-                raise InputError("no images in %s" % folder)
-            self.files = [os.path.join(folder, n) for n in sorted(names, key=natural_key)]
-            self.size = read_image(self.files[0]).shape[:2]
-        elif os.path.isfile(path):
-            cap = cv2.VideoCapture(path)
-            ok = cap.isOpened()
-            self.count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if ok else 0
-            cap.release()
-            if not ok:
-                raise InputError("cannot open video %s" % path)
-        else:
-            raise InputError("no such file or folder: %s" % path)
-
-    def __len__(self):
-        return len(self.files) if self.files is not None else max(self.count, 1)
-
-    def frame(self, i):
-        img = read_image(self.files[i])
-        if img.shape[:2] != self.size:
-            raise InputError("frame %s is not the size of the first frame" % os.path.basename(self.files[i]))
-        return img
-
-    def __iter__(self):
-        if self.files is not None:
-            for i in range(len(self.files)):
-                yield self.frame(i)
-            return
-        cap = cv2.VideoCapture(self.path)
-        try:
-            while True:
-                ok, img = cap.read()
-                if not ok:
-                    return
-                yield to_bgr8(img)
-        finally:
-            cap.release()
-
-    def sample(self, n):
-        """n frames evenly spaced from first to last, as bgapp picks them."""
-        if n <= 0:
-            return []
-        if self.files is not None:
-            idx = np.unique(np.linspace(0, len(self) - 1, min(n, len(self))).round().astype(int))
-            return [self.frame(int(i)) for i in idx]
-        picks, total = self._sample_pass(n, len(self))
-        if len(picks) < n and total > 0:
-            picks, _ = self._sample_pass(n, total)
-        while picks and len(picks) < n:
-            picks.append(picks[-1])
-        return picks
-
-    def _sample_pass(self, n, count):
-        wanted = np.linspace(0, max(count - 1, 0), n).round().astype(int).tolist()
-        picks, total = [], 0
-        for i, img in enumerate(self):
-            total = i + 1
-            while len(picks) < n and wanted[len(picks)] == i:
-                picks.append(img)
-            if len(picks) == n:
-                break
-        return picks, total
-
-
-def median_image(frames):
-    if len(frames) == 1:
-        return frames[0].copy()
-    return np.median(np.stack(frames), axis=0).astype(np.uint8)
-
-
-def blur(img, k):
-    if k <= 1:
-        return img
-    k = k + 1 if k % 2 == 0 else k
-    return cv2.GaussianBlur(img, (k, k), 0)
-
-
-def threshold(score, t):
-    """255 where score > t."""
-    mask = cv2.threshold(score, t, 255, cv2.THRESH_BINARY)[1]
-    return mask if mask.dtype == np.uint8 else mask.astype(np.uint8)
-'''
-
-_DISTANCE = {
-    "grey": r'''
-def distance(frame, ref):
-    """|grey(frame) - grey(ref)|"""
-    return cv2.absdiff(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY))
-''',
-    "max": r'''
-def distance(frame, ref):
-    """The largest per-channel absolute difference."""
-    d = cv2.absdiff(frame, ref)
-    return cv2.max(cv2.max(d[:, :, 0], d[:, :, 1]), d[:, :, 2])
-''',
-    "euclidean": r'''
-def distance(frame, ref):
-    """Length of the BGR difference vector."""
-    d = cv2.absdiff(frame, ref).astype(np.float32)
-    sq = cv2.transform(cv2.multiply(d, d), np.ones((1, 3), np.float32))
-    return cv2.sqrt(sq)[..., 0] if sq.ndim == 3 else cv2.sqrt(sq)
-''',
-    "hsv": r'''
-def distance(frame, ref):
-    """Chroma change on the hue/saturation disc, or half the change in value, whichever is larger."""
-    a = cv2.cvtColor(frame, cv2.COLOR_BGR2HSV_FULL)
-    b = cv2.cvtColor(ref, cv2.COLOR_BGR2HSV_FULL)
-    ha, sa, va = (a[:, :, i].astype(np.float32) for i in range(3))
-    hb, sb, vb = (b[:, :, i].astype(np.float32) for i in range(3))
-    k = np.float32(2 * np.pi / 256)
-    xa, ya = cv2.polarToCart(sa, ha * k)
-    xb, yb = cv2.polarToCart(sb, hb * k)
-    chroma = cv2.magnitude(xa - xb, ya - yb) * np.float32(0.5)
-    value = cv2.absdiff(va, vb) * np.float32(0.5)
-    return cv2.max(chroma, value)
-''',
-}
-
-_MOG2 = r'''
-class Model:
-    """OpenCV MOG2 with bgapp's learning-rate schedule; shadows (127) become {shadow_word}."""
-
-    wants_samples = 0
-
-    def __init__(self):
-        cv2.setRNGSeed(RNG_SEED)
-        m = cv2.createBackgroundSubtractorMOG2({history}, {var_threshold}, {detect_shadows})
-        m.setNMixtures({n_mixtures})
-        m.setBackgroundRatio({background_ratio})
-        m.setShadowThreshold({shadow_threshold})
-        self.model = m
-        self.frames_seen = 0
-
-    def prime(self, samples):
-        pass
-
-    def apply(self, frame):
-        rate = {warmup_rate} if self.frames_seen < {warmup_frames} else {learning_rate}
-        raw = self.model.apply(frame, learningRate=rate)
-        self.frames_seen += 1
-        return cv2.threshold(raw, {shadow_cut}, 255, cv2.THRESH_BINARY)[1]
-'''
-
-_KNN = r'''
-class Model:
-    """OpenCV KNN; shadows (127) become {shadow_word}."""
-
-    wants_samples = 0
-
-    def __init__(self):
-        cv2.setRNGSeed(RNG_SEED)
-        m = cv2.createBackgroundSubtractorKNN({history}, {dist2_threshold}, {detect_shadows})
-        m.setNSamples({n_samples})
-        m.setkNNSamples({knn_samples})
-        m.setShadowThreshold({shadow_threshold})
-        self.model = m
-
-    def prime(self, samples):
-        pass
-
-    def apply(self, frame):
-        raw = self.model.apply(frame, learningRate={learning_rate})
-        return cv2.threshold(raw, {shadow_cut}, 255, cv2.THRESH_BINARY)[1]
-'''
-
-_REFERENCE = r'''
-class Reference:
-    """The reference background: mode {mode!r}."""
-
-    def __init__(self):
-        self.image = None
-        self.avg = None
-        self.primed = None
-
-    def prime(self, samples):
-        self.primed = list(samples) if samples else None
-
-    def update(self, frame):
-        mode = {mode!r}
-        if mode == "first":
-            if self.image is None:
-                self.image = frame.copy()
-        elif mode == "running_average":
-            if self.avg is None:
-                self.avg = frame.astype(np.float32)
-            else:
-                cv2.accumulateWeighted(frame, self.avg, {avg_rate})
-            self.image = cv2.convertScaleAbs(self.avg)
-        elif mode == "median":
-            if self.image is None:
-                if not self.primed or self.primed[0].shape != frame.shape:
-                    raise InputError("the median reference needs frames sampled from the input")
-                self.image = median_image(self.primed)
-        return self.image
-'''
-
-_ABSDIFF = r'''
-class Model:
-    """Absolute difference ({distance}) against the reference, blur {blur}, threshold {threshold}."""
-
-    wants_samples = {wants_samples}
-
-    def __init__(self):
-        cv2.setRNGSeed(RNG_SEED)
-        self.ref = Reference()
-
-    def prime(self, samples):
-        self.ref.prime([blur(s, {blur}) for s in samples])
-
-    def apply(self, frame):
-        f = blur(frame, {blur})
-        ref = self.ref.update(f)
-        return threshold(distance(f, ref), {threshold})
-'''
-
-_SSIM = r'''
-C1 = (0.01 * 255) ** 2
-C2 = (0.03 * 255) ** 2
-SIGMA = {sigma}
-KSIZE = 2 * int(3.5 * SIGMA + 0.5) + 1
-
-
-def gblur(img):
-    return cv2.GaussianBlur(img, (KSIZE, KSIZE), SIGMA, borderType=cv2.BORDER_REFLECT)
-
-
-class Model:
-    """1 - SSIM against the reference (sigma {sigma}), threshold {threshold}."""
-
-    wants_samples = {wants_samples}
-
-    def __init__(self):
-        cv2.setRNGSeed(RNG_SEED)
-        self.ref = Reference()
-        self.stats_for = None
-
-    def prime(self, samples):
-        self.ref.prime(samples)
-
-    def _stats(self, ref):
-        if self.stats_for is not ref:
-            y = cv2.cvtColor(ref, cv2.COLOR_BGR2GRAY).astype(np.float32) - 128.0
-            mu = gblur(y)
-            self.y, self.mu, self.var = y, mu, gblur(y * y) - mu * mu
-            self.mu_raw = mu + 128.0
-            self.stats_for = ref
-
-    def apply(self, frame):
-        ref = self.ref.update(frame)
-        self._stats(ref)
-        x = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32) - 128.0
-        mu_x = gblur(x)
-        var_x = gblur(x * x) - mu_x * mu_x
-        cov = gblur(x * self.y) - mu_x * self.mu
-        mx = mu_x + 128.0
-        my = self.mu_raw
-        num = (2.0 * mx * my + C1) * (2.0 * cov + C2)
-        den = (mx * mx + my * my + C1) * (var_x + self.var + C2)
-        score = np.float32(1.0) - num / den
-        return threshold(score, {threshold})
-'''
-
-_FRAME_DIFF = r'''
-class Model:
-    """Frame differencing ({mode}-frame), blur {blur}, threshold {threshold}."""
-
-    wants_samples = 0
-
-    def __init__(self):
-        cv2.setRNGSeed(RNG_SEED)
-        self.prev = []
-
-    def prime(self, samples):
-        pass
-
-    def apply(self, frame):
-        g = blur(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), {blur})
-        if not self.prev:
-            score = np.zeros_like(g)
-        elif {mode!r} == "two" or len(self.prev) < 2:
-            score = cv2.absdiff(g, self.prev[-1])
-        else:
-            score = cv2.min(cv2.absdiff(g, self.prev[-1]), cv2.absdiff(g, self.prev[-2]))
-        self.prev = (self.prev + [g])[-2:]
-        return threshold(score, {threshold})
-'''
-
-_MEDIAN = r'''
-class Model:
-    """Temporal median of {n_frames} frames sampled from the input, refreshed every {refresh} frames (0: never)."""
-
-    wants_samples = {n_frames}
-
-    def __init__(self):
-        cv2.setRNGSeed(RNG_SEED)
-        self.primed = None
-        self.recent = deque(maxlen={n_frames})
-        self.bg = None
-        self.since_refresh = 0
-        self.frames_seen = 0
-
-    def prime(self, samples):
-        self.primed = [s.copy() for s in samples] if samples else None
-        self.bg = None
-
-    def apply(self, frame):
-        f = blur(frame, {blur})
-        if self.frames_seen % {sample_every} == 0 or self.bg is None:
-            self.recent.append(f)
-        if self.bg is None:
-            if self.primed and self.primed[0].shape == frame.shape:
-                self.bg = median_image([blur(s, {blur}) for s in self.primed])
-            else:
-                self.bg = median_image(list(self.recent))
-        elif {refresh} and self.since_refresh >= {refresh}:
-            self.bg = median_image(list(self.recent))
-            self.since_refresh = 0
-        self.since_refresh += 1
-        self.frames_seen += 1
-        return threshold(distance(f, self.bg), {threshold})
-'''
-
-_CONTRIB = r'''
-class Model:
-    """{title} from opencv-contrib (cv2.bgsegm)."""
-
-    wants_samples = 0
-
-    def __init__(self):
-        if not hasattr(cv2, "bgsegm"):
-            raise InputError("this script needs cv2.bgsegm: pip install opencv-contrib-python-headless")
-        cv2.setRNGSeed(RNG_SEED)
-        self.model = cv2.bgsegm.{factory}(*{args!r})
-
-    def prime(self, samples):
-        pass
-
-    def apply(self, frame):
-        return cv2.threshold(self.model.apply(frame), 254, 255, cv2.THRESH_BINARY)[1]
-'''
-
-_MAIN = r'''
-def main(argv):
-    if len(argv) != 3 or argv[1] in ("-h", "--help"):
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    src, outdir = argv[1], argv[2]
-    try:
-        frames = Frames(src)
-        model = Model()
-        if model.wants_samples:
-            model.prime(frames.sample(model.wants_samples))
-        os.makedirs(outdir, exist_ok=True)
-        n = 0
-        for frame in frames:
-            mask = postprocess(model.apply(frame))
-            n += 1
-            ok, buf = cv2.imencode(".png", mask)
-            if not ok:
-                raise InputError("cannot encode mask %d as PNG" % n)
-            buf.tofile(os.path.join(outdir, "mask%06d.png" % n))
-    except (InputError, OSError) as exc:
-        print("error: %s" % exc, file=sys.stderr)
-        return 2
-    if n == 0:
-        print("error: no frames could be read from %s" % src, file=sys.stderr)
-        return 2
-    print("wrote %d masks to %s" % (n, outdir), file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
-'''
-
-_SHAPES = {"ellipse": "cv2.MORPH_ELLIPSE", "rect": "cv2.MORPH_RECT", "cross": "cv2.MORPH_CROSS"}
-
-
-def _post_code(post: dict[str, Any]) -> str:
-    """bgapp's PostProcessor for these values: open, close, dilate, erode, min_area, fill_holes."""
-    shape = _SHAPES[post["kernel_shape"]]
-    it = int(post["iterations"])
-    lines = ['', '', 'def postprocess(mask):',
-             f'    """bgapp post-processing: {_post_summary(post)}."""', '    out = mask']
-    kernels = []
-    for name, call in (("open", "cv2.morphologyEx(out, cv2.MORPH_OPEN, {k}, iterations={it})"),
-                       ("close", "cv2.morphologyEx(out, cv2.MORPH_CLOSE, {k}, iterations={it})"),
-                       ("dilate", "cv2.dilate(out, {k}, iterations={it})"),
-                       ("erode", "cv2.erode(out, {k}, iterations={it})")):
-        size = odd_kernel(post[name])[0]
-        if size > 1:
-            k = f"K_{name.upper()}"
-            kernels.append(f"{k} = cv2.getStructuringElement({shape}, ({size}, {size}))")
-            lines.append(f"    out = {call.format(k=k, it=it)}")
-    if post["min_area"] > 1:
-        lines += [
-            "    n, labels, stats, _ = cv2.connectedComponentsWithStats(out, connectivity=8)",
-            "    if n > 1:",
-            f"        keep = (stats[:, cv2.CC_STAT_AREA] >= {int(post['min_area'])}).astype(np.uint8) * 255",
-            "        keep[0] = 0",
-            "        out = keep[labels]",
-        ]
-    if post["fill_holes"]:
-        lines += [
-            "    h, w = out.shape",
-            "    flood = cv2.copyMakeBorder(out, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)",
-            "    cv2.floodFill(flood, np.zeros((h + 4, w + 4), np.uint8), (0, 0), 255)",
-            "    out = cv2.bitwise_or(out, cv2.bitwise_not(flood)[1:-1, 1:-1])",
-        ]
-    lines.append("    return out")
-    return "\n".join([""] + kernels + lines) + "\n"
-
-
-def _post_summary(post: dict[str, Any]) -> str:
-    parts = []
-    for name in ("open", "close", "dilate", "erode"):
-        size = odd_kernel(post[name])[0]
-        if size > 1:
-            parts.append(f"{name} {size}")
-    if parts:
-        parts.append(f"{post['kernel_shape']} kernels x{post['iterations']}")
-    if post["min_area"] > 1:
-        parts.append(f"min_area {post['min_area']}")
-    if post["fill_holes"]:
-        parts.append("fill holes")
-    return ", ".join(parts) or "none"
-
-
-def _method_code(config: Config, notes: list[str]) -> str:
-    m, v = config.method, dict(config.params)
-    if m in ("mog2", "knn"):
-        v["shadow_cut"] = 0 if v["keep_shadows"] else 254
-        v["shadow_word"] = "foreground" if v["keep_shadows"] else "background"
-        if m == "knn":
-            v["knn_samples"] = min(v["knn_samples"], v["n_samples"])  # bgapp clamps it the same way
-        return (_MOG2 if m == "mog2" else _KNN).format(**{k: repr(x) if not isinstance(x, str) else x
-                                                            for k, x in v.items()})
-    if m in ("absdiff", "ssim"):
-        if v["reference"] in ("snapshot", "image"):
-            what = "a snapshot captured in the app" if v["reference"] == "snapshot" else "an uploaded image"
-            raise BgappError(f"cannot export {m} with reference {v['reference']!r} as a script: it compares "
-                             f"frames with {what}, which the config does not hold; use reference first, "
-                             "running_average or median")
-        wants = v["median_frames"] if v["reference"] == "median" else 0
-        ref = _REFERENCE.format(mode=v["reference"], avg_rate=repr(v["avg_rate"]))
-        if m == "absdiff":
-            body = _DISTANCE[v["distance"]] + ref + _ABSDIFF.format(
-                distance=v["distance"], blur=v["blur"], threshold=repr(v["threshold"]), wants_samples=wants)
-        else:
-            body = ref + _SSIM.format(sigma=repr(v["sigma"]), threshold=repr(v["threshold"]), wants_samples=wants)
-        return body
-    if m == "frame_diff":
-        return _FRAME_DIFF.format(mode=v["mode"], blur=v["blur"], threshold=repr(v["threshold"]))
-    if m == "median":
-        return _DISTANCE[v["distance"]] + _MEDIAN.format(
-            n_frames=v["n_frames"], refresh=v["refresh"], sample_every=v["sample_every"], blur=v["blur"],
-            threshold=repr(v["threshold"]))
-    cls = get_method(m)
-    factory = getattr(cls, "factory", None)
-    if factory is None:
-        raise BgappError(f"cannot export {m} as a script: no OpenCV recipe for it")
-    args, adjusted = cls.factory_args(v)  # the engine's own argument list for these values
-    notes.extend(adjusted)
-    return _CONTRIB.format(title=cls.title, factory=factory, args=tuple(args))
+def standalone_source() -> str:
+    """The text of :mod:`bgapp.standalone`, which every script export carries verbatim."""
+    return Path(standalone.__file__).read_text(encoding="utf-8")
+
+
+def script_config(config: Config) -> tuple[dict[str, Any], list[str]]:
+    """The ``CONFIG`` a script runs and the notes on what was adjusted to fit OpenCV: ``config``'s
+    method, params and post, plus the standalone model class (``model``) and, where they are not the
+    params themselves, its arguments (``model_args``), as the method says with ``script_model``."""
+    model, args, notes = get_method(config.method).script_model(config.params)
+    cfg = {"method": config.method, "params": dict(config.params), "post": dict(config.post), "model": model}
+    if args != config.params:
+        cfg["model_args"] = args
+    return cfg, notes
 
 
 def python_script(config: Config, notes: list[str] | None = None) -> str:
-    """A standalone script reproducing ``config``'s masks (method, learning schedule, post).
+    """A standalone script reproducing ``config``'s masks (method, learning schedule, post):
+    a header, :mod:`bgapp.standalone` verbatim, and the ``CONFIG`` it runs.
 
     Values the engine adjusts to fit OpenCV are adjusted the same way; ``notes`` (when given)
     receives what was adjusted, for the user."""
-    method_code = _method_code(config, [] if notes is None else notes)
-    cfg = pprint.pformat({"method": config.method, "params": config.params, "post": config.post},
-                         sort_dicts=False, width=100)
-    header = f'''#!/usr/bin/env python3
-"""Background subtraction exported from bgapp: {get_method(config.method).title}.
-
-Usage: python SCRIPT INPUT OUTDIR
-
-INPUT   a video file, or a folder of images read in natural order (frame_2 before frame_10); a
-        CDnet-style sequence folder (with input/ or in/) works too.
-OUTDIR  receives one PNG mask per frame, in order: mask000001.png, mask000002.png, ...
-        (255 = foreground, 0 = background).
-
-Needs only OpenCV and numpy. On image folders the masks equal bgapp's pixel for pixel; on
-video files OpenCV's decoder may differ from bgapp's (PyAV) by a grey level here and there.
-"""
-
-import os
-import re
-import sys
-from collections import deque
-
-import cv2
-import numpy as np
-
-# The bgapp config this script was generated from (for reference; the code below is what runs).
-CONFIG = {cfg}
-RNG_SEED = {RNG_SEED:#x}  # bgapp seeds OpenCV's generator at every model start
-'''
-    script = header + _COMMON + method_code + _post_code(config.post) + _MAIN
-    if "deque(" not in method_code:
-        script = script.replace("from collections import deque\n\n", "\n", 1)
-    return script.replace("\n\n\n\n", "\n\n\n")
-
+    cfg, adjusted = script_config(config)
+    if notes is not None:
+        notes.extend(adjusted)
+    header = (f'#!/usr/bin/env python3\n"""Background subtraction exported from bgapp: '
+              f'{get_method(config.method).title}.\n\n{standalone.USAGE}\n\n'
+              'The settings are in CONFIG at the end of this file; the code is bgapp/standalone.py verbatim.\n"""\n')
+    body = standalone_source()
+    footer = ("\n\n# The bgapp config this script was exported from (method, params, post) and the model above\n"
+              "# that runs it: model_args are its arguments, or the params where there are no model_args.\n"
+              f"CONFIG = {pprint.pformat(cfg, sort_dicts=False, width=100)}\n\n"
+              'if __name__ == "__main__":\n    sys.exit(main(sys.argv, CONFIG))\n')
+    return header + body.rstrip("\n") + "\n" + footer

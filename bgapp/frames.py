@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from . import standalone
 from .errors import BgappError
 
 # Largest image accepted, in pixels: a 48-megapixel photo passes; a small PNG that claims to be
@@ -68,28 +69,12 @@ def to_bgr8(img: np.ndarray) -> np.ndarray:
     Grey images are replicated to three channels, a fourth (alpha) channel is dropped,
     16-bit images are scaled by 1/257 (so 65535 maps to 255), float images in [0, 1]
     are scaled by 255. The engine only ever sees uint8 BGR, so every method behaves the
-    same whatever the file held.
+    same whatever the file held. (:func:`bgapp.standalone.to_bgr8`, whose errors become BgappErrors.)
     """
-    if img is None or not isinstance(img, np.ndarray) or img.size == 0:
-        raise BgappError("empty image: no pixels to process")
-    if img.ndim == 3 and img.shape[2] == 1:
-        img = img[:, :, 0]
-    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
-        raise BgappError(f"unsupported image shape {img.shape}: expected grey, BGR or BGRA")
-    if img.dtype == np.uint16:
-        img = (img.astype(np.uint32) * 255 + 32767) // 65535
-        img = img.astype(np.uint8)
-    elif img.dtype in (np.float32, np.float64):
-        img = np.clip(np.nan_to_num(img) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    elif img.dtype == np.bool_:
-        img = img.astype(np.uint8) * 255
-    elif img.dtype != np.uint8:
-        raise BgappError(f"unsupported pixel type {img.dtype}: expected 8- or 16-bit images")
-    if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    elif img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
-    return np.ascontiguousarray(img)
+    try:
+        return standalone.to_bgr8(img)
+    except standalone.InputError as exc:
+        raise BgappError(str(exc)) from None
 
 
 def to_gray8(img: np.ndarray) -> np.ndarray:

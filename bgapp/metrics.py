@@ -20,6 +20,24 @@ METRIC_NAMES = ("recall", "specificity", "fpr", "fnr", "pwc", "precision", "f_me
 COUNT_NAMES = ("tp", "fp", "fn", "tn")
 # Tuning maximises these and minimises the others (fpr, fnr, pwc).
 HIGHER_IS_BETTER = frozenset({"recall", "specificity", "precision", "f_measure"})
+# What people read, the one home for every table, card, chart and menu that names a metric.
+METRIC_LABELS: dict[str, str] = {  # in full: menus, chart titles and axes, help texts
+    "f_measure": "F-measure", "precision": "Precision", "recall": "Recall", "specificity": "Specificity",
+    "fpr": "False positive rate", "fnr": "False negative rate", "pwc": "Percentage of wrong classifications",
+}
+METRIC_SHORT: dict[str, str] = {  # short: column headers, metric cards, chart series
+    "f_measure": "F-measure", "precision": "Precision", "recall": "Recall", "specificity": "Specificity",
+    "pwc": "PWC (%)", "fpr": "FPR", "fnr": "FNR",
+}
+METRIC_HELP: dict[str, str] = {  # what each figure means, for a card's tooltip
+    "f_measure": "Harmonic mean of precision and recall (CDnet's main figure).",
+    "precision": "Of the pixels called foreground, the share that are.",
+    "recall": "Of the truly moving pixels, the share found.",
+    "specificity": "Of the background pixels, the share left as background.",
+    "pwc": "Percentage of wrong classifications (lower is better).",
+    "fpr": "Of the background pixels, the share wrongly called foreground.",
+    "fnr": "Of the truly moving pixels, the share missed.",
+}
 
 # BGR colours of the error image; ordered as the app's legend should list them.
 ERROR_COLOURS: dict[str, tuple[int, int, int]] = {

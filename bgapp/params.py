@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BgappError
+from .standalone import odd
 
 KINDS = ("int", "float", "bool", "choice")
 
@@ -165,11 +166,9 @@ def validate(params: Iterable[Param], values: Mapping[str, Any] | None, where: s
 
 
 def odd_kernel(size: int) -> tuple[int, str | None]:
-    """Round an even kernel size up to the next odd one, with a note saying so."""
-    size = int(size)
-    if size > 0 and size % 2 == 0:
-        return size + 1, f"kernel size {size} is even; using {size + 1}"
-    return size, None
+    """Round an even kernel size up to the next odd one (:func:`bgapp.standalone.odd`), with a note saying so."""
+    size, rounded = int(size), odd(size)
+    return rounded, (f"kernel size {size} is even; using {rounded}" if rounded != size else None)
 
 
 @dataclass

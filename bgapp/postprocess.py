@@ -3,7 +3,9 @@
 Order: opening then closing (opening removes speckle noise first so closing cannot merge it
 into objects; the order the literature recommends), then dilate, erode, the minimum blob area,
 hole filling, and finally the ROI. Every value a slider or config can hold is accepted: an even
-kernel size is rounded up to the next odd one with a note rather than refused.
+kernel size is rounded up to the next odd one with a note rather than refused. The steps
+themselves live in :mod:`bgapp.standalone` (which the script export copies); this module adds
+validation, notes and the ROI.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import numpy as np
 
 from .errors import BgappError
 from .params import Notes, Param, odd_kernel, validate
+from .standalone import MORPHOLOGY, SHAPES, clean_mask, fill_holes, remove_small, structuring_elements
 
-SHAPES = {"ellipse": cv2.MORPH_ELLIPSE, "rect": cv2.MORPH_RECT, "cross": cv2.MORPH_CROSS}
+__all__ = ["NO_POST", "POST_PARAMS", "SHAPES", "PostProcessor", "fill_holes", "remove_small"]
+
 
 
 def _kernel(name: str, what: str, default: int, tune_max: int = 9) -> Param:
@@ -56,29 +60,6 @@ POST_PARAMS: tuple[Param, ...] = (
 NO_POST: dict[str, Any] = {"open": 1, "close": 1, "dilate": 1, "erode": 1, "min_area": 0, "fill_holes": False}
 
 
-def remove_small(mask: np.ndarray, min_area: int) -> np.ndarray:
-    """Drop 8-connected blobs with fewer than ``min_area`` pixels."""
-    if min_area <= 1:
-        return mask
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 1:
-        return mask
-    keep = (stats[:, cv2.CC_STAT_AREA] >= min_area).astype(np.uint8) * 255
-    keep[0] = 0
-    return keep[labels]
-
-
-def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Set to 255 every background region not connected to the image border."""
-    h, w = mask.shape
-    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    flood = padded.copy()
-    ff_mask = np.zeros((h + 4, w + 4), np.uint8)
-    cv2.floodFill(flood, ff_mask, (0, 0), 255)
-    holes = cv2.bitwise_not(flood)[1:-1, 1:-1]
-    return cv2.bitwise_or(mask, holes)
-
-
 class PostProcessor:
     """Applies the declared clean-up to 0/255 masks; kernels are built once per setting."""
 
@@ -93,12 +74,10 @@ class PostProcessor:
         base = getattr(self, "values", None) or {}
         self.values = validate(POST_PARAMS, {**base, **dict(values)}, "post.")
         self.notes = Notes()
-        shape = SHAPES[self.values["kernel_shape"]]
-        self._kernels: dict[str, np.ndarray | None] = {}
-        for name in ("open", "close", "dilate", "erode"):
-            size, note = odd_kernel(self.values[name])
+        for name in MORPHOLOGY:
+            note = odd_kernel(self.values[name])[1]
             self.notes.add(note and f"post.{name}: {note}")
-            self._kernels[name] = cv2.getStructuringElement(shape, (size, size)) if size > 1 else None
+        self._kernels: dict[str, np.ndarray | None] = structuring_elements(self.values)
 
     def set_roi(self, roi: np.ndarray | None) -> None:
         """Restrict foreground to the non-zero pixels of ``roi`` (None: whole frame)."""
@@ -116,19 +95,8 @@ class PostProcessor:
         return any(self._kernels.values()) or v["min_area"] > 1 or v["fill_holes"] or self.roi is not None
 
     def __call__(self, mask: np.ndarray) -> np.ndarray:
-        v, k, it = self.values, self._kernels, self.values["iterations"]
-        out = mask
-        if k["open"] is not None:
-            out = cv2.morphologyEx(out, cv2.MORPH_OPEN, k["open"], iterations=it)
-        if k["close"] is not None:
-            out = cv2.morphologyEx(out, cv2.MORPH_CLOSE, k["close"], iterations=it)
-        if k["dilate"] is not None:
-            out = cv2.dilate(out, k["dilate"], iterations=it)
-        if k["erode"] is not None:
-            out = cv2.erode(out, k["erode"], iterations=it)
-        out = remove_small(out, v["min_area"])
-        if v["fill_holes"]:
-            out = fill_holes(out)
+        v = self.values
+        out = clean_mask(mask, self._kernels, v["iterations"], v["min_area"], v["fill_holes"])
         if self.roi is not None:
             if self.roi.shape != out.shape:
                 raise BgappError(f"ROI mask is {self.roi.shape[1]}x{self.roi.shape[0]} but frames are "

@@ -2,7 +2,10 @@
 
 ``absdiff``, ``ssim`` and ``median`` compare each frame with a reference image; this module
 holds how that reference is obtained (first frame, a captured snapshot, a user image, a
-running average, the median of sampled frames) and how a difference is measured.
+running average, the median of sampled frames). How a difference is measured (:func:`distance`)
+and the median itself live in :mod:`bgapp.standalone`, which the script export copies; its own
+``Reference`` knows only the modes a script can run, and tests/test_export.py checks the two
+give the same masks.
 """
 
 from __future__ import annotations
@@ -13,62 +16,10 @@ import cv2
 import numpy as np
 
 from .frames import to_bgr8
+from .standalone import DISTANCES, distance, grey, median_image
 
 REFERENCE_MODES = ("first", "snapshot", "image", "running_average", "median")
-DISTANCES = ("grey", "euclidean", "max", "hsv")
-
-
-def grey(img: np.ndarray) -> np.ndarray:
-    """BGR uint8 to grey uint8."""
-    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-
-
-def distance(frame: np.ndarray, ref: np.ndarray, kind: str) -> np.ndarray:
-    """Per-pixel distance between two BGR uint8 images, in grey levels.
-
-    - ``grey``: |grey(a) - grey(b)|, uint8; blind to changes of hue at equal brightness.
-    - ``euclidean``: length of the BGR difference vector, float32 in [0, 441].
-    - ``max``: largest per-channel absolute difference, uint8; catches a change in any channel.
-    - ``hsv``: chroma change (distance between the two colours on the hue/saturation disc, 0..255)
-      or half the change in value, whichever is larger, float32. Brightness counts half, so
-      shadows and lighting changes matter less than a change of colour.
-    """
-    if kind == "grey":
-        return cv2.absdiff(grey(frame), grey(ref))
-    if kind == "max":
-        d = cv2.absdiff(frame, ref)
-        return cv2.max(cv2.max(d[:, :, 0], d[:, :, 1]), d[:, :, 2])
-    if kind == "euclidean":
-        d = cv2.absdiff(frame, ref).astype(np.float32)
-        sq = cv2.transform(cv2.multiply(d, d), np.ones((1, 3), np.float32))
-        return cv2.sqrt(sq)[..., 0] if sq.ndim == 3 else cv2.sqrt(sq)
-    if kind == "hsv":
-        return _hsv_distance(frame, ref)
-    raise ValueError(f"unknown distance {kind!r}")
-
-
-_ANGLE = np.arange(256, dtype=np.float64) * (2 * np.pi / 256)
-_COS = np.cos(_ANGLE).astype(np.float32)
-_SIN = np.sin(_ANGLE).astype(np.float32)
-
-
-def _hsv_distance(frame: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    # Element-wise numpy float32 arithmetic only (table look-ups, products, one sqrt): each is
-    # correctly rounded, so the result never depends on memory layout or SIMD paths, and a
-    # pixel cannot flip at the threshold between two runs.
-    ha, sa, va = cv2.split(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV_FULL))
-    hb, sb, vb = cv2.split(cv2.cvtColor(ref, cv2.COLOR_BGR2HSV_FULL))
-    sa, sb = sa.astype(np.float32), sb.astype(np.float32)
-    dx = sa * cv2.LUT(ha, _COS) - sb * cv2.LUT(hb, _COS)
-    dy = sa * cv2.LUT(ha, _SIN) - sb * cv2.LUT(hb, _SIN)
-    dx *= dx
-    dy *= dy
-    dx += dy
-    chroma = np.sqrt(dx, out=dx)
-    chroma *= np.float32(0.5)  # disc diameter 510 -> 255
-    value = cv2.absdiff(va, vb).astype(np.float32)
-    value *= np.float32(0.5)
-    return np.maximum(chroma, value)
+__all__ = ["DISTANCES", "REFERENCE_MODES", "Reference", "distance", "grey", "median_image"]
 
 
 class Reference:
@@ -162,10 +113,3 @@ class Reference:
             raise ValueError(f"unknown reference mode {mode!r}")
         return self.image
 
-
-def median_image(frames: list[np.ndarray]) -> np.ndarray:
-    """Per-pixel median of a list of same-size uint8 images."""
-    if len(frames) == 1:
-        return frames[0].copy()
-    stack = np.stack(frames)
-    return np.median(stack, axis=0).astype(np.uint8)

@@ -21,9 +21,8 @@ import numpy as np
 from .archive import shown_path, zip_origin
 from .errors import BgappError, printable
 from .frames import fit_to, read_image
+from .standalone import IMAGE_EXTS, INPUT_DIRS, natural_key, spaced
 
-IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
-INPUT_DIRS = ("input", "in")
 GT_DIRS = ("groundtruth",)
 # ROI.jpg in CDnet is an illustration (the frame overlaid), not a mask: never read it.
 ROI_FILES = ("ROI.bmp", "ROI.png")
@@ -31,11 +30,6 @@ GT_LEVELS = (0, 50, 85, 170, 255)
 _GT_BAD = np.ones(256, dtype=bool)
 _GT_BAD[list(GT_LEVELS)] = False
 _DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(name: str) -> list:
-    """Sort key that puts frame_2 before frame_10 (UCSD names are not zero-padded)."""
-    return [int(tok) if tok.isdigit() else tok.lower() for tok in _DIGITS.split(name)]
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -77,11 +71,6 @@ def _named_numbers(files: list[Path]) -> list[int] | None:
     if any(b <= a for a, b in zip(numbers, numbers[1:])):
         return None  # names do not number the frames uniquely
     return numbers
-
-
-def _frame_numbers(files: list[Path]) -> list[int]:
-    """Frame numbers as written in the names (last digit group of the stem), else 1-based positions."""
-    return _named_numbers(files) or list(range(1, len(files) + 1))
 
 
 def _few(items: list, n: int = 3) -> str:
@@ -320,7 +309,7 @@ class Sequence:
         """``n`` frames evenly spaced from first to last (e.g. to seed a background or a preview)."""
         if n <= 0:
             return []
-        idx = np.unique(np.linspace(0, len(self) - 1, min(n, len(self))).round().astype(int))
+        idx = np.unique(spaced(len(self), min(n, len(self))))
         return [self.frame(int(i)) for i in idx]
 
 

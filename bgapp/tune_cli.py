@@ -81,7 +81,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 # export ----------------------------------------------------------------------------------------
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export, resolve_config
+    from .export import EXPORT_FORMATS, export, resolve_config
 
     cfg = resolve_config(args.config).with_sets(args.set or [])
     name = Path(args.config).stem or "bgapp"
@@ -92,7 +92,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         path = Path(args.out)
         try:
             path.write_text(out.text, encoding="utf-8")
-            if args.format == "python":
+            if EXPORT_FORMATS[args.format].executable:
                 path.chmod(path.stat().st_mode | 0o111)
         except OSError as exc:
             raise BgappError(f"cannot write {args.out}: {exc.strerror or exc}") from None
@@ -140,7 +140,7 @@ def _extend_eval(sub: Any) -> None:
 
 def add_commands(sub: Any) -> None:
     """Register ``tune`` and ``export`` (called by ``bgapp.cli.build_parser``)."""
-    from .export import FORMATS, ROBOFLOW_BLOCKS
+    from .export import EXPORT_FORMATS, ROBOFLOW_BLOCKS
     from .metrics import METRIC_NAMES
     from .tuning import DEFAULT_BATCH, DEFAULT_METRIC
 
@@ -173,7 +173,9 @@ def add_commands(sub: Any) -> None:
     x = sub.add_parser("export", help="export a config as JSON, a Roboflow Workflow, or a standalone Python script")
     x.add_argument("config", metavar="CONFIG",
                    help="a config file, a 'bgapp tune --json' document, or a preset name")
-    x.add_argument("--format", choices=FORMATS, default="json", help="what to write (default json)")
+    x.add_argument("--format", choices=list(EXPORT_FORMATS), default="json",
+                   help="what to write: " + "; ".join(f"{n}, {f.label}" for n, f in EXPORT_FORMATS.items())
+                        + " (default json)")
     x.add_argument("--roboflow-block", choices=ROBOFLOW_BLOCKS, default=ROBOFLOW_BLOCKS[0],
                    help="for --format roboflow: the mask block (default) or the motion detector")
     x.add_argument("--set", action="append", metavar="KEY=VALUE", help="change a value first (repeatable)")

@@ -51,10 +51,6 @@ DEFAULT_METRIC = "f_measure"
 DEFAULT_BATCH = 4
 # The worst value each metric can take: what a NaN (undefined) metric is told to the study.
 WORST: dict[str, float] = {m: (0.0 if m in HIGHER_IS_BETTER else 100.0 if m == "pwc" else 1.0) for m in METRIC_NAMES}
-METRIC_LABELS: dict[str, str] = {
-    "f_measure": "F-measure", "precision": "Precision", "recall": "Recall", "specificity": "Specificity",
-    "fpr": "False positive rate", "fnr": "False negative rate", "pwc": "Percentage of wrong classifications",
-}
 
 
 def _optuna():

@@ -20,9 +20,9 @@ import numpy as np
 
 from .errors import BgappError, printable
 from .frames import check_pixels, fit_to, to_bgr8, to_gray8
+from .standalone import spaced
 
 DEFAULT_FPS = 25.0
-_STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".mp4", ".webm", ".mkv", ".avi", ".mov", ".zip", ".gz"}
 
 
 def _sane_fps(rate: Fraction | float | None) -> float:
@@ -221,7 +221,7 @@ class VideoSource:
         return picks
 
     def _sample_pass(self, n: int, count: int) -> tuple[list[np.ndarray], int]:
-        wanted = np.linspace(0, max(count - 1, 0), n).round().astype(int).tolist()
+        wanted = spaced(count, n)
         picks: list[np.ndarray] = []
         total = 0
         with av.open(self.path) as container:
@@ -395,18 +395,6 @@ class ZipPngWriter:
         self.close()
 
 
-def zip_folder(folder: str | Path, zip_path: str | Path) -> Path:
-    """Zip every file under ``folder`` (paths relative to it); already-compressed files are stored."""
-    folder, zip_path = Path(folder), Path(zip_path)
-    if not folder.is_dir():
-        raise BgappError(f"cannot zip {folder}: not a folder")
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for f in sorted(folder.rglob("*")):
-            if f.is_file() and f.resolve() != zip_path.resolve():
-                kind = zipfile.ZIP_STORED if f.suffix.lower() in _STORED_SUFFIXES else zipfile.ZIP_DEFLATED
-                zf.write(f, f.relative_to(folder).as_posix(), compress_type=kind)
-    return zip_path
 
 
 def open_video_bytes(

@@ -21,6 +21,7 @@ import numpy as np
 
 from bgapp.synthetic import SyntheticScene
 from bgapp.video import Mp4Writer
+from tests.factories import cdnet_sequence
 
 XSS_NAME = "<img src=x onerror=alert(1)>.mp4"
 
@@ -113,42 +114,24 @@ def as_kind(img: np.ndarray, kind: str) -> np.ndarray:
 def sequence(root: Path, n: int = 40, size: tuple[int, int] = (96, 72), kinds: tuple[str, ...] = ("bgr8",),
              skip_frames: tuple[int, ...] = (), skip_gt: tuple[int, ...] = (), temporal: str | None = None,
              gt_size: tuple[int, int] | None = None, gt_value: int | None = None, start: int = 1) -> Path:
-    """A CDnet-style folder from the demo scene: ``input/inNNNNNN.png``, ``groundtruth/gtNNNNNN.png``.
+    """A small sequence of the demo scene (:func:`tests.factories.cdnet_sequence`) with bad parts.
 
     ``kinds`` cycle over the frames (grey, RGBA, 16-bit...); ``skip_frames``/``skip_gt`` leave out
     those frame numbers; ``gt_size`` writes the GT at another size, ``gt_value`` paints a stray
     level into every GT.
     """
-    w, h = size
-    scene = SyntheticScene(w, h, n_frames=n + 10, warmup=10)
-    (root / "input").mkdir(parents=True, exist_ok=True)
-    (root / "groundtruth").mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        num = start + i
-        if num not in skip_frames:
-            img = as_kind(scene.frame(i), kinds[i % len(kinds)])
-            (root / "input" / f"in{num:06d}.png").write_bytes(png(img))
-        if num not in skip_gt:
-            gt = scene.ground_truth(i)
-            if gt_size is not None:
-                gt = cv2.resize(gt, gt_size, interpolation=cv2.INTER_NEAREST)
-            if gt_value is not None:
-                gt = gt.copy()
-                gt[0, :8] = gt_value
-            (root / "groundtruth" / f"gt{num:06d}.png").write_bytes(png(gt))
-    if temporal is not None:
-        (root / "temporalROI.txt").write_text(temporal)
-    return root
 
+    def gt_as(gt: np.ndarray) -> np.ndarray:
+        if gt_size is not None:
+            gt = cv2.resize(gt, gt_size, interpolation=cv2.INTER_NEAREST)
+        if gt_value is not None:
+            gt = gt.copy()
+            gt[0, :8] = gt_value
+        return gt
 
-def zip_folder(folder: Path) -> bytes:
-    """``folder`` zipped with its own name as the top folder (as a user's "compress" does)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-        for p in sorted(folder.rglob("*")):
-            if p.is_file():
-                zf.write(p, Path(folder.name) / p.relative_to(folder))
-    return buf.getvalue()
+    return cdnet_sequence(root, n, width=size[0], height=size[1], scene_frames=n + 10, start=start,
+                          temporal=temporal, skip_frames=skip_frames, skip_gt=skip_gt,
+                          frame_as=lambda i, img: as_kind(img, kinds[i % len(kinds)]), gt_as=gt_as)
 
 
 def nonutf8_sequence(parent: Path, n: int = 12) -> Path:

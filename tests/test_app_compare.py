@@ -3,31 +3,12 @@ default frame count reaches into a late temporal ROI, and the open method tab su
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import cv2
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from bgapp.synthetic import SyntheticScene
 from ui.views import FEW_SCORED
 
-from .conftest import ROOT
-
-APP = str(ROOT / "app.py")
-
-
-def late_roi_sequence(folder: Path, n: int = 400, first: int = 300) -> Path:
-    """A CDnet-style folder whose temporalROI starts late, as SBI/CDnet busStation's (``300 1250``)."""
-    scene = SyntheticScene(width=160, height=120, n_frames=n, warmup=first - 1)
-    (folder / "input").mkdir(parents=True)
-    (folder / "groundtruth").mkdir()
-    for i in range(n):
-        cv2.imwrite(str(folder / "input" / f"in{i + 1:06d}.png"), scene.frame(i))
-        gt = scene.ground_truth(i) if i >= first - 1 else scene.ground_truth(i) * 0 + 85  # outside: 85
-        cv2.imwrite(str(folder / "groundtruth" / f"gt{i + 1:06d}.png"), gt)
-    (folder / "temporalROI.txt").write_text(f"{first} {n}\n")
-    return folder
+from .apphelpers import APP
+from .factories import cdnet_sequence, zip_folder
 
 
 def open_compare() -> AppTest:
@@ -42,7 +23,8 @@ def texts(at: AppTest) -> str:
 
 
 def test_default_frames_reach_into_a_late_temporal_roi_and_the_scored_frames_are_explained(tmp_path, monkeypatch):
-    folder = late_roi_sequence(tmp_path / "busStation")
+    folder = cdnet_sequence(tmp_path / "busStation", 400, width=160, height=120, warmup=299, unscored_before=300,
+                            temporal="300 400\n")  # scored late, as SBI/CDnet busStation (300 1250)
     monkeypatch.setenv("BGAPP_LOCAL_FILES", "1")
     at = open_compare()
     assert at.slider(key="cmp.frames").value == 300  # the demo: 300 frames
@@ -102,25 +84,15 @@ def test_the_open_method_tab_stays_open_when_its_method_changes():
     assert _open_tab(at) == 1 and len(at.tabs) == 4
 
 
-@pytest.mark.parametrize("n, first, expected", [(1700, 470, 669), (400, 300, 400), (300, 41, 300), (90, 1, 90)])
-def test_default_frames(n, first, expected):
-    from ui.compare import default_frames
-
-    scene = SyntheticScene(width=32, height=24, n_frames=n, warmup=first - 1)
-    assert default_frames(scene, n) == expected
-
-
 def test_an_uploaded_clip_stays_chosen_and_named_on_every_page(tmp_path):
     """Upload widgets are per page, so the Compare page's is empty: the upload is still the source,
     and the sidebar names it next to that empty widget, until the user picks another source."""
-    from .test_app_evaluate import zipped
-    from .test_tuning import write_sequence
 
-    seq = write_sequence(tmp_path / "hall" / "corridor", n_frames=30)
+    seq = cdnet_sequence(tmp_path / "hall" / "corridor", n=30)
     at = AppTest.from_file(APP, default_timeout=180)
     at.switch_page("app_pages/video_lab.py").run()
     at.radio(key="src.kind").set_value("zip").run()
-    at.file_uploader(key="src.zip").set_value(("my_clip.zip", zipped(seq), "application/zip")).run()
+    at.file_uploader(key="src.zip").set_value(("my_clip.zip", zip_folder(seq), "application/zip")).run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     ident = at.session_state["bgapp.source"].ident
     for page in ("app_pages/compare.py", "app_pages/background_stats.py", "app_pages/video_lab.py",

@@ -16,7 +16,7 @@ from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
 
 from .conftest import ROOT
-from .test_tuning import write_sequence
+from .factories import cdnet_sequence, zip_folder
 
 PAGE = str(ROOT / "app_pages" / "evaluate.py")
 
@@ -76,21 +76,12 @@ def test_tune_apply_best_and_export():
     assert not at.exception and at.error and "no Roboflow" in at.error[0].value
 
 
-def zipped(folder: Path, prefix: str = "") -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for f in sorted(folder.rglob("*")):
-            if f.is_file():
-                zf.write(f, prefix + f.relative_to(folder.parent).as_posix())
-    return buf.getvalue()
-
-
 def test_zip_upload_is_evaluated_and_unsafe_zips_are_refused(tmp_path):
-    seq = write_sequence(tmp_path / "upload" / "lobby", seed=4)
+    seq = cdnet_sequence(tmp_path / "upload" / "lobby", seed=4)
     expected = report([evaluate(Sequence(seq), Config())])["overall"]["f_measure"]
     at = page()
     at.radio(key="eval.kind").set_value("zip").run()
-    at.file_uploader(key="eval.zip").set_value(("lobby.zip", zipped(seq), "application/zip")).run()
+    at.file_uploader(key="eval.zip").set_value(("lobby.zip", zip_folder(seq), "application/zip")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     at.button(key="eval.run").click().run()
     assert overall_row(at)["f_measure"] == expected
@@ -151,16 +142,6 @@ def test_run_evaluation_and_study_through_the_app(demo_doc):
 
 # No internal names on the page: categories, paths and file names are the user's -------------------
 
-def zipped_flat(folder: Path) -> bytes:
-    """``folder``'s contents at the zip's root (input/, groundtruth/ with no folder above them)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for f in sorted(folder.rglob("*")):
-            if f.is_file():
-                zf.write(f, f.relative_to(folder).as_posix())
-    return buf.getvalue()
-
-
 def results_frame(at: AppTest):
     return next(d.value for d in at.dataframe if "level" in getattr(d.value, "columns", []))
 
@@ -172,11 +153,11 @@ def results_frame(at: AppTest):
 ])
 def test_zip_categories_come_from_the_zip_never_a_temp_folder(tmp_path, upload, category, sequence, path):
     if upload == "baseline.zip":
-        data = zipped(write_sequence(tmp_path / "baseline" / "hall", n_frames=12).parent)
+        data = zip_folder(cdnet_sequence(tmp_path / "baseline" / "hall", n=12).parent)
     elif upload == "flat.zip":
-        data = zipped_flat(write_sequence(tmp_path / "flat", n_frames=12))
+        data = zip_folder(cdnet_sequence(tmp_path / "flat", n=12), flat=True)
     else:
-        data = zipped(write_sequence(tmp_path / "lobby", n_frames=12))
+        data = zip_folder(cdnet_sequence(tmp_path / "lobby", n=12))
     at = page()
     at.radio(key="eval.kind").set_value("zip").run()
     at.file_uploader(key="eval.zip").set_value((upload, data, "application/zip")).run()
@@ -196,11 +177,11 @@ def test_zip_categories_come_from_the_zip_never_a_temp_folder(tmp_path, upload, 
 def test_a_bad_file_in_an_uploaded_zip_is_named_inside_the_zip(tmp_path):
     import tempfile
 
-    seq = write_sequence(tmp_path / "lobby", n_frames=12)
+    seq = cdnet_sequence(tmp_path / "lobby", n=12)
     (seq / "temporalROI.txt").write_text("30 5")
     at = page()
     at.radio(key="eval.kind").set_value("zip").run()
-    at.file_uploader(key="eval.zip").set_value(("lobby.zip", zipped(seq), "application/zip")).run()
+    at.file_uploader(key="eval.zip").set_value(("lobby.zip", zip_folder(seq), "application/zip")).run()
     assert not at.exception and len(at.error) == 1
     msg = at.error[0].value
     assert "lobby.zip:lobby/temporalROI.txt" in msg and tempfile.gettempdir() not in msg, msg
@@ -289,13 +270,13 @@ def test_study_progress_counts_trials_and_shows_the_best_so_far(drawn):
 def test_apply_best_opens_the_study_sequence_in_the_lab(tmp_path):
     """A study on an uploaded zip: Apply best carries its settings *and* its clip, even though the
     lab had the demo open before."""
-    seq = write_sequence(tmp_path / "upload" / "lobby", seed=4)
+    seq = cdnet_sequence(tmp_path / "upload" / "lobby", seed=4)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.switch_page("app_pages/video_lab.py").run()
     assert at.session_state["bgapp.source"].kind == "demo"
     at.switch_page("app_pages/evaluate.py").run()
     at.radio(key="eval.kind").set_value("zip").run()
-    at.file_uploader(key="eval.zip").set_value(("lobby.zip", zipped(seq), "application/zip")).run()
+    at.file_uploader(key="eval.zip").set_value(("lobby.zip", zip_folder(seq), "application/zip")).run()
     at.number_input(key="eval.trials").set_value(2).run()
     at.button(key="eval.tune").click().run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
@@ -324,11 +305,11 @@ def test_apply_best_opens_the_study_sequence_in_the_lab(tmp_path):
 
 
 def test_apply_best_after_a_study_on_several_sequences_opens_the_chosen_one(tmp_path):
-    write_sequence(tmp_path / "set" / "rooms" / "a", seed=1, n_frames=30)
-    write_sequence(tmp_path / "set" / "rooms" / "b", seed=2, n_frames=30)
+    cdnet_sequence(tmp_path / "set" / "rooms" / "a", seed=1, n=30)
+    cdnet_sequence(tmp_path / "set" / "rooms" / "b", seed=2, n=30)
     at = page()
     at.radio(key="eval.kind").set_value("zip").run()
-    at.file_uploader(key="eval.zip").set_value(("set.zip", zipped(tmp_path / "set"), "application/zip")).run()
+    at.file_uploader(key="eval.zip").set_value(("set.zip", zip_folder(tmp_path / "set"), "application/zip")).run()
     at.number_input(key="eval.trials").set_value(1).run()
     at.button(key="eval.tune").click().run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]

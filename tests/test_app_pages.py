@@ -21,54 +21,12 @@ from streamlit.testing.v1 import AppTest
 
 from bgapp.methods import METHODS
 from bgapp.synthetic import SyntheticScene
+from tests.apphelpers import APP, TIMEOUT, assert_clean, captions, images, metrics, open_page
 from tests.conftest import need
+from tests.factories import png, sequence_zip
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-TIMEOUT = 60
 PAGES = ["app_pages/home.py", "app_pages/video_lab.py", "app_pages/compare.py", "app_pages/background_stats.py",
          "app_pages/image_diff.py"]
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page(page).run()
-    assert_clean(at)
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def images(at: AppTest) -> list[str]:
-    """Media URLs of the page's images: they name the content, so new pixels give a new URL."""
-    return [url for img in at.image for url in img.value]
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def captions(at: AppTest) -> str:
-    return "\n".join(c.value for c in at.caption)
-
-
-def png(img: np.ndarray) -> bytes:
-    return cv2.imencode(".png", img)[1].tobytes()
-
-
-def sequence_zip(n: int = 60, folder: str = "demo_seq") -> bytes:
-    """A CDnet-style sequence folder (input/, groundtruth/, temporalROI.txt) made from the demo."""
-    scene = SyntheticScene(n_frames=n, warmup=20)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for i in range(n):
-            zf.writestr(f"{folder}/input/in{i + 1:06d}.png", png(scene.frame(i)))
-            zf.writestr(f"{folder}/groundtruth/gt{i + 1:06d}.png", png(scene.ground_truth(i)))
-        zf.writestr(f"{folder}/temporalROI.txt", f"21 {n}")
-    return buf.getvalue()
 
 
 # every page -----------------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from streamlit.testing.v1 import AppTest
 from bgapp.config import Config
 from bgapp.methods import METHODS
 from bgapp.params import Param
-from tests.test_app_pages import assert_clean, captions, open_page
+from tests.apphelpers import assert_clean, captions, open_page
+from ui.keys import APPLIED_CONFIG
 
 KINDS = ("slider", "number_input", "selectbox", "checkbox", "toggle", "radio", "select_slider", "text_input")
-APPLIED = "applied_config"
 LOADED = Config("mog2", {"var_threshold": 40.0, "history": 200}, post={"open": 5})
 SHOWN = {"var_threshold": 40.0, "history": 200}
 
@@ -118,13 +118,13 @@ def test_loaded_settings_become_the_sliders_values_and_stay() -> None:
 
 def test_apply_best_reaches_the_lab_and_stays_and_a_second_apply_counts_again() -> None:
     b = Browser(open_page("app_pages/video_lab.py"))
-    b.at.session_state[APPLIED] = LOADED  # what Evaluate & tune's "Apply best" leaves
+    b.at.session_state[APPLIED_CONFIG] = LOADED  # what Evaluate & tune's "Apply best" leaves
     b.run()
     assert_lab_shows(b, SHOWN, {"open": 5})
     b.click("lab.step")
     b.set("slider", "lab.mog2.var_threshold", 30.0)
     assert_lab_shows(b, {"var_threshold": 30.0, "history": 200}, {"open": 5})
-    b.at.session_state[APPLIED] = replace(LOADED)  # Apply best clicked again
+    b.at.session_state[APPLIED_CONFIG] = replace(LOADED)  # Apply best clicked again
     b.run()
     assert_lab_shows(b, SHOWN, {"open": 5})
 
@@ -142,7 +142,7 @@ def test_webcam_page_loads_settings_and_keeps_them() -> None:
 
 def test_compare_takes_applied_settings_as_method_one() -> None:
     b = Browser(open_page("app_pages/compare.py"))
-    b.at.session_state[APPLIED] = Config("knn", {"dist2_threshold": 900.0})
+    b.at.session_state[APPLIED_CONFIG] = Config("knn", {"dist2_threshold": 900.0})
     b.run()
     assert b.shown("selectbox", "cmp0.method") == "knn"
     b.set("slider", "cmp1.knn.dist2_threshold", 1500.0)

@@ -14,7 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests import badfiles as bf
-from tests.test_app_pages import APP, ROOT, TIMEOUT, assert_clean, captions, metrics, open_page
+from tests.apphelpers import APP, TIMEOUT, assert_clean, captions, metrics, open_page
+from tests.conftest import ROOT
+from tests.factories import zip_folder
 
 
 def errors(at: AppTest) -> list[str]:
@@ -131,7 +133,7 @@ def test_decompression_bomb_image_is_refused(tmp_path):
 
 def test_grey_rgba_and_16bit_png_frames(tmp_path):
     seq = bf.sequence(tmp_path / "mixed", n=30, kinds=("grey8", "bgra8", "grey16", "bgr16", "bgr8"))
-    at = upload_zip(lab_with("zip"), "mixed.zip", bf.zip_folder(seq))
+    at = upload_zip(lab_with("zip"), "mixed.zip", zip_folder(seq))
     assert_clean(at)
     assert "mixed: 96x72, 30 frames, ground truth" in captions(at)
     assert "F-measure" in metrics(at)
@@ -145,7 +147,7 @@ def test_grey_rgba_and_16bit_png_frames(tmp_path):
 ])
 def test_bad_sequences(tmp_path, case, kwargs, words):
     seq = bf.sequence(tmp_path / "seq", n=10, **kwargs)
-    at = upload_zip(lab_with("zip"), "seq.zip", bf.zip_folder(seq))
+    at = upload_zip(lab_with("zip"), "seq.zip", zip_folder(seq))
     msg = one_error(at).replace("\\", "")  # the page escapes markdown: \[128\]
     assert words in msg
     assert gettempdir() not in msg and "zip-" not in msg, msg  # the user's file, not the server's folder
@@ -163,7 +165,7 @@ def test_a_zip_without_a_sequence_names_the_zip_not_a_server_folder(tmp_path):
 
 def test_missing_frames_and_ground_truth_are_reported_and_paired_by_number(tmp_path):
     seq = bf.sequence(tmp_path / "gappy", n=40, skip_frames=(8, 9), skip_gt=(15, 20))
-    at = upload_zip(lab_with("zip"), "gappy.zip", bf.zip_folder(seq))
+    at = upload_zip(lab_with("zip"), "gappy.zip", zip_folder(seq))
     assert_clean(at)
     text = captions(at)
     assert "gappy: 96x72, 38 frames, ground truth" in text
@@ -173,7 +175,7 @@ def test_missing_frames_and_ground_truth_are_reported_and_paired_by_number(tmp_p
 
 def test_large_sequence_frames_are_capped_with_their_ground_truth(tmp_path):
     seq = bf.sequence(tmp_path / "large", n=6, size=(2400, 1800))
-    at = upload_zip(lab_with("zip"), "large.zip", bf.zip_folder(seq))
+    at = upload_zip(lab_with("zip"), "large.zip", zip_folder(seq))
     assert_clean(at)
     assert "processed at 1920x1440" in captions(at)
     src = at.session_state["lab.player"][1].clip.source

@@ -26,6 +26,7 @@ from bgapp.cli import main
 from bgapp.sequences import Sequence
 from tests import badfiles as bf
 from tests.conftest import ROOT
+from tests.factories import zip_folder
 
 
 def run(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
@@ -239,7 +240,7 @@ def test_hostile_zips_are_refused(tmp_path, capsys, name):
 def test_a_good_zip_is_evaluated_and_its_files_are_gone_afterwards(tmp_path, capsys):
     seq = bf.sequence(tmp_path / "lobby", n=20)
     z = tmp_path / "lobby.zip"
-    z.write_bytes(bf.zip_folder(seq))
+    z.write_bytes(zip_folder(seq))
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     r = subprocess.run([sys.executable, "-m", "bgapp", "eval", str(z), "--json"], capture_output=True, text=True,

@@ -165,10 +165,10 @@ def test_eval_json_on_a_zip_reports_the_path_inside_the_zip(tmp_path, capsys):
     from bgapp.config import Config
     from bgapp.distributed import eval_document
 
-    from .test_tuning import write_sequence
+    from .factories import cdnet_sequence
 
-    seq = write_sequence(tmp_path / "data" / "baseline" / "highway", n_frames=12)
-    bare = write_sequence(tmp_path / "data2" / "lobby", n_frames=12)
+    seq = cdnet_sequence(tmp_path / "data" / "baseline" / "highway", n=12)
+    bare = cdnet_sequence(tmp_path / "data2" / "lobby", n=12)
     for zname, top in (("highway.zip", seq.parent.parent), ("lobby.zip", bare.parent)):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as zf:

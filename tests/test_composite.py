@@ -6,10 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
+from bgapp import composite
 from bgapp.composite import (
     COMPOSITE_PARAMS,
+    COMPOSITES,
     GREEN,
     MODES,
+    Composite,
     Compositor,
     alpha_from_mask,
     blend,
@@ -17,10 +20,13 @@ from bgapp.composite import (
     draw_contours,
     green_screen,
     overlay,
+    register,
     replace_background,
+    uses_image,
     vertical_gradient,
 )
 from bgapp.errors import BgappError
+from bgapp.params import Param
 
 H, W = 120, 160
 
@@ -213,9 +219,9 @@ def test_image_mode_falls_back_then_uses_cached_resized_image(frame, mask):
     out = comp(frame, mask)
     assert comp.note is None
     assert (out[mask == 0] == 77).all()
-    first = comp._cache["image"][1]
+    first = comp.context._cache["image"][1]
     comp(frame, mask)
-    assert comp._cache["image"][1] is first  # resized once, not per frame
+    assert comp.context._cache["image"][1] is first  # resized once, not per frame
     comp.set_image(np.full((40, 40, 3), 9, np.uint8))
     assert (comp(frame, mask)[mask == 0] == 9).all()
     comp.set_image(None)
@@ -226,7 +232,7 @@ def test_image_mode_falls_back_then_uses_cached_resized_image(frame, mask):
 def test_blur_mode_notes_even_kernel(frame, mask):
     comp = Compositor({"mode": "blur", "blur_strength": 30})
     comp(frame, mask)
-    assert comp.kernel == 31 and comp.note and "31" in comp.note
+    assert comp.note == "kernel size 30 is even; using 31"
 
 
 def test_mask_shape_mismatch_raises(frame):
@@ -262,3 +268,53 @@ def test_inputs_are_never_modified(frame, mask):
         overlay(frame, mask)
         draw_contours(frame, mask)
     assert np.array_equal(frame, before_frame) and np.array_equal(image, before_image)
+
+
+def test_registry_declares_modes_and_which_controls_each_mode_shows():
+    assert MODES == tuple(COMPOSITES) == ("none", "overlay", "contours", "green", "gradient", "blur", "image")
+    by_name = {p.name: p for p in COMPOSITE_PARAMS}
+    assert by_name["mode"].choices == MODES
+    for name, comp in COMPOSITES.items():
+        assert comp.name == name and comp.summary.endswith(".")
+        assert f"{name}: {comp.summary}" in by_name["mode"].help
+        for p in comp.params:  # each setting is shown exactly for the modes that read it
+            assert by_name[p.name].visible_if == ("mode", tuple(m for m, c in COMPOSITES.items() if p in c.params))
+    assert by_name["feather"].visible_if == ("mode", ("green", "gradient", "blur", "image"))
+    assert "(green, gradient, blur, image)" in by_name["feather"].help
+    assert [m for m in MODES if uses_image({"mode": m})] == ["image"]
+
+
+def test_a_new_composite_is_one_class(monkeypatch, frame, mask):
+    """A class registered in COMPOSITES gets a mode choice, its controls and a Compositor path."""
+    inverted = Param("invert_strength", "float", 1.0, "How much of the inversion shows.", min=0.0, max=1.0)
+
+    class Invert(Composite):
+        name = "invert"
+        summary = "foreground pixels inverted."
+        params = (inverted,)
+
+        def apply(self, frame, mask, values, ctx):
+            out = frame.copy()
+            out[mask > 0] = 255 - out[mask > 0]
+            return out
+
+    monkeypatch.setitem(COMPOSITES, "invert", Invert())
+    monkeypatch.setattr(composite, "COMPOSITE_PARAMS", composite._declare())
+    params = {p.name: p for p in composite.COMPOSITE_PARAMS}
+    assert "invert" in params["mode"].choices and "invert: foreground pixels inverted." in params["mode"].help
+    assert params["invert_strength"].visible_if == ("mode", ("invert",))
+    out = Compositor({"mode": "invert"})(frame, mask)
+    assert np.array_equal(out[mask > 0], 255 - frame[mask > 0]) and np.array_equal(out[mask == 0], frame[mask == 0])
+
+
+def test_a_setting_declared_twice_is_refused(monkeypatch):
+    class Twice(Composite):
+        name = "twice"
+        summary = "a second feather."
+        params = (Param("feather", "int", 0, "Another feather.", min=0, max=5),)
+
+    monkeypatch.setitem(COMPOSITES, "twice", Twice())
+    with pytest.raises(ValueError, match="feather"):
+        composite._declare()
+    with pytest.raises(ValueError, match="twice"):
+        register(Twice)

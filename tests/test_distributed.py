@@ -16,15 +16,15 @@ from bgapp.evaluate import report
 from bgapp.tuning import tune
 
 from .conftest import ROOT
-from .test_tuning import write_sequence
+from .factories import cdnet_sequence
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dtree")
-    write_sequence(root / "rooms" / "a", seed=11)
-    write_sequence(root / "rooms" / "b", seed=12)
-    write_sequence(root / "hall" / "c", seed=13, n_frames=50)
+    cdnet_sequence(root / "rooms" / "a", seed=11)
+    cdnet_sequence(root / "rooms" / "b", seed=12)
+    cdnet_sequence(root / "hall" / "c", seed=13, n=50)
     return root
 
 

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,7 @@ from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.export import export, python_script, resolve_config, roboflow_workflow
 from bgapp.pipeline import Pipeline
+from bgapp.reference import DISTANCES
 from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
 
@@ -25,31 +27,69 @@ from .conftest import ROOT, need
 POST = {"open": 3, "close": 7, "min_area": 40, "fill_holes": True}
 
 
+DEMO_FRAMES = 90
+
+
 @pytest.fixture(scope="module")
 def demo_folder(tmp_path_factory) -> Path:
-    """The first 150 frames of the demo scene as a PNG sequence folder."""
+    """The demo scene (objects from frame 21) as a PNG sequence folder of 90 frames."""
     root = tmp_path_factory.mktemp("demo") / "demo_seq"
     (root / "input").mkdir(parents=True)
-    scene = SyntheticScene()
-    for i in range(150):
+    scene = SyntheticScene(n_frames=DEMO_FRAMES, warmup=20)
+    for i in range(DEMO_FRAMES):
         cv2.imwrite(str(root / "input" / f"in{i + 1:06d}.png"), scene.frame(i))
     return root
+
+
+@pytest.fixture(scope="module")
+def highway_folder(shared_data, tmp_path_factory) -> Path:
+    """The first 40 frames of CDnet baseline/highway (enough: cars pass from the first frame)."""
+    highway = need(shared_data / "cdnet" / "baseline" / "highway")
+    folder = tmp_path_factory.mktemp("highway") / "highway40"
+    (folder / "input").mkdir(parents=True)
+    for f in sorted((highway / "input").iterdir())[:40]:
+        shutil.copy(f, folder / "input" / f.name)
+    return folder
+
+
+@contextmanager
+def opencv_threads(config: Config):
+    """GSOC and LSBP repeat their own masks run to run only on one OpenCV thread (README): run
+    the engine on one for them, as the script is run (see script_masks)."""
+    threads = cv2.getNumThreads()
+    if config.method in SINGLE_THREAD:
+        cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(threads)
+
+
+SINGLE_THREAD = ("gsoc", "lsbp")
 
 
 def engine_masks(config: Config, folder: Path) -> list[np.ndarray]:
     """What bgapp itself produces on ``folder`` (as 'bgapp process' does: prime, then every frame)."""
     src = Sequence(folder)
-    pipeline = Pipeline(config)
-    pipeline.prime(src)
-    return [r.clean for r in pipeline.run(src)]
+    with opencv_threads(config):
+        pipeline = Pipeline(config)
+        pipeline.prime(src)
+        return [r.clean for r in pipeline.run(src)]
+
+
+# Runs an exported script as `python SCRIPT INPUT OUTDIR` does, where no bgapp can be imported.
+RUNNER = ("import runpy, sys; sys.modules['bgapp'] = None; import cv2; threads = int(sys.argv.pop(1)); "
+          "threads and cv2.setNumThreads(threads); sys.argv = sys.argv[1:]; "
+          "runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
 def script_masks(config: Config, folder: Path, work: Path) -> list[np.ndarray]:
     script = work / "bg.py"
     script.write_text(python_script(config))
     out = work / "masks"
-    proc = subprocess.run([sys.executable, str(script), str(folder), str(out)], capture_output=True, text=True,
-                          timeout=300)
+    threads = "1" if config.method in SINGLE_THREAD else "0"
+    proc = subprocess.run([sys.executable, "-c", RUNNER, threads, str(script), str(folder), str(out)],
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     files = sorted(out.iterdir())
     assert [f.name for f in files[:2]] == ["mask000001.png", "mask000002.png"]
@@ -64,44 +104,62 @@ def assert_same(a: list[np.ndarray], b: list[np.ndarray]) -> None:
     assert sum(int(np.count_nonzero(x)) for x in a) > 0  # something was detected
 
 
-SCRIPT_CONFIGS = [
-    Config("mog2", {"var_threshold": 24.5, "warmup_frames": 30, "warmup_rate": 0.02}, post=POST),
+# Every method that can export, post-processing on: each reference of absdiff and ssim, each
+# distance, both frame-differencing modes, the median with refreshes, the contrib subtractors.
+EXPORTABLE = [
+    Config("mog2", {"var_threshold": 24.5, "warmup_frames": 15, "warmup_rate": 0.02}, post=POST),
+    Config("mog2", {"history": 300, "var_threshold": 30, "keep_shadows": True, "n_mixtures": 3}, post=POST),
     Config("knn", {"dist2_threshold": 600, "n_samples": 5, "knn_samples": 3}, post={**POST, "kernel_shape": "rect",
                                                                                      "iterations": 2, "dilate": 3}),
-    Config("absdiff", {"reference": "median", "median_frames": 15, "distance": "euclidean", "threshold": 25},
-           post=POST),
-    # not "hsv": the engine's own hsv distance varies by an ulp from run to run (cv2.polarToCart's
-    # result depends on the buffers' memory alignment), which can flip a pixel at the threshold
+    Config("knn", {"n_samples": 3, "knn_samples": 5, "detect_shadows": False}, post=POST),  # clamped as bgapp does
+    *[Config("absdiff", {"reference": ref, "distance": dist, "threshold": 25, "median_frames": 9, "avg_rate": 0.05},
+             post=POST)
+      for ref in ("first", "running_average", "median") for dist in DISTANCES],
     Config("absdiff", {"reference": "running_average", "distance": "max", "blur": 4}, post={"erode": 3}),
+    *[Config("ssim", {"reference": ref, "median_frames": 9, "threshold": 0.25}, post=POST)
+      for ref in ("first", "running_average", "median")],
     Config("frame_diff", {"mode": "two", "threshold": 15}, post=POST),
-    Config("ssim", {"reference": "median", "median_frames": 9}, post=POST),
-    Config("median", {"n_frames": 9, "refresh": 40, "sample_every": 3, "distance": "max"}, post=POST),
+    Config("frame_diff", {"mode": "three", "threshold": 10, "blur": 3}, post=POST),
+    Config("median", {"n_frames": 9, "refresh": 20, "sample_every": 3, "distance": "max"}, post=POST),
+    Config("median", {"n_frames": 5, "distance": "hsv", "threshold": 20}, post=POST),
     Config("gmg", {"initialization_frames": 20}, post=POST),
     Config("cnt", {"min_pixel_stability": 5}, post=POST),
+    Config("gsoc", {"n_samples": 10}, post=POST),
+    Config("lsbp", {"n_samples": 10, "lsbp_radius": 8}, post=POST),
     Config("mog", {"history": 100}, post=POST),
-    # gsoc and lsbp only in test_every_method_and_value_exports_or_is_refused_clearly: with several
-    # OpenCV threads neither the engine nor the script repeats its own masks run to run
 ]
 
 
-@pytest.mark.parametrize("config", SCRIPT_CONFIGS, ids=lambda c: f"{c.method}-{c.params.get('reference', '')}")
+def _config_id(c: Config) -> str:
+    return "-".join([c.method, *(str(c.params[k]) for k in ("reference", "distance", "mode") if k in c.params)])
+
+
+def test_every_exporting_method_has_a_pixel_equality_case():
+    """Adding a method that exports means adding its case to EXPORTABLE."""
+    from bgapp.methods import METHODS
+
+    assert {c.method for c in EXPORTABLE} == {name for name, cls in METHODS.items() if cls.script}
+    assert {c.params["distance"] for c in EXPORTABLE if c.method == "absdiff"} == set(DISTANCES)
+
+
+def _need_method(config: Config) -> None:
+    from bgapp.methods import get_method
+
+    cls = get_method(config.method)
+    if not cls.available():
+        pytest.skip(f"{config.method} unavailable: {cls.unavailable_reason()}")
+
+
+@pytest.mark.parametrize("config", EXPORTABLE, ids=_config_id)
 def test_script_equals_engine_on_demo(config, demo_folder, tmp_path):
+    _need_method(config)
     assert_same(engine_masks(config, demo_folder), script_masks(config, demo_folder, tmp_path))
 
 
-@pytest.mark.parametrize("config", [
-    Config("mog2", {"history": 300, "var_threshold": 30}, post=POST),
-    Config("knn", post=POST),
-    Config("absdiff", {"reference": "median", "median_frames": 25, "threshold": 35}, post=POST),
-], ids=lambda c: c.method)
-def test_script_equals_engine_on_highway(config, shared_data, tmp_path_factory, tmp_path):
-    highway = need(shared_data / "cdnet" / "baseline" / "highway")
-    folder = tmp_path_factory.getbasetemp() / "highway300"
-    if not folder.exists():  # the first 300 frames are enough and keep the test fast
-        (folder / "input").mkdir(parents=True)
-        for f in sorted((highway / "input").iterdir())[:300]:
-            shutil.copy(f, folder / "input" / f.name)
-    assert_same(engine_masks(config, folder), script_masks(config, folder, tmp_path))
+@pytest.mark.parametrize("config", EXPORTABLE, ids=_config_id)
+def test_script_equals_engine_on_highway(config, highway_folder, tmp_path):
+    _need_method(config)
+    assert_same(engine_masks(config, highway_folder), script_masks(config, highway_folder, tmp_path))
 
 
 def test_script_reads_images_as_bgapp_does(tmp_path):
@@ -132,8 +190,10 @@ def test_script_refuses_what_it_cannot_express():
         with pytest.raises(BgappError, match=ref):
             python_script(Config("absdiff", {"reference": ref}))
     text = python_script(Config("gmg"))
-    assert "cv2.bgsegm.createBackgroundSubtractorGMG" in text and "import bgapp" not in text
-    compile(text, "gmg.py", "exec")
+    ns: dict = {"__name__": "exported"}
+    exec(compile(text, "gmg.py", "exec"), ns)  # the factory is named in CONFIG, called on cv2.bgsegm
+    assert ns["CONFIG"]["model_args"] == {"factory": "createBackgroundSubtractorGMG", "args": [120, 0.8]}
+    assert "getattr(bgsegm, factory)(*args)" in text and "import bgapp" not in text
 
 
 def test_script_usage_and_bad_input(tmp_path):
@@ -252,10 +312,11 @@ def inprocess_script_masks(text: str, folder: Path) -> list[np.ndarray]:
     ns: dict = {"__name__": "exported"}
     exec(compile(text, "exported.py", "exec"), ns)
     frames = ns["Frames"](str(folder))
-    model = ns["Model"]()
+    model = ns["make_model"](ns["CONFIG"])
+    post = ns["PostProcess"](ns["CONFIG"]["post"])
     if model.wants_samples:
         model.prime(frames.sample(model.wants_samples))
-    return [ns["postprocess"](model.apply(f)) for f in frames]
+    return [post(model.apply(f)) for f in frames]
 
 
 def assert_one_clear_line(exc: BgappError, method: str) -> None:
@@ -311,3 +372,117 @@ def test_cli_exports_lsbp_with_t_lower_above_t_upper(tmp_path):
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "createBackgroundSubtractorLSBP" in proc.stdout
     assert "note: lsbp: t_upper must exceed t_lower; using 41" in proc.stderr  # the adjustment is said
+
+
+# The standalone module: written once, what the engine runs, and a clean script ------------------------
+
+def _imported_modules(text: str) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "a relative import"
+            found.add((node.module or "").split(".")[0])
+    return found
+
+
+def test_standalone_module_and_scripts_import_only_opencv_numpy_and_the_standard_library():
+    from bgapp import standalone
+    from bgapp.methods import METHODS
+
+    allowed = {"cv2", "numpy"} | set(sys.stdlib_module_names)
+    source = Path(standalone.__file__).read_text()
+    assert _imported_modules(source) <= allowed and "__future__" not in _imported_modules(source)
+    for name, cls in METHODS.items():
+        if cls.script:
+            text = python_script(Config(name))
+            assert source in text  # verbatim
+            assert _imported_modules(text) <= allowed, name
+
+
+def test_exported_scripts_pass_ruff(tmp_path):
+    """One script per standalone model class, linted with the project's own ruff settings."""
+    pytest.importorskip("ruff")
+    configs = [Config("mog2"), Config("knn", {"knn_samples": 9}), Config("absdiff", {"reference": "median"}),
+               Config("ssim"), Config("frame_diff"), Config("median"), Config("lsbp", {"t_lower": 40})]
+    for c in configs:
+        (tmp_path / f"bgapp_{c.method}.py").write_text(python_script(c))
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
+                           str(ROOT / "pyproject.toml"), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_engine_primitives_are_the_standalone_ones():
+    """The engine runs the very functions a script carries, not copies of them."""
+    from bgapp import frames, methods, postprocess, reference, sequences, ssim, standalone
+    from bgapp.methods import base, difference, median
+
+    shared = [(reference.distance, "distance"), (reference.grey, "grey"), (reference.median_image, "median_image"),
+              (median.distance, "distance"), (median.median_image, "median_image"), (difference.grey, "grey"),
+              (base.blur, "blur"), (base.threshold, "threshold"), (methods.binarise, "binarise"),
+              (ssim.ReferenceStats, "ReferenceStats"), (postprocess.fill_holes, "fill_holes"),
+              (postprocess.remove_small, "remove_small"), (sequences.natural_key, "natural_key")]
+    for obj, name in shared:
+        assert obj is getattr(standalone, name), name
+    assert methods.RNG_SEED == standalone.RNG_SEED
+    with pytest.raises(BgappError, match="unsupported pixel type int32"):
+        frames.to_bgr8(np.zeros((2, 2), np.int32))  # standalone's check, said as a BgappError
+
+
+def test_engine_reference_equals_the_scripts(demo_folder):
+    """The engine keeps its own Reference (snapshots, images, live medians, notes): for the modes a
+    script runs, both give the same reference image frame after frame."""
+    from bgapp import standalone
+    from bgapp.reference import Reference
+
+    src = Sequence(demo_folder)
+    samples = src.sample(7)
+    for mode in ("first", "running_average", "median"):
+        ours, theirs = Reference(mode, 0.05, 7), standalone.Reference(mode, 0.05)
+        ours.prime(samples)
+        theirs.prime(samples)
+        for i in range(0, len(src), 9):
+            f = src.frame(i)
+            assert np.array_equal(ours.update(f), theirs.update(f)), (mode, i)
+    with pytest.raises(standalone.InputError, match="sampled"):
+        standalone.Reference("median", 0.05).update(samples[0])
+
+
+def test_a_method_without_a_recipe_refuses_in_one_line():
+    from bgapp.methods import Method
+
+    class Plain(Method):
+        name, title, summary, params = "plain", "Plain", "", ()
+
+    with pytest.raises(BgappError) as exc:
+        Plain.script_model({})
+    assert_one_clear_line(exc.value, "plain")
+    assert "no OpenCV recipe" in str(exc.value)
+
+
+def test_export_formats_registry(monkeypatch):
+    """A format is one class in EXPORT_FORMATS: export() and 'bgapp export --format' find it there."""
+    from bgapp import export as export_mod
+    from bgapp.cli import build_parser
+
+    assert export_mod.FORMATS == ("json", "roboflow", "python")
+    cfg = Config("mog2")
+    names = {f: export(cfg, f).filename for f in export_mod.FORMATS}
+    assert names == {"json": "bgapp_mog2.json", "roboflow": "bgapp_mog2-workflow.json", "python": "bgapp_mog2.py"}
+    assert export(cfg, "python").mime == "text/x-python" and export(cfg, "roboflow").mime == "application/json"
+
+    class Yaml(export_mod.ExportFormat):
+        name, label, ending, mime, language = "yaml", "YAML", ".yaml", "application/yaml", "yaml"
+
+        def write(self, config, **options):
+            return f"method: {config.method}\n", ["yaml note"]
+
+    monkeypatch.setitem(export_mod.EXPORT_FORMATS, "yaml", Yaml())
+    out = export(cfg, "yaml", name="x")
+    assert (out.text, out.filename, out.notes) == ("method: mog2\n", "x_mog2.yaml", ["yaml note"])
+    assert build_parser().parse_args(["export", "c.json", "--format", "yaml"]).format == "yaml"
+    with pytest.raises(BgappError, match="unknown export format 'toml'"):
+        export(cfg, "toml")

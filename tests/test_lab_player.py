@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from bgapp.config import Config
+from bgapp.metrics import METRIC_SHORT, Counts
 from bgapp.synthetic import SyntheticScene
-from tests.test_app_pages import assert_clean, captions, metrics, open_page, png
-from ui.player import Player
+from tests.apphelpers import assert_clean, captions, metrics, open_page
+from tests.factories import png
+from ui.player import SCOPES, Change, Player, change_scope
 
 FRAME = 100  # the lab opens paused here (frame 101 in the page's 1-based numbering)
 
@@ -127,6 +129,83 @@ def test_an_interrupted_seek_shows_the_last_frame_processed() -> None:
     with pytest.raises(KeyboardInterrupt):
         player.seek(200, stop)
     assert player.shown.index == player.next - 1 == 29
+
+
+# the player on its own, on a small scene ------------------------------------------------------------------
+
+def small(config: Config | None = None) -> Player:
+    return Player(SyntheticScene(96, 72, n_frames=40, warmup=10), config or Config())
+
+
+def test_change_scope_names_the_widest_part_touched() -> None:
+    base = Config("mog2")
+    assert change_scope(base, base) is None
+    assert change_scope(base, with_composite(base, "green")) == "view"
+    assert change_scope(base, replace(base, post={**base.post, "open": 5})) == "post"
+    both = replace(with_composite(base, "green"), post={**base.post, "open": 5})
+    assert change_scope(base, both) == "post"
+    assert change_scope(base, Config("mog2", {"var_threshold": 30}, post=both.post)) == "model"
+    assert change_scope(base, Config("knn")) == "model"
+    assert SCOPES == ("view", "post", "model")
+
+
+def test_apply_reports_a_rebuild_and_marks_totals_mixed_only_after_frames() -> None:
+    player = small()
+    assert player.apply(Config()) is None
+    assert player.apply(with_composite(Config(), "blur")) == Change(False, "view") and not player.mixed
+    player.step()
+    assert player.apply(with_composite(Config(), "green")).scope == "view" and not player.mixed
+    change = player.apply(Config("knn", composite={"mode": "green"}))
+    assert change.scope == "model" and change.rebuilt and player.mixed
+    player.restart()
+    assert not player.mixed and player.next == 0 and player.shown is None and not player.counts
+
+
+def test_seeking_back_replays_to_the_same_mask_and_totals_as_playing_forward() -> None:
+    forward = small()
+    for _ in range(25):
+        forward.step()
+    player = small()
+    player.seek(30)
+    player.seek(24)  # backwards: a replay from the start
+    assert player.shown.index == forward.shown.index == 24 and player.next == 25
+    assert np.array_equal(player.kept.result.clean, forward.kept.result.clean)
+    assert player.total == forward.total and player.counts == forward.counts  # replays replace, never add
+    assert sorted(player.fraction) == list(range(25))
+
+
+def test_the_end_of_the_clip_and_the_numbers_for_the_page() -> None:
+    player = small()
+    assert player.status() == "No frame processed yet." and player.timeline().empty
+    player.seek(39)
+    assert player.step() is None and player.shown.index == 39  # nothing after the last frame
+    status = player.status()
+    assert status.startswith("frame 40 / 40 · ") and "foreground" in status and "F this frame" in status
+    df = player.timeline()
+    assert list(df["frame"]) == list(range(40))
+    f = df[METRIC_SHORT["f_measure"]].to_numpy()
+    assert np.isnan(f[:10]).all()  # before the temporal ROI
+    assert f[10:] == pytest.approx([player.counts[i].f_measure for i in range(10, 40)], nan_ok=True)
+    assert df["foreground %"].to_numpy() == pytest.approx([100 * player.fraction[i] for i in range(40)])
+
+
+def test_a_clip_without_ground_truth_has_no_scores() -> None:
+    scene = SyntheticScene(96, 72, n_frames=12, warmup=2)
+
+    class Frames:  # a clip with frames only
+        fps, name = 25.0, "frames"
+
+        def __len__(self) -> int:
+            return len(scene)
+
+        def frame(self, i: int) -> np.ndarray:
+            return scene.frame(i)
+
+    player = Player(Frames(), Config())
+    player.seek(5)
+    assert player.total == Counts() and not player.counts and player.shown.counts is None
+    assert list(player.timeline().columns) == ["frame", "foreground %"]
+    assert "F this frame" not in player.status()
 
 
 # the page ---------------------------------------------------------------------------------------------

@@ -185,3 +185,26 @@ def test_mean_figures_and_summarize_by_hand():
     assert mean_figures([a1.as_dict()]) == a1.as_dict()
     empty = mean_figures([])
     assert empty["tp"] == 0 and math.isnan(empty["f_measure"])
+
+
+def test_every_metric_has_one_label_short_label_and_help():
+    from bgapp.metrics import METRIC_HELP, METRIC_LABELS, METRIC_SHORT
+
+    for names in (METRIC_LABELS, METRIC_SHORT, METRIC_HELP):
+        assert set(names) == set(METRIC_NAMES)
+    assert METRIC_SHORT["f_measure"] == METRIC_LABELS["f_measure"] == "F-measure"
+    assert METRIC_SHORT["pwc"] == "PWC (%)"
+
+
+def test_labels_and_shared_keys_are_spelled_in_one_place():
+    """Pages and ui modules name metrics and shared session keys through bgapp.metrics and ui.keys."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spelled = {'"F-measure"': "bgapp/metrics.py", '"PWC (%)"': "bgapp/metrics.py",
+               '"Precision"': "bgapp/metrics.py", '"applied_config"': "ui/keys.py", '"lab.config"': "ui/keys.py"}
+    files = [*root.glob("bgapp/**/*.py"), *root.glob("ui/*.py"), *root.glob("app_pages/*.py"), root / "app.py"]
+    for literal, home in spelled.items():
+        found = sorted(str(f.relative_to(root)) for f in files if re.search(re.escape(literal), f.read_text()))
+        assert found == [home], (literal, found)

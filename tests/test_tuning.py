@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import optuna
 import pytest
 
@@ -32,34 +31,23 @@ from bgapp.tuning import (
 )
 
 from .conftest import ROOT
-
-
-def write_sequence(folder: Path, n_frames: int = 40, seed: int = 0, warmup: int = 10) -> Path:
-    """A short CDnet-style sequence folder (input/, groundtruth/, temporalROI.txt) of the demo scene."""
-    scene = SyntheticScene(n_frames=n_frames, seed=seed, warmup=warmup)
-    (folder / "input").mkdir(parents=True)
-    (folder / "groundtruth").mkdir()
-    for i in range(n_frames):
-        cv2.imwrite(str(folder / "input" / f"in{i + 1:06d}.png"), scene.frame(i))
-        cv2.imwrite(str(folder / "groundtruth" / f"gt{i + 1:06d}.png"), scene.ground_truth(i))
-    (folder / "temporalROI.txt").write_text(f"{min(warmup + 1, n_frames)} {n_frames}\n")
-    return folder
+from .factories import cdnet_sequence
 
 
 @pytest.fixture(scope="session")
 def seq_tree(tmp_path_factory) -> Path:
     """Two categories: rooms/a, rooms/b (two videos) and hall/c (one), 40 frames each."""
     root = tmp_path_factory.mktemp("tree")
-    write_sequence(root / "rooms" / "a", seed=1)
-    write_sequence(root / "rooms" / "b", seed=2)
-    write_sequence(root / "hall" / "c", seed=3)
+    cdnet_sequence(root / "rooms" / "a", seed=1)
+    cdnet_sequence(root / "rooms" / "b", seed=2)
+    cdnet_sequence(root / "hall" / "c", seed=3)
     return root
 
 
 @pytest.fixture(scope="session")
 def empty_seq(tmp_path_factory) -> Path:
     """Nothing ever moves: recall, and so F-measure, are undefined (NaN) on it."""
-    return write_sequence(tmp_path_factory.mktemp("static") / "empty", n_frames=30, warmup=30)
+    return cdnet_sequence(tmp_path_factory.mktemp("static") / "empty", n=30, warmup=30)
 
 
 def test_search_space_is_the_declarations():

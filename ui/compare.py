@@ -14,7 +14,7 @@ import pandas as pd
 from bgapp.config import Config
 from bgapp.evaluate import scored_span
 from bgapp.methods import METHODS
-from bgapp.metrics import Counts, confusion, error_image
+from bgapp.metrics import METRIC_SHORT, Counts, confusion, error_image
 from bgapp.pipeline import Pipeline
 
 from .sources import Clip
@@ -108,6 +108,9 @@ def run_configs(clip: Clip, configs: list[Config], keys: list[tuple], frames: in
     return runs
 
 
+TABLE_METRICS = ("f_measure", "precision", "recall", "pwc")  # the scores column of the table
+
+
 def table(runs: list[MethodRun], has_gt: bool) -> pd.DataFrame:
     """One row per configuration: CDnet figures over the scored frames, foreground and speed."""
     rows = []
@@ -115,7 +118,7 @@ def table(runs: list[MethodRun], has_gt: bool) -> pd.DataFrame:
         row = {"#": k + 1, "method": short_title(r.config.method)}
         if has_gt:
             t = r.total
-            row.update({"F-measure": t.f_measure, "precision": t.precision, "recall": t.recall, "PWC": t.pwc})
+            row.update({METRIC_SHORT[m]: getattr(t, m) for m in TABLE_METRICS})
         row.update({"foreground %": 100 * float(np.mean(r.fraction)) if r.fraction else np.nan,
                     "ms / frame": float(np.mean(r.ms)) if r.ms else np.nan})
         rows.append(row)
@@ -130,7 +133,7 @@ def timeline(runs: list[MethodRun]) -> pd.DataFrame:
             "frame": np.arange(len(r.fraction)),
             "method": f"{k + 1}. {short_title(r.config.method)}",
             "foreground %": 100 * np.asarray(r.fraction),
-            "F-measure": [c.f_measure if c is not None else np.nan for c in r.counts],
+            METRIC_SHORT["f_measure"]: [c.f_measure if c is not None else np.nan for c in r.counts],
         }))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 

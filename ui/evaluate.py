@@ -27,8 +27,8 @@ from bgapp.config import Config
 from bgapp.distributed import list_sequences, open_spec
 from bgapp.errors import BgappError
 from bgapp.evaluate import SequenceResult, evaluate, report
-from bgapp.metrics import ERROR_COLOURS, METRIC_NAMES, error_image
-from bgapp.tuning import METRIC_LABELS, TuneProgress, TuneResult, main_threshold
+from bgapp.metrics import ERROR_COLOURS, METRIC_LABELS, METRIC_NAMES, error_image
+from bgapp.tuning import TuneProgress, TuneResult, main_threshold
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

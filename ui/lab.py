@@ -9,12 +9,14 @@ from typing import Any
 
 import streamlit as st
 
+from bgapp.composite import uses_image
 from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.frames import decode_image
 from bgapp.methods import METHODS
 
 from .errors import guard, plain
+from .keys import APPLIED_CONFIG
 from .player import Player
 from .sources import upload_limit_mb
 from .widgets import clear_widgets
@@ -45,7 +47,6 @@ def _uploaded_image(where: Any, label: str, key: str, help: str) -> tuple[str, A
     return (up.file_id, img) if g.ok else None
 
 
-APPLIED = "applied_config"  # set by Evaluate & tune's "Apply best"
 
 
 def _clear_widgets(key: str) -> None:
@@ -58,7 +59,7 @@ def take_applied(key: str, where: str = "") -> Config | None:
     """The settings "Apply best" sent from Evaluate & tune, once per page (``key``): the widgets
     then show them and keep them. Each page takes each applied config once; it stays in session
     state for the others (and for Evaluate's "Start from")."""
-    config = st.session_state.get(APPLIED)
+    config = st.session_state.get(APPLIED_CONFIG)
     if not isinstance(config, Config) or st.session_state.get(f"{key}.applied_seen") is config:
         return None
     st.session_state[f"{key}.applied_seen"] = config
@@ -115,7 +116,7 @@ def picture_controls(player: Player, cfg: Config, key: str, where: Any = st.side
             pipe.set_reference_image(got[1])
             st.session_state[f"{key}.refimg_id"] = got[0]
             changed = "model"
-    if cfg.composite["mode"] == "image":
+    if uses_image(cfg.composite):
         got = _uploaded_image(where, "Background picture", f"{key}.bgimg",
                               "Shown behind the foreground in the 'image' composite; scaled to cover the frame.")
         if got is not None and st.session_state.get(f"{key}.bgimg_id") != got[0]:

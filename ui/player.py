@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from bgapp.config import Config
-from bgapp.metrics import Counts, confusion, error_image
+from bgapp.metrics import METRIC_HELP, METRIC_SHORT, Counts, confusion, error_image
 from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.video import Mp4Writer, ZipPngWriter
 
@@ -307,7 +307,7 @@ class Player:
         idx = sorted(self.fraction)
         data: dict[str, Any] = {"frame": idx, "foreground %": [100 * self.fraction[i] for i in idx]}
         if self.clip.has_gt:
-            data["F-measure"] = [self.counts[i].f_measure if i in self.counts else math.nan for i in idx]
+            data[METRIC_SHORT["f_measure"]] = [self.counts[i].f_measure if i in self.counts else math.nan for i in idx]
         return pd.DataFrame(data)
 
     def status(self) -> str:
@@ -339,11 +339,9 @@ def show_metrics(where: Any, player: Player) -> None:
         return
     t = player.total
     cols = box.columns(4)
-    cols[0].metric("F-measure", fmt(t.f_measure), help="Harmonic mean of precision and recall (CDnet's "
-                   "main figure), over the scored frames processed so far.")
-    cols[1].metric("Precision", fmt(t.precision), help="Of the pixels called foreground, the share that are.")
-    cols[2].metric("Recall", fmt(t.recall), help="Of the truly moving pixels, the share found.")
-    cols[3].metric("PWC", fmt(t.pwc, 2), help="Percentage of wrong classifications (lower is better).")
+    for col, m in zip(cols, ("f_measure", "precision", "recall", "pwc")):
+        col.metric(METRIC_SHORT[m], fmt(getattr(t, m), 2 if m == "pwc" else 3),
+                   help=METRIC_HELP[m] + " Over the scored frames processed so far.")
     note = f"{len(player.counts)} scored frames · {counts_line(t)}"
     if player.mixed:
         note += " · settings changed on the way: **Re-run from start** for a clean score"
@@ -352,7 +350,8 @@ def show_metrics(where: Any, player: Player) -> None:
     (box.warning if too_few_scored(player.clip.source, player.next) else box.caption)(span)
 
 
-FOLLOW_SECONDS = 2.0  # while playing, the page reruns this often so the Frame slider follows the picture
+FOLLOW_SECONDS = 2.0  # while playing, the stage (a fragment) reruns this often so the Frame slider follows
+FOLLOW_TICK = 0.5  # the stage's run_every while playing: shorter than FOLLOW_SECONDS, so a rerun is waiting
 
 
 def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str) -> None:
@@ -360,8 +359,10 @@ def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str
 
     Each frame replaces the contents of the placeholders (one inline JPEG, one status line). A
     widget change interrupts this loop; the rerun applies the new settings and, still playing,
-    comes back here: the next frame uses them, with the model kept. Every FOLLOW_SECONDS the loop
-    reruns the page itself, which moves the Frame slider to the frame shown.
+    comes back here: the next frame uses them, with the model kept. Called from a fragment (the
+    lab's stage) that reruns every FOLLOW_TICK while playing: the browser's timed reruns wait for
+    the run in progress, so returning after FOLLOW_SECONDS lets one of them rerun the stage alone,
+    which moves the Frame slider to the frame shown. At the end of the clip it reruns the page.
     """
     period = 1.0 / player.clip.fps
     start = due = time.perf_counter()
@@ -383,5 +384,5 @@ def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str
         elif wait < -1.0:  # far behind (a slow method): stop trying to catch up
             due = time.perf_counter()
         if due - start >= FOLLOW_SECONDS:
-            break
+            return
     st.rerun()

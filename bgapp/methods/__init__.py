@@ -2,7 +2,9 @@
 
 One module per family: :mod:`.mixture` (MOG2, KNN), :mod:`.difference` (absolute difference,
 SSIM, frame differencing), :mod:`.median` (temporal median), :mod:`.contrib` (``cv2.bgsegm``).
-A new method is one class deriving from :class:`~.base.Method` and one line in ``METHODS``.
+A new method is one class deriving from :class:`~.base.Method` and one line in ``METHODS``. It
+says how it exports as a script with ``script`` (a model class of :mod:`bgapp.standalone`) or by
+overriding ``script_model``; tests/test_export.py's ``EXPORTABLE`` then wants its pixel-equality case.
 """
 
 from __future__ import annotations

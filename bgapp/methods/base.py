@@ -19,10 +19,12 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from ..errors import BgappError
 from ..params import Notes, Param, validate
 from ..reference import REFERENCE_MODES
+from ..standalone import RNG_SEED, binarise, blur, threshold
 
-RNG_SEED = 0x5EED
+__all__ = ["RNG_SEED", "Method", "MethodOutput", "binarise", "blur", "threshold"]
 
 
 @dataclass
@@ -31,25 +33,6 @@ class MethodOutput:
 
     mask: np.ndarray  # uint8 0/255
     score: np.ndarray | None = None  # the map that was thresholded (distance, 1 - SSIM...)
-
-
-def binarise(mask: np.ndarray, keep_shadows: bool = False) -> np.ndarray:
-    """0/255 mask from an OpenCV subtractor's 0/127/255 output; 127 is background unless kept."""
-    return cv2.threshold(mask, 0 if keep_shadows else 254, 255, cv2.THRESH_BINARY)[1]
-
-
-def blur(img: np.ndarray, k: int) -> np.ndarray:
-    """Gaussian blur with a ``k`` x ``k`` kernel (an even ``k`` is rounded up; 1 or less: none)."""
-    if k <= 1:
-        return img
-    k = k + 1 if k % 2 == 0 else k
-    return cv2.GaussianBlur(img, (k, k), 0)
-
-
-def threshold(score: np.ndarray, t: float) -> np.ndarray:
-    """255 where score > t."""
-    mask = cv2.threshold(score, t, 255, cv2.THRESH_BINARY)[1]
-    return mask if mask.dtype == np.uint8 else mask.astype(np.uint8)
 
 
 # Shared declarations ---------------------------------------------------------------------------
@@ -118,7 +101,17 @@ class Method:
     params: ClassVar[tuple[Param, ...]]
     uses_reference: ClassVar[bool] = False  # accepts capture_reference/set_reference_image
     wants_samples: ClassVar[int] = 0  # frames to sample from the clip before running (0: none)
-    warmup_param: ClassVar[str | None] = None
+    script: ClassVar[str | None] = None  # the bgapp.standalone model class a script export runs
+
+    @classmethod
+    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+        """How this method exports as a standalone script: the name of its :mod:`bgapp.standalone`
+        model class, that class's keyword arguments for the validated ``values``, and a note for each
+        value adjusted to fit OpenCV. By default the class takes every parameter under its own name.
+        Raises a one-line BgappError where a script cannot reproduce the method."""
+        if cls.script is None:
+            raise BgappError(f"cannot export {cls.name} as a script: no OpenCV recipe for it")
+        return cls.script, {p.name: values[p.name] for p in cls.params}, []
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
         self.values = validate(self.params, values, f"{self.name}.")

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ..params import Param
+from ..standalone import create_bgsegm
 from .base import Method, MethodOutput, binarise
 
 
@@ -22,6 +23,7 @@ def _bgsegm():
 
 class _Contrib(Method):
     factory: ClassVar[str]
+    script = "Contrib"
 
     @classmethod
     def available(cls) -> bool:
@@ -41,7 +43,7 @@ class _Contrib(Method):
         args, notes = self.factory_args(self.values)
         for note in notes:
             self.notes.add(note)
-        self.model = getattr(_bgsegm(), self.factory)(*args)
+        self.model = create_bgsegm(self.factory, args)
 
     @classmethod
     def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
@@ -49,6 +51,11 @@ class _Contrib(Method):
         fit OpenCV. A plain function of the values, so the script export derives the very same
         arguments without building a model."""
         raise NotImplementedError
+
+    @classmethod
+    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+        args, notes = cls.factory_args(values)  # the engine's own arguments for these values
+        return cls.script, {"factory": cls.factory, "args": list(args)}, notes
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
         try:

@@ -3,13 +3,17 @@ against the previous frames (frame differencing)."""
 
 from __future__ import annotations
 
-import cv2
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
+from ..errors import BgappError
 from ..frames import to_bgr8
 from ..params import Param
 from ..reference import DISTANCES, Reference, distance, grey
 from ..ssim import ReferenceStats
+from ..standalone import frame_difference
 from .base import Method, MethodOutput, blur, blur_param, reference_params, threshold
 
 
@@ -18,6 +22,16 @@ class _AgainstReference(Method):
     running average or sampled median) and thresholds the dissimilarity ``_score``."""
 
     uses_reference = True
+
+    @classmethod
+    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+        ref = values["reference"]
+        if ref in ("snapshot", "image"):
+            what = "a snapshot captured in the app" if ref == "snapshot" else "an uploaded image"
+            raise BgappError(f"cannot export {cls.name} with reference {ref!r} as a script: it compares "
+                             f"frames with {what}, which the config does not hold; use reference first, "
+                             "running_average or median")
+        return super().script_model(values)
 
     def _build(self) -> None:
         v = self.values
@@ -79,6 +93,7 @@ class AbsDiff(_AgainstReference):
               choices=DISTANCES),
         blur_param(5),
     )
+    script = "AbsDiff"
 
     def _pre(self, img: np.ndarray) -> np.ndarray:
         return blur(img, self.values["blur"])
@@ -104,6 +119,7 @@ class SSIM(_AgainstReference):
               "et al.). Wider windows ignore fine noise but blur object outlines.",
               min=0.5, max=5.0, step=0.1, tune_min=0.8, tune_max=3.0),
     )
+    script = "SSIM"
 
     def _build(self) -> None:
         super()._build()
@@ -135,6 +151,7 @@ class FrameDiff(Method):
               min=1, max=255, step=1, tune_min=5, tune_max=80, typical=(1, 80)),
         blur_param(5),
     )
+    script = "FrameDiff"
 
     def _build(self) -> None:
         self.prev: list[np.ndarray] = []
@@ -147,12 +164,7 @@ class FrameDiff(Method):
         g = blur(grey(frame), self.values["blur"])
         if self.prev and self.prev[-1].shape != g.shape:
             self.prev = []
-        if not self.prev:
-            score = np.zeros_like(g)
-        elif self.values["mode"] == "two" or len(self.prev) < 2:
-            score = cv2.absdiff(g, self.prev[-1])
-        else:
-            score = cv2.min(cv2.absdiff(g, self.prev[-1]), cv2.absdiff(g, self.prev[-2]))
+        score = frame_difference(g, self.prev, self.values["mode"])
         self.prev = (self.prev + [g])[-2:]
         return MethodOutput(threshold(score, self.values["threshold"]), score)
 

@@ -41,6 +41,9 @@ class TemporalMedian(Method):
               choices=DISTANCES),
         blur_param(5),
     )
+    # A script always samples its median from the input (the engine's live-stream collection never
+    # runs there), so it has its own simpler model; tests/test_export.py checks both give the same masks.
+    script = "TemporalMedian"
 
     @property
     def wants_samples(self) -> int:  # type: ignore[override]

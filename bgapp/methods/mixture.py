@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ..params import Param
+from ..standalone import create_knn, create_mog2
 from .base import Method, MethodOutput, binarise, learning_rate_param, shadow_params
 
 
@@ -67,15 +68,12 @@ class MOG2(_Subtractor):
               min=0.001, max=1.0, step=0.001, tune=False, typical=(0.001, 0.2),
               visible_if=("warmup_frames", (">0",))),
     )
-    warmup_param = "warmup_frames"
+    script = "MOG2"
 
     def _build(self) -> None:
         v = self.values
-        m = cv2.createBackgroundSubtractorMOG2(v["history"], v["var_threshold"], v["detect_shadows"])
-        m.setNMixtures(v["n_mixtures"])  # safe on a fresh model: it has not allocated yet
-        m.setBackgroundRatio(v["background_ratio"])
-        m.setShadowThreshold(v["shadow_threshold"])
-        self.model = m
+        self.model = create_mog2(v["history"], v["var_threshold"], v["detect_shadows"], v["n_mixtures"],
+                                 v["background_ratio"], v["shadow_threshold"])
 
     def _configure(self, changed: set[str]) -> None:
         v, m = self.values, self.model
@@ -120,13 +118,18 @@ class KNN(_Subtractor):
               min=1, max=30, step=1, tune_min=1, tune_max=5),
         learning_rate_param(),
     )
+    script = "KNN"
+
+    @classmethod
+    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+        name, args, notes = super().script_model(values)
+        args["knn_samples"] = min(args["knn_samples"], args["n_samples"])  # as _knn clamps it
+        return name, args, notes
+
     def _build(self) -> None:
         v = self.values
-        m = cv2.createBackgroundSubtractorKNN(v["history"], v["dist2_threshold"], v["detect_shadows"])
-        m.setNSamples(v["n_samples"])  # safe on a fresh model
-        m.setkNNSamples(self._knn())
-        m.setShadowThreshold(v["shadow_threshold"])
-        self.model = m
+        self.model = create_knn(v["history"], v["dist2_threshold"], v["detect_shadows"], v["n_samples"],
+                                self._knn(), v["shadow_threshold"])
 
     def _knn(self) -> int:
         v = self.values

@@ -127,6 +127,24 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
         except Exception:  # noqa: BLE001 - the placeholder is being replaced right now
             continue
         fg_max = max(fg_max, fg)
+    # the Frame slider follows the picture while it plays (the stage reruns every 2 s on its own)
+    scrubber = int(page.locator('[data-testid="stMain"] input[aria-label="Frame"]').input_value())
+    assert start + 1 < scrubber <= frame + 1, f"Frame slider at {scrubber} while frame {frame} plays (from {start})"
+    # a sidebar change while playing applies and playback goes on
+    var = page.locator('[data-testid="stSidebar"] input[aria-label="Var threshold"]')
+    var.focus()
+    var.press("End")
+    var_max = float(var.get_attribute("max"))
+    changed_at = frame
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline and frame < min(changed_at + 20, total - 1):
+        page.wait_for_timeout(400)
+        try:
+            frame = _status(page)[0]
+        except Exception:  # noqa: BLE001 - the placeholder is being replaced right now
+            continue
+    assert frame >= min(changed_at + 20, total - 1), f"playback stopped at {frame} after a sidebar change"
+    assert float(var.input_value()) == var_max, "Var threshold did not keep its new value while playing"
     page.get_by_role("button", name=re.compile(r"Pause$")).click()
     bk.wait_idle(page, timeout=60)
     bk.screenshot(page, "video_lab_upload")

@@ -13,57 +13,16 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from tests.browser import browserkit as bk
+from tests.browser import webcamkit as wk
 
 MIN_FRAMES = 100
 CLIP_FRAMES = 120  # 4 s at 30 fps; Chromium loops the file
-INNER_TIMEOUT = 300
-
-
-def _run_isolated(nodeid: str, tmp_path: Path) -> None:
-    """Run ``nodeid`` in a fresh pytest inside a loopback-only namespace; mirror its outcome."""
-    problem = bk.unshare_problem()
-    if problem:
-        pytest.skip(f"the webcam browser test needs a loopback-only network namespace: {problem}")
-    xml = tmp_path / "inner.xml"
-    cmd = bk.netns_command([sys.executable, "-m", "pytest", nodeid, "-q", "-p", "no:cacheprovider",
-                            "-o", "addopts=", "-rs", "-s", f"--junitxml={xml}", f"--basetemp={tmp_path / 'inner'}"])
-    env = {**os.environ, bk.NETNS_ENV: "1"}
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run(cmd, cwd=bk.ROOT, env=env, capture_output=True, text=True, timeout=INNER_TIMEOUT)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the isolated webcam test did not finish in {INNER_TIMEOUT} s:\n{exc.stdout or ''}")
-    output = (r.stdout + r.stderr)[-6000:]
-    print(f"isolated run ({time.monotonic() - t0:.1f} s, exit {r.returncode}):\n{output}")
-    if not xml.exists():
-        pytest.fail(f"the isolated pytest wrote no report (exit {r.returncode}):\n{output}")
-    cases = ET.parse(xml).getroot().findall(".//testcase")
-    if not cases:
-        pytest.fail(f"the isolated pytest ran no test (exit {r.returncode}):\n{output}")
-    for case in cases:
-        for tag in ("failure", "error"):
-            bad = case.find(tag)
-            if bad is not None:
-                pytest.fail(f"inside the loopback-only namespace: {bad.get('message', '')}\n{output}")
-        skipped = case.find("skipped")
-        if skipped is not None:
-            pytest.skip(f"inside the loopback-only namespace: {skipped.get('message', '')}")
-    assert r.returncode == 0, output
-
-
-def _frames(page) -> int:
-    loc = page.get_by_text(re.compile(r"processed: \d+")).first
-    m = re.search(r"processed: (\d+)", loc.inner_text())
-    return int(m.group(1)) if m else 0
 
 
 def _since_reset(page) -> int:
@@ -82,7 +41,7 @@ def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: 
     if not bk.only_loopback():
         if os.environ.get(bk.NETNS_ENV):
             pytest.fail("re-executed under unshare -n but interfaces other than lo are still visible")
-        _run_isolated(request.node.nodeid, tmp_path)
+        wk.run_isolated(request.node.nodeid, tmp_path)
         return
 
     server = request.getfixturevalue("app_server")
@@ -103,7 +62,7 @@ def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: 
         t0, n = time.monotonic(), 0
         while time.monotonic() - t0 < 90:
             page.wait_for_timeout(1000)
-            n = _frames(page)
+            n = wk.frames_processed(page)
             if n >= MIN_FRAMES:
                 break
         elapsed = time.monotonic() - t0
@@ -112,7 +71,8 @@ def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: 
         page.wait_for_timeout(1200)  # one more stats refresh so FPS covers a full window
         fps = float(_metric(page, "FPS"))
         ms = _metric(page, "ms per frame")
-        print(f"webcam: {_frames(page)} frames, {fps:.1f} FPS, {ms} ms per frame, {elapsed:.1f} s after START")
+        print(f"webcam: {wk.frames_processed(page)} frames, {fps:.1f} FPS, {ms} ms per frame, "
+              f"{elapsed:.1f} s after START")
         assert fps > 1.0, f"FPS shown on the page is {fps}"
         assert ms not in ("", "-"), "no per-frame milliseconds on the page"
 

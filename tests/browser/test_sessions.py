@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import browserkit as bk
+from tests.browser import webcamkit as wk
 
 STATUS = re.compile(r"frame (\d+) / (\d+)")
 TTL = 3  # seconds Streamlit keeps a closed tab's session for a reconnect (default 120)
@@ -323,12 +324,10 @@ def test_a_file_named_like_html_is_shown_as_text(page, small_upload_server, tmp_
 
 @pytest.mark.browser
 def test_closing_a_webcam_tab_stops_its_worker(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    from tests.browser.test_browser_webcam import _frames, _run_isolated
-
     if not bk.only_loopback():
         if os.environ.get(bk.NETNS_ENV):
             pytest.fail("re-executed under unshare -n but interfaces other than lo are still visible")
-        _run_isolated(request.node.nodeid, tmp_path)
+        wk.run_isolated(request.node.nodeid, tmp_path)
         return
 
     stats = tmp_path / "stats.json"
@@ -347,9 +346,9 @@ def test_closing_a_webcam_tab_stops_its_worker(request: pytest.FixtureRequest, t
             page.frame_locator('iframe[title*="webrtc"]').first.get_by_role(
                 "button", name=re.compile("start", re.I)).click()
             deadline = time.monotonic() + 90
-            while _frames(page) < 30 and time.monotonic() < deadline:
+            while wk.frames_processed(page) < 30 and time.monotonic() < deadline:
                 page.wait_for_timeout(1000)
-            assert _frames(page) >= 30, "the camera stream never reached the server"
+            assert wk.frames_processed(page) >= 30, "the camera stream never reached the server"
             live = ds.wait_stats(lambda s: s["live_processors"] >= 1 and s["webrtc_workers"] >= 1)
             context.close()
             gone = ds.wait_stats(lambda s: s["live_processors"] == 0 and s["webrtc_workers"] == 0

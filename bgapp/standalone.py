@@ -1,0 +1,607 @@
+# bgapp's standalone pipeline: background subtraction with OpenCV and numpy only.
+#
+# This module imports nothing but cv2, numpy and the standard library, so that `bgapp export
+# --format python` can copy it verbatim into a script that runs anywhere OpenCV runs; the script
+# adds a CONFIG (which model, its values, the post-processing) and calls main(sys.argv, CONFIG).
+# The engine (bgapp.methods, bgapp.reference, bgapp.ssim, bgapp.postprocess, bgapp.frames) imports
+# its primitives from here, so they are written once; where the engine must do more (live-stream
+# medians, reference snapshots and images, notes for the user) it keeps its own code and
+# tests/test_export.py checks both give the same masks pixel for pixel.
+#
+# On purpose: no `from __future__` import and no module docstring (the exported script's own
+# docstring comes first), no bgapp or relative import.
+
+import os
+import re
+import sys
+from collections import deque
+
+import cv2
+import numpy as np
+
+USAGE = """Usage: python SCRIPT INPUT OUTDIR
+
+INPUT   a video file, or a folder of images read in natural order (frame_2 before frame_10); a
+        CDnet-style sequence folder (with input/ or in/) works too.
+OUTDIR  receives one PNG mask per frame, in order: mask000001.png, mask000002.png, ...
+        (255 = foreground, 0 = background).
+
+Needs only OpenCV and numpy. On image folders the masks equal bgapp's pixel for pixel; on
+video files OpenCV's decoder may differ from bgapp's (PyAV) by a grey level here and there."""
+
+RNG_SEED = 0x5EED  # bgapp seeds OpenCV's generator at every model start (KNN, GMG, GSOC, LSBP draw from it)
+IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
+INPUT_DIRS = ("input", "in")
+DISTANCES = ("grey", "euclidean", "max", "hsv")
+SHAPES = {"ellipse": cv2.MORPH_ELLIPSE, "rect": cv2.MORPH_RECT, "cross": cv2.MORPH_CROSS}
+MORPHOLOGY = ("open", "close", "dilate", "erode")  # in the order they run
+
+
+class InputError(Exception):
+    """A problem with the input (a path, a file, a pixel type), said in one line."""
+
+
+# Reading frames ----------------------------------------------------------------------------------
+
+def natural_key(name):
+    """Sort key that puts frame_2 before frame_10 (UCSD names are not zero-padded)."""
+    return [int(tok) if tok.isdigit() else tok.lower() for tok in re.split(r"(\d+)", name)]
+
+
+def to_bgr8(img):
+    """``img`` as a contiguous HxWx3 uint8 BGR array.
+
+    Grey images are replicated to three channels, a fourth (alpha) channel is dropped, 16-bit
+    images are scaled by 1/257 (65535 maps to 255), float images in [0, 1] by 255.
+    """
+    if img is None or not isinstance(img, np.ndarray) or img.size == 0:
+        raise InputError("empty image: no pixels to process")
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (3, 4)):
+        raise InputError(f"unsupported image shape {img.shape}: expected grey, BGR or BGRA")
+    if img.dtype == np.uint16:
+        img = ((img.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    elif img.dtype in (np.float32, np.float64):
+        img = np.clip(np.nan_to_num(img) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    elif img.dtype == np.bool_:
+        img = img.astype(np.uint8) * 255
+    elif img.dtype != np.uint8:
+        raise InputError(f"unsupported pixel type {img.dtype}: expected 8- or 16-bit images")
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    elif img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(img)
+
+
+def read_image(path):
+    data = np.fromfile(path, dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise InputError(f"cannot decode image {os.path.basename(path)}")
+    return to_bgr8(img)
+
+
+def spaced(count, n):
+    """``n`` frame indices evenly spaced from the first of ``count`` frames to the last."""
+    return np.linspace(0, max(count - 1, 0), n).round().astype(int).tolist()
+
+
+class Frames:
+    """The frames of a video file or an image folder (a sequence folder's input/ or in/ too)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.files = None
+        if os.path.isdir(path):
+            folder = path
+            subdirs = {d.lower(): d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d))}
+            for name in INPUT_DIRS:
+                if name in subdirs:
+                    folder = os.path.join(path, subdirs[name])
+                    break
+            names = [n for n in os.listdir(folder) if not n.startswith(".")
+                     and os.path.splitext(n)[1].lower() in IMAGE_EXTS and os.path.isfile(os.path.join(folder, n))]
+            if not names:
+                raise InputError(f"no images in {folder}")
+            self.files = [os.path.join(folder, n) for n in sorted(names, key=natural_key)]
+            self.size = read_image(self.files[0]).shape[:2]
+        elif os.path.isfile(path):
+            cap = cv2.VideoCapture(path)
+            ok = cap.isOpened()
+            self.count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if ok else 0
+            cap.release()
+            if not ok:
+                raise InputError(f"cannot open video {path}")
+        else:
+            raise InputError(f"no such file or folder: {path}")
+
+    def __len__(self):
+        return len(self.files) if self.files is not None else max(self.count, 1)
+
+    def frame(self, i):
+        img = read_image(self.files[i])
+        if img.shape[:2] != self.size:
+            raise InputError(f"frame {os.path.basename(self.files[i])} is not the size of the first frame")
+        return img
+
+    def __iter__(self):
+        if self.files is not None:
+            for i in range(len(self.files)):
+                yield self.frame(i)
+            return
+        cap = cv2.VideoCapture(self.path)
+        try:
+            while True:
+                ok, img = cap.read()
+                if not ok:
+                    return
+                yield to_bgr8(img)
+        finally:
+            cap.release()
+
+    def sample(self, n):
+        """``n`` frames evenly spaced from first to last, as bgapp picks them."""
+        if n <= 0:
+            return []
+        if self.files is not None:
+            return [self.frame(int(i)) for i in np.unique(spaced(len(self), min(n, len(self))))]
+        picks, total = self._sample_pass(n, len(self))
+        if len(picks) < n and total > 0:  # the clip is shorter than its header says
+            picks, _ = self._sample_pass(n, total)
+        while picks and len(picks) < n:
+            picks.append(picks[-1])
+        return picks
+
+    def _sample_pass(self, n, count):
+        wanted, picks, total = spaced(count, n), [], 0
+        for i, img in enumerate(self):
+            total = i + 1
+            while len(picks) < n and wanted[len(picks)] == i:
+                picks.append(img)
+            if len(picks) == n:
+                break
+        return picks, total
+
+
+# Image primitives --------------------------------------------------------------------------------
+
+def odd(size):
+    """A kernel size rounded up to the next odd number (OpenCV's blurs and bgapp's morphology want odd)."""
+    size = int(size)
+    return size + 1 if size > 0 and size % 2 == 0 else size
+
+
+def blur(img, k):
+    """Gaussian blur with a ``k`` x ``k`` kernel (an even ``k`` is rounded up; 1 or less: none)."""
+    if k <= 1:
+        return img
+    k = odd(k)
+    return cv2.GaussianBlur(img, (k, k), 0)
+
+
+def threshold(score, t):
+    """255 where score > t, uint8."""
+    mask = cv2.threshold(score, t, 255, cv2.THRESH_BINARY)[1]
+    return mask if mask.dtype == np.uint8 else mask.astype(np.uint8)
+
+
+def binarise(mask, keep_shadows=False):
+    """0/255 mask from an OpenCV subtractor's 0/127/255 output; 127 (shadow) is background unless kept."""
+    return cv2.threshold(mask, 0 if keep_shadows else 254, 255, cv2.THRESH_BINARY)[1]
+
+
+def grey(img):
+    """BGR uint8 to grey uint8."""
+    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+
+
+def distance(frame, ref, kind):
+    """Per-pixel distance between two BGR uint8 images, in grey levels.
+
+    - ``grey``: |grey(a) - grey(b)|, uint8; blind to changes of hue at equal brightness.
+    - ``euclidean``: length of the BGR difference vector, float32 in [0, 441].
+    - ``max``: largest per-channel absolute difference, uint8; catches a change in any channel.
+    - ``hsv``: chroma change (distance between the two colours on the hue/saturation disc, 0..255)
+      or half the change in value, whichever is larger, float32. Brightness counts half, so
+      shadows and lighting changes matter less than a change of colour.
+    """
+    if kind == "grey":
+        return cv2.absdiff(grey(frame), grey(ref))
+    if kind == "max":
+        d = cv2.absdiff(frame, ref)
+        return cv2.max(cv2.max(d[:, :, 0], d[:, :, 1]), d[:, :, 2])
+    if kind == "euclidean":
+        d = cv2.absdiff(frame, ref).astype(np.float32)
+        sq = cv2.transform(cv2.multiply(d, d), np.ones((1, 3), np.float32))
+        return cv2.sqrt(sq)[..., 0] if sq.ndim == 3 else cv2.sqrt(sq)
+    if kind == "hsv":
+        return hsv_distance(frame, ref)
+    raise ValueError(f"unknown distance {kind!r}")
+
+
+_ANGLE = np.arange(256, dtype=np.float64) * (2 * np.pi / 256)
+_COS = np.cos(_ANGLE).astype(np.float32)
+_SIN = np.sin(_ANGLE).astype(np.float32)
+
+
+def hsv_distance(frame, ref):
+    """The ``hsv`` distance (see :func:`distance`)."""
+    # Element-wise numpy float32 arithmetic only (table look-ups, products, one sqrt): each is
+    # correctly rounded, so the result never depends on memory layout or SIMD paths, and a
+    # pixel cannot flip at the threshold between two runs.
+    ha, sa, va = cv2.split(cv2.cvtColor(frame, cv2.COLOR_BGR2HSV_FULL))
+    hb, sb, vb = cv2.split(cv2.cvtColor(ref, cv2.COLOR_BGR2HSV_FULL))
+    sa, sb = sa.astype(np.float32), sb.astype(np.float32)
+    dx = sa * cv2.LUT(ha, _COS) - sb * cv2.LUT(hb, _COS)
+    dy = sa * cv2.LUT(ha, _SIN) - sb * cv2.LUT(hb, _SIN)
+    dx *= dx
+    dy *= dy
+    dx += dy
+    chroma = np.sqrt(dx, out=dx)
+    chroma *= np.float32(0.5)  # disc diameter 510 -> 255
+    value = cv2.absdiff(va, vb).astype(np.float32)
+    value *= np.float32(0.5)
+    return np.maximum(chroma, value)
+
+
+def median_image(frames):
+    """Per-pixel median of a list of same-size uint8 images."""
+    if len(frames) == 1:
+        return frames[0].copy()
+    return np.median(np.stack(frames), axis=0).astype(np.uint8)
+
+
+def frame_difference(g, prev, mode):
+    """Frame differencing of grey ``g`` against the previous grey frames ``prev`` (oldest first):
+    ``two`` |g - prev[-1]|; ``three`` the smaller of the differences with the last two frames."""
+    if not prev:
+        return np.zeros_like(g)
+    if mode == "two" or len(prev) < 2:
+        return cv2.absdiff(g, prev[-1])
+    return cv2.min(cv2.absdiff(g, prev[-1]), cv2.absdiff(g, prev[-2]))
+
+
+# SSIM (Wang et al. 2004), matching scikit-image's Gaussian map (BORDER_REFLECT makes the borders agree)
+
+C1 = (0.01 * 255) ** 2
+C2 = (0.03 * 255) ** 2
+
+
+def window_size(sigma):
+    """Gaussian window width scikit-image uses for ``sigma`` (truncate 3.5): 11 taps at 1.5."""
+    return 2 * int(3.5 * sigma + 0.5) + 1
+
+
+class ReferenceStats:
+    """Local mean and variance of one grey reference image, reused for every frame."""
+
+    def __init__(self, ref, sigma=1.5):
+        self.sigma = float(sigma)
+        self.ksize = window_size(self.sigma)
+        self.y = ref.astype(np.float32) - 128.0  # centering cuts float32 error
+        self.mu = self._blur(self.y)
+        self.var = self._blur(self.y * self.y) - self.mu * self.mu
+        self.mu_raw = self.mu + 128.0  # the luminance term needs the uncentred mean
+
+    def _blur(self, img):
+        return cv2.GaussianBlur(img, (self.ksize, self.ksize), self.sigma, borderType=cv2.BORDER_REFLECT)
+
+    def ssim_map(self, frame_grey):
+        """Per-pixel SSIM between ``frame_grey`` (uint8) and the reference, float32 in [-1, 1]."""
+        x = frame_grey.astype(np.float32) - 128.0
+        mu_x = self._blur(x)
+        var_x = self._blur(x * x) - mu_x * mu_x
+        cov = self._blur(x * self.y) - mu_x * self.mu
+        mx = mu_x + 128.0
+        my = self.mu_raw
+        num = (2.0 * mx * my + C1) * (2.0 * cov + C2)
+        den = (mx * mx + my * my + C1) * (var_x + self.var + C2)
+        return num / den
+
+
+# Post-processing: opening, closing, dilate, erode, minimum blob area, hole filling ---------------
+
+def structuring_elements(post):
+    """The kernel of each morphology step of ``post`` (None where the step is off)."""
+    shape = SHAPES[post.get("kernel_shape", "ellipse")]
+    out = {}
+    for name in MORPHOLOGY:
+        size = odd(post.get(name, 1))
+        out[name] = cv2.getStructuringElement(shape, (size, size)) if size > 1 else None
+    return out
+
+
+def remove_small(mask, min_area):
+    """Drop 8-connected blobs with fewer than ``min_area`` pixels."""
+    if min_area <= 1:
+        return mask
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    keep = (stats[:, cv2.CC_STAT_AREA] >= min_area).astype(np.uint8) * 255
+    keep[0] = 0
+    return keep[labels]
+
+
+def fill_holes(mask):
+    """Set to 255 every background region not connected to the image border."""
+    h, w = mask.shape
+    flood = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    cv2.floodFill(flood, np.zeros((h + 4, w + 4), np.uint8), (0, 0), 255)
+    return cv2.bitwise_or(mask, cv2.bitwise_not(flood)[1:-1, 1:-1])
+
+
+def clean_mask(mask, kernels, iterations=1, min_area=0, fill=False):
+    """Opening, closing, dilate, erode (with ``kernels`` from :func:`structuring_elements`), then
+    the minimum blob area and hole filling. May return ``mask`` itself when every step is off."""
+    out = mask
+    if kernels["open"] is not None:
+        out = cv2.morphologyEx(out, cv2.MORPH_OPEN, kernels["open"], iterations=iterations)
+    if kernels["close"] is not None:
+        out = cv2.morphologyEx(out, cv2.MORPH_CLOSE, kernels["close"], iterations=iterations)
+    if kernels["dilate"] is not None:
+        out = cv2.dilate(out, kernels["dilate"], iterations=iterations)
+    if kernels["erode"] is not None:
+        out = cv2.erode(out, kernels["erode"], iterations=iterations)
+    out = remove_small(out, min_area)
+    return fill_holes(out) if fill else out
+
+
+class PostProcess:
+    """bgapp's post-processing for the values ``post`` (kernels are built once)."""
+
+    def __init__(self, post):
+        self.post = dict(post)
+        self.kernels = structuring_elements(self.post)
+
+    def __call__(self, mask):
+        p = self.post
+        return clean_mask(mask, self.kernels, int(p.get("iterations", 1)), int(p.get("min_area", 0)),
+                          bool(p.get("fill_holes", False)))
+
+
+# Models: each turns a BGR uint8 frame into a 0/255 mask ------------------------------------------
+
+def create_mog2(history, var_threshold, detect_shadows, n_mixtures, background_ratio, shadow_threshold):
+    """A fresh OpenCV MOG2 subtractor."""
+    m = cv2.createBackgroundSubtractorMOG2(history, var_threshold, detect_shadows)
+    m.setNMixtures(n_mixtures)  # safe on a fresh model only: it has not allocated yet
+    m.setBackgroundRatio(background_ratio)
+    m.setShadowThreshold(shadow_threshold)
+    return m
+
+
+def create_knn(history, dist2_threshold, detect_shadows, n_samples, knn_samples, shadow_threshold):
+    """A fresh OpenCV KNN subtractor."""
+    m = cv2.createBackgroundSubtractorKNN(history, dist2_threshold, detect_shadows)
+    m.setNSamples(n_samples)  # safe on a fresh model only
+    m.setkNNSamples(knn_samples)
+    m.setShadowThreshold(shadow_threshold)
+    return m
+
+
+def create_bgsegm(factory, args):
+    """A fresh opencv-contrib subtractor: ``cv2.bgsegm.<factory>(*args)``."""
+    bgsegm = getattr(cv2, "bgsegm", None)
+    if bgsegm is None or not hasattr(bgsegm, factory):
+        raise InputError(f"{factory} needs cv2.bgsegm: pip install opencv-contrib-python-headless")
+    return getattr(bgsegm, factory)(*args)
+
+
+class Model:
+    """A background model. ``wants_samples`` frames sampled across the input go to :meth:`prime`
+    before the first :meth:`apply`."""
+
+    wants_samples = 0
+
+    def prime(self, samples):
+        """Frames sampled evenly across the input (only when ``wants_samples``)."""
+
+    def apply(self, frame):
+        """The 0/255 mask of one BGR uint8 frame."""
+        raise NotImplementedError
+
+
+class MOG2(Model):
+    """OpenCV MOG2 with bgapp's learning-rate schedule (a warm-up rate for the first frames)."""
+
+    def __init__(self, history, var_threshold, detect_shadows, shadow_threshold, keep_shadows, n_mixtures,
+                 background_ratio, learning_rate, warmup_frames, warmup_rate):
+        self.model = create_mog2(history, var_threshold, detect_shadows, n_mixtures, background_ratio,
+                                 shadow_threshold)
+        self.keep_shadows = keep_shadows
+        self.rates = (warmup_frames, warmup_rate, learning_rate)
+        self.frames_seen = 0
+
+    def apply(self, frame):
+        warmup_frames, warmup_rate, learning_rate = self.rates
+        rate = warmup_rate if self.frames_seen < warmup_frames else learning_rate
+        self.frames_seen += 1
+        return binarise(self.model.apply(frame, learningRate=rate), self.keep_shadows)
+
+
+class KNN(Model):
+    """OpenCV KNN."""
+
+    def __init__(self, history, dist2_threshold, detect_shadows, shadow_threshold, keep_shadows, n_samples,
+                 knn_samples, learning_rate):
+        self.model = create_knn(history, dist2_threshold, detect_shadows, n_samples, knn_samples, shadow_threshold)
+        self.keep_shadows = keep_shadows
+        self.learning_rate = learning_rate
+
+    def apply(self, frame):
+        return binarise(self.model.apply(frame, learningRate=self.learning_rate), self.keep_shadows)
+
+
+class Reference:
+    """The reference background: ``first`` frame, ``running_average`` (exponential, ``rate``) or
+    ``median`` of the frames sampled across the input (given to :meth:`prime`)."""
+
+    def __init__(self, mode, rate):
+        if mode not in ("first", "running_average", "median"):
+            raise InputError(f"reference {mode!r} cannot run here: use first, running_average or median")
+        self.mode, self.rate = mode, rate
+        self.image = self.avg = self.primed = None
+
+    def prime(self, samples):
+        self.primed = list(samples) if samples else None
+
+    def update(self, frame):
+        """Advance with ``frame`` and return the reference to compare it with."""
+        if self.mode == "first":
+            if self.image is None:
+                self.image = frame.copy()
+        elif self.mode == "running_average":
+            if self.avg is None:
+                self.avg = frame.astype(np.float32)
+            else:
+                cv2.accumulateWeighted(frame, self.avg, self.rate)
+            self.image = cv2.convertScaleAbs(self.avg)
+        elif self.image is None:
+            if not self.primed or self.primed[0].shape != frame.shape:
+                raise InputError("the median reference needs frames sampled from the input")
+            self.image = median_image(self.primed)
+        return self.image
+
+
+class AbsDiff(Model):
+    """Absolute difference (a :func:`distance`) between the blurred frame and a :class:`Reference`."""
+
+    def __init__(self, reference, threshold, avg_rate, median_frames, distance, blur):
+        self.ref = Reference(reference, avg_rate)
+        self.wants_samples = median_frames if reference == "median" else 0
+        self.threshold, self.distance, self.blur = threshold, distance, blur
+
+    def prime(self, samples):
+        self.ref.prime([blur(s, self.blur) for s in samples])
+
+    def apply(self, frame):
+        f = blur(frame, self.blur)
+        return threshold(distance(f, self.ref.update(f), self.distance), self.threshold)
+
+
+class SSIM(Model):
+    """1 - SSIM between the frame and a :class:`Reference` (the reference's statistics are cached)."""
+
+    def __init__(self, reference, threshold, avg_rate, median_frames, sigma):
+        self.ref = Reference(reference, avg_rate)
+        self.wants_samples = median_frames if reference == "median" else 0
+        self.threshold, self.sigma = threshold, sigma
+        self.stats = self.stats_for = None
+
+    def prime(self, samples):
+        self.ref.prime(samples)
+
+    def apply(self, frame):
+        ref = self.ref.update(frame)
+        if self.stats_for is not ref:
+            self.stats, self.stats_for = ReferenceStats(grey(ref), self.sigma), ref
+        return threshold(np.float32(1.0) - self.stats.ssim_map(grey(frame)), self.threshold)
+
+
+class FrameDiff(Model):
+    """Frame differencing (:func:`frame_difference`) of blurred grey frames."""
+
+    def __init__(self, mode, threshold, blur):
+        self.mode, self.threshold, self.blur = mode, threshold, blur
+        self.prev = []
+
+    def apply(self, frame):
+        g = blur(grey(frame), self.blur)
+        score = frame_difference(g, self.prev, self.mode)
+        self.prev = (self.prev + [g])[-2:]
+        return threshold(score, self.threshold)
+
+
+class TemporalMedian(Model):
+    """The per-pixel median of ``n_frames`` frames sampled across the input; every ``refresh`` frames
+    (0: never) it is recomputed from the recent frames, one kept in ``sample_every``."""
+
+    def __init__(self, n_frames, refresh, sample_every, threshold, distance, blur):
+        self.wants_samples = n_frames
+        self.refresh, self.sample_every, self.threshold, self.distance, self.blur = (
+            refresh, sample_every, threshold, distance, blur)
+        self.recent = deque(maxlen=n_frames)
+        self.primed = self.bg = None
+        self.since_refresh = self.frames_seen = 0
+
+    def prime(self, samples):
+        self.primed = [s.copy() for s in samples] if samples else None
+        self.bg = None
+
+    def apply(self, frame):
+        f = blur(frame, self.blur)
+        if self.frames_seen % self.sample_every == 0 or self.bg is None:
+            self.recent.append(f)
+        if self.bg is None:
+            if self.primed and self.primed[0].shape == frame.shape:
+                self.bg = median_image([blur(s, self.blur) for s in self.primed])
+            else:
+                self.bg = median_image(list(self.recent))
+        elif self.refresh and self.since_refresh >= self.refresh:
+            self.bg = median_image(list(self.recent))
+            self.since_refresh = 0
+        self.since_refresh += 1
+        self.frames_seen += 1
+        return threshold(distance(f, self.bg, self.distance), self.threshold)
+
+
+class Contrib(Model):
+    """An opencv-contrib subtractor (``cv2.bgsegm``): ``factory`` called with ``args``."""
+
+    def __init__(self, factory, args):
+        self.model = create_bgsegm(factory, args)
+
+    def apply(self, frame):
+        return binarise(self.model.apply(frame))
+
+
+MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, Contrib)}
+
+
+def make_model(config):
+    """The model ``config["model"]`` with the arguments ``config["model_args"]`` (default: the params),
+    OpenCV's random generator seeded as bgapp seeds it."""
+    cv2.setRNGSeed(RNG_SEED)
+    return MODELS[config["model"]](**config.get("model_args", config["params"]))
+
+
+# The script --------------------------------------------------------------------------------------
+
+def run(src, outdir, config):
+    """Write one PNG mask per frame of ``src`` into ``outdir``; returns the number written."""
+    frames = Frames(src)
+    model = make_model(config)
+    post = PostProcess(config["post"])
+    if model.wants_samples:
+        model.prime(frames.sample(model.wants_samples))
+    os.makedirs(outdir, exist_ok=True)
+    n = 0
+    for frame in frames:
+        mask = post(model.apply(frame))
+        n += 1
+        ok, buf = cv2.imencode(".png", mask)
+        if not ok:
+            raise InputError(f"cannot encode mask {n} as PNG")
+        buf.tofile(os.path.join(outdir, f"mask{n:06d}.png"))
+    return n
+
+
+def main(argv, config):
+    """``SCRIPT INPUT OUTDIR``: exit status 0, or 2 with one line on stderr."""
+    if len(argv) != 3 or argv[1] in ("-h", "--help"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    src, outdir = argv[1], argv[2]
+    try:
+        n = run(src, outdir, config)
+    except (InputError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if n == 0:
+        print(f"error: no frames could be read from {src}", file=sys.stderr)
+        return 2
+    print(f"wrote {n} masks to {outdir}", file=sys.stderr)
+    return 0
