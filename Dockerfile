@@ -14,7 +14,7 @@ RUN pip install -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY bgapp ./bgapp
 COPY ui ./ui
-COPY pages ./pages
+COPY app_pages ./app_pages
 COPY app.py ./
 COPY .streamlit ./.streamlit
 RUN pip install --no-deps . && useradd --create-home bgapp

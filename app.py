@@ -1,5 +1,7 @@
 # bgapp: an interactive background-subtraction lab. Run with `streamlit run app.py`.
-# This file only sets up the page and the navigation; each page lives in pages/.
+# This file only sets up the page and the navigation; each page lives in app_pages/ (a folder named
+# pages/ beside this file would switch Streamlit to its legacy multipage mode: a fresh server's first
+# request for /video_lab would run that page without app.py).
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,17 +16,17 @@ HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title="bgapp", page_icon=":material/blur_on:", layout="wide")
 
 PAGES = [
-    ("pages/home.py", "Home", ":material/home:"),
-    ("pages/video_lab.py", "Video lab", ":material/movie:"),
-    ("pages/webcam.py", "Live webcam", ":material/videocam:"),
-    ("pages/compare.py", "Compare", ":material/compare:"),
-    ("pages/background_stats.py", "Background statistics", ":material/analytics:"),
-    ("pages/image_diff.py", "Image diff", ":material/difference:"),
-    ("pages/evaluate.py", "Evaluate & tune", ":material/tune:"),
+    ("app_pages/home.py", "Home", ":material/home:"),
+    ("app_pages/video_lab.py", "Video lab", ":material/movie:"),
+    ("app_pages/webcam.py", "Live webcam", ":material/videocam:"),
+    ("app_pages/compare.py", "Compare", ":material/compare:"),
+    ("app_pages/background_stats.py", "Background statistics", ":material/analytics:"),
+    ("app_pages/image_diff.py", "Image diff", ":material/difference:"),
+    ("app_pages/evaluate.py", "Evaluate & tune", ":material/tune:"),
 ]
 
 pages = [
-    st.Page(path, title=title, icon=icon, default=(path == "pages/home.py"))
+    st.Page(path, title=title, icon=icon, default=(path == "app_pages/home.py"))
     for path, title, icon in PAGES
     if (HERE / path).is_file()  # pages still being written are left out, so the app always runs
 ]

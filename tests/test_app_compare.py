@@ -13,7 +13,7 @@ from .factories import cdnet_sequence, zip_folder
 
 def open_compare() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     return at
 
@@ -90,12 +90,13 @@ def test_an_uploaded_clip_stays_chosen_and_named_on_every_page(tmp_path):
 
     seq = cdnet_sequence(tmp_path / "hall" / "corridor", n=30)
     at = AppTest.from_file(APP, default_timeout=180)
-    at.switch_page("pages/video_lab.py").run()
+    at.switch_page("app_pages/video_lab.py").run()
     at.radio(key="src.kind").set_value("zip").run()
     at.file_uploader(key="src.zip").set_value(("my_clip.zip", zip_folder(seq), "application/zip")).run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     ident = at.session_state["bgapp.source"].ident
-    for page in ("pages/compare.py", "pages/background_stats.py", "pages/video_lab.py", "pages/compare.py"):
+    for page in ("app_pages/compare.py", "app_pages/background_stats.py", "app_pages/video_lab.py",
+                 "app_pages/compare.py"):
         at.switch_page(page).run()
         assert not at.exception and not at.error, (page, [e.value for e in at.exception or at.error])
         assert at.session_state["bgapp.source"].ident == ident, page
@@ -105,5 +106,5 @@ def test_an_uploaded_clip_stays_chosen_and_named_on_every_page(tmp_path):
         assert any(c.startswith("corridor: 320x240, 30 frames, ground truth") for c in shown), page
     at.radio(key="src.kind").set_value("demo").run()  # the user picks another: now that one stays
     assert at.session_state["bgapp.source"].kind == "demo"
-    at.switch_page("pages/video_lab.py").run()
+    at.switch_page("app_pages/video_lab.py").run()
     assert at.session_state["bgapp.source"].kind == "demo" and at.radio(key="src.kind").value == "demo"

@@ -18,7 +18,7 @@ from bgapp.synthetic import SyntheticScene
 from .conftest import ROOT
 from .factories import cdnet_sequence, zip_folder
 
-PAGE = str(ROOT / "pages" / "evaluate.py")
+PAGE = str(ROOT / "app_pages" / "evaluate.py")
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_zip_upload_is_evaluated_and_unsafe_zips_are_refused(tmp_path):
 def test_applied_settings_reach_the_video_lab_widgets():
     """What 'Apply best' stores (checked above) is shown by the lab's sidebar, once."""
     at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=180)
-    at.switch_page("pages/video_lab.py").run()
+    at.switch_page("app_pages/video_lab.py").run()
     assert at.selectbox(key="lab.method").value == "mog2"
     at.session_state["applied_config"] = Config("knn", {"dist2_threshold": 777.0}, {"open": 5})
     at.run()
@@ -111,11 +111,10 @@ def test_applied_settings_reach_the_video_lab_widgets():
 
 
 def test_run_evaluation_and_study_through_the_app(demo_doc):
-    """The buttons work when the page runs inside app.py's navigation too: there every AppTest run
-    first goes through ui.boot.through_app's rerun, which a click read from st.button's return
-    value did not survive (the page's buttons set flags in callbacks instead)."""
+    """The buttons work when the page runs inside app.py's navigation too (the page's buttons set
+    flags in callbacks, so a click survives a rerun that lands before the button is reached)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page("pages/evaluate.py").run()
+    at.switch_page("app_pages/evaluate.py").run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     assert at.title[0].value == "Evaluate & tune"
     at.button(key="eval.run").click().run()
@@ -134,7 +133,7 @@ def test_run_evaluation_and_study_through_the_app(demo_doc):
     assert at.success and "Applied" in at.success[0].value
     assert at.session_state["applied_config"] == result.best
 
-    at.switch_page("pages/video_lab.py").run()
+    at.switch_page("app_pages/video_lab.py").run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     assert at.selectbox(key="lab.method").value == "knn"
     assert at.slider(key="lab.knn.dist2_threshold").value == result.best.params["dist2_threshold"]
@@ -273,9 +272,9 @@ def test_apply_best_opens_the_study_sequence_in_the_lab(tmp_path):
     lab had the demo open before."""
     seq = cdnet_sequence(tmp_path / "upload" / "lobby", seed=4)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page("pages/video_lab.py").run()
+    at.switch_page("app_pages/video_lab.py").run()
     assert at.session_state["bgapp.source"].kind == "demo"
-    at.switch_page("pages/evaluate.py").run()
+    at.switch_page("app_pages/evaluate.py").run()
     at.radio(key="eval.kind").set_value("zip").run()
     at.file_uploader(key="eval.zip").set_value(("lobby.zip", zip_folder(seq), "application/zip")).run()
     at.number_input(key="eval.trials").set_value(2).run()
@@ -287,7 +286,7 @@ def test_apply_best_opens_the_study_sequence_in_the_lab(tmp_path):
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     assert at.success and at.success[0].value.startswith("Applied: the Video lab") and "lobby" in at.success[0].value
 
-    at.switch_page("pages/video_lab.py").run()
+    at.switch_page("app_pages/video_lab.py").run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     source = at.session_state["bgapp.source"]
     assert source.kind == "study" and Path(source.source.path) == Path(result.sequences[0])
@@ -296,7 +295,7 @@ def test_apply_best_opens_the_study_sequence_in_the_lab(tmp_path):
     player = at.session_state["lab.player"][1]
     assert player.clip.name == "lobby" and player.pipeline.config == result.best
 
-    at.switch_page("pages/compare.py").run()  # the other pages open it too
+    at.switch_page("app_pages/compare.py").run()  # the other pages open it too
     assert not at.exception and at.session_state["bgapp.source"].ident == source.ident
     at.radio(key="src.kind").set_value("demo").run()  # until the user picks another
     assert at.session_state["bgapp.source"].kind == "demo"

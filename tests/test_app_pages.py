@@ -25,8 +25,8 @@ from tests.apphelpers import APP, TIMEOUT, assert_clean, captions, images, metri
 from tests.conftest import need
 from tests.factories import png, sequence_zip
 
-PAGES = ["pages/home.py", "pages/video_lab.py", "pages/compare.py", "pages/background_stats.py",
-         "pages/image_diff.py"]
+PAGES = ["app_pages/home.py", "app_pages/video_lab.py", "app_pages/compare.py", "app_pages/background_stats.py",
+         "app_pages/image_diff.py"]
 
 
 # every page -----------------------------------------------------------------------------------------
@@ -36,7 +36,7 @@ def test_page_renders_on_the_demo(page: str) -> None:
     at = open_page(page)
     assert at.title, "every page has a title"
     # opened directly (as a fresh server's first request is), the page still ran inside app.py
-    assert at.session_state["bgapp.page"] == ("" if page == "pages/home.py" else Path(page).stem)
+    assert at.session_state["bgapp.page"] == ("" if page == "app_pages/home.py" else Path(page).stem)
 
 
 def test_app_starts_on_home_with_the_demo_and_the_method_tour() -> None:
@@ -52,7 +52,7 @@ def test_app_starts_on_home_with_the_demo_and_the_method_tour() -> None:
 # video lab ------------------------------------------------------------------------------------------
 
 def test_video_lab_opens_paused_on_a_scored_frame() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     assert len(images(at)) == 1
     assert at.button(key="lab.play").label == "Play"
     assert "frame 101 / 300" in captions(at)
@@ -60,7 +60,7 @@ def test_video_lab_opens_paused_on_a_scored_frame() -> None:
 
 
 def test_video_lab_slider_change_redraws_the_paused_frame() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     before_img, before = images(at), metrics(at)
     at.slider(key="lab.mog2.var_threshold").set_value(60.0).run()  # within the slider (typical 4-64)
     assert_clean(at)
@@ -70,7 +70,7 @@ def test_video_lab_slider_change_redraws_the_paused_frame() -> None:
 
 
 def test_video_lab_post_processing_and_composite_change_the_view() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     first = images(at)
     at.slider(key="lab.post.open").set_value(7).run()
     second = images(at)
@@ -80,7 +80,7 @@ def test_video_lab_post_processing_and_composite_change_the_view() -> None:
 
 
 def test_video_lab_scrub_step_and_method_change() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.slider(key="lab.frame").set_value(201).run()
     assert "frame 201 / 300" in captions(at)
     at.button(key="lab.step").click().run()
@@ -95,7 +95,7 @@ def test_video_lab_scrub_step_and_method_change() -> None:
 
 
 def test_video_lab_rerun_from_start_renders_the_downloads() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.button(key="lab.rerun").click().run()
     assert_clean(at)
     assert {b.key for b in at.get("download_button")} >= {"lab.dl.mask", "lab.dl.composite", "lab.dl.zip",
@@ -111,7 +111,7 @@ def test_video_lab_rerun_from_start_renders_the_downloads() -> None:
 
 
 def test_video_lab_refuses_a_text_file_named_mp4() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.radio(key="src.kind").set_value("video").run()
     at.file_uploader(key="src.video").set_value(("notes.mp4", b"this is not a video\n", "video/mp4")).run()
     assert not at.exception
@@ -120,7 +120,7 @@ def test_video_lab_refuses_a_text_file_named_mp4() -> None:
 
 def test_video_lab_plays_an_uploaded_video(shared_data: Path) -> None:
     clip = need(shared_data / "video" / "vtest.avi")
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.radio(key="src.kind").set_value("video").run()
     at.select_slider(key="src.max_side").set_value(320).run()
     at.file_uploader(key="src.video").set_value(("vtest.avi", clip.read_bytes(), "video/x-msvideo")).run()
@@ -141,7 +141,7 @@ def test_video_lab_plays_an_uploaded_video(shared_data: Path) -> None:
 def test_video_lab_opens_a_local_sequence_folder(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = need(shared_data / "cdnet" / "baseline" / "highway")
     monkeypatch.setenv("BGAPP_LOCAL_FILES", "1")
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.radio(key="src.kind").set_value("folder").run()
     at.text_input(key="src.folder").set_value(str(folder)).run()
     assert_clean(at)
@@ -154,12 +154,12 @@ def test_video_lab_opens_a_local_sequence_folder(shared_data: Path, monkeypatch:
 
 def test_local_paths_are_not_offered_to_remote_users(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BGAPP_LOCAL_FILES", "0")
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     assert "folder" not in at.radio(key="src.kind").options
 
 
 def test_video_lab_scores_an_uploaded_sequence_zip() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.radio(key="src.kind").set_value("zip").run()
     at.file_uploader(key="src.zip").set_value(("demo_seq.zip", sequence_zip(), "application/zip")).run()
     assert_clean(at)
@@ -172,7 +172,7 @@ def test_video_lab_refuses_a_zip_that_escapes_its_folder() -> None:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("seq/input/in000001.png", png(np.zeros((8, 8, 3), np.uint8)))
         zf.writestr("../evil.txt", "gotcha")
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.radio(key="src.kind").set_value("zip").run()
     at.file_uploader(key="src.zip").set_value(("evil.zip", buf.getvalue(), "application/zip")).run()
     assert not at.exception
@@ -185,7 +185,7 @@ def test_video_lab_refuses_a_zip_with_a_symlink_or_without_a_sequence() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr(link, "/etc/passwd")
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.radio(key="src.kind").set_value("zip").run()
     at.file_uploader(key="src.zip").set_value(("link.zip", buf.getvalue(), "application/zip")).run()
     assert not at.exception
@@ -201,7 +201,7 @@ def test_video_lab_refuses_a_zip_with_a_symlink_or_without_a_sequence() -> None:
 # the other pages ------------------------------------------------------------------------------------
 
 def test_compare_redoes_only_the_changed_method() -> None:
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     assert len(images(at)) == 1
     df = at.dataframe[0].value
     assert list(df["method"]) == ["MOG2", "KNN", "Absolute difference"]
@@ -218,7 +218,7 @@ def test_compare_redoes_only_the_changed_method() -> None:
 
 
 def test_background_stats_threshold_changes_the_stable_mask() -> None:
-    at = open_page("pages/background_stats.py")
+    at = open_page("app_pages/background_stats.py")
     before_img, before = images(at), metrics(at)
     assert len(at.get("plotly_chart")) == 3
     at.slider(key="bgs.threshold").set_value(2.0).run()
@@ -228,7 +228,7 @@ def test_background_stats_threshold_changes_the_stable_mask() -> None:
 
 
 def test_image_diff_shows_the_demo_and_reacts_to_the_threshold() -> None:
-    at = open_page("pages/image_diff.py")
+    at = open_page("app_pages/image_diff.py")
     before_img, before = images(at), metrics(at)
     assert before["Verdict"] == "changed"
     at.slider(key="diff.difference.threshold").set_value(90).run()  # within the slider (typical 1-100)
@@ -241,7 +241,7 @@ def test_image_diff_shows_the_demo_and_reacts_to_the_threshold() -> None:
 
 
 def test_image_diff_resizes_the_second_upload_and_reports_bad_files() -> None:
-    at = open_page("pages/image_diff.py")
+    at = open_page("app_pages/image_diff.py")
     scene = SyntheticScene()
     grey16 = (cv2.cvtColor(scene.frame(170), cv2.COLOR_BGR2GRAY).astype(np.uint16) * 257)
     at.file_uploader(key="diff.a").set_value(("before.png", png(scene.background(170)), "image/png"))
@@ -254,10 +254,10 @@ def test_image_diff_resizes_the_second_upload_and_reports_bad_files() -> None:
 
 
 def test_video_lab_is_paused_when_coming_back_from_another_page() -> None:
-    at = open_page("pages/video_lab.py")
-    at.switch_page("pages/home.py").run()
+    at = open_page("app_pages/video_lab.py")
+    at.switch_page("app_pages/home.py").run()
     at.session_state["lab.playing"] = True  # left while playing
-    at.switch_page("pages/video_lab.py").run()
+    at.switch_page("app_pages/video_lab.py").run()
     assert_clean(at)
     assert at.button(key="lab.play").label == "Play"
     assert "frame 101 / 300" in captions(at), "the session's player and its position are kept"

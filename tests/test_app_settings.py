@@ -107,7 +107,7 @@ def assert_lab_shows(b: Browser, params: dict[str, Any], post: dict[str, Any] | 
 # 2. loaded and applied settings stay -----------------------------------------------------------------
 
 def test_loaded_settings_become_the_sliders_values_and_stay() -> None:
-    b = Browser(open_page("pages/video_lab.py"))
+    b = Browser(open_page("app_pages/video_lab.py"))
     b.upload("lab.settings", "best.json", LOADED.to_json().encode())
     assert_lab_shows(b, SHOWN, {"open": 5})
     b.click("lab.step")
@@ -117,7 +117,7 @@ def test_loaded_settings_become_the_sliders_values_and_stay() -> None:
 
 
 def test_apply_best_reaches_the_lab_and_stays_and_a_second_apply_counts_again() -> None:
-    b = Browser(open_page("pages/video_lab.py"))
+    b = Browser(open_page("app_pages/video_lab.py"))
     b.at.session_state[APPLIED_CONFIG] = LOADED  # what Evaluate & tune's "Apply best" leaves
     b.run()
     assert_lab_shows(b, SHOWN, {"open": 5})
@@ -130,7 +130,7 @@ def test_apply_best_reaches_the_lab_and_stays_and_a_second_apply_counts_again() 
 
 
 def test_webcam_page_loads_settings_and_keeps_them() -> None:
-    b = Browser(open_page("pages/webcam.py"))
+    b = Browser(open_page("app_pages/webcam.py"))
     b.upload("webcam.settings", "best.json", LOADED.to_json().encode())
     b.set("slider", "webcam.post.close", 7)
     pipeline = b.at.session_state["webcam.processor"].pipeline
@@ -141,7 +141,7 @@ def test_webcam_page_loads_settings_and_keeps_them() -> None:
 
 
 def test_compare_takes_applied_settings_as_method_one() -> None:
-    b = Browser(open_page("pages/compare.py"))
+    b = Browser(open_page("app_pages/compare.py"))
     b.at.session_state[APPLIED_CONFIG] = Config("knn", {"dist2_threshold": 900.0})
     b.run()
     assert b.shown("selectbox", "cmp0.method") == "knn"
@@ -153,7 +153,7 @@ def test_compare_takes_applied_settings_as_method_one() -> None:
 # 14a. typical range on the track, the full range typed -----------------------------------------------
 
 def test_sliders_cover_typical_values_and_typed_values_reach_the_full_range() -> None:
-    b = Browser(open_page("pages/video_lab.py"))
+    b = Browser(open_page("app_pages/video_lab.py"))
     history, var = b.widget("slider", "lab.mog2.history"), b.widget("slider", "lab.mog2.var_threshold")
     assert (history.proto.min, history.proto.max) == (10, 1000)
     assert (var.proto.min, var.proto.max) == (4.0, 64.0)
@@ -189,7 +189,7 @@ def test_the_full_declared_range_stays_valid_outside_the_app() -> None:
 # 14b. the slider shows, and returns, the value in effect ---------------------------------------------
 
 def test_a_tuned_value_between_the_steps_shows_and_stays_exactly() -> None:
-    b = Browser(open_page("pages/video_lab.py"))
+    b = Browser(open_page("app_pages/video_lab.py"))
     tuned = Config("mog2", {"var_threshold": 44.69, "history": 1234})
     b.upload("lab.settings", "tuned.json", tuned.to_json().encode())
     for _ in range(2):
@@ -219,7 +219,7 @@ def test_slider_spec_puts_the_value_on_a_notch_and_formats_every_digit(kind: str
 # 14c. one reset --------------------------------------------------------------------------------------
 
 def test_reset_puts_method_post_and_composite_back_to_defaults_and_keeps_the_method() -> None:
-    b = Browser(open_page("pages/video_lab.py"))
+    b = Browser(open_page("app_pages/video_lab.py"))
     b.set("selectbox", "lab.method", "knn")
     b.set("slider", "lab.knn.dist2_threshold", 900.0)
     b.set("slider", "lab.post.open", 7)
@@ -239,7 +239,7 @@ def test_reset_puts_method_post_and_composite_back_to_defaults_and_keeps_the_met
 # 14d/e. composite controls only when on; the two minimum areas -----------------------------------------
 
 def test_composite_controls_appear_only_for_the_mode_they_affect() -> None:
-    b = Browser(open_page("pages/video_lab.py"))
+    b = Browser(open_page("app_pages/video_lab.py"))
     extra = {"lab.composite.feather", "lab.composite.blur_strength", "lab.composite.opacity",
              "lab.composite.box_min_area"}
     assert "lab.composite.mode" in b.keys() and not extra & b.keys()
@@ -250,7 +250,7 @@ def test_composite_controls_appear_only_for_the_mode_they_affect() -> None:
 
 
 def test_the_two_minimum_areas_say_how_they_differ() -> None:
-    b = Browser(open_page("pages/video_lab.py"))
+    b = Browser(open_page("app_pages/video_lab.py"))
     b.set("selectbox", "lab.composite.mode", "contours")
     post, box = b.widget("slider", "lab.post.min_area"), b.widget("slider", "lab.composite.box_min_area")
     assert post.label != box.label
@@ -263,7 +263,7 @@ def test_the_two_minimum_areas_say_how_they_differ() -> None:
 # 14f. F of a frame where every object is missed ------------------------------------------------------
 
 def test_f_this_frame_reads_zero_when_every_object_is_missed() -> None:
-    b = Browser(open_page("pages/video_lab.py"))
+    b = Browser(open_page("app_pages/video_lab.py"))
     b.set("selectbox", "lab.method", "absdiff")
     b.set("toggle", "lab.typed", True)
     b.set("number_input", "lab.absdiff.threshold", 255)  # no grey difference exceeds 255: an empty mask
@@ -273,7 +273,7 @@ def test_f_this_frame_reads_zero_when_every_object_is_missed() -> None:
 
 
 def test_image_diff_takes_typed_values_beyond_its_sliders() -> None:
-    b = Browser(open_page("pages/image_diff.py"))
+    b = Browser(open_page("app_pages/image_diff.py"))
     assert b.widget("slider", "diff.difference.threshold").proto.max == 100
     b.set("toggle", "diff.typed", True)
     b.set("number_input", "diff.difference.threshold", 250)

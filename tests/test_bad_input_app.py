@@ -40,7 +40,7 @@ def demo_still_works(at: AppTest) -> None:
 
 
 def lab_with(kind: str) -> AppTest:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.radio(key="src.kind").set_value(kind).run()
     assert_clean(at)
     return at
@@ -121,7 +121,7 @@ def test_very_large_frames_are_capped_with_a_notice(tmp_path):
 
 
 def test_decompression_bomb_image_is_refused(tmp_path):
-    at = open_page("pages/image_diff.py")
+    at = open_page("app_pages/image_diff.py")
     at.file_uploader(key="diff.a").set_value(("before.png", bf.png(bf.frames(1)[0]), "image/png"))
     at.file_uploader(key="diff.b").set_value(("after.png", bf.huge_png(), "image/png")).run()
     assert "after.png is 30000x30000" in one_error(at) and "megapixels" in one_error(at)
@@ -216,7 +216,7 @@ def test_file_names_that_are_not_utf8(tmp_path, monkeypatch):
 # settings files ----------------------------------------------------------------------------------------
 
 def test_bad_settings_files_then_a_good_one(tmp_path):
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     for k, (content, words) in enumerate(bf.BAD_CONFIGS):
         at.file_uploader(key="lab.settings").set_value((f"bad{k}.json", content, "application/json")).run()
         msg = one_error(at)

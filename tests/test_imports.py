@@ -85,7 +85,7 @@ def test_no_import_cycles_in_bgapp() -> None:
 
 def test_only_the_command_line_imports_the_command_line() -> None:
     users = []
-    for folder in ("bgapp", "ui", "pages"):
+    for folder in ("bgapp", "ui", "app_pages"):
         for f in (ROOT / folder).rglob("*.py"):
             if f.is_relative_to(ROOT / "bgapp" / "cli") or f.name == "__main__.py":
                 continue

@@ -203,7 +203,7 @@ def test_a_clip_without_ground_truth_has_no_scores(tmp_path: Path) -> None:
 # the page ---------------------------------------------------------------------------------------------
 
 def test_lab_composite_switched_eight_times_while_paused_keeps_the_score() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     before = metrics(at)["F-measure"]
     player = at.session_state["lab.player"][1]
     seen = player.pipeline.method.frames_seen
@@ -216,7 +216,7 @@ def test_lab_composite_switched_eight_times_while_paused_keeps_the_score() -> No
 
 
 def test_lab_background_picture_upload_while_paused_keeps_the_score() -> None:
-    at = open_page("pages/video_lab.py")
+    at = open_page("app_pages/video_lab.py")
     at.selectbox(key="lab.composite.mode").set_value("image").run()
     before = metrics(at)["F-measure"]
     player = at.session_state["lab.player"][1]

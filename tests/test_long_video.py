@@ -94,7 +94,7 @@ def drive_app(clip: str) -> None:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
-    at.switch_page("pages/video_lab.py").run()
+    at.switch_page("app_pages/video_lab.py").run()
     at.radio(key="src.kind").set_value("video").run()
     at.select_slider(key="src.max_side").set_value(0).run()  # "original": the app's 1920 px cap
     data = Path(clip).read_bytes()

@@ -204,7 +204,7 @@ def test_labels_and_shared_keys_are_spelled_in_one_place():
     root = Path(__file__).resolve().parents[1]
     spelled = {'"F-measure"': "bgapp/metrics.py", '"PWC (%)"': "bgapp/metrics.py",
                '"Precision"': "bgapp/metrics.py", '"applied_config"': "ui/keys.py", '"lab.config"': "ui/keys.py"}
-    files = [*root.glob("bgapp/**/*.py"), *root.glob("ui/*.py"), *root.glob("pages/*.py"), root / "app.py"]
+    files = [*root.glob("bgapp/**/*.py"), *root.glob("ui/*.py"), *root.glob("app_pages/*.py"), root / "app.py"]
     for literal, home in spelled.items():
         found = sorted(str(f.relative_to(root)) for f in files if re.search(re.escape(literal), f.read_text()))
         assert found == [home], (literal, found)

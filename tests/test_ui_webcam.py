@@ -27,7 +27,7 @@ from ui.webcam import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "pages" / "webcam.py"
+PAGE = ROOT / "app_pages" / "webcam.py"
 
 
 class NoSecretsFile:

@@ -1,189 +1,244 @@
-"""The end of a session: what a closed browser tab leaves behind is released.
+"""What a session owns, and its release when the browser tab is gone.
 
-Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds (120 by
-default) so that a reload or a network blip can resume it. After that it forgets the session
-without calling ``AppSession.shutdown()``: its state (players, pipelines, decoded frames), its
-uploaded files and a webcam worker would live on until some later garbage collection, and
-nothing would tell the app to delete its temp folder.
+Each session that runs a page gets one :class:`SessionOwner` from
+``st.cache_resource(scope="session", on_release=...)`` (:func:`owner`). What the session owns
+registers with it: its temp folders (:class:`SessionDir`, via ``ui.session.workdir``) and its
+webcam worker (``ui.webrtc_stream``). Streamlit releases that resource when the session
+disconnects (tab closed or reloaded, network gone) and when it shuts down, and calls
+:func:`_release` on Streamlit's event loop. In Streamlit 1.67 (checked in its source):
 
-So every script run registers its session here (:func:`track`, via ``ui.session.visit``), and one
-watcher thread per server process checks the registered sessions every few seconds. A session
-that has been disconnected for longer than the TTL (or that Streamlit shut down) *ended*: its
-temp folders are deleted, its state is cleared (dropping every pipeline it held) and its
-``AppSession`` is shut down on Streamlit's event loop, which also makes streamlit-webrtc stop
-the session's camera worker and frees its uploaded files.
+* the release comes at the disconnect itself, not after ``server.disconnectedSessionTTL``;
+* but Streamlit keeps the session's *state* for that TTL (120 s by default) so that a reconnect
+  resumes it, and then only forgets it (no ``AppSession.shutdown()``, so its uploaded files stay).
 
-``BGAPP_DEBUG_STATS=1`` (or a file path) makes the watcher write, every tick, a small JSON file
+So a release does two things. At once: the webcam worker stops (the connection that fed it is
+gone; a resumed session's next frame starts it again). At the end of the reconnect window (the
+TTL less a margin of at most a second, see :func:`window`), on the event loop, unless the session
+came back: the session has *ended*. Streamlit is asked to close it (through :mod:`ui.st_runtime`,
+the one module with private access: its state, players, pipelines and uploaded files go), its
+temp folders are deleted and a garbage collection runs.
+A session that came back and ran again gets a new owner, which takes over what the old one held.
+Under ``AppTest`` nothing is ever released (there is no disconnect); temp folders then go when
+their session state is dropped, or at interpreter exit.
+
+``BGAPP_DEBUG_STATS=1`` (or a file path) makes a thread write, about every second, a small JSON file
 with live counts (sessions, pipelines, camera processors and workers, session folders) and the
 server's memory: ``<tempdir>/bgapp-debug-stats-<pid>.json`` for ``1``. Tests read it; users never
-see it. Nothing here does anything under ``AppTest`` (no Streamlit runtime).
+see it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import streamlit as st
+
+from . import st_runtime
+
 log = logging.getLogger("bgapp.ui")
 DEBUG_ENV = "BGAPP_DEBUG_STATS"
-
-
-@dataclass
-class _Session:
-    id: str
-    app: Any = None  # weakref to the AppSession
-    cleanups: list[Any] = field(default_factory=list)  # callables, e.g. SessionDir.cleanup
-    gone_since: float | None = None
-
+DEFAULT_TTL = 120.0  # Streamlit's default server.disconnectedSessionTTL
 
 _lock = threading.Lock()
-_sessions: dict[str, _Session] = {}
+_owners: dict[str, SessionOwner] = {}  # sessions connected since their last run
+_leaving: dict[str, SessionOwner] = {}  # released at a disconnect, waiting out the reconnect window
 _ended = 0
-_thread: threading.Thread | None = None
+_stats_thread: threading.Thread | None = None
 
 
-def _runtime() -> Any:
-    """Streamlit's runtime in a real server; None otherwise (AppTest installs a mock one per run)."""
+# What a session owns -----------------------------------------------------------------------------------
+
+_DIRS: weakref.WeakSet = weakref.WeakSet()
+
+
+class SessionDir:
+    """A temp folder deleted when its session ends, when it is dropped, or at interpreter exit."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="bgapp-session-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
+        _DIRS.add(self)
+
+    def sub(self, name: str) -> Path:
+        """A sub-folder (created on demand)."""
+        p = self.path / name
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def cleanup(self) -> None:
+        self._cleanup()
+
+
+def live_session_dirs() -> list[Path]:
+    """Session folders of this process that still exist on disk (a debug figure)."""
+    return [d.path for d in list(_DIRS) if d.path.is_dir()]
+
+
+class SessionOwner:
+    """One session's claim on what it owns; held weakly, so a dropped object is not kept alive."""
+
+    def __init__(self, session_id: str, app: Any = None) -> None:
+        self.session_id = session_id
+        self.app = app  # weak reference to Streamlit's session object (ui.st_runtime.app_session)
+        self._at_end: weakref.WeakSet = weakref.WeakSet()  # objects with cleanup(): at the session's end
+        self._at_disconnect: weakref.WeakSet = weakref.WeakSet()  # objects with stop(): at every disconnect
+
+    def clean_up_at_end(self, obj: Any) -> None:
+        """Call ``obj.cleanup()`` when the session ends (e.g. a :class:`SessionDir`)."""
+        self._at_end.add(obj)
+
+    def stop_on_disconnect(self, obj: Any) -> None:
+        """Call ``obj.stop()`` when the session disconnects (e.g. a webcam worker)."""
+        self._at_disconnect.add(obj)
+
+    def take_over(self, old: SessionOwner) -> None:
+        self._at_end.update(old._at_end)
+
+    def disconnected(self) -> None:
+        for obj in list(self._at_disconnect):
+            _quietly(obj.stop, "stopping a worker of a disconnected session")
+
+    def end(self) -> None:
+        for obj in list(self._at_end):
+            _quietly(obj.cleanup, "a session clean-up")
+
+
+def _quietly(fn: Any, what: str) -> None:
     try:
-        from streamlit.runtime import Runtime
-    except ImportError:
-        return None
-    rt = Runtime.instance() if Runtime.exists() else None
-    if rt is None or type(rt).__module__.startswith("unittest"):
-        return None
-    return rt
+        fn()
+    except Exception:  # noqa: BLE001 - one failed clean-up must not stop the others
+        log.warning("%s failed", what, exc_info=True)
 
 
-def _session_id() -> str | None:
+def _new_owner() -> SessionOwner:
+    sid = st_runtime.session_id() or ""
+    own = SessionOwner(sid, st_runtime.app_session(sid) if sid else None)
+    with _lock:
+        old = _leaving.pop(sid, None)  # the session came back within the TTL: its folders stay its own
+        if old is not None:
+            own.take_over(old)
+        _owners[sid] = own
+    return own
+
+
+def _release(own: SessionOwner) -> None:
+    """Streamlit's ``on_release``: the session disconnected or shut down (on Streamlit's event loop)."""
     try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-    except ImportError:
-        return None
-    ctx = get_script_run_ctx()
-    return getattr(ctx, "session_id", None)
+        with _lock:
+            if _owners.get(own.session_id) is own:
+                del _owners[own.session_id]
+        own.disconnected()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on an event loop: the server is stopping; nothing will reconnect
+            loop = None
+        if loop is None or not own.session_id:
+            _end(own, close=False)
+            return
+        with _lock:
+            _leaving[own.session_id] = own
+        loop.call_later(window(), _check, loop, own)
+    except Exception:  # noqa: BLE001 - never break Streamlit's own disconnect
+        log.exception("releasing a session's resources")
 
 
-def track(cleanup: Any = None) -> None:
-    """Register the running session (and ``cleanup``, called once when it ends)."""
-    rt = _runtime()
-    sid = _session_id()
-    if rt is None or sid is None:
+def window() -> float:
+    """Seconds from a disconnect to the session's end: Streamlit's reconnect window, less a margin.
+    The end must come *before* Streamlit's TTL runs out, or ``close_session`` no longer finds the
+    session (Streamlit treats an expired entry as absent, yet keeps it until some later write)."""
+    t = ttl()
+    return max(0.0, t - min(1.0, t / 4))
+
+
+def _check(loop: asyncio.AbstractEventLoop, own: SessionOwner) -> None:
+    """The reconnect window of a released session is over (on the event loop)."""
+    sid = own.session_id
+    with _lock:
+        if _leaving.get(sid) is not own:
+            return  # the session came back and ran: its new owner took over
+    if st_runtime.is_connected(sid):  # back, but it has not run since: look again later
+        loop.call_later(window(), _check, loop, own)
         return
     with _lock:
-        entry = _sessions.get(sid)
-        if entry is None:
-            app = rt.get_app_session(sid)
-            entry = _sessions[sid] = _Session(sid, weakref.ref(app) if app is not None else None)
-        if cleanup is not None and cleanup not in entry.cleanups:
-            entry.cleanups.append(cleanup)
-    _start()
+        _leaving.pop(sid, None)
+    _end(own, close=True)
 
 
-def _start() -> None:
-    global _thread
+def _end(own: SessionOwner, close: bool) -> None:
+    """The session ended: Streamlit drops it (state, uploads), its folders go, the GC runs."""
+    if close:
+        st_runtime.close_session(own.session_id, own.app)
+
+    def finish() -> None:
+        global _ended
+        own.end()
+        gc.collect()  # players and frames held in reference cycles go now, not some day
+        with _lock:
+            _ended += 1
+
+    if close:  # off the event loop: deleting folders and a collection take a while
+        threading.Thread(target=finish, name="bgapp-session-end", daemon=True).start()
+    else:
+        finish()
+
+
+@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+def _session_owner() -> SessionOwner:
+    return _new_owner()
+
+
+def owner() -> SessionOwner | None:
+    """The running session's owner (None outside a script run)."""
+    if st_runtime.session_id() is None:
+        return None
+    return _session_owner()
+
+
+def ttl() -> float:
+    try:
+        return float(st.get_option("server.disconnectedSessionTTL"))
+    except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+        log.warning("cannot read server.disconnectedSessionTTL (%s); assuming %.0f s", exc, DEFAULT_TTL)
+        return DEFAULT_TTL
+
+
+# Debug statistics (BGAPP_DEBUG_STATS) ------------------------------------------------------------------
+
+def debug_enabled() -> bool:
+    return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
+
+
+def start_debug_stats() -> None:
+    """Start the statistics writer once per process, when ``BGAPP_DEBUG_STATS`` asks for it."""
+    global _stats_thread
+    if not debug_enabled():
+        return
     with _lock:
-        if _thread is not None and _thread.is_alive():
+        if _stats_thread is not None and _stats_thread.is_alive():
             return
-        _thread = threading.Thread(target=_watch, name="bgapp-session-watcher", daemon=True)
-        _thread.start()
+        _stats_thread = threading.Thread(target=_write_forever, name="bgapp-debug-stats", daemon=True)
+        _stats_thread.start()
 
 
-def _ttl() -> float:
-    try:
-        from streamlit import config
-
-        return float(config.get_option("server.disconnectedSessionTTL"))
-    except Exception:  # noqa: BLE001 - an option renamed in some Streamlit: use its default
-        return 120.0
-
-
-def _on_event_loop(rt: Any, fn: Any) -> None:
-    """Run ``fn`` on Streamlit's event loop (where AppSession methods belong), else right here."""
-    try:
-        rt._get_async_objs().eventloop.call_soon_threadsafe(fn)
-    except Exception:  # noqa: BLE001 - private API moved, or the runtime is stopping
-        fn()
-
-
-def _shutdown(app: Any) -> None:
-    try:
-        app.shutdown()
-    except Exception:  # noqa: BLE001 - the session is gone either way
-        log.debug("shutting down an ended session failed", exc_info=True)
-
-
-def _end(rt: Any, entry: _Session) -> None:
-    """Release everything an ended session held."""
-    global _ended
-    app = entry.app() if entry.app is not None else None
-    if app is not None:
-        try:
-            state = app.session_state
-            state.clear()  # drops players, pipelines, the webcam processor
-            # clear() keeps the widgets' callbacks, whose page globals still name the player
-            state._new_widget_state.widget_metadata.clear()
-            # and a fragment (the webcam page's live statistics) still names the camera processor
-            app._fragment_storage.clear()
-        except Exception:  # noqa: BLE001 - private layout changed: the GC still gets it, later
-            log.debug("clearing an ended session's state failed", exc_info=True)
-        _on_event_loop(rt, lambda: _shutdown(app))
-    for cleanup in entry.cleanups:
-        try:
-            cleanup()
-        except Exception:  # noqa: BLE001
-            log.debug("a session cleanup failed", exc_info=True)
-    _ended += 1
-
-
-def check(now: float | None = None) -> int:
-    """One pass over the registered sessions; returns how many ended in it."""
-    rt = _runtime()
-    if rt is None:
-        return 0
-    now = time.monotonic() if now is None else now
-    ttl = _ttl()
-    ended = []
-    with _lock:
-        for sid, entry in list(_sessions.items()):
-            app = entry.app() if entry.app is not None else None
-            shut = entry.app is not None and (
-                app is None or getattr(getattr(app, "_state", None), "name", "") == "SHUTDOWN_REQUESTED")
-            if not shut and rt.is_active_session(sid):
-                entry.gone_since = None
-                continue
-            entry.gone_since = entry.gone_since or now
-            # past the TTL Streamlit no longer resumes the session (plus a margin for its clock)
-            if shut or now - entry.gone_since > ttl + 1.0:
-                ended.append(_sessions.pop(sid))
-    for entry in ended:
-        _end(rt, entry)
-    if ended:
-        gc.collect()  # pipelines and frames held in reference cycles go now, not some day
-    return len(ended)
-
-
-def _watch() -> None:
+def _write_forever() -> None:
     while True:
-        interval = min(5.0, max(0.5, _ttl() / 4))
         try:
-            check()
-            if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
-                write_stats()
-        except Exception:  # noqa: BLE001 - the watcher must outlive any one problem
-            log.exception("session watcher")
-        time.sleep(interval)
+            write_stats()
+        except Exception:  # noqa: BLE001 - a debug aid must not die on one bad tick
+            log.exception("writing the debug statistics")
+        time.sleep(min(1.0, max(0.25, ttl() / 4)))
 
-
-# Debug statistics (BGAPP_DEBUG_STATS) ------------------------------------------------------------
 
 def stats_path() -> Path:
     value = os.environ.get(DEBUG_ENV, "").strip()
@@ -209,20 +264,16 @@ def stats() -> dict[str, Any]:
     from bgapp.live import WORKER_PREFIX, live_processors
     from bgapp.pipeline import live_pipelines
 
-    from .session import live_session_dirs
-
     gc.collect()
-    rt = _runtime()
     with _lock:
-        ids = list(_sessions)
-    active = sum(1 for sid in ids if rt is not None and rt.is_active_session(sid))
+        active, leaving, ended = len(_owners), len(_leaving), _ended
     return {
         "time": time.time(),
         "pid": os.getpid(),
-        "sessions_tracked": len(ids),
+        "sessions_tracked": active + leaving,
         "sessions_active": active,
-        "sessions_disconnected": len(ids) - active,
-        "sessions_ended": _ended,
+        "sessions_disconnected": leaving,
+        "sessions_ended": ended,
         "pipelines": live_pipelines(),
         "live_processors": live_processors(),
         "webrtc_workers": sum(1 for t in threading.enumerate()

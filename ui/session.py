@@ -1,60 +1,34 @@
 """Per-session state: a private temp folder, and objects that live as long as the browser tab.
 
-Everything a session owns is kept in ``st.session_state`` (never module globals or
-``st.cache_resource``, which every session would share).
+Everything a session owns is kept in ``st.session_state`` (never module globals or a global
+``st.cache_resource``, which every session would share) and registered with the session's owner
+(:mod:`ui.lifecycle`), which releases it when the tab is gone.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from . import lifecycle
+from .lifecycle import SessionDir
 
 T = TypeVar("T")
 _WORKDIR_KEY = "bgapp.workdir"
 
 
-_DIRS: weakref.WeakSet = weakref.WeakSet()
-
-
-class SessionDir:
-    """A temp folder deleted when the session ends (see :mod:`ui.lifecycle`), when its state is
-    dropped, or at interpreter exit at the latest."""
-
-    def __init__(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="bgapp-session-"))
-        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
-        _DIRS.add(self)
-
-    def sub(self, name: str) -> Path:
-        """A sub-folder (created on demand)."""
-        p = self.path / name
-        p.mkdir(parents=True, exist_ok=True)
-        return p
-
-    def cleanup(self) -> None:
-        self._cleanup()
-
-
-def live_session_dirs() -> list[Path]:
-    """Session folders of this process that still exist on disk (a debug figure)."""
-    return [d.path for d in list(_DIRS) if d.path.is_dir()]
-
-
 def workdir() -> SessionDir:
-    """This session's temp folder (uploads, extracted sequences, rendered downloads)."""
+    """This session's temp folder (uploads, extracted sequences, rendered downloads), deleted when
+    the session ends."""
     d = st.session_state.get(_WORKDIR_KEY)
     if d is None or not d.path.is_dir():
         d = SessionDir()
         st.session_state[_WORKDIR_KEY] = d
-        lifecycle.track(d.cleanup)
+    own = lifecycle.owner()
+    if own is not None:
+        own.clean_up_at_end(d)
     return d
 
 
@@ -68,8 +42,10 @@ def keep(key: str, make: Callable[[], T], ident: Any = None) -> T:
 
 
 def visit(page: str) -> None:
-    """Record the page being shown (app.py calls this before running it)."""
-    lifecycle.track()
+    """Record the page being shown (app.py calls this before running it); every session that runs
+    gets its owner here, so its end is noticed."""
+    lifecycle.owner()
+    lifecycle.start_debug_stats()
     st.session_state["bgapp.previous_page"] = st.session_state.get("bgapp.page")
     st.session_state["bgapp.page"] = page
 

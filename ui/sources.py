@@ -21,7 +21,6 @@ from typing import Any
 import streamlit as st
 
 from bgapp.archive import safe_extract
-from bgapp.clip import Clip  # noqa: F401 - the pages take it from here
 from bgapp.errors import BgappError, printable
 from bgapp.sequences import Sequence, find_sequences
 from bgapp.source import Source

@@ -27,6 +27,8 @@ import numpy as np
 from bgapp.display import label
 from bgapp.live import LiveProcessor, NewestFrameWorker
 
+from . import lifecycle
+
 log = logging.getLogger(__name__)
 FPS = 30  # the rate the view is sent back at (the usual camera rate; frames repeat when slower)
 WAITING_SIZE = (640, 480)
@@ -100,6 +102,9 @@ def live_stream(key: str, processor: LiveProcessor, state: Any) -> LiveStream:
     if not isinstance(worker, NewestFrameWorker) or worker.processor is not processor:
         worker = NewestFrameWorker(processor, to_bgr=av_to_bgr)
         state[f"{key}.worker"] = worker
+    own = lifecycle.owner()
+    if own is not None:
+        own.stop_on_disconnect(worker)  # a closed tab's worker stops at once, not after an idle wait
     sink = create_video_sink_track(worker.submit, key=f"{key}.sink", on_ended=worker.stop)
     source = create_video_source_track(source_callback(worker), key=f"{key}.source", fps=FPS)
     return LiveStream(worker, sink, source)

@@ -25,7 +25,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 APP = ROOT / "app.py"
-PAGES = ROOT / "pages"
+PAGES = ROOT / "app_pages"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 NETNS_SITE = HERE / "netns_site"  # sitecustomize with the aioice loopback fallback (test server only)
 CHROMIUM = Path(os.environ.get("BGAPP_CHROMIUM", "/usr/bin/chromium"))
@@ -144,7 +144,7 @@ def tail(path: Path, lines: int = 40) -> str:
 # Pages -------------------------------------------------------------------------------------------
 
 def page_files() -> list[str]:
-    """Page names (file stems under pages/) known at collection time."""
+    """Page names (file stems under app_pages/) known at collection time."""
     return sorted(p.stem for p in PAGES.glob("*.py") if not p.name.startswith("_"))
 
 
@@ -218,7 +218,7 @@ def _norm(name: str) -> str:
 
 
 def page_url(page, base: str, name: str) -> str:
-    """The URL of page ``name`` (a file stem under pages/) as the app's navigation links it.
+    """The URL of page ``name`` (a file stem under app_pages/) as the app's navigation links it.
 
     The default page may be served at ``/`` only; a page missing from the navigation fails with
     the list of links there are.

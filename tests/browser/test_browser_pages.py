@@ -26,6 +26,23 @@ def test_page_loads_cleanly(page, app_server, name: str) -> None:
     assert not problems, f"page {name}: " + "\n".join(problems)
 
 
+@pytest.mark.browser
+def test_a_fresh_servers_first_request_for_a_page_runs_through_the_app(page) -> None:
+    """The pages live in app_pages/, not pages/, so Streamlit never takes its legacy multipage mode:
+    the very first request a freshly started server gets, for ``/video_lab``, runs app.py (its
+    navigation with the pages' titles) and opens the Video lab there."""
+    with bk.streamlit_server(log=bk.ARTIFACTS / "server-first-request.log") as server:
+        page.goto(server.url + "/video_lab")
+        page.get_by_text(STATUS).first.wait_for(timeout=90_000)
+        bk.wait_idle(page)
+        assert page.locator("h1").first.inner_text().strip() == "Video lab"
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        for title in ("Home", "Video lab", "Live webcam", "Evaluate & tune"):  # app.py's titles, not file names
+            assert title in nav, f"{title!r} missing from the navigation: {nav!r}"
+        assert page.url.rstrip("/").endswith("/video_lab"), page.url
+        assert not bk.page_problems(page), bk.page_problems(page)
+
+
 # Video lab ------------------------------------------------------------------------------------------
 
 def _lab(page, app_server) -> None:

@@ -8,11 +8,9 @@ import streamlit as st
 from bgapp.composite import COMPOSITE_PARAMS
 from bgapp.methods import METHODS
 from bgapp.postprocess import POST_PARAMS
-from ui.boot import through_app
 from ui.demo import demo_loop, describe_params, method_tour
 from ui.errors import guard
 
-through_app()
 ROOT = Path(__file__).resolve().parents[1]
 
 st.title("bgapp — a background-subtraction lab")
@@ -41,9 +39,9 @@ steps = [
     "pixels are stable enough to trust.",
     "**Image diff** — compare two photos of one place and box what changed (an intrusion check).",
 ]
-if (ROOT / "pages" / "webcam.py").is_file():
+if (ROOT / "app_pages" / "webcam.py").is_file():
     steps.append("**Live webcam** — the same pipeline on your camera, in the browser.")
-if (ROOT / "pages" / "evaluate.py").is_file():
+if (ROOT / "app_pages" / "evaluate.py").is_file():
     steps.append("**Evaluate & tune** — score settings on labelled sequences the CDnet way and search for better ones.")
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -51,8 +49,8 @@ with left:
     st.markdown("\n".join(f"{k}. {text}" for k, text in enumerate(steps, start=1)))
 with right:
     st.subheader("Start here")
-    st.page_link("pages/video_lab.py", label="Open the Video lab", icon=":material/movie:")
-    st.page_link("pages/compare.py", label="Compare methods", icon=":material/compare:")
+    st.page_link("app_pages/video_lab.py", label="Open the Video lab", icon=":material/movie:")
+    st.page_link("app_pages/compare.py", label="Compare methods", icon=":material/compare:")
     st.info("Every control has a help text (the ? next to it). Uploads stay private to your session and are "
             f"deleted when it ends; the upload limit is {st.get_option('server.maxUploadSize')} MB.")
 

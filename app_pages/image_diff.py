@@ -5,15 +5,12 @@ import streamlit as st
 
 from bgapp.display import heat
 from bgapp.postprocess import POST_PARAMS
-from ui.boot import through_app
 from ui.errors import guard, plain
 from ui.imagediff import BOX_PARAMS, DIFF_PARAMS, MODES, SSIM_PARAMS, compare, demo_pair, load_pair
 from ui.lab import IMAGE_TYPES
 from ui.sources import APP_MAX_SIDE, MAX_SIDES, upload_limit_mb, working_side
 from ui.views import combined
 from ui.widgets import param_controls
-
-through_app()
 
 st.title("Image diff")
 st.caption("Two photos from the same fixed camera: a reference (the scene as it should be) and a current one. "

@@ -22,7 +22,6 @@ from bgapp.tuning import (
     threshold_sweep,
     tune,
 )
-from ui.boot import through_app
 from ui.errors import guard, plain
 from ui.eval_inputs import LiveProgress, choose_specs, describe, study_sequence
 from ui.evaluate import (
@@ -52,7 +51,6 @@ from ui.widgets import config_controls
 KEY = "eval"
 state = st.session_state
 
-through_app()
 
 st.title("Evaluate & tune")
 st.caption("Score a method on sequences with ground truth the CDnet 2014 way (counts summed per sequence, "
@@ -117,7 +115,7 @@ tab_eval, tab_tune, tab_export = st.tabs(["Evaluate", "Tune", "Export"])
 with tab_eval:
     left, right = st.columns([1, 4], vertical_alignment="center")
     # Buttons set a flag in a callback, as the Video lab's do: st.button's own True lives for one run
-    # only, and through_app() may rerun before the button is reached (AppTest runs every run that way).
+    # only, and a rerun may land before the button is reached.
     left.button("Run evaluation", type="primary", key=f"{KEY}.run", disabled=not specs,
                 on_click=set_flag(f"{KEY}.run_req"),
                 help="Runs every chosen sequence from its first frame with the settings in the sidebar.")

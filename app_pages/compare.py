@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from bgapp.clip import Clip
 from bgapp.config import Config
 from bgapp.metrics import METRIC_SHORT
-from ui.boot import through_app
 from ui.charts import over_time
 from ui.compare import (
     DEFAULT_METHODS,
@@ -22,11 +22,9 @@ from ui.compare import (
 from ui.errors import guard
 from ui.lab import progress_bar, take_applied
 from ui.session import keep
-from ui.sources import Clip, choose_source
+from ui.sources import choose_source
 from ui.views import error_legend, scored_note, too_few_scored
 from ui.widgets import config_controls
-
-through_app()
 
 st.title("Compare methods")
 st.caption("Every method sees the same frames from the start of the clip. Change any setting and only that "

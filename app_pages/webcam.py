@@ -11,7 +11,6 @@ from bgapp.config import Config
 from bgapp.frames import decode_image
 from bgapp.methods import METHODS
 from bgapp.pipeline import Pipeline
-from ui.boot import through_app
 from ui.errors import attempt, guard
 from ui.lab import load_settings, take_applied
 from ui.webcam import VIEW_HELP, VIEW_MODES, IceConfigError, WebcamProcessor, format_ms, resolve_ice_servers
@@ -21,7 +20,6 @@ from ui.widgets import config_controls
 KEY = "webcam"
 START = Config("mog2", {"history": 200}, composite={"mode": "overlay"})
 
-through_app()
 
 st.title("Live webcam")
 st.markdown(

@@ -6,19 +6,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bgapp.clip import Clip
 from bgapp.composite import RED, overlay
 from bgapp.methods import METHODS
 from ui.bgstats import SAMPLER_DEFAULTS, run_stats, set_stable_threshold, stable_share
-from ui.boot import through_app
 from ui.charts import heatmap, histogram, over_time
 from ui.errors import guard
 from ui.lab import progress_bar
 from ui.session import keep
-from ui.sources import Clip, choose_source
+from ui.sources import choose_source
 from ui.views import combined
 from ui.widgets import method_select
-
-through_app()
 
 st.title("Background statistics")
 st.caption("Before choosing a method, look at the scene: where pixels change a lot (leaves, water, screens, "

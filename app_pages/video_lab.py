@@ -6,7 +6,6 @@ import streamlit as st
 from bgapp.config import Config
 from bgapp.display import jpeg, label
 from bgapp.metrics import METRIC_SHORT
-from ui.boot import through_app
 from ui.charts import over_time
 from ui.errors import guard, plain
 from ui.keys import LAB_CONFIG
@@ -19,7 +18,6 @@ from ui.widgets import config_controls
 
 PREROLL_SECONDS = 4  # a new clip opens this far in, so the model has learned something to show
 
-through_app()
 
 st.title("Video lab")
 st.caption("Pick a source and a method in the sidebar. **Play** runs the clip at its own rate; move any "
