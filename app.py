@@ -4,14 +4,10 @@
 # request for /video_lab would run that page without app.py).
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from ui.errors import guard
 from ui.session import visit
-
-HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="bgapp", page_icon=":material/blur_on:", layout="wide")
 
@@ -25,11 +21,8 @@ PAGES = [
     ("app_pages/evaluate.py", "Evaluate & tune", ":material/tune:"),
 ]
 
-pages = [
-    st.Page(path, title=title, icon=icon, default=(path == "app_pages/home.py"))
-    for path, title, icon in PAGES
-    if (HERE / path).is_file()  # pages still being written are left out, so the app always runs
-]
+pages = [st.Page(path, title=title, icon=icon, default=(path == "app_pages/home.py"))
+         for path, title, icon in PAGES]
 page = st.navigation(pages)
 visit(page.url_path)
 with guard(f"showing {page.title}"):

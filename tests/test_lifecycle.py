@@ -21,6 +21,7 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -170,6 +171,25 @@ class _Worker:
         self.stopped += 1
 
 
+def _in_fresh_thread(fn):
+    """``fn()`` in a new thread, which has no running event loop (the browser tests' Playwright keeps
+    one running in the main thread for the whole session), and its result."""
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the test's thread
+            out["error"] = exc
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 def test_a_release_off_the_event_loop_ends_the_session_at_once():
     own = lifecycle.SessionOwner("no-loop-session")
     d = lifecycle.SessionDir()
@@ -177,7 +197,7 @@ def test_a_release_off_the_event_loop_ends_the_session_at_once():
     own.clean_up_at_end(d)
     own.stop_on_disconnect(worker)
     before = lifecycle.stats()["sessions_ended"]
-    lifecycle._release(own)
+    _in_fresh_thread(lambda: lifecycle._release(own))
     assert worker.stopped == 1
     assert not d.path.exists()
     assert lifecycle.stats()["sessions_ended"] == before + 1
@@ -200,7 +220,7 @@ def test_a_release_on_the_event_loop_stops_the_worker_now_and_ends_later(monkeyp
         await asyncio.sleep(0.3)  # the window: 0 s here
         return now
 
-    assert asyncio.run(disconnect()) == (True, 1)
+    assert _in_fresh_thread(lambda: asyncio.run(disconnect())) == (True, 1)
     for _ in range(50):  # the end runs in a short thread
         if not d.path.exists():
             break
