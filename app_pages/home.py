@@ -1,17 +1,13 @@
 # Home: what bgapp does, the demo playing at once, and a tour of the methods.
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from bgapp.composite import COMPOSITE_PARAMS
 from bgapp.methods import METHODS
 from bgapp.postprocess import POST_PARAMS
-from ui.demo import demo_loop, describe_params, method_tour
+from ui.demo import demo_loop, demo_still, describe_params, method_tour
 from ui.errors import guard
-
-ROOT = Path(__file__).resolve().parents[1]
 
 st.title("bgapp — a background-subtraction lab")
 st.markdown(
@@ -24,7 +20,9 @@ st.markdown(
 )
 
 with guard("preparing the demo"):
-    st.video(demo_loop(), autoplay=True, loop=True, muted=True)
+    demo = st.empty()
+    demo.image(demo_still(), width="stretch")  # at once; the loop takes a server's first visitor about 2 s
+    demo.video(demo_loop(), autoplay=True, loop=True, muted=True)
 st.caption("The built-in demo: a synthetic room with people, a cart, a drone and a ball, plus sensor noise, a slow "
            "lighting drift and a cast shadow. Left the input, middle the foreground mask MOG2 learns on its own, "
            "right the foreground over a blurred background.")
@@ -38,11 +36,9 @@ steps = [
     "**Background statistics** — see which pixels of a scene are busy (variance), its median background and which "
     "pixels are stable enough to trust.",
     "**Image diff** — compare two photos of one place and box what changed (an intrusion check).",
+    "**Live webcam** — the same pipeline on your camera, in the browser.",
+    "**Evaluate & tune** — score settings on labelled sequences the CDnet way and search for better ones.",
 ]
-if (ROOT / "app_pages" / "webcam.py").is_file():
-    steps.append("**Live webcam** — the same pipeline on your camera, in the browser.")
-if (ROOT / "app_pages" / "evaluate.py").is_file():
-    steps.append("**Evaluate & tune** — score settings on labelled sequences the CDnet way and search for better ones.")
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("How to use it")

@@ -10,7 +10,7 @@ from ui.charts import over_time
 from ui.errors import guard, plain
 from ui.keys import LAB_CONFIG
 from ui.lab import downloads, load_settings, picture_controls, progress_bar, take_applied
-from ui.player import FOLLOW_TICK, MAX_REPLAY, SCOPES, Player, play, show_metrics
+from ui.player import FOLLOW_SECONDS, FOLLOW_TICK, MAX_REPLAY, SCOPES, Player, play, show_metrics
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
 from ui.views import error_legend, inline_jpeg, scored_note
@@ -44,21 +44,25 @@ if just_arrived():
     st.session_state["lab.playing"] = False  # coming back from another page: paused where it was
 playing = bool(st.session_state.get("lab.playing"))
 
-top = st.container()  # progress and the warm-up picture sit above the controls while the page works
+controls = st.container()  # Play/Pause, Next frame, Re-run: whole-page runs, which stop a playing loop at once
+top = st.container()  # progress and the warm-up picture, while the page works
 progress = top.empty()
 image = top.empty()
+# The requests of the controls are read before anything can fail: a failing settings change must not
+# leave a request behind for every later run to find again.
+seek = st.session_state.pop("lab.seek", None)
+rerun_req, step_req = flag("lab.rerun_req"), flag("lab.step_req")
 with guard("processing the clip"):
     update = player.apply(cfg)
     if update is not None and update.rebuilt and playing:
         st.toast("That change needs a new model: it learns again from this frame.", icon=":material/restart_alt:")
-    seek = st.session_state.pop("lab.seek", None)
-    if flag("lab.rerun_req"):
+    if rerun_req:
         st.session_state["lab.playing"] = playing = False
         player.run_all(workdir().sub("lab"), progress_bar(progress, "Re-running from the start"),
                        lambda s: image.image(s.jpeg, width="stretch"))
     elif seek is not None:
         player.seek(seek, progress_bar(progress, "Catching up"))
-    elif flag("lab.step_req"):
+    elif step_req:
         player.step()
     elif player.shown is None:
         first = player.clip.frame(0)
@@ -76,7 +80,6 @@ if player.interrupted:
     progress.warning(player.interrupted, icon=":material/warning:")
     player.interrupted = None
 n = player.clip.n
-st.session_state["lab.page_playing"] = playing
 
 
 def _toggle() -> None:
@@ -87,22 +90,8 @@ def _seek() -> None:
     st.session_state["lab.seek"] = st.session_state["lab.frame"] - 1
 
 
-def _needs_page() -> bool:
-    """True when a control in the stage asked for work that the whole page does (a jump, a step, a
-    re-run, play or pause: the chart and downloads come and go with it)."""
-    ss = st.session_state
-    return ("lab.seek" in ss or bool(ss.get("lab.step_req")) or bool(ss.get("lab.rerun_req"))
-            or bool(ss.get("lab.playing")) != ss.get("lab.page_playing"))
-
-
-@st.fragment(run_every=FOLLOW_TICK if playing else None)
-def stage() -> None:
-    """Controls, picture and scores. While playing, only this part reruns (see ``play``) so the Frame
-    slider follows the picture: a whole-page rerun took a few frames' time."""
-    if _needs_page():
-        st.rerun()
-    playing = bool(st.session_state.get("lab.playing"))
-    c1, c2, c3, c4 = st.columns([1.1, 1.6, 2.3, 3], vertical_alignment="bottom")
+with controls:
+    c1, c2, c3, _ = st.columns([1.1, 1.6, 2.3, 3], vertical_alignment="bottom")
     c1.button("Pause" if playing else "Play", key="lab.play", on_click=_toggle, type="primary", width="stretch",
               icon=":material/pause:" if playing else ":material/play_arrow:")
     c2.button("Next frame", key="lab.step", on_click=set_flag("lab.step_req"), disabled=playing, width="stretch",
@@ -111,11 +100,20 @@ def stage() -> None:
               icon=":material/replay:",
               help="Forget the model and process the whole clip with the current settings: a reproducible "
                    "score, and the files under Downloads.")
+
+
+@st.fragment(run_every=FOLLOW_TICK if playing else None)
+def stage() -> None:
+    """Frame slider, picture and scores. While playing, only this part reruns (see ``play``) so the
+    slider follows the picture: a whole-page rerun took a few frames' time."""
+    if "lab.seek" in st.session_state:  # the slider moved in a run of this part alone: the page jumps
+        st.rerun()
     if player.shown is not None:
         st.session_state["lab.frame"] = min(player.shown.index, n - 1) + 1
-    c4.slider("Frame", 1, max(n, 2), key="lab.frame", on_change=_seek, disabled=n < 2,
+    st.slider("Frame", 1, max(n, 2), key="lab.frame", on_change=_seek, disabled=n < 2,
               help="Jump to a frame. The model sees the frames on the way: going forward processes those "
-                   f"between, going back replays from the start (at most {MAX_REPLAY:,} frames before the target).")
+                   f"between, going back replays from the start (at most {MAX_REPLAY:,} frames before the target). "
+                   f"While playing, it follows the picture and a jump takes effect within {FOLLOW_SECONDS:g} s.")
     picture, status = st.empty(), st.empty()
     if player.shown is not None:
         if playing:

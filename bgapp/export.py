@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 
 from . import standalone
 from .config import Config
-from .documents import resolve_config  # noqa: F401 - re-exported
 from .errors import BgappError
 from .methods import get_method
 from .params import odd_kernel

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from bgapp.config import Config
+from bgapp.documents import resolve_config
 from bgapp.errors import BgappError
-from bgapp.export import export, python_script, resolve_config, roboflow_workflow
+from bgapp.export import export, python_script, roboflow_workflow
 from bgapp.pipeline import Pipeline
 from bgapp.reference import DISTANCES
 from bgapp.sequences import Sequence

@@ -351,19 +351,21 @@ def show_metrics(where: Any, player: Player) -> None:
     (box.warning if too_few_scored(player.clip.source, player.next) else box.caption)(span)
 
 
-FOLLOW_SECONDS = 2.0  # while playing, the stage (a fragment) reruns this often so the Frame slider follows
-FOLLOW_TICK = 0.5  # the stage's run_every while playing: shorter than FOLLOW_SECONDS, so a rerun is waiting
+FOLLOW_SECONDS = 1.0  # while playing, the stage (a fragment) reruns this often so the Frame slider follows
+FOLLOW_TICK = 0.25  # the stage's run_every while playing: shorter than FOLLOW_SECONDS, so a rerun is waiting
 
 
 def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str) -> None:
-    """Play from the current frame at the clip's rate until the end or until a widget reruns the page.
+    """Play from the current frame at the clip's rate for FOLLOW_SECONDS, until the end of the clip,
+    or until a whole-page run interrupts it.
 
     Each frame replaces the contents of the placeholders (one inline JPEG, one status line). A
-    widget change interrupts this loop; the rerun applies the new settings and, still playing,
-    comes back here: the next frame uses them, with the model kept. Called from a fragment (the
-    lab's stage) that reruns every FOLLOW_TICK while playing: the browser's timed reruns wait for
-    the run in progress, so returning after FOLLOW_SECONDS lets one of them rerun the stage alone,
-    which moves the Frame slider to the frame shown. At the end of the clip it reruns the page.
+    change that reruns the page (the sidebar, Play/Pause, Next frame, Re-run) interrupts this loop
+    at its next frame; the rerun applies it and, still playing, comes back here with the model kept.
+    Called from a fragment (the lab's stage) that reruns every FOLLOW_TICK while playing: the
+    browser's timed reruns wait for the run in progress, so returning after FOLLOW_SECONDS lets one
+    of them rerun the stage alone, which moves its Frame slider to the frame shown (a drag of that
+    slider, a widget of the stage, waits for the same moment). At the end of the clip it reruns the page.
     """
     period = 1.0 / player.clip.fps
     start = due = time.perf_counter()

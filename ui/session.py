@@ -7,6 +7,7 @@ Everything a session owns is kept in ``st.session_state`` (never module globals 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -36,6 +37,9 @@ def keep(key: str, make: Callable[[], T], ident: Any = None) -> T:
     """The session's object under ``key``, made again with ``make()`` when ``ident`` changes."""
     held = st.session_state.get(key)
     if held is None or held[0] != ident:
+        if held is not None:  # the old object (a player: model, frames, buffers) goes now
+            del st.session_state[key], held
+            gc.collect()  # page globals form cycles, and Streamlit's collection after each run is off
         held = (ident, make())
         st.session_state[key] = held
     return held[1]

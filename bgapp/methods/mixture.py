@@ -123,20 +123,27 @@ class KNN(_Subtractor):
     @classmethod
     def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
         name, args, notes = super().script_model(values)
-        args["knn_samples"] = min(args["knn_samples"], args["n_samples"])  # as _knn clamps it
-        return name, args, notes
+        args["knn_samples"], note = cls._clamped_knn(values)
+        return name, args, notes + ([note] if note else [])
 
     def _build(self) -> None:
         v = self.values
         self.model = create_knn(v["history"], v["dist2_threshold"], v["detect_shadows"], v["n_samples"],
                                 self._knn(), v["shadow_threshold"])
 
+    @staticmethod
+    def _clamped_knn(v: Mapping[str, Any]) -> tuple[int, str | None]:
+        """knn_samples as OpenCV gets it (at most n_samples), and a note when it was clamped."""
+        k, n = v["knn_samples"], v["n_samples"]
+        if k > n:
+            return n, f"knn_samples {k} exceeds n_samples {n}: using {n}"
+        return v["knn_samples"], None
+
     def _knn(self) -> int:
-        v = self.values
-        if v["knn_samples"] > v["n_samples"]:
-            self.notes.add(f"knn_samples {v['knn_samples']} exceeds n_samples {v['n_samples']}: using {v['n_samples']}")
-            return v["n_samples"]
-        return v["knn_samples"]
+        k, note = self._clamped_knn(self.values)
+        if note:
+            self.notes.add(note)
+        return k
 
     def _configure(self, changed: set[str]) -> None:
         v, m = self.values, self.model

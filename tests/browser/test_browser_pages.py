@@ -145,8 +145,12 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
             continue
     assert frame >= min(changed_at + 20, total - 1), f"playback stopped at {frame} after a sidebar change"
     assert float(var.input_value()) == var_max, "Var threshold did not keep its new value while playing"
+    # Pause stops the picture at once (a button inside the stage fragment once waited for its 2-second stretch)
+    at_click = _status(page)[0]
     page.get_by_role("button", name=re.compile(r"Pause$")).click()
     bk.wait_idle(page, timeout=60)
+    paused_at = _status(page)[0]
+    assert paused_at - at_click <= 8, f"Pause clicked at frame {at_click}, the picture stopped at {paused_at}"
     bk.screenshot(page, "video_lab_upload")
     assert frame >= start + 20, f"playback went from frame {start} only to {frame} of {total}"
     assert len(seen) >= 10, f"only {len(seen)} distinct pictures shown while playing"
