@@ -558,14 +558,28 @@ class TemporalMedian(Model):
         return threshold(distance(f, self.bg, self.distance), self.threshold)
 
 
+def bgsegm_mask(model, frame, motion_compensation=False):
+    """The 0/255 mask of a ``cv2.bgsegm`` subtractor for ``frame``, or None where its camera motion
+    compensation found too few features to track (Lucas-Kanade and findHomography need 4 points; a
+    flat or nearly empty frame has none): that frame shows no motion rather than failing."""
+    try:
+        return binarise(model.apply(frame))
+    except cv2.error:
+        if not motion_compensation:
+            raise
+        return None
+
+
 class Contrib(Model):
     """An opencv-contrib subtractor (``cv2.bgsegm``): ``factory`` called with ``args``."""
 
-    def __init__(self, factory, args):
+    def __init__(self, factory, args, motion_compensation=False):
         self.model = create_bgsegm(factory, args)
+        self.motion_compensation = motion_compensation
 
     def apply(self, frame):
-        return binarise(self.model.apply(frame))
+        mask = bgsegm_mask(self.model, frame, self.motion_compensation)
+        return np.zeros(frame.shape[:2], np.uint8) if mask is None else mask
 
 
 MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, Contrib)}

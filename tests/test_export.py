@@ -163,6 +163,27 @@ def test_script_equals_engine_on_highway(config, highway_folder, tmp_path):
     assert_same(engine_masks(config, highway_folder), script_masks(config, highway_folder, tmp_path))
 
 
+@pytest.mark.parametrize("method", ["gsoc", "lsbp"])
+def test_script_shows_no_motion_where_motion_compensation_cannot_track(method, tmp_path):
+    """Frames with too few features for Lucas-Kanade make OpenCV raise; the engine shows those frames
+    without foreground (and says so), and the exported script must do the same instead of failing."""
+    config = Config(method, {"motion_compensation": True}, {"open": 1, "close": 1})
+    _need_method(config)
+    folder = tmp_path / "sparse"
+    (folder / "input").mkdir(parents=True)
+    for i in range(4):  # black with one small square: nothing to track
+        frame = np.zeros((60, 80, 3), np.uint8)
+        frame[10 + i:12 + i, 10:12] = 255
+        cv2.imwrite(str(folder / "input" / f"in{i + 1:06d}.png"), frame)
+    pipeline = Pipeline(config)
+    with opencv_threads(config):
+        ours = [r.clean for r in pipeline.run(Sequence(folder))]
+    assert any("too few features" in n for n in pipeline.notes)
+    theirs = script_masks(config, folder, tmp_path)
+    assert len(ours) == len(theirs) == 4
+    assert all(np.array_equal(a, b) and not b.any() for a, b in zip(ours, theirs))
+
+
 def test_script_reads_images_as_bgapp_does(tmp_path):
     """Grey, 16-bit, RGBA and colour files in one folder, names not zero-padded (natural order)."""
     folder = tmp_path / "frames"

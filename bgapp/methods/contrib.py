@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 
 from ..params import Param
-from ..standalone import create_bgsegm
-from .base import Method, MethodOutput, binarise
+from ..standalone import bgsegm_mask, create_bgsegm
+from .base import Method, MethodOutput
 
 
 def _bgsegm():
@@ -55,19 +55,18 @@ class ContribMethod(Method):
     @classmethod
     def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
         args, notes = cls.factory_args(values)  # the engine's own arguments for these values
-        return cls.script, {"factory": cls.factory, "args": list(args)}, notes
+        kwargs: dict[str, Any] = {"factory": cls.factory, "args": list(args)}
+        if values.get("motion_compensation"):
+            kwargs["motion_compensation"] = True  # frames it cannot track show no motion, as here
+        return cls.script, kwargs, notes
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
-        try:
-            return MethodOutput(binarise(self.model.apply(frame)))
-        except cv2.error:
-            if not self.values.get("motion_compensation"):
-                raise
-            # Lucas-Kanade compensation needs trackable features (findHomography wants 4 points);
-            # a flat or noisy frame has none. Report no motion for that frame instead of failing.
+        mask = bgsegm_mask(self.model, frame, bool(self.values.get("motion_compensation")))
+        if mask is None:
             self.notes.add("camera motion compensation found too few features in some frames; "
                            "those frames show no foreground")
-            return MethodOutput(np.zeros(frame.shape[:2], np.uint8))
+            mask = np.zeros(frame.shape[:2], np.uint8)
+        return MethodOutput(mask)
 
     def background(self) -> np.ndarray | None:
         if not self.frames_seen:
