@@ -1,4 +1,5 @@
-# bgapp's standalone pipeline: background subtraction with OpenCV and numpy only.
+# bgapp's standalone pipeline: background subtraction with OpenCV and numpy only (BGSLibrary's
+# methods import its wrapper, pybgs, when their first frame comes).
 #
 # This module imports nothing but cv2, numpy and the standard library, so that `bgapp export
 # --format python` can copy it verbatim into a script that runs anywhere OpenCV runs; the script
@@ -11,9 +12,11 @@
 # On purpose: no `from __future__` import and no module docstring (the exported script's own
 # docstring comes first), no bgapp or relative import.
 
+import ctypes
 import os
 import re
 import sys
+import tempfile
 from collections import deque
 
 import cv2
@@ -411,7 +414,6 @@ class Model:
         """The 0/255 mask of one BGR uint8 frame."""
         raise NotImplementedError
 
-
 class MOG2(Model):
     """OpenCV MOG2 with bgapp's learning-rate schedule (a warm-up rate for the first frames)."""
 
@@ -582,7 +584,82 @@ class Contrib(Model):
         return np.zeros(frame.shape[:2], np.uint8) if mask is None else mask
 
 
-MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, Contrib)}
+# BGSLibrary ---------------------------------------------------------------------------------------
+
+def seed_c_rand(value=RNG_SEED):
+    """Seed C's ``rand()``, which ViBe, PBAS, TwoPoints and BGSLibrary's LBSP family draw from."""
+    ctypes.CDLL(None).srand(ctypes.c_uint(value))
+
+
+def write_bgs_config(folder, algorithm, fields):
+    """Write ``folder/config/<algorithm>.xml``, the only place a BGSLibrary object reads its parameters
+    (``./config`` of the working directory, when it is built), with ``showOutput`` off. Each field is
+    written as the C++ reads it: bools and ints as integers, floats as reals. Returns the path."""
+    os.makedirs(os.path.join(folder, "config"), exist_ok=True)
+    path = os.path.join(folder, "config", algorithm + ".xml")
+    fs = cv2.FileStorage(path, cv2.FILE_STORAGE_WRITE)
+    try:
+        for key, value in {**fields, "showOutput": False}.items():
+            fs.write(key, int(value) if isinstance(value, (bool, int)) else float(value))
+    finally:
+        fs.release()
+    return path
+
+
+def bgs_mask(raw, size, first=False):
+    """A BGSLibrary output as a 0/255 mask of ``size`` (h, w), cropping what :func:`pad_to` added:
+    one channel (the LB* family returns three equal ones); values of 128 and up are foreground (IMBS
+    marks persistent foreground 180), lower ones, such as IMBS's shadow 80, background. The model's
+    ``first`` frame shows none: it only initialises the model, and PBAS returns uninitialised memory
+    for it."""
+    if first:
+        return np.zeros(size, np.uint8)
+    if raw.ndim == 3:
+        raw = raw.max(axis=2)
+    return np.where(raw[: size[0], : size[1]] >= 128, 255, 0).astype(np.uint8)
+
+
+def pad_to(frame, side):
+    """``frame`` grown to at least ``side`` pixels each way by repeating its edges (the LBSP methods
+    read a 5x5 neighbourhood and fail on smaller frames); crop the mask back to the frame's size."""
+    h, w = frame.shape[:2]
+    if h >= side and w >= side:
+        return frame
+    return cv2.copyMakeBorder(frame, 0, max(0, side - h), 0, max(0, side - w), cv2.BORDER_REPLICATE)
+
+
+class BGSLibrary(Model):
+    """A BGSLibrary algorithm through its Python wrapper, this script's one extra dependency
+    (``pip install pybgs``). Built at the first frame, as bgapp builds it: its config written in a
+    temporary folder it is constructed in, C's ``rand()`` seeded. Frames smaller than ``min_side``
+    are padded (:func:`pad_to`)."""
+
+    def __init__(self, algorithm, fields, min_side=1):
+        self.algorithm, self.fields, self.min_side, self.model = algorithm, fields, min_side, None
+
+    def _build(self):
+        try:
+            import pybgs
+        except ImportError:
+            raise InputError("this script needs BGSLibrary's Python wrapper: pip install pybgs") from None
+        cwd = os.getcwd()
+        with tempfile.TemporaryDirectory() as folder:
+            write_bgs_config(folder, self.algorithm, self.fields)
+            os.chdir(folder)
+            try:
+                seed_c_rand()
+                return getattr(pybgs, self.algorithm)()
+            finally:
+                os.chdir(cwd)
+
+    def apply(self, frame):
+        first = self.model is None
+        if first:
+            self.model = self._build()
+        return bgs_mask(self.model.apply(pad_to(frame, self.min_side)), frame.shape[:2], first)
+
+
+MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, Contrib, BGSLibrary)}
 
 
 def make_model(config):

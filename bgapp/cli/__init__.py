@@ -17,7 +17,7 @@ import sys
 from ..errors import BgappError
 from . import eval as eval_command
 from . import export, methods, process, tune
-from .common import Parser
+from .common import Parser, native_output_to_stderr
 
 COMMANDS = (methods, eval_command, process, tune, export)
 
@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return int(args.func(args) or 0)
+        with native_output_to_stderr():
+            return int(args.func(args) or 0)
     except BgappError as exc:
         print(f"bgapp: error: {exc}", file=sys.stderr)
         return 2

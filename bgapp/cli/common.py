@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from ..config import Config
@@ -13,6 +16,31 @@ from ..errors import BgappError
 
 # The object ``ArgumentParser.add_subparsers`` returns (argparse names its class privately).
 SubParsers = Any
+
+
+@contextlib.contextmanager
+def native_output_to_stderr() -> Iterator[None]:
+    """Send what native libraries print to file descriptor 1 (BGSLibrary's algorithms print progress
+    lines while they run) to stderr, so that stdout carries only the command's own output, one JSON
+    object with ``--json``. Python's ``sys.stdout`` keeps writing where stdout went."""
+    try:
+        python_on_fd1 = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):  # replaced by a test's capture or a notebook
+        python_on_fd1 = False
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    real = sys.stdout
+    if python_on_fd1:
+        sys.stdout = io.TextIOWrapper(io.FileIO(saved, "w", closefd=False), encoding=real.encoding,
+                                      errors=real.errors, line_buffering=True)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stdout = real
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,7 +1,8 @@
 """Background-subtraction methods, each declaring its parameters once, and their registry.
 
 One module per family: :mod:`.mixture` (MOG2, KNN), :mod:`.difference` (absolute difference,
-SSIM, frame differencing), :mod:`.median` (temporal median), :mod:`.contrib` (``cv2.bgsegm``).
+SSIM, frame differencing), :mod:`.median` (temporal median), :mod:`.contrib` (``cv2.bgsegm``), :mod:`.bgslibrary`
+(BGSLibrary's algorithms through ``pybgs``).
 A new method is one class deriving from :class:`~.base.Method` and one line in ``METHODS``. It
 says how it exports as a script with ``script`` (a model class of :mod:`bgapp.standalone`) or by
 overriding ``script_model``; tests/test_export.py's ``EXPORTABLE`` then wants its pixel-equality case.
@@ -13,16 +14,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import RNG_SEED, Method, MethodOutput, binarise
+from .bgslibrary import BGSLIBRARY_METHODS, BGSLibraryMethod
 from .contrib import CNT, GMG, GSOC, LSBP, MOG, ContribMethod
 from .difference import SSIM, AbsDiff, FrameDiff
 from .median import TemporalMedian
 from .mixture import KNN, MOG2
 
-__all__ = ["METHODS", "RNG_SEED", "ContribMethod", "Method", "MethodOutput", "binarise", "create", "get_method",
+__all__ = ["METHODS", "RNG_SEED", "BGSLibraryMethod", "ContribMethod", "Method", "MethodOutput", "binarise", "create", "get_method",
            "MOG2", "KNN", "AbsDiff", "SSIM", "FrameDiff", "TemporalMedian", "GMG", "CNT", "GSOC", "LSBP", "MOG"]
 
 METHODS: dict[str, type[Method]] = {
-    m.name: m for m in (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, GMG, CNT, GSOC, LSBP, MOG)
+    m.name: m for m in (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, GMG, CNT, GSOC, LSBP, MOG,
+                        *BGSLIBRARY_METHODS)
 }
 
 
