@@ -1,5 +1,9 @@
 # bgapp as a container: the app on port 8501. Build: docker build -t bgapp .
 # Run: docker run -p 8501:8501 bgapp   (webcam page behind HTTPS needs a TURN server: see README)
+# BGSLibrary's methods build each model on a thread with its own working directory (unshare(CLONE_FS)),
+# which Docker's default seccomp profile refuses without CAP_SYS_ADMIN: run with
+# --security-opt seccomp=<a profile allowing unshare> (or --cap-add SYS_ADMIN) to use them; otherwise
+# the app lists them as unavailable and says why.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,6 +14,14 @@ WORKDIR /app
 # The OpenCV headless wheel needs no system GUI libraries; PyAV wheels bundle FFmpeg.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
+
+# BGSLibrary's wrapper (the bgapp[bgslibrary] extra), compiled against Debian's OpenCV; the compilers go
+# again afterwards, OpenCV's runtime libraries stay.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends cmake build-essential pkg-config libopencv-dev \
+ && CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) pip install --no-deps "pybgs==3.3.1" \
+ && apt-get purge -y cmake build-essential \
+ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 COPY bgapp ./bgapp

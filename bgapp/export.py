@@ -244,8 +244,10 @@ def python_script(config: Config, notes: list[str] | None = None) -> str:
     cfg, adjusted = script_config(config)
     if notes is not None:
         notes.extend(adjusted)
+    method = get_method(config.method)
+    needs = f"This method also needs {method.script_needs}.\n\n" if method.script_needs else ""
     header = (f'#!/usr/bin/env python3\n"""Background subtraction exported from bgapp: '
-              f'{get_method(config.method).title}.\n\n{standalone.USAGE}\n\n'
+              f'{method.title}.\n\n{standalone.USAGE}\n\n{needs}'
               'The settings are in CONFIG at the end of this file; the code is bgapp/standalone.py verbatim.\n"""\n')
     body = standalone_source()
     footer = ("\n\n# The bgapp config this script was exported from (method, params, post) and the model above\n"

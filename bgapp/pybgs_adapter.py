@@ -47,7 +47,7 @@ T = TypeVar("T")
 @cache
 def _module() -> Any:
     try:
-        import pybgs  # type: ignore[import-not-found]
+        import pybgs
     except ImportError:
         return None
     return pybgs

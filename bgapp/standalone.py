@@ -29,8 +29,9 @@ INPUT   a video file, or a folder of images read in natural order (frame_2 befor
 OUTDIR  receives one PNG mask per frame, in order: mask000001.png, mask000002.png, ...
         (255 = foreground, 0 = background).
 
-Needs only OpenCV and numpy. On image folders the masks equal bgapp's pixel for pixel; on
-video files OpenCV's decoder may differ from bgapp's (PyAV) by a grey level here and there."""
+Needs OpenCV and numpy (a BGSLibrary method also pybgs). On image folders the masks equal bgapp's
+pixel for pixel; on video files OpenCV's decoder may differ from bgapp's (PyAV) by a grey level here
+and there."""
 
 RNG_SEED = 0x5EED  # bgapp seeds OpenCV's generator at every model start (KNN, GMG, GSOC, LSBP draw from it)
 IMAGE_EXTS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})
@@ -653,10 +654,10 @@ class BGSLibrary(Model):
                 os.chdir(cwd)
 
     def apply(self, frame):
-        first = self.model is None
-        if first:
-            self.model = self._build()
-        return bgs_mask(self.model.apply(pad_to(frame, self.min_side)), frame.shape[:2], first)
+        model, first = self.model, self.model is None
+        if model is None:
+            model = self.model = self._build()
+        return bgs_mask(model.apply(pad_to(frame, self.min_side)), frame.shape[:2], first)
 
 
 MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, Contrib, BGSLibrary)}

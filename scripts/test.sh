@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up (the system packages the tests need, then .venv) and run the whole test suite.
-# As root with apt-get, installs whichever of chromium chromium-driver ffmpeg iproute2 util-linux is
-# missing; otherwise says which are missing and which tests skip (or run differently) without them.
+# As root with apt-get, installs whichever of chromium chromium-driver ffmpeg iproute2 util-linux
+# cmake build-essential pkg-config libopencv-dev is missing; otherwise says which are missing and which
+# tests skip (or run differently) without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,10 @@ have() {  # is Debian package $1 here? judged by the program the tests call
     ffmpeg) command -v ffmpeg >/dev/null ;;
     iproute2) command -v ip >/dev/null ;;
     util-linux) command -v unshare >/dev/null ;;
+    cmake) command -v cmake >/dev/null ;;
+    build-essential) command -v c++ >/dev/null && command -v make >/dev/null ;;
+    pkg-config) command -v pkg-config >/dev/null ;;
+    libopencv-dev) pkg-config --exists opencv4 2>/dev/null ;;
   esac
 }
 
@@ -22,16 +27,18 @@ without() {  # what happens to the tests without package $1
     ffmpeg) echo "tests/test_long_video.py makes its clip with PyAV instead (slower); nothing skips" ;;
     iproute2) echo "the webcam browser tests skip (they need 'ip' for a loopback-only network namespace)" ;;
     util-linux) echo "the webcam browser tests skip (they need 'unshare -n')" ;;
+    cmake|build-essential|pkg-config|libopencv-dev)
+      echo "BGSLibrary's wrapper (pybgs) cannot be built: its methods' tests skip" ;;
   esac
 }
 
 missing=()
-for pkg in chromium chromium-driver ffmpeg iproute2 util-linux; do
+for pkg in chromium chromium-driver ffmpeg iproute2 util-linux cmake build-essential pkg-config libopencv-dev; do
   have "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing ${missing[*]} with apt-get (about 45 s)" >&2
+    echo "installing ${missing[*]} with apt-get (about 2 min)" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else

@@ -20,13 +20,13 @@ from .difference import SSIM, AbsDiff, FrameDiff
 from .median import TemporalMedian
 from .mixture import KNN, MOG2
 
-__all__ = ["METHODS", "RNG_SEED", "BGSLibraryMethod", "ContribMethod", "Method", "MethodOutput", "binarise", "create", "get_method",
+__all__ = ["METHODS", "RNG_SEED", "BGSLibraryMethod", "ContribMethod", "Method", "MethodOutput", "binarise", "create",
+           "get_method",
            "MOG2", "KNN", "AbsDiff", "SSIM", "FrameDiff", "TemporalMedian", "GMG", "CNT", "GSOC", "LSBP", "MOG"]
 
-METHODS: dict[str, type[Method]] = {
-    m.name: m for m in (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, GMG, CNT, GSOC, LSBP, MOG,
-                        *BGSLIBRARY_METHODS)
-}
+_ALL: tuple[type[Method], ...] = (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, GMG, CNT, GSOC, LSBP, MOG,
+                                  *BGSLIBRARY_METHODS)
+METHODS: dict[str, type[Method]] = {m.name: m for m in _ALL}
 
 
 def get_method(name: str) -> type[Method]:

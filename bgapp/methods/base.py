@@ -102,6 +102,7 @@ class Method:
     uses_reference: ClassVar[bool] = False  # accepts capture_reference/set_reference_image
     wants_samples: ClassVar[int] = 0  # frames to sample from the clip before running (0: none)
     script: ClassVar[str | None] = None  # the bgapp.standalone model class a script export runs
+    script_needs: ClassVar[str | None] = None  # what that script needs beyond OpenCV and numpy
 
     @classmethod
     def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:

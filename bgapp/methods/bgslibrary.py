@@ -52,7 +52,10 @@ class BGSLibraryMethod(Method):
     fields: ClassVar[dict[str, str]]  # parameter name -> config field
     fixed: ClassVar[Fields] = {}  # config fields bgapp does not expose
     min_side: ClassVar[int] = 1  # smaller frames are padded to this (standalone.pad_to)
+    _size: tuple[int, int] = (0, 0)  # (h, w) of the frames the model was built for
     script = "BGSLibrary"
+    script_needs = ("BGSLibrary's Python wrapper: pip install pybgs==3.3.1 (it compiles against the system's "
+                    "OpenCV: cmake, a C++ compiler and libopencv-dev)")
 
     @classmethod
     def available(cls) -> bool:

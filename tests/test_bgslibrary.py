@@ -1,0 +1,206 @@
+"""BGSLibrary's algorithms through pybgs: the adapter's quirks (config files read from the working
+directory, prints on stdout, no setters) handled safely, and parity with a bare pybgs loop."""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+import pytest
+
+from bgapp import pybgs_adapter
+from bgapp.config import Config
+from bgapp.errors import BgappError
+from bgapp.methods import METHODS, RNG_SEED, create
+from bgapp.methods.bgslibrary import BGSLIBRARY_METHODS, BGSLibraryMethod
+from bgapp.metrics import Counts, confusion
+from bgapp.pipeline import Pipeline
+from bgapp.sequences import Sequence
+
+from .conftest import ROOT, need
+
+
+@pytest.fixture
+def pybgs():
+    reason = pybgs_adapter.unavailable_reason("SuBSENSE")
+    if reason:
+        pytest.skip(reason)
+    return pybgs_adapter._module()
+
+
+def test_ci_builds_the_wrapper():
+    """CI sets BGAPP_REQUIRE_BGSLIBRARY=1 (.ci/run), so these tests cannot skip there unnoticed."""
+    if os.environ.get("BGAPP_REQUIRE_BGSLIBRARY") != "1":
+        pytest.skip("only where BGAPP_REQUIRE_BGSLIBRARY=1 (CI)")
+    assert pybgs_adapter.unavailable_reason("SuBSENSE") is None
+    assert all(cls.available() for cls in BGSLIBRARY_METHODS)
+
+
+def test_every_declared_field_is_one_the_algorithm_writes(pybgs, tmp_path):
+    """Each parameter sets a field of the algorithm's own config file, with that file's default."""
+    for cls in BGSLIBRARY_METHODS:
+        folder = tmp_path / cls.name
+        (folder / "config").mkdir(parents=True)
+        # one frame, then exit without destroying it (the LB* family crashes when destroyed unused)
+        script = (f"import os, numpy, pybgs; pybgs.{cls.algorithm}().apply(numpy.zeros((16, 16, 3), numpy.uint8)); "
+                  "os._exit(0)")
+        subprocess.run([sys.executable, "-c", script], cwd=folder, check=True, capture_output=True)
+        fs = cv2.FileStorage(str(folder / "config" / f"{cls.algorithm}.xml"), cv2.FILE_STORAGE_READ)
+        for p in cls.params:
+            node = fs.getNode(cls.fields[p.name])
+            assert not node.empty(), (cls.name, p.name)
+            assert node.real() == pytest.approx(float(p.default), rel=1e-6), (cls.name, p.name)
+        for key, value in cls.fixed.items():
+            assert fs.getNode(key).real() == value
+        fs.release()
+
+
+def _scene(contrast: int) -> tuple[np.ndarray, np.ndarray]:
+    """A textured background and the same with a square brighter by ``contrast`` grey levels."""
+    rng = np.random.default_rng(1)
+    bg = cv2.GaussianBlur(rng.integers(60, 160, (48, 64, 3), np.uint8), (5, 5), 0)
+    fg = bg.copy()
+    fg[12:36, 16:48] = np.clip(fg[12:36, 16:48].astype(int) + contrast, 0, 255).astype(np.uint8)
+    return bg, fg
+
+
+def _codebook_mask(alpha: int, bg: np.ndarray, fg: np.ndarray) -> np.ndarray:
+    m = create("codebook", {"alpha": alpha, "learning_frames": 3})
+    for _ in range(6):
+        m.apply(bg)
+    return m.apply(fg).mask
+
+
+def test_concurrent_constructions_each_read_their_own_config(pybgs, tmp_path, monkeypatch, capfd):
+    """Sixteen sessions building models with different configs at once: each model runs with its
+    own values, the process's working directory never changes, and nothing lands in it or on stdout.
+    (Codebook draws no random numbers, so its masks do not depend on how the threads interleave.)"""
+    monkeypatch.chdir(tmp_path)
+    bg, fg = _scene(30)
+    expected = {5: _codebook_mask(5, bg, fg), 60: _codebook_mask(60, bg, fg)}
+    assert expected[5].sum() > 0 and expected[60].sum() == 0  # the two configs give different masks
+
+    seen_cwd: set[str] = set()
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            seen_cwd.add(os.getcwd())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        alphas = [5, 60] * 8
+        with ThreadPoolExecutor(16) as pool:
+            masks = list(pool.map(lambda a: _codebook_mask(a, bg, fg), alphas))
+    finally:
+        stop.set()
+        watcher.join()
+    for alpha, mask in zip(alphas, masks):
+        assert np.array_equal(mask, expected[alpha]), alpha
+    assert seen_cwd == {str(tmp_path)}
+    assert list(tmp_path.iterdir()) == []
+    gc.collect()
+    pybgs_adapter._quiet().call(lambda: None)  # destruction (and its "-CodeBook()") done
+    out = capfd.readouterr()
+    assert "CodeBook()" not in out.out and "CodeBook()" not in out.err
+
+
+def test_every_change_rebuilds_and_the_pipeline_keeps_its_frame_count(pybgs):
+    bg, fg = _scene(40)
+    p = Pipeline(Config("vibe"))
+    for _ in range(5):
+        p.process(bg)
+    update = p.set_config(Config("vibe", {"matching_threshold": 30}))
+    assert update.rebuilt
+    assert all(prm.rebuild for cls in BGSLIBRARY_METHODS for prm in cls.params)
+    r = p.process(fg)
+    assert r.index == 5 and r.raw.shape == fg.shape[:2]
+
+
+def test_a_frame_too_small_or_a_new_size_never_crashes(pybgs):
+    rng = np.random.default_rng(0)
+    for cls in BGSLIBRARY_METHODS:
+        m = create(cls.name)
+        for h, w in ((40, 60), (3, 3), (1, 1), (60, 40), (60, 40)):
+            out = m.apply(rng.integers(0, 255, (h, w, 3), np.uint8))
+            assert out.mask.shape == (h, w) and set(np.unique(out.mask)) <= {0, 255}
+            bg = m.background()
+            assert bg is None or bg.shape == (h, w, 3)
+        assert any("frame size changed" in n for n in m.notes.items)
+
+
+def test_unavailable_without_the_wrapper_says_how_to_install(monkeypatch, capsys):
+    from bgapp.cli import main
+
+    monkeypatch.setattr(pybgs_adapter, "_module", lambda: None)
+    assert not METHODS["subsense"].available()
+    assert "scripts/setup.sh" in (METHODS["subsense"].unavailable_reason() or "")
+    with pytest.raises(BgappError, match="pybgs"):
+        create("subsense")
+    assert main(["methods"]) == 0
+    assert "SuBSENSE (BGSLibrary)  (unavailable: BGSLibrary's Python wrapper (pybgs) is not installed" \
+        in capsys.readouterr().out
+    assert main(["eval", "demo", "--method", "pawcs"]) == 2
+    assert "pybgs" in capsys.readouterr().err
+
+
+def _bgapp(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bgapp", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+@pytest.mark.parametrize("method", ["imbs", "fuzzy_choquet"])
+def test_eval_json_is_one_object_though_the_algorithm_prints(pybgs, method):
+    """IMBS and the fuzzy integral print while they run; stdout stays one JSON object."""
+    proc = _bgapp("eval", "demo", "--method", method, "--json")
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["overall"]["f_measure"] > 0
+
+
+def test_highway_subsense_no_post_equals_bare_pybgs_loop(pybgs, shared_data, tmp_path, monkeypatch):
+    """subsense --no-post gives exactly the confusion counts of a bare pybgs loop with the same config
+    (SuBSENSE's own defaults, C's rand() seeded as bgapp seeds it). The CLI runs meanwhile."""
+    path = need(shared_data / "cdnet" / "baseline" / "highway")
+    proc = _bgapp("eval", str(path), "--method", "subsense", "--no-post", "--json")
+    seq = Sequence(path)
+    roi = cv2.imread(str(path / "ROI.bmp"), cv2.IMREAD_GRAYSCALE)
+    first, last = (int(x) for x in (path / "temporalROI.txt").read_text().split())
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()  # SuBSENSE writes its defaults there
+    ctypes.CDLL(None).srand(RNG_SEED)
+    bare = pybgs.SuBSENSE()
+    total = Counts()
+    for i, f in enumerate(seq.frame_files):
+        mask = bare.apply(cv2.imread(str(f)))
+        if first <= i + 1 <= last:
+            gt = cv2.imread(str(seq.gt_files[i]), cv2.IMREAD_GRAYSCALE)
+            total += confusion(mask, gt, roi)
+    out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err
+    got = json.loads(out)["sequences"][0]
+    assert (got["tp"], got["fp"], got["fn"], got["tn"]) == (total.tp, total.fp, total.fn, total.tn)
+    assert got["frames"] == 1700
+    assert total.f_measure > 0.85  # SuBSENSE on highway: a real result, not an empty mask
+
+
+def test_exported_script_says_it_needs_pybgs():
+    from bgapp.export import python_script
+
+    text = python_script(Config("subsense"))
+    assert "pip install pybgs" in text and "'algorithm': 'SuBSENSE'" in text
+    assert "also needs" not in python_script(Config("mog2"))
+
+
+def test_every_bgslibrary_method_is_registered():
+    assert {cls.name for cls in BGSLIBRARY_METHODS} <= set(METHODS)
+    assert all(issubclass(METHODS[cls.name], BGSLibraryMethod) for cls in BGSLIBRARY_METHODS)
