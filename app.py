@@ -19,6 +19,7 @@ PAGES = [
     ("app_pages/background_stats.py", "Background statistics", ":material/analytics:"),
     ("app_pages/image_diff.py", "Image diff", ":material/difference:"),
     ("app_pages/evaluate.py", "Evaluate & tune", ":material/tune:"),
+    ("app_pages/benchmark.py", "Benchmark", ":material/leaderboard:"),
 ]
 
 pages = [st.Page(path, title=title, icon=icon, default=(path == "app_pages/home.py"))

@@ -239,7 +239,8 @@ def runner(workers: int | None = None, scheduler: str | None = None) -> SerialRu
     return DaskRunner(workers=workers or default_workers())
 
 
-def _is_worker(run: SerialRunner | DaskRunner) -> bool:
+def on_cluster(run: SerialRunner | DaskRunner) -> bool:
+    """Whether ``run`` sends tasks to Dask workers (which then quieten their OpenCV threads)."""
     return isinstance(run, DaskRunner)
 
 
@@ -272,8 +273,8 @@ def evaluate_many(specs: Iterable[str], config: Config, post: bool = True, worke
     run = run or runner(workers, scheduler)
     try:
         seqs = run.call(list_sequences, specs)
-        calls = [(s, config.to_dict(), post, per_frame, _is_worker(run)) for s in seqs]
-        weights = run.call(sequence_lengths, seqs) if _is_worker(run) else None
+        calls = [(s, config.to_dict(), post, per_frame, on_cluster(run)) for s in seqs]
+        weights = run.call(sequence_lengths, seqs) if on_cluster(run) else None
         return map_longest_first(run, evaluate_spec, calls, weights, progress)
     finally:
         if owned:

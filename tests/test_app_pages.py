@@ -26,7 +26,7 @@ from tests.conftest import need
 from tests.factories import png, sequence_zip
 
 PAGES = ["app_pages/home.py", "app_pages/video_lab.py", "app_pages/compare.py", "app_pages/background_stats.py",
-         "app_pages/image_diff.py"]
+         "app_pages/image_diff.py", "app_pages/benchmark.py"]
 
 
 # every page -----------------------------------------------------------------------------------------
@@ -261,3 +261,21 @@ def test_video_lab_is_paused_when_coming_back_from_another_page() -> None:
     assert_clean(at)
     assert at.button(key="lab.play").label == "Play"
     assert "frame 101 / 300" in captions(at), "the session's player and its position are kept"
+
+
+# benchmark ------------------------------------------------------------------------------------------
+
+def test_benchmark_page_shows_the_engine_table_with_downloads() -> None:
+    from bgapp.benchtable import entries, run_bench
+
+    at = open_page("app_pages/benchmark.py")
+    at.multiselect(key="bench.methods").set_value(["mog2", "absdiff"])
+    at.number_input(key="bench.workers").set_value(1)
+    at.button(key="bench.run").click().run()
+    assert_clean(at)
+    expected = run_bench(["demo"], entries(["mog2", "absdiff"])[0])
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == expected.category_table()[0]
+    assert shown.values.tolist() == expected.category_table()[1]
+    assert at.dataframe[1].value.values.tolist() == expected.sequence_table()[1]
+    assert {b.label for b in at.get("download_button")} == {"Download CSV", "Download Markdown"}

@@ -16,10 +16,10 @@ import sys
 
 from ..errors import BgappError
 from . import eval as eval_command
-from . import export, methods, process, tune
+from . import bench_table, export, methods, process, tune
 from .common import Parser, native_output_to_stderr
 
-COMMANDS = (methods, eval_command, process, tune, export)
+COMMANDS = (methods, eval_command, process, tune, export, bench_table)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,223 @@
+"""A benchmark table: methods' F-measures per sequence, per category and overall (the CDnet way),
+beside the published per-category figures of GMM, SuBSENSE, PAWCS and BMN-BSN.
+
+Every (method, sequence) pair is one independent task (:func:`bgapp.distributed.evaluate_spec`),
+so a table runs on a Dask cluster as it runs in this process; each method's figures are exactly
+those ``bgapp eval`` gives for it. The published figures come from the sources named in
+:data:`LITERATURE`; they were measured on all of CDnet 2014 (or the paper's own split), so beside a
+user's own sequences they are a reference, not the same experiment.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Config
+from .distributed import (
+    Progress,
+    evaluate_spec,
+    list_sequences,
+    map_longest_first,
+    on_cluster,
+    runner,
+    sequence_lengths,
+)
+from .errors import BgappError
+from .evaluate import SequenceResult, report
+from .methods import METHODS, get_method
+
+CDNET_CATEGORIES = ("baseline", "cameraJitter", "dynamicBackground", "intermittentObjectMotion", "shadow",
+                    "thermal", "badWeather", "lowFramerate", "nightVideos", "PTZ", "turbulence")
+
+
+@dataclass(frozen=True)
+class Published:
+    """One method's published F-measure per CDnet 2014 category, and where it was published."""
+
+    method: str
+    source: str
+    f_measure: dict[str, float]
+
+
+LITERATURE: tuple[Published, ...] = ()  # filled in below the dataclass definitions
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the table: a label, the config it runs, and the sequences it was tuned on."""
+
+    label: str
+    config: Config
+    tuned_on: tuple[str, ...] = ()
+
+
+def entries(methods: Sequence[str] | None = None, presets: bool = False) -> tuple[list[Entry], dict[str, str]]:
+    """The rows to run: each method at its defaults (every available one when ``methods`` is None),
+    then with ``presets`` every shipped preset; and the methods left out, with why. A method named
+    explicitly that cannot run here is an error, not a silent gap."""
+    skipped: dict[str, str] = {}
+    rows: list[Entry] = []
+    for name in methods if methods is not None else list(METHODS):
+        cls = get_method(name)
+        if not cls.available():
+            reason = cls.unavailable_reason() or "not available here"
+            if methods is not None:
+                raise BgappError(f"{name}: {reason}")
+            skipped[name] = reason
+            continue
+        rows.append(Entry(name, Config(name)))
+    if presets:
+        from .presets import list_presets
+
+        for p in list_presets():
+            if get_method(p.config.method).available():
+                rows.append(Entry(f"{p.name} ({p.config.method})", p.config, tuple(p.tuned_on)))
+            else:
+                skipped[p.name] = get_method(p.config.method).unavailable_reason() or "not available here"
+    if not rows:
+        raise BgappError("no method to run: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
+    return rows, skipped
+
+
+@dataclass
+class BenchTable:
+    """The measured results of every entry on every sequence, and the published figures beside them."""
+
+    entries: list[Entry]
+    results: list[list[SequenceResult]]  # per entry, per sequence (the same order for every entry)
+    post: bool = True
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sequences(self) -> list[SequenceResult]:
+        return self.results[0] if self.results else []
+
+    @property
+    def categories(self) -> list[str]:
+        """The categories present, in CDnet's order first, then the others as they come."""
+        present = list(dict.fromkeys(r.category or r.name for r in self.sequences))
+        return [c for c in CDNET_CATEGORIES if c in present] + [c for c in present if c not in CDNET_CATEGORIES]
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Each entry's ``bgapp eval --json`` document."""
+        return [report(rs) for rs in self.results]
+
+    def published(self) -> list[Published]:
+        """The published methods with a figure for at least one category present."""
+        cats = set(self.categories)
+        return [p for p in LITERATURE if cats & set(p.f_measure)]
+
+    def tuned_here(self, entry: Entry, result: SequenceResult) -> bool:
+        """Whether ``entry`` was tuned on this very sequence (its score there is no held-out claim)."""
+        return any(result.path.rstrip("/").endswith(t.rstrip("/")) for t in entry.tuned_on)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per figure (long format): measured per sequence, category and overall, and published
+        per category; what the CSV holds."""
+        out: list[dict[str, Any]] = []
+        for entry, rep, results in zip(self.entries, self.reports(), self.results):
+            base = {"kind": "measured", "method": entry.label, "config": entry.config.method, "source": "bgapp"}
+            for r in results:
+                out.append({**base, "category": r.category or r.name, "sequence": r.name, "frames": r.frames,
+                            "f_measure": r.counts.f_measure, "tuned_on_this": self.tuned_here(entry, r)})
+            for cat, figures in rep["categories"].items():
+                out.append({**base, "category": cat, "sequence": "", "f_measure": figures["f_measure"]})
+            out.append({**base, "category": "overall", "sequence": "", "f_measure": rep["overall"]["f_measure"]})
+        for p in self.published():
+            for cat in self.categories:
+                if cat in p.f_measure:
+                    out.append({"kind": "published", "method": p.method, "config": "", "source": p.source,
+                                "category": cat, "sequence": "", "f_measure": p.f_measure[cat]})
+        return out
+
+    def to_csv(self) -> str:
+        cols = ["kind", "method", "config", "category", "sequence", "frames", "f_measure", "tuned_on_this", "source"]
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for row in self.rows():
+            w.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()})
+        return buf.getvalue()
+
+    def category_table(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of the per-category table: measured entries, then the published methods.
+        A published row's last cell is its mean over the categories present (CDnet's overall is over
+        all eleven), where it has a figure for each of them."""
+        cats = self.categories
+        header = ["method", *cats, "overall"]
+        rows = []
+        for entry, rep in zip(self.entries, self.reports()):
+            rows.append([entry.label, *(_f(rep["categories"][c]["f_measure"]) for c in cats),
+                         _f(rep["overall"]["f_measure"])])
+        for p in self.published():
+            known = [p.f_measure[c] for c in cats if c in p.f_measure]
+            mean = _f(sum(known) / len(known)) if len(known) == len(cats) else ""
+            rows.append([f"{p.method} (published)", *(_f(p.f_measure[c]) if c in p.f_measure else "" for c in cats),
+                         mean])
+        return header, rows
+
+    def sequence_table(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of the per-sequence table (``*``: the entry was tuned on that sequence)."""
+        seqs = self.sequences
+        header = ["method", *(f"{r.category}/{r.name}" if r.category else r.name for r in seqs)]
+        rows = [[entry.label, *(_f(r.counts.f_measure) + ("*" if self.tuned_here(entry, r) else "") for r in results)]
+                for entry, results in zip(self.entries, self.results)]
+        return header, rows
+
+    def to_markdown(self) -> str:
+        parts = ["F-measure per category (CDnet 2014 rules: counts summed per sequence, mean over a "
+                 "category's sequences, overall = mean over categories); "
+                 + ("post-processing on." if self.post else "no post-processing."), "",
+                 _markdown(*self.category_table()), "", "F-measure per sequence.", "",
+                 _markdown(*self.sequence_table())]
+        if any(self.tuned_here(e, r) for e, rs in zip(self.entries, self.results) for r in rs):
+            parts += ["", "\\* tuned on this sequence: not a held-out score."]
+        published = self.published()
+        if published:
+            parts += ["", "Published figures (measured by their authors on the whole category, not on these "
+                          "sequences alone):"]
+            parts += [f"- {p.method}: {p.source}" for p in published]
+        if self.skipped:
+            parts += ["", "Not run here: " + "; ".join(f"{k} ({v})" for k, v in self.skipped.items())]
+        return "\n".join(parts) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``bgapp bench-table --json`` document."""
+        return {
+            "post": self.post,
+            "methods": [{"label": e.label, "config": e.config.to_dict(), "tuned_on": list(e.tuned_on), **rep}
+                        for e, rep in zip(self.entries, self.reports())],
+            "published": [{"method": p.method, "source": p.source,
+                           "f_measure": {c: p.f_measure[c] for c in self.categories if c in p.f_measure}}
+                          for p in self.published()],
+            "skipped": self.skipped,
+        }
+
+
+def _f(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _markdown(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def run_bench(specs: Iterable[str], rows: list[Entry], post: bool = True, workers: int | None = None,
+              scheduler: str | None = None, progress: Progress | None = None,
+              skipped: dict[str, str] | None = None) -> BenchTable:
+    """Evaluate every entry on every sequence ``specs`` name, one task per (entry, sequence)."""
+    specs = [str(s) for s in specs]
+    with runner(workers, scheduler) as run:
+        seqs = run.call(list_sequences, specs)
+        remote = on_cluster(run)
+        calls = [(s, e.config.to_dict(), post, False, remote) for e in rows for s in seqs]
+        weights = run.call(sequence_lengths, seqs) * len(rows) if remote else None
+        done = map_longest_first(run, evaluate_spec, calls, weights, progress)
+    n = len(seqs)
+    return BenchTable(rows, [done[i * n:(i + 1) * n] for i in range(len(rows))], post, dict(skipped or {}))
