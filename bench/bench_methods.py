@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bgapp import Config, Pipeline  # noqa: E402
 from bgapp.methods import METHODS, BGSLibraryMethod  # noqa: E402
 from bgapp.params import defaults  # noqa: E402
-from bgapp.standalone import write_bgs_config  # noqa: E402
 from bgapp.ssim import ReferenceStats  # noqa: E402
+from bgapp.standalone import write_bgs_config  # noqa: E402
 from bgapp.synthetic import SyntheticScene  # noqa: E402
 
 POST = {"open": 3, "close": 5}

@@ -15,8 +15,8 @@ import argparse
 import sys
 
 from ..errors import BgappError
-from . import eval as eval_command
 from . import bench_table, export, methods, process, tune
+from . import eval as eval_command
 from .common import Parser, native_output_to_stderr
 
 COMMANDS = (methods, eval_command, process, tune, export, bench_table)
