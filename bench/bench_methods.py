@@ -28,7 +28,7 @@ from bgapp import Config, Pipeline  # noqa: E402
 from bgapp.methods import METHODS, BGSLibraryMethod  # noqa: E402
 from bgapp.params import defaults  # noqa: E402
 from bgapp.ssim import ReferenceStats  # noqa: E402
-from bgapp.standalone import write_bgs_config  # noqa: E402
+from bgapp.standalone import SigmaDelta, write_bgs_config  # noqa: E402
 from bgapp.synthetic import SyntheticScene  # noqa: E402
 
 POST = {"open": 3, "close": 5}
@@ -64,6 +64,12 @@ def bare_loop(name: str, frames: list[np.ndarray]) -> float:
     post = _morph()
     cv2.setRNGSeed(0)
     cls = METHODS[name]
+    if name == "sigma_delta":  # bgapp's own numpy model, called directly
+        sd = SigmaDelta(1, 15, 255)
+        t = time.perf_counter()
+        for f in frames:
+            post(sd.apply(f))
+        return time.perf_counter() - t
     if issubclass(cls, BGSLibraryMethod):
         model = bare_pybgs(cls)
         model.apply(frames[0])  # built and initialised before the timer, as the pipeline's model is

@@ -74,6 +74,7 @@ class _QuietThread:
     def __init__(self) -> None:
         self.error: str | None = None
         self.folder = ""
+        self.pid = os.getpid()
         self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
         ready = threading.Event()
         self._thread = threading.Thread(target=self._main, args=(ready,), name="bgslibrary-quiet", daemon=True)
@@ -121,12 +122,19 @@ class _QuietThread:
             self._queue.put((fn, Future()))
 
 
-@cache
+_QUIET: _QuietThread | None = None
+_QUIET_LOCK = threading.Lock()
+
+
 def _quiet() -> _QuietThread:
-    q = _QuietThread()
-    if q.folder:
-        atexit.register(shutil.rmtree, q.folder, True)
-    return q
+    """The process's quiet thread, started on first use (again in a forked child, which has none)."""
+    global _QUIET
+    with _QUIET_LOCK:
+        if _QUIET is None or _QUIET.pid != os.getpid():
+            _QUIET = _QuietThread()
+            if _QUIET.folder:
+                atexit.register(shutil.rmtree, _QUIET.folder, True)
+        return _QUIET
 
 
 _LIVE: weakref.WeakSet[NativeModel] = weakref.WeakSet()
@@ -197,7 +205,7 @@ def _retire(box: list[Any]) -> None:
 @atexit.register
 def _retire_all() -> None:
     """Retire live models on the quiet thread before the interpreter destroys them on this one."""
-    if _quiet.cache_info().currsize == 0 or _quiet().error:
+    if _QUIET is None or _QUIET.error or _QUIET.pid != os.getpid():
         return
     for model in list(_LIVE):
         model.close()

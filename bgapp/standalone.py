@@ -561,6 +561,28 @@ class TemporalMedian(Model):
         return threshold(distance(f, self.bg, self.distance), self.threshold)
 
 
+class SigmaDelta(Model):
+    """Sigma-Delta background estimation (Manzanera & Richefeu 2007), per colour channel as BGSLibrary's
+    LaMa091 code steps it: the background M moves one grey level a frame towards the frame, the variance
+    V one level towards ``amp_factor`` times the difference O = |M - frame|, kept within
+    [``min_var``, ``max_var``]; a pixel is foreground where any channel's O reaches its V."""
+
+    def __init__(self, amp_factor, min_var, max_var):
+        self.amp_factor, self.min_var, self.max_var = amp_factor, min_var, max_var
+        self.m = self.v = None
+
+    def apply(self, frame):
+        f = frame.astype(np.int16)
+        if self.m is None:
+            self.m, self.v = f.copy(), np.full_like(f, self.min_var)
+        else:
+            self.m += np.sign(f - self.m).astype(np.int16)
+        o = np.abs(self.m - f)
+        self.v += np.sign(self.amp_factor * o - self.v).astype(np.int16)
+        np.clip(self.v, self.min_var, self.max_var, out=self.v)
+        return np.where((o >= self.v).any(axis=2), 255, 0).astype(np.uint8)
+
+
 def bgsegm_mask(model, frame, motion_compensation=False):
     """The 0/255 mask of a ``cv2.bgsegm`` subtractor for ``frame``, or None where its camera motion
     compensation found too few features to track (Lucas-Kanade and findHomography need 4 points; a
@@ -660,7 +682,8 @@ class BGSLibrary(Model):
         return bgs_mask(model.apply(pad_to(frame, self.min_side)), frame.shape[:2], first)
 
 
-MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, Contrib, BGSLibrary)}
+MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, SigmaDelta, Contrib,
+                                        BGSLibrary)}
 
 
 def make_model(config):

@@ -1,8 +1,8 @@
 """Background-subtraction methods, each declaring its parameters once, and their registry.
 
 One module per family: :mod:`.mixture` (MOG2, KNN), :mod:`.difference` (absolute difference,
-SSIM, frame differencing), :mod:`.median` (temporal median), :mod:`.contrib` (``cv2.bgsegm``), :mod:`.bgslibrary`
-(BGSLibrary's algorithms through ``pybgs``).
+SSIM, frame differencing), :mod:`.median` (temporal median), :mod:`.sigma_delta`, :mod:`.contrib`
+(``cv2.bgsegm``), :mod:`.bgslibrary` (BGSLibrary's algorithms through ``pybgs``).
 A new method is one class deriving from :class:`~.base.Method` and one line in ``METHODS``. It
 says how it exports as a script with ``script`` (a model class of :mod:`bgapp.standalone`) or by
 overriding ``script_model``; tests/test_export.py's ``EXPORTABLE`` then wants its pixel-equality case.
@@ -19,12 +19,14 @@ from .contrib import CNT, GMG, GSOC, LSBP, MOG, ContribMethod
 from .difference import SSIM, AbsDiff, FrameDiff
 from .median import TemporalMedian
 from .mixture import KNN, MOG2
+from .sigma_delta import SigmaDelta
 
 __all__ = ["METHODS", "RNG_SEED", "BGSLibraryMethod", "ContribMethod", "Method", "MethodOutput", "binarise", "create",
-           "get_method",
-           "MOG2", "KNN", "AbsDiff", "SSIM", "FrameDiff", "TemporalMedian", "GMG", "CNT", "GSOC", "LSBP", "MOG"]
+           "get_method", "MOG2", "KNN", "AbsDiff", "SSIM", "FrameDiff", "TemporalMedian", "SigmaDelta", "GMG", "CNT",
+           "GSOC", "LSBP", "MOG"]
 
-_ALL: tuple[type[Method], ...] = (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, GMG, CNT, GSOC, LSBP, MOG,
+_ALL: tuple[type[Method], ...] = (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, SigmaDelta, GMG, CNT, GSOC,
+                                  LSBP, MOG,
                                   *BGSLIBRARY_METHODS)
 METHODS: dict[str, type[Method]] = {m.name: m for m in _ALL}
 

@@ -8,9 +8,9 @@ the frame counter and the statistics. Building, config files and the library's q
 with the command that installs them.
 
 Left out on purpose: the wrapper's SigmaDelta and KDE read memory they never initialise (SigmaDelta
-sets up two thirds of each row's variances only; KDE's masks differ on most pixels from one run to
-the next on the same frames), so their masks are not a function of the video. MultiCue is not in
-pybgs 3.3.1's build.
+sets up a third of each row's variances only; KDE's masks differ on most pixels from one run to the
+next on the same frames), so their masks are not a function of the video; bgapp's own
+:mod:`.sigma_delta` runs the Sigma-Delta update rule instead. MultiCue is not in pybgs 3.3.1's build.
 """
 
 from __future__ import annotations

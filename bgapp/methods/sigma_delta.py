@@ -1,0 +1,72 @@
+"""Sigma-Delta background estimation (Manzanera & Richefeu 2007), in numpy.
+
+BGSLibrary ships it too, but its wrapper's SigmaDelta reads variances it never initialised (two
+thirds of each row), so its masks are not a function of the video; this is the same update rule,
+written once in :mod:`bgapp.standalone` and run by the engine and by exported scripts alike.
+Every value changes on the running model: nothing rebuilds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import standalone
+from ..params import Param
+from .base import Method, MethodOutput
+
+
+class SigmaDelta(Method):
+    name = "sigma_delta"
+    title = "Sigma-Delta"
+    summary = ("A background and a variance per pixel that each step one grey level a frame, like a "
+               "sigma-delta converter: integer arithmetic, very cheap, and the variance adapts so busy "
+               "pixels need a bigger change (Manzanera & Richefeu 2007).")
+    params = (
+        Param("amp_factor", "int", 1,
+              "The variance follows this many times the pixel's difference from the background. Higher: "
+              "a pixel that keeps changing needs a bigger change to be foreground (fewer false alarms on "
+              "busy backgrounds, more missed objects).",
+              min=1, max=10, step=1, tune_min=1, tune_max=6),
+        Param("min_var", "int", 15,
+              "The smallest variance: the noise floor below which no change is foreground. Higher: "
+              "cleaner masks, faint objects lost.",
+              min=1, max=255, step=1, tune_min=2, tune_max=60, typical=(1, 100)),
+        Param("max_var", "int", 255,
+              "The largest variance. Lower caps how far a busy pixel can desensitise itself.",
+              min=1, max=255, step=1, tune=False),
+    )
+    script = "SigmaDelta"
+
+    @classmethod
+    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+        args, notes = cls._args(values)
+        return cls.script or "SigmaDelta", args, notes
+
+    @staticmethod
+    def _args(v: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The model's arguments: ``max_var`` raised to ``min_var`` where it is lower, with a note."""
+        lo, hi = v["min_var"], v["max_var"]
+        notes = [f"max_var {hi} is below min_var {lo}: using {lo}"] if hi < lo else []
+        return {"amp_factor": v["amp_factor"], "min_var": lo, "max_var": max(hi, lo)}, notes
+
+    def _build(self) -> None:
+        self.model = standalone.SigmaDelta(**self._configured())
+
+    def _configured(self) -> dict[str, Any]:
+        args, notes = self._args(self.values)
+        for note in notes:
+            self.notes.add(note)
+        return args
+
+    def _configure(self, changed: set[str]) -> None:
+        for key, value in self._configured().items():
+            setattr(self.model, key, value)
+
+    def _apply(self, frame: np.ndarray) -> MethodOutput:
+        return MethodOutput(self.model.apply(frame))
+
+    def background(self) -> np.ndarray | None:
+        return None if self.model.m is None else self.model.m.astype(np.uint8)
