@@ -279,3 +279,15 @@ def test_benchmark_page_shows_the_engine_table_with_downloads() -> None:
     assert shown.values.tolist() == expected.category_table()[1]
     assert at.dataframe[1].value.values.tolist() == expected.sequence_table()[1]
     assert {b.label for b in at.get("download_button")} == {"Download CSV", "Download Markdown"}
+
+
+def test_video_lab_runs_subsense_and_says_every_change_restarts_it() -> None:
+    if not METHODS["subsense"].available():
+        pytest.skip(METHODS["subsense"].unavailable_reason())
+    at = open_page("app_pages/video_lab.py")
+    before = images(at)
+    at.selectbox(key="lab.method").set_value("subsense").run()
+    assert_clean(at)
+    assert images(at) != before
+    assert "every change of its settings restarts it" in captions(at)
+    assert "frame 101 / 300" in captions(at)

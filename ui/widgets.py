@@ -171,6 +171,9 @@ def method_select(key: str, default: str = "mog2", where: Any = st) -> str:
         where.warning(cls.unavailable_reason())
     else:
         where.caption(cls.summary)
+        if cls.params and all(p.rebuild for p in cls.params):
+            where.caption(":material/restart_alt: This method cannot change a running model: every change of its "
+                          "settings restarts it (the frame count and statistics carry on).")
     return name
 
 

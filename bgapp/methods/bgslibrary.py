@@ -110,6 +110,7 @@ class BGSLibraryMethod(Method):
         bg = self.model.background()
         return None if bg is None else bg[: self._size[0], : self._size[1]]
 
+
 # The LBSP family (St-Charles, Bilodeau & Bergevin) ------------------------------------------------
 
 def _lbsp_threshold(default: float) -> Param:

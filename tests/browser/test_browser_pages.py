@@ -157,3 +157,37 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
     assert fg_max > 0.1, f"no foreground found while playing (max {fg_max} %)"
     assert not bk.page_problems(page), bk.page_problems(page)
 
+
+
+@pytest.mark.browser
+def test_video_lab_runs_a_bgslibrary_method(page, app_server) -> None:
+    """SuBSENSE picked in the lab: the views change, and a slider change rebuilds it (no setters) and
+    shows a new mask at the same frame."""
+    from bgapp.methods import METHODS
+
+    if not METHODS["subsense"].available():
+        pytest.skip(METHODS["subsense"].unavailable_reason())
+    _lab(page, app_server)
+    src0, img0 = _main_image(page)
+    frame0 = _status(page)[0]
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_role("combobox", name="Method", exact=True).click()
+    page.get_by_role("option", name=METHODS["subsense"].title, exact=True).click()
+    side.get_by_text("Min color dist").first.wait_for(timeout=60_000)
+    bk.wait_idle(page, timeout=120)
+    src1, img1 = _main_image(page)
+    assert img1 != img0 and _status(page)[0] == frame0
+    slider = page.get_by_role("slider", name="Min color dist")
+    slider.focus()
+    slider.press("Home")  # the lowest colour threshold: far more foreground
+    page.wait_for_timeout(300)
+    bk.wait_idle(page, timeout=120)
+    deadline = time.monotonic() + 60
+    src2, img2 = src1, img1
+    while src2 == src1 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        src2, img2 = _main_image(page)
+    assert img2 != img1, "the views did not change after moving Min color dist"
+    assert _status(page)[0] == frame0
+    assert not bk.page_problems(page), bk.page_problems(page)
+    bk.screenshot(page, "video_lab_subsense")
