@@ -6,12 +6,18 @@ including ``showOutput 1``, where it is missing). Construction prints ``+Name()`
 destruction ``-Name()``, and some algorithms print their settings at the first frame. The LB*
 family crashes the process when destroyed before it has seen a frame.
 
-So every object is built, fed its first frame and destroyed on one *quiet thread* that has its
-own working directory and file table (``unshare(CLONE_FS | CLONE_FILES)``, Linux): it writes the
-config into a private folder and its stdout goes to ``/dev/null``, while every other thread keeps
-the process's working directory and stdout. One thread also serialises the write-then-construct
+So every object is built, fed its first frame and destroyed on one *builder thread* that has its own
+working directory (``unshare(CLONE_FS)``, Linux): for each object it writes the config into a fresh
+private folder, changes into it, constructs, and leaves and removes the folder, while every other
+thread keeps the process's working directory. One thread also serialises the write-then-construct
 pair, so concurrent sessions never read each other's files. Later frames run on the caller's thread
 at full speed. Models still alive at exit are destroyed there too, before the interpreter tears down.
+
+Not ``CLONE_FILES`` as well (a private stdout for that thread): a copied file table keeps every socket
+the server had open at that moment alive in the copy, so a connection the server closes stays open
+and stays registered with its epoll loop (it stalled the app's pages). The prints reach stdout;
+``python -m bgapp`` points file descriptor 1 at stderr while a command runs and calls
+:func:`close_all` before it restores it, so its ``--json`` output stays one JSON object.
 
 Several algorithms draw from C's ``rand()``; each model seeds it when built, so a single run is repeatable.
 It is one state per process: sessions running at once interleave their draws.
@@ -20,6 +26,7 @@ It is one state per process: sessions running at once interleave their draws.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import os
 import queue
@@ -27,7 +34,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from functools import cache
 from typing import Any, TypeVar
@@ -39,7 +46,6 @@ from .errors import BgappError
 from .standalone import seed_c_rand, write_bgs_config
 
 INSTALL = "bash scripts/setup.sh --bgslibrary   (or: pip install 'bgapp[bgslibrary]'; needs cmake and libopencv-dev)"
-CLONE_FILES = 0x00000400
 CLONE_FS = 0x00000200
 T = TypeVar("T")
 
@@ -65,34 +71,27 @@ def unavailable_reason(algorithm: str) -> str | None:
         return f"BGSLibrary's Python wrapper (pybgs) is not installed; install it with: {INSTALL}"
     if algorithm not in algorithms():
         return f"this build of pybgs has no {algorithm}"
-    return _quiet().error
+    return _builder().error
 
 
-class _QuietThread:
-    """One thread with its own working directory and stdout that runs callables in order."""
+class _BuilderThread:
+    """One thread with its own working directory that runs callables in order."""
 
     def __init__(self) -> None:
         self.error: str | None = None
-        self.folder = ""
         self.pid = os.getpid()
         self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
         ready = threading.Event()
-        self._thread = threading.Thread(target=self._main, args=(ready,), name="bgslibrary-quiet", daemon=True)
+        self._thread = threading.Thread(target=self._main, args=(ready,), name="bgslibrary-builder", daemon=True)
         self._thread.start()
         ready.wait()
 
     def _main(self, ready: threading.Event) -> None:
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            if libc.unshare(CLONE_FS | CLONE_FILES) != 0:
+            if libc.unshare(CLONE_FS) != 0:
                 err = ctypes.get_errno()
                 raise OSError(err, os.strerror(err))
-            self.folder = tempfile.mkdtemp(prefix="bgapp-bgslibrary-")
-            os.makedirs(os.path.join(self.folder, "config"))
-            os.chdir(self.folder)  # this thread's own working directory, after the unshare
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)  # this thread's own fd 1
-            os.close(devnull)
         except (OSError, AttributeError) as exc:
             self.error = (f"BGSLibrary methods need a thread with its own working directory "
                           f"(Linux unshare(CLONE_FS), refused here: {exc}); a container may need "
@@ -109,7 +108,7 @@ class _QuietThread:
             del fn, fut  # the last reference to whatever fn held dies here, on this thread
 
     def call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on the quiet thread and return its result (or raise its exception)."""
+        """Run ``fn`` on the builder thread and return its result (or raise its exception)."""
         if self.error:
             raise BgappError(self.error)
         fut: Future = Future()
@@ -117,24 +116,34 @@ class _QuietThread:
         return fut.result()
 
     def post(self, fn: Callable[[], Any]) -> None:
-        """Run ``fn`` on the quiet thread without waiting."""
+        """Run ``fn`` on the builder thread without waiting."""
         if not self.error:
             self._queue.put((fn, Future()))
 
 
-_QUIET: _QuietThread | None = None
-_QUIET_LOCK = threading.Lock()
+_BUILDER: _BuilderThread | None = None
+_BUILDER_LOCK = threading.Lock()
 
 
-def _quiet() -> _QuietThread:
-    """The process's quiet thread, started on first use (again in a forked child, which has none)."""
-    global _QUIET
-    with _QUIET_LOCK:
-        if _QUIET is None or _QUIET.pid != os.getpid():
-            _QUIET = _QuietThread()
-            if _QUIET.folder:
-                atexit.register(shutil.rmtree, _QUIET.folder, True)
-        return _QUIET
+def _builder() -> _BuilderThread:
+    """The process's builder thread, started on first use (again in a forked child, which has none)."""
+    global _BUILDER
+    with _BUILDER_LOCK:
+        if _BUILDER is None or _BUILDER.pid != os.getpid():
+            _BUILDER = _BuilderThread()
+        return _BUILDER
+
+
+@contextlib.contextmanager
+def _private_folder() -> Iterator[None]:
+    """On the builder thread only: a fresh folder as this thread's working directory, removed after."""
+    folder = tempfile.mkdtemp(prefix="bgapp-bgslibrary-")
+    try:
+        os.chdir(folder)
+        yield
+    finally:
+        os.chdir("/")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _LIVE: weakref.WeakSet[NativeModel] = weakref.WeakSet()
@@ -159,16 +168,17 @@ class NativeModel:
         """The object's raw output for ``frame`` (what BGSLibrary returns: 1 or 3 channels)."""
         frame = np.ascontiguousarray(frame)
         if not self._box:
-            out = _quiet().call(lambda: self._construct(frame))
+            out = _builder().call(lambda: self._construct(frame))
         else:
             out = self._box[0].apply(frame)
         self.frames += 1
         return out
 
     def _construct(self, frame: np.ndarray) -> np.ndarray:
-        write_bgs_config(".", self.algorithm, self.fields)  # "." is this (quiet) thread's own folder
-        seed_c_rand(self.rng_seed)
-        obj = getattr(_module(), self.algorithm)()
+        with _private_folder():  # "." is this (builder) thread's own, fresh folder
+            write_bgs_config(".", self.algorithm, self.fields)
+            seed_c_rand(self.rng_seed)
+            obj = getattr(_module(), self.algorithm)()
         try:
             out = obj.apply(frame)
         except BaseException:
@@ -187,11 +197,11 @@ class NativeModel:
         return cv2.cvtColor(bg, cv2.COLOR_GRAY2BGR) if bg.ndim == 2 else bg
 
     def close(self) -> None:
-        """Destroy the object on the quiet thread."""
+        """Destroy the object on the builder thread."""
         if not self._box:
             return
         box, self._box = self._box, []
-        _quiet().post(lambda: _retire(box))
+        _builder().post(lambda: _retire(box))
 
     def __del__(self) -> None:
         self.close()
@@ -199,14 +209,16 @@ class NativeModel:
 
 def _retire(box: list[Any]) -> None:
     obj = box.pop()
-    del obj  # the last reference: destroyed here, on the quiet thread
+    del obj  # the last reference: destroyed here, on the builder thread
 
 
-@atexit.register
-def _retire_all() -> None:
-    """Retire live models on the quiet thread before the interpreter destroys them on this one."""
-    if _QUIET is None or _QUIET.error or _QUIET.pid != os.getpid():
+def close_all() -> None:
+    """Destroy every live model now, on the builder thread, and wait until that is done."""
+    if _BUILDER is None or _BUILDER.error or _BUILDER.pid != os.getpid():
         return
     for model in list(_LIVE):
         model.close()
-    _quiet().call(lambda: None)  # wait for the queue to drain
+    _BUILDER.call(lambda: None)  # wait for the queue to drain
+
+
+atexit.register(close_all)  # before the interpreter would destroy them on the main thread

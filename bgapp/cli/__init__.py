@@ -15,6 +15,7 @@ import argparse
 import sys
 
 from ..errors import BgappError
+from ..pybgs_adapter import close_all
 from . import bench_table, export, methods, process, tune
 from . import eval as eval_command
 from .common import Parser, native_output_to_stderr
@@ -35,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         with native_output_to_stderr():
-            return int(args.func(args) or 0)
+            try:
+                return int(args.func(args) or 0)
+            finally:
+                close_all()  # BGSLibrary's objects print as they are destroyed: while stdout points at stderr
     except BgappError as exc:
         print(f"bgapp: error: {exc}", file=sys.stderr)
         return 2
