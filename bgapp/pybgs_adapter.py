@@ -122,7 +122,7 @@ class _BuilderThread:
 
 
 _BUILDER: _BuilderThread | None = None
-_BUILDER_LOCK = threading.Lock()
+_BUILDER_LOCK = threading.RLock()  # re-entrant: a model collected inside it closes through _builder()
 
 
 def _builder() -> _BuilderThread:
