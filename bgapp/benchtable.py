@@ -17,15 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config
-from .distributed import (
-    Progress,
-    evaluate_spec,
-    list_sequences,
-    map_longest_first,
-    on_cluster,
-    runner,
-    sequence_lengths,
-)
+from .distributed import Progress, evaluate_grid
 from .errors import BgappError
 from .evaluate import SequenceResult, report
 from .methods import METHODS, get_method
@@ -235,12 +227,5 @@ def run_bench(specs: Iterable[str], rows: list[Entry], post: bool = True, worker
               scheduler: str | None = None, progress: Progress | None = None,
               skipped: dict[str, str] | None = None) -> BenchTable:
     """Evaluate every entry on every sequence ``specs`` name, one task per (entry, sequence)."""
-    specs = [str(s) for s in specs]
-    with runner(workers, scheduler) as run:
-        seqs = run.call(list_sequences, specs)
-        remote = on_cluster(run)
-        calls = [(s, e.config.to_dict(), post, False, remote) for e in rows for s in seqs]
-        weights = run.call(sequence_lengths, seqs) * len(rows) if remote else None
-        done = map_longest_first(run, evaluate_spec, calls, weights, progress)
-    n = len(seqs)
-    return BenchTable(rows, [done[i * n:(i + 1) * n] for i in range(len(rows))], post, dict(skipped or {}))
+    results = evaluate_grid(specs, [e.config for e in rows], post, workers, scheduler, progress)
+    return BenchTable(rows, results, post, dict(skipped or {}))

@@ -268,17 +268,28 @@ def evaluate_many(specs: Iterable[str], config: Config, post: bool = True, worke
     Returns the results in ``bgapp eval`` order; :func:`~bgapp.evaluate.report` turns them into
     the ``--json`` document. Pass ``run`` to reuse a runner (a cluster) across calls.
     """
+    return evaluate_grid(specs, [config], post, workers, scheduler, progress, per_frame, run)[0]
+
+
+def evaluate_grid(specs: Iterable[str], configs: Sequence[Config], post: bool = True, workers: int | None = None,
+                  scheduler: str | None = None, progress: Progress | None = None, per_frame: bool = False,
+                  run: SerialRunner | DaskRunner | None = None) -> list[list[SequenceResult]]:
+    """Evaluate every config on every sequence ``specs`` name, one task per (config, sequence);
+    returns, per config, its results in ``bgapp eval`` order."""
     specs = [str(s) for s in specs]
     owned = run is None
     run = run or runner(workers, scheduler)
     try:
         seqs = run.call(list_sequences, specs)
-        calls = [(s, config.to_dict(), post, per_frame, on_cluster(run)) for s in seqs]
-        weights = run.call(sequence_lengths, seqs) if on_cluster(run) else None
-        return map_longest_first(run, evaluate_spec, calls, weights, progress)
+        remote = on_cluster(run)
+        calls = [(s, c.to_dict(), post, per_frame, remote) for c in configs for s in seqs]
+        weights = run.call(sequence_lengths, seqs) * len(configs) if remote else None
+        done = map_longest_first(run, evaluate_spec, calls, weights, progress)
     finally:
         if owned:
             run.close()
+    n = len(seqs)
+    return [done[i * n:(i + 1) * n] for i in range(len(configs))]
 
 
 def eval_document(specs: Iterable[str], config: Config, post: bool = True, workers: int | None = None,

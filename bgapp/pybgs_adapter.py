@@ -59,6 +59,7 @@ def _module() -> Any:
     return pybgs
 
 
+@cache
 def algorithms() -> frozenset[str]:
     """The BGSLibrary class names this build of the wrapper has (empty when it is not installed)."""
     mod = _module()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+
+from bgapp.metrics import Counts, confusion
+from bgapp.sequences import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -23,3 +29,18 @@ def need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"real data missing: {path}")
     return path
+
+
+def bare_loop_counts(path: Path, apply: Callable[[np.ndarray], np.ndarray]) -> Counts:
+    """The confusion counts of a bare loop over the CDnet sequence at ``path``: ``apply`` (a library's
+    own call) gives each frame's mask, summed the CDnet way over the frames in temporalROI.txt, read
+    here directly; what bgapp's parity tests compare ``bgapp eval --no-post`` with."""
+    seq = Sequence(path)
+    roi = cv2.imread(str(path / "ROI.bmp"), cv2.IMREAD_GRAYSCALE)
+    first, last = (int(x) for x in (path / "temporalROI.txt").read_text().split())
+    total = Counts()
+    for i, f in enumerate(seq.frame_files):
+        mask = apply(cv2.imread(str(f)))
+        if first <= i + 1 <= last:
+            total += confusion(mask, cv2.imread(str(seq.gt_files[i]), cv2.IMREAD_GRAYSCALE), roi)
+    return total

@@ -21,11 +21,9 @@ from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.methods import METHODS, RNG_SEED, create
 from bgapp.methods.bgslibrary import BGSLIBRARY_METHODS, BGSLibraryMethod
-from bgapp.metrics import Counts, confusion
 from bgapp.pipeline import Pipeline
-from bgapp.sequences import Sequence
 
-from .conftest import ROOT, need
+from .conftest import ROOT, bare_loop_counts, need
 
 
 @pytest.fixture
@@ -178,19 +176,10 @@ def test_highway_subsense_no_post_equals_bare_pybgs_loop(pybgs, shared_data, tmp
     (SuBSENSE's own defaults, C's rand() seeded as bgapp seeds it). The CLI runs meanwhile."""
     path = need(shared_data / "cdnet" / "baseline" / "highway")
     proc = _bgapp("eval", str(path), "--method", "subsense", "--no-post", "--json")
-    seq = Sequence(path)
-    roi = cv2.imread(str(path / "ROI.bmp"), cv2.IMREAD_GRAYSCALE)
-    first, last = (int(x) for x in (path / "temporalROI.txt").read_text().split())
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config").mkdir()  # SuBSENSE writes its defaults there
     ctypes.CDLL(None).srand(RNG_SEED)
-    bare = pybgs.SuBSENSE()
-    total = Counts()
-    for i, f in enumerate(seq.frame_files):
-        mask = bare.apply(cv2.imread(str(f)))
-        if first <= i + 1 <= last:
-            gt = cv2.imread(str(seq.gt_files[i]), cv2.IMREAD_GRAYSCALE)
-            total += confusion(mask, gt, roi)
+    total = bare_loop_counts(path, pybgs.SuBSENSE().apply)
     out, err = proc.communicate(timeout=900)
     assert proc.returncode == 0, err
     got = json.loads(out)["sequences"][0]

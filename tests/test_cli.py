@@ -10,10 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from bgapp.metrics import Counts, confusion
-from bgapp.sequences import Sequence
+from bgapp.metrics import Counts
 
-from .conftest import ROOT, need
+from .conftest import ROOT, bare_loop_counts, need
 
 METRIC_KEYS = {"tp", "fp", "fn", "tn", "recall", "specificity", "fpr", "fnr", "pwc", "precision", "f_measure"}
 
@@ -136,16 +135,8 @@ def test_highway_mog2_no_post_equals_bare_opencv_loop(shared_data):
     path = need(shared_data / "cdnet" / "baseline" / "highway")
     doc = json.loads(bgapp("eval", str(path), "--method", "mog2", "--no-post", "--set", "history=300",
                            "--set", "var_threshold=20", "--json").stdout)
-    seq = Sequence(path)
-    roi = cv2.imread(str(path / "ROI.bmp"), cv2.IMREAD_GRAYSCALE)
-    first, last = (int(x) for x in (path / "temporalROI.txt").read_text().split())
     mog = cv2.createBackgroundSubtractorMOG2(300, 20, True)
-    total = Counts()
-    for i, f in enumerate(seq.frame_files):
-        mask = mog.apply(cv2.imread(str(f)))
-        if first <= i + 1 <= last:
-            gt = cv2.imread(str(seq.gt_files[i]), cv2.IMREAD_GRAYSCALE)
-            total += confusion(mask, gt, roi)
+    total = bare_loop_counts(path, mog.apply)
     got = doc["sequences"][0]
     assert (got["tp"], got["fp"], got["fn"], got["tn"]) == (total.tp, total.fp, total.fn, total.tn)
     assert got["frames"] == 1700

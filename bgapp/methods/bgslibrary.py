@@ -139,62 +139,64 @@ _MOVING_AVG = Param("moving_avg_samples", "int", 100,
                     min=10, max=1000, step=1, tune=False, typical=(10, 300))
 
 
-def _lbsp_notes(fields: Fields) -> tuple[Fields, list[str]]:
-    notes: list[str] = []
-    _clamp(fields, "nRequiredBGSamples", "nBGSamples", notes, ("required_samples", "samples"))
-    return fields, notes
+def _desc_dist_offset(default: int) -> Param:
+    return Param("desc_dist_offset", "int", default,
+                 "Extra bits of texture-descriptor difference a stored sample (or word) may show and still "
+                 "match. Higher tolerates more texture change (fewer false alarms on dynamic backgrounds, "
+                 "more missed objects).",
+                 min=0, max=20, step=1, tune_min=0, tune_max=8)
 
 
-class SuBSENSE(BGSLibraryMethod):
+def _min_color_dist(default: int, tune_min: int) -> Param:
+    return Param("min_color_dist", "int", default,
+                 "The smallest colour distance at which a stored sample (or word) stops matching; each pixel "
+                 "raises its own threshold from here where the background is dynamic. Lower: more "
+                 "sensitive, noisier.",
+                 min=1, max=200, step=1, tune_min=tune_min, tune_max=60, typical=(1, 100))
+
+
+class LBSPMethod(BGSLibraryMethod):
+    """The LBSP family: each pixel's texture descriptor reads a 5x5 neighbourhood (smaller frames are
+    padded to 8x8), and where a model keeps samples, no more may be required to match than it keeps."""
+
+    min_side = 8
+
+    @classmethod
+    def config_fields(cls, values: Mapping[str, Any]) -> tuple[Fields, list[str]]:
+        fields, notes = super().config_fields(values)
+        if "nRequiredBGSamples" in fields:
+            _clamp(fields, "nRequiredBGSamples", "nBGSamples", notes, ("required_samples", "samples"))
+        return fields, notes
+
+
+class SuBSENSE(LBSPMethod):
     name = "subsense"
     title = "SuBSENSE (BGSLibrary)"
     summary = ("Colour and LBSP texture samples per pixel, with per-pixel thresholds and update rates "
                "that adapt to how dynamic the background is (St-Charles et al. 2015). Strong on "
                "camera jitter and dynamic backgrounds with no tuning; about 50 ms per 320x240 frame.")
     algorithm = "SuBSENSE"
-    min_side = 8
     params, fields = declare(
         ("fRelLBSPThreshold", _lbsp_threshold(0.333)),
-        ("nDescDistThresholdOffset", Param(
-            "desc_dist_offset", "int", 3,
-            "Extra bits of texture-descriptor difference a sample may show and still match. Higher "
-            "tolerates more texture change (fewer false alarms on dynamic backgrounds, more missed objects).",
-            min=0, max=20, step=1, tune_min=0, tune_max=8)),
-        ("nMinColorDistThreshold", Param(
-            "min_color_dist", "int", 30,
-            "The smallest colour distance at which a sample stops matching; each pixel raises its own "
-            "threshold from here where the background is dynamic. Lower: more sensitive, noisier.",
-            min=1, max=200, step=1, tune_min=10, tune_max=60, typical=(1, 100))),
+        ("nDescDistThresholdOffset", _desc_dist_offset(3)),
+        ("nMinColorDistThreshold", _min_color_dist(30, tune_min=10)),
         ("nBGSamples", _samples(50)),
         ("nRequiredBGSamples", _REQUIRED),
         ("nSamplesForMovingAvgs", _MOVING_AVG),
     )
 
-    @classmethod
-    def config_fields(cls, values: Mapping[str, Any]) -> tuple[Fields, list[str]]:
-        return _lbsp_notes(super().config_fields(values)[0])
 
-
-class PAWCS(BGSLibraryMethod):
+class PAWCS(LBSPMethod):
     name = "pawcs"
     title = "PAWCS (BGSLibrary)"
     summary = ("A word-based dictionary of colour and texture per pixel, kept by how often and how "
                "recently each word was seen, with feedback on thresholds (St-Charles et al. 2016). "
                "Among the best unsupervised CDnet scores; the slowest here (about 90 ms per 320x240 frame).")
     algorithm = "PAWCS"
-    min_side = 8
     params, fields = declare(
         ("fRelLBSPThreshold", _lbsp_threshold(0.333)),
-        ("nDescDistThresholdOffset", Param(
-            "desc_dist_offset", "int", 2,
-            "Extra bits of texture-descriptor difference a word may show and still match. Higher "
-            "tolerates more texture change.",
-            min=0, max=20, step=1, tune_min=0, tune_max=8)),
-        ("nMinColorDistThreshold", Param(
-            "min_color_dist", "int", 20,
-            "The smallest colour distance at which a word stops matching; pixels in dynamic areas "
-            "raise their own. Lower: more sensitive, noisier.",
-            min=1, max=200, step=1, tune_min=5, tune_max=60, typical=(1, 100))),
+        ("nDescDistThresholdOffset", _desc_dist_offset(2)),
+        ("nMinColorDistThreshold", _min_color_dist(20, tune_min=5)),
         ("nMaxNbWords", Param(
             "max_words", "int", 50,
             "The most background words (colour and texture appearances) each pixel keeps. More words "
@@ -204,13 +206,12 @@ class PAWCS(BGSLibraryMethod):
     )
 
 
-class LOBSTER(BGSLibraryMethod):
+class LOBSTER(LBSPMethod):
     name = "lobster"
     title = "LOBSTER (BGSLibrary)"
     summary = ("ViBe's sample model with LBSP texture descriptors beside colour, so illumination "
                "changes and camouflage fool it less (St-Charles & Bilodeau 2014). About 30 ms per 320x240 frame.")
     algorithm = "LOBSTER"
-    min_side = 8
     params, fields = declare(
         ("fRelLBSPThreshold", _lbsp_threshold(0.365)),
         ("nLBSPThresholdOffset", Param(
@@ -230,10 +231,6 @@ class LOBSTER(BGSLibraryMethod):
         ("nBGSamples", _samples(35)),
         ("nRequiredBGSamples", _REQUIRED),
     )
-
-    @classmethod
-    def config_fields(cls, values: Mapping[str, Any]) -> tuple[Fields, list[str]]:
-        return _lbsp_notes(super().config_fields(values)[0])
 
 
 # Sample-based --------------------------------------------------------------------------------------
