@@ -70,6 +70,15 @@ def bare_loop(name: str, frames: list[np.ndarray]) -> float:
         for f in frames:
             post(sd.apply(f))
         return time.perf_counter() - t
+    if name == "bmn_bsn":  # the two ONNX files through cv2.dnn (bench_bmn_bsn.py times the networks apart)
+        from bench_bmn_bsn import bare_bmn, bare_bsn, bare_nets
+
+        bmn, bsn = bare_nets()
+        model = bare_bmn(bmn, frames[:: max(1, len(frames) // 16)][:16])  # fitted before the timer, as the pipeline's
+        t = time.perf_counter()
+        for f in frames:
+            bare_bsn(bsn, model, f, post)
+        return time.perf_counter() - t
     if issubclass(cls, BGSLibraryMethod):
         model = bare_pybgs(cls)
         model.apply(frames[0])  # built and initialised before the timer, as the pipeline's model is

@@ -4,6 +4,12 @@ It is both the app's demo and the test suite's data when the real sequences are 
 is built to be fair but not trivial: textured background, sensor noise, slow illumination drift,
 camouflaged and distinct objects of many sizes and speeds, and a cast shadow (CDnet label 50).
 Every frame is random-access and repeatable from ``(seed, i)``.
+
+Options that are off in the demo add what real footage has and a learned model must learn to
+ignore or keep: a moving background (``dynamic``: waving vegetation or rippling water, labelled
+background), camera shake (``jitter``), sudden light changes (``light_steps``), objects that stop
+and start again (``stops``, still foreground while stopped) and any still image as the scene
+(``background``). ``train/bmn_bsn.py`` draws unlimited training clips from them.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 from .source import sample_indices
 
 SHADOW_GAIN = 0.6
+DYNAMIC = ("none", "vegetation", "water")
 NOISE_PAD = 128  # the noise bank is this much larger than a frame: 128*128 distinct windows
 
 
@@ -40,6 +47,8 @@ class _Sprite:
     start_x: float | None = None  # entry x (default: just outside the frame edge)
     shadow: np.ndarray | None = None  # hs x ws bool cast-shadow mask
     shadow_at: tuple[int, int] = (0, 0)  # shadow patch offset from the sprite's top-left
+    pause_at: float = 0.5  # where a pause happens, as a fraction of the crossing
+    pause: int = 0  # frames it stands still there on each pass (0: never stops)
 
     def position(self, t: int, width: int) -> tuple[int, int] | None:
         """Top-left (x, y) at ``t`` frames after the warm-up, or None when off screen."""
@@ -50,9 +59,11 @@ class _Sprite:
         x_in = self.start_x if self.start_x is not None else (-w if self.vx > 0 else width)
         x_out = width if self.vx > 0 else -w
         crossing = abs(x_out - x_in) / abs(self.vx)
-        phase = t % (crossing + self.gap)
-        if phase >= crossing:
+        phase = t % (crossing + self.pause + self.gap)
+        if phase >= crossing + self.pause:
             return None
+        stop = self.pause_at * crossing
+        phase = phase if phase < stop else max(stop, phase - self.pause)
         x = x_in + self.vx * phase
         y = self.y0 + self.bob * math.sin(2 * math.pi * phase / self.bob_period)
         return int(round(x)), int(round(y))
@@ -98,7 +109,18 @@ class SyntheticScene:
         drift: float = 0.08,
         shadow: bool = True,
         warmup: int = 40,
+        dynamic: str = "none",
+        jitter: float = 0.0,
+        light_steps: int = 0,
+        stops: bool = False,
+        background: np.ndarray | None = None,
     ):
+        """``dynamic``: "none", "vegetation" (a swaying bush) or "water" (a rippling band at the
+        bottom); ``jitter``: camera shake, the largest shift in pixels; ``light_steps``: sudden
+        changes of the light over the clip; ``stops``: two objects stop mid-way for a while;
+        ``background``: a BGR image (resized to the frame) that replaces the room."""
+        if dynamic not in DYNAMIC:
+            raise ValueError(f"dynamic must be one of {DYNAMIC}, not {dynamic!r}")
         self.size: tuple[int, int] = (int(width), int(height))
         self.n_frames = int(n_frames)
         self.fps = float(fps)
@@ -109,10 +131,19 @@ class SyntheticScene:
         self.warmup = int(warmup)
         self.temporal_roi: tuple[int, int] = (self.warmup + 1, self.n_frames)
         self.notes: list[str] = []
+        self.dynamic, self.jitter, self.stops = dynamic, float(jitter), bool(stops)
         rng = np.random.default_rng(self.seed)
         self.horizon = int(round(0.45 * height))
-        self._bg = self._background(rng)
+        self._bg = (self._background(rng) if background is None
+                    else cv2.resize(background, self.size, interpolation=cv2.INTER_AREA))
         self._sprites = self._make_sprites(rng)
+        extra = np.random.default_rng((self.seed, 1))  # the options draw here: the demo stays as it was
+        self._moving = self._moving_region(extra) if dynamic != "none" else None
+        self._steps = sorted(extra.integers(1, max(2, self.n_frames), light_steps))
+        self._step_gain = extra.uniform(0.75, 1.25, light_steps)
+        if stops:
+            for sp in self._sprites[2:4]:  # the cart and the walker
+                sp.pause, sp.pause_at = int(extra.integers(30, 90)), float(extra.uniform(0.3, 0.7))
         self._noise = (
             np.round(rng.standard_normal((height + NOISE_PAD, width + NOISE_PAD, 3)) * self.noise_sigma)
             .clip(-127, 127)
@@ -178,6 +209,60 @@ class SyntheticScene:
         vignette = 1.0 - 0.09 * radius2
         img *= vignette[..., None].astype(np.float32)
         return np.clip(img, 15, 230).astype(np.uint8)
+
+    def _moving_region(self, rng: np.random.Generator) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+        """Where the background moves: a textured bush (vegetation) or a band of water, drawn into
+        the still background; returns its box, its texture and a smooth per-pixel sway field."""
+        w, h = self.size
+        if self.dynamic == "vegetation":
+            bw, bh = int(w * rng.uniform(0.2, 0.4)), int(h * rng.uniform(0.25, 0.45))
+            x0, y0 = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
+            base = np.array([40, 110, 50], np.float32) + rng.uniform(-20, 20, 3).astype(np.float32)
+            tex = base + _smooth(rng, (max(2, bw // 3), max(2, bh // 3)), (bw, bh)) * np.float32(28)
+            shape = np.zeros((bh, bw), np.uint8)
+            for _ in range(12):  # a clump of leafy blobs
+                cv2.ellipse(shape, (int(rng.integers(0, bw)), int(rng.integers(bh // 4, bh))),
+                            (max(2, bw // 5), max(2, bh // 5)), 0, 0, 360, 1, -1)
+        else:
+            bw, bh = w, int(h * rng.uniform(0.2, 0.35))
+            x0, y0 = 0, h - bh
+            base = np.array([120, 90, 40], np.float32) + rng.uniform(-25, 25, 3).astype(np.float32)
+            tex = base + _smooth(rng, (max(2, bw // 6), max(2, bh // 2)), (bw, bh)) * np.float32(22)
+            shape = np.ones((bh, bw), np.uint8)
+        box = (slice(y0, y0 + bh), slice(x0, x0 + bw))
+        region = self._bg[box]
+        keep = shape.astype(bool)
+        region[keep] = np.clip(tex, 0, 255).astype(np.uint8)[keep]
+        sway = _smooth(rng, (3, 3), (bw, bh), 2) * np.float32(1.5 if self.dynamic == "vegetation" else 1.0)
+        return box, keep, sway
+
+    def _move_background(self, img: np.ndarray, i: int) -> None:
+        """Sway the moving region in place: a smooth displacement field that oscillates in time."""
+        assert self._moving is not None
+        box, keep, sway = self._moving
+        bh, bw = keep.shape
+        yy, xx = np.mgrid[:bh, :bw].astype(np.float32)
+        t = 2 * math.pi * i
+        if self.dynamic == "vegetation":  # gusts: the whole bush leans back and forth, leaves flutter
+            amp = 2.5 * math.sin(t / 37.0) + 1.0 * math.sin(t / 11.0)
+            dx = sway[..., 0] * amp + 1.2 * np.sin(yy / 3.0 + t / 9.0)
+            dy = sway[..., 1] * amp * 0.5
+        else:  # ripples travelling across the water, and glints
+            dx = 1.5 * np.sin(xx / 9.0 + yy / 4.0 - t / 15.0)
+            dy = 1.2 * np.sin(xx / 13.0 - t / 10.0) + sway[..., 1]
+        src = cv2.remap(self._bg[box], xx + dx, yy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        if self.dynamic == "water":
+            glint = (np.sin(xx / 5.0 + yy / 2.0 + t / 7.0) > 0.93).astype(np.float32) * np.float32(45)
+            src = cv2.add(src, cv2.merge([glint] * 3), dtype=cv2.CV_8U)
+        region = img[box]
+        region[keep] = src[keep]
+
+    def _shift(self, i: int) -> np.ndarray | None:
+        """Camera shake for frame ``i``: a 2x3 translation, or None without jitter."""
+        if not self.jitter:
+            return None
+        dx, dy = np.random.default_rng((self.seed, i, 2)).uniform(-self.jitter, self.jitter, 2)
+        return np.array([[1, 0, dx], [0, 1, dy]], np.float32)
 
     def _region_colour(self, x: float, y: float, dx: float, dy: float) -> np.ndarray:
         w, h = self.size
@@ -286,8 +371,10 @@ class SyntheticScene:
     # -- per frame -----------------------------------------------------------------------------
 
     def _gain(self, i: int) -> float:
-        """Slow global illumination drift: one smooth sine period over the clip, +-drift."""
-        return 1.0 + self.drift * math.sin(2 * math.pi * i / max(1, self.n_frames) + 0.3)
+        """Slow global illumination drift (one smooth sine period over the clip, +-drift), times the
+        sudden light changes that have happened by frame ``i``."""
+        steps = float(np.prod(self._step_gain[: np.searchsorted(self._steps, i, side="right")]))
+        return steps * (1.0 + self.drift * math.sin(2 * math.pi * i / max(1, self.n_frames) + 0.3))
 
     def _check(self, i: int) -> int:
         if not 0 <= i < self.n_frames:
@@ -327,6 +414,8 @@ class SyntheticScene:
         self._check(i)
         w, h = self.size
         img = self._bg.copy()
+        if self._moving is not None:
+            self._move_background(img, i)
         placed = self._placed(i)
         for sp, pos in placed:
             sh = self._shadow_slices(sp, pos)
@@ -340,6 +429,9 @@ class SyntheticScene:
                 (fy, fx), (py, px) = sl
                 np.copyto(img[fy, fx], sp.tex[py, px], where=sp.mask[py, px][..., None])
         img = cv2.convertScaleAbs(img, alpha=self._gain(i))
+        shift = self._shift(i)
+        if shift is not None:
+            img = cv2.warpAffine(img, shift, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         if self.noise_sigma > 0:
             oy, ox = np.random.default_rng((self.seed, i)).integers(0, NOISE_PAD, 2)
             img = cv2.add(img, self._noise[oy : oy + h, ox : ox + w], dtype=cv2.CV_8U)
@@ -361,10 +453,15 @@ class SyntheticScene:
             if sl is not None:
                 (fy, fx), (py, px) = sl
                 gt[fy, fx][sp.mask[py, px]] = 255
-        return gt
+        shift = self._shift(i)
+        if shift is None:
+            return gt
+        return np.asarray(cv2.warpAffine(gt, shift, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT),
+                          np.uint8)
 
     def background(self, i: int = 0) -> np.ndarray:
-        """The true empty scene under frame ``i``'s lighting, without noise (for background scores)."""
+        """The true empty scene under frame ``i``'s lighting, without noise or shake (for background
+        scores); a moving region is shown at rest."""
         self._check(i)
         return cv2.convertScaleAbs(self._bg, alpha=self._gain(i))
 

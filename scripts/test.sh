@@ -51,6 +51,6 @@ fi
 
 bash scripts/setup.sh
 mkdir -p artifacts
-.venv/bin/python -m ruff check bgapp ui app_pages app.py tests bench
+.venv/bin/python -m ruff check bgapp ui app_pages app.py tests bench train
 .venv/bin/python -m mypy  # the engine (bgapp/); files and settings in pyproject.toml [tool.mypy]
 exec .venv/bin/python -m pytest "$@"

@@ -29,7 +29,7 @@ def test_methods_json_contract():
     doc = json.loads(bgapp("methods", "--json").stdout)
     names = [m["name"] for m in doc["methods"]]
     assert names == ["mog2", "knn", "absdiff", "frame_diff", "ssim", "median", "sigma_delta", "gmg", "cnt", "gsoc",
-                     "lsbp", "mog",
+                     "lsbp", "mog", "bmn_bsn",
                      "subsense", "pawcs", "lobster", "vibe", "pbas", "codebook", "imbs", "sobs", "two_points",
                      "fuzzy_choquet"]
     for m in doc["methods"]:

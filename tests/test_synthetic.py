@@ -123,3 +123,76 @@ def test_knn_is_challenged_but_works(scene: SyntheticScene) -> None:
     f = f_measure(cv2.createBackgroundSubtractorKNN(), scene)
     print(f"KNN default F-measure on the demo scene: {f:.3f}")
     assert 0.6 < f < 0.99
+
+
+def _still(**kw) -> SyntheticScene:
+    """A clip with no objects (the warm-up lasts it all), no sensor noise and no drift."""
+    return SyntheticScene(160, 120, 120, seed=5, noise_sigma=0, drift=0, warmup=120, **kw)
+
+
+@pytest.mark.parametrize("kind", ["vegetation", "water"])
+def test_a_moving_background_moves_and_stays_background(kind: str) -> None:
+    plain, moving = _still(), _still(dynamic=kind)
+    assert np.array_equal(plain.frame(10), plain.frame(30))
+    changed = cv2.absdiff(moving.frame(10), moving.frame(30)).max(axis=2) > 20
+    assert changed.sum() > 100, "the vegetation or water did not move"
+    assert not any(moving.ground_truth(i).any() for i in (10, 30, 60))
+    with pytest.raises(ValueError, match="dynamic"):
+        SyntheticScene(dynamic="lava")
+
+
+def test_camera_shake_moves_frame_and_labels_together() -> None:
+    plain = SyntheticScene(160, 120, 200, seed=2, noise_sigma=0)
+    shaky = SyntheticScene(160, 120, 200, seed=2, noise_sigma=0, jitter=2.0)
+    moved = 0
+    for i in range(60, 200, 10):
+        a, b = plain.ground_truth(i) == 255, shaky.ground_truth(i) == 255
+        if not a.any():
+            continue
+        ya, xa = np.argwhere(a).mean(axis=0)
+        yb, xb = np.argwhere(b).mean(axis=0)
+        assert abs(ya - yb) <= 2.5 and abs(xa - xb) <= 2.5
+        moved += not np.array_equal(a, b)
+        # the objects' pixels in the shaken frame are where its labels say
+        inside = np.abs(shaky.frame(i).astype(int) - plain.background(i).astype(int)).max(axis=2) > 40
+        assert (inside & b).sum() >= 0.5 * (inside & a).sum()
+    assert moved >= 5
+
+
+def test_sudden_light_changes_step_the_whole_frame() -> None:
+    scene = _still(light_steps=3)
+    means = np.array([scene.frame(i).mean() for i in range(120)])
+    jumps = np.flatnonzero(np.abs(np.diff(means)) > 0.5)
+    assert 1 <= len(jumps) <= 3  # two steps may fall on one frame
+    assert np.allclose(means[: jumps[0] + 1], means[0])
+
+
+def test_stopping_objects_stand_still_and_stay_foreground() -> None:
+    def longest_stand(scene: SyntheticScene) -> tuple[int, int]:
+        """(frames, first frame) of the walker's longest stay at one spot."""
+        spots = [scene._sprites[3].position(t, 160) for t in range(360)]
+        best, run = (0, 0), 0
+        for t in range(1, 360):
+            run = run + 1 if spots[t] is not None and spots[t] == spots[t - 1] else 0
+            if run > best[0]:
+                best = (run, t - run)
+        return best
+
+    plain = SyntheticScene(160, 120, 400, seed=1, noise_sigma=0)
+    scene = SyntheticScene(160, 120, 400, seed=1, noise_sigma=0, stops=True)
+    pause = scene._sprites[3].pause
+    frames, first = longest_stand(scene)
+    assert pause >= 30 and frames >= pause > 2 * longest_stand(plain)[0]
+    walker = scene._sprites[3]
+    x, y = walker.position(first + frames // 2, 160)
+    h, w = walker.mask.shape
+    labels = scene.ground_truth(scene.warmup + first + frames // 2)[max(y, 0):y + h, max(x, 0):x + w]
+    seen = walker.mask[max(-y, 0):, max(-x, 0):][:labels.shape[0], :labels.shape[1]]
+    assert (labels == 255).sum() >= 0.9 * seen.sum()
+
+
+def test_any_image_can_be_the_scene() -> None:
+    grey = np.full((60, 80, 3), 123, np.uint8)
+    scene = SyntheticScene(160, 120, 100, seed=3, noise_sigma=0, drift=0, background=grey)
+    assert (scene.frame(0) == 123).all()
+    assert scene.frame(90).shape == (120, 160, 3)

@@ -2,7 +2,8 @@
 
 One module per family: :mod:`.mixture` (MOG2, KNN), :mod:`.difference` (absolute difference,
 SSIM, frame differencing), :mod:`.median` (temporal median), :mod:`.sigma_delta`, :mod:`.contrib`
-(``cv2.bgsegm``), :mod:`.bgslibrary` (BGSLibrary's algorithms through ``pybgs``).
+(``cv2.bgsegm``), :mod:`.bgslibrary` (BGSLibrary's algorithms through ``pybgs``), :mod:`.learned`
+(the BMN-BSN networks); :mod:`.sampled` holds what the median and the learned model share.
 A new method is one class deriving from :class:`~.base.Method` and one line in ``METHODS``. It
 says how it exports as a script with ``script`` (a model class of :mod:`bgapp.standalone`) or by
 overriding ``script_model``; tests/test_export.py's ``EXPORTABLE`` then wants its pixel-equality case.
@@ -17,16 +18,17 @@ from .base import RNG_SEED, Method, MethodOutput, binarise
 from .bgslibrary import BGSLIBRARY_METHODS, BGSLibraryMethod
 from .contrib import CNT, GMG, GSOC, LSBP, MOG, ContribMethod
 from .difference import SSIM, AbsDiff, FrameDiff
+from .learned import BMNBSN
 from .median import TemporalMedian
 from .mixture import KNN, MOG2
 from .sigma_delta import SigmaDelta
 
 __all__ = ["METHODS", "RNG_SEED", "BGSLibraryMethod", "ContribMethod", "Method", "MethodOutput", "binarise", "create",
            "get_method", "MOG2", "KNN", "AbsDiff", "SSIM", "FrameDiff", "TemporalMedian", "SigmaDelta", "GMG", "CNT",
-           "GSOC", "LSBP", "MOG"]
+           "GSOC", "LSBP", "MOG", "BMNBSN"]
 
 _ALL: tuple[type[Method], ...] = (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, SigmaDelta, GMG, CNT, GSOC,
-                                  LSBP, MOG,
+                                  LSBP, MOG, BMNBSN,
                                   *BGSLIBRARY_METHODS)
 METHODS: dict[str, type[Method]] = {m.name: m for m in _ALL}
 

@@ -191,3 +191,39 @@ def test_video_lab_runs_a_bgslibrary_method(page, app_server) -> None:
     assert _status(page)[0] == frame0
     assert not bk.page_problems(page), bk.page_problems(page)
     bk.screenshot(page, "video_lab_subsense")
+
+
+@pytest.mark.browser
+def test_video_lab_runs_the_learned_model(page, app_server) -> None:
+    """BMN-BSN picked in the lab: its model is fitted and the views change; its threshold acts on the
+    same frame without refitting (a live value, no rebuild)."""
+    from bgapp.methods import METHODS
+
+    cls = METHODS["bmn_bsn"]
+    if not cls.available():
+        pytest.skip(cls.unavailable_reason())
+    _lab(page, app_server)
+    src0, img0 = _main_image(page)
+    frame0 = _status(page)[0]
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_role("combobox", name="Method", exact=True).click()
+    page.get_by_role("option", name=cls.title, exact=True).click()
+    side.get_by_text("N frames").first.wait_for(timeout=60_000)
+    bk.wait_idle(page, timeout=120)
+    src1, img1 = _main_image(page)
+    assert img1 != img0 and _status(page)[0] == frame0
+    fg1 = _status(page)[2]
+    slider = page.get_by_role("slider", name="Threshold")
+    slider.focus()
+    slider.press("End")  # 0.99: only the surest pixels stay foreground
+    bk.wait_idle(page, timeout=120)
+    deadline = time.monotonic() + 60
+    src2, img2 = src1, img1
+    while src2 == src1 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        src2, img2 = _main_image(page)
+    assert img2 != img1, "the views did not change after moving Threshold"
+    frame2, _, fg2 = _status(page)
+    assert frame2 == frame0 and (fg2 < fg1 or fg1 == 0), (fg1, fg2)
+    assert not bk.page_problems(page), bk.page_problems(page)
+    bk.screenshot(page, "video_lab_bmn_bsn")

@@ -1,0 +1,135 @@
+"""Inference for the learned background model (BMN-BSN, Mondéjar-Guerra et al., BMVC 2019).
+
+Two small U-Nets, trained by ``train/bmn_bsn.py`` and shipped as ONNX files in ``bgapp/models/``,
+run through OpenCV's DNN module (no other runtime):
+
+- the background modeler (BMN) turns ``N_REF`` reference frames of a scene into an
+  ``M_CHANNELS``-channel background model, once per scene or per refresh;
+- the background subtractor (BSN) turns that model plus one frame into the probability that
+  each pixel is foreground.
+
+Both run at ``NET_SIZE`` whatever the video's size (a 2-core CPU cannot afford more at video
+rate); the probability map is resized back to the frame. Plain functions over arrays, and one
+small class that holds a session's two networks (an OpenCV ``Net`` is not shared across threads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .errors import BgappError
+
+NET_SIZE = (160, 120)  # (w, h) both networks run at: divisible by 8 for the U-Nets' 3 poolings
+N_REF = 16  # reference frames the BMN takes (3 channels each); fewer are repeated to fill
+M_CHANNELS = 12  # channels of the learned background model
+BMN_FILE, BSN_FILE, CARD_FILE = "bmn.onnx", "bsn.onnx", "card.json"
+MODELS_ENV = "BGAPP_MODELS"  # a folder with retrained files to use instead of the shipped ones
+
+
+def model_dir() -> Path:
+    """Where the ONNX files and the card are read from: ``$BGAPP_MODELS`` or the package's own."""
+    return Path(os.environ.get(MODELS_ENV) or Path(__file__).parent / "models")
+
+
+@cache
+def _read_nets(folder: Path, stamp: tuple[float, ...]) -> tuple[bytes, bytes]:
+    """Both files' bytes, checked once per folder and modification time: OpenCV parses them."""
+    data = []
+    for name in (BMN_FILE, BSN_FILE):
+        path = folder / name
+        try:
+            raw = path.read_bytes()
+            cv2.dnn.readNetFromONNX(np.frombuffer(raw, np.uint8))
+        except OSError as e:
+            raise BgappError(f"the learned model's {name} cannot be read from {folder}: {e.strerror or e}") from None
+        except cv2.error:
+            raise BgappError(f"the learned model's {name} in {folder} is not a readable ONNX network") from None
+        data.append(raw)
+    return data[0], data[1]
+
+
+def read_nets(folder: Path | None = None) -> tuple[bytes, bytes]:
+    """The BMN's and BSN's ONNX bytes; a one-line BgappError says what is missing or broken."""
+    folder = folder or model_dir()
+    stamp = tuple((folder / n).stat().st_mtime if (folder / n).exists() else -1.0 for n in (BMN_FILE, BSN_FILE))
+    return _read_nets(folder, stamp)
+
+
+def unavailable_reason(folder: Path | None = None) -> str | None:
+    """Why the learned model cannot run here (None when it can)."""
+    try:
+        read_nets(folder)
+    except BgappError as e:
+        return f"{e} (train/bmn_bsn.py rebuilds it)"
+    return None
+
+
+def card(folder: Path | None = None) -> dict[str, Any]:
+    """The model card training wrote (data, held-out scenes, scores), or {} where there is none."""
+    try:
+        return json.loads(((folder or model_dir()) / CARD_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def to_blob(frames: list[np.ndarray]) -> np.ndarray:
+    """BGR uint8 frames as one 1 x 3k x H x W float32 input at ``NET_SIZE``, scaled to [0, 1]."""
+    chans = []
+    for f in frames:
+        small = f if (f.shape[1], f.shape[0]) == NET_SIZE else cv2.resize(f, NET_SIZE, interpolation=cv2.INTER_AREA)
+        chans.append(np.moveaxis(small, 2, 0))
+    return (np.concatenate(chans).astype(np.float32) * np.float32(1 / 255))[None]
+
+
+def reference_slots(frames: list[np.ndarray], n: int = N_REF) -> list[np.ndarray]:
+    """``frames`` repeated in order to fill the BMN's ``n`` inputs (training does the same)."""
+    if not frames:
+        raise ValueError("the background model needs at least one reference frame")
+    return [frames[i % len(frames)] for i in range(n)]
+
+
+def false_colour(model: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The M-channel model as a 2 x 2 mosaic of RGB images (channels 1-3, 4-6, ...), each channel
+    stretched to its own range: how the paper shows the maps; ``size`` is the mosaic's (w, h)."""
+    w, h = size
+    tiles = []
+    for k in range(0, min(len(model), 12), 3):
+        rgb = model[k:k + 3]
+        lo = rgb.min(axis=(1, 2), keepdims=True)
+        span = np.maximum(rgb.max(axis=(1, 2), keepdims=True) - lo, 1e-6)
+        img = ((rgb - lo) / span * 255).astype(np.uint8)
+        tiles.append(cv2.resize(np.ascontiguousarray(np.moveaxis(img, 0, 2)), (w // 2, h // 2),
+                                interpolation=cv2.INTER_LINEAR))
+    while len(tiles) < 4:
+        tiles.append(np.zeros_like(tiles[0]))
+    mosaic = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:4])])
+    return mosaic if mosaic.shape[:2] == (h, w) else cv2.resize(mosaic, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+class Networks:
+    """One session's BMN and BSN, read from ``folder`` (default :func:`model_dir`)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        bmn, bsn = read_nets(folder)
+        self.bmn = cv2.dnn.readNetFromONNX(np.frombuffer(bmn, np.uint8))
+        self.bsn = cv2.dnn.readNetFromONNX(np.frombuffer(bsn, np.uint8))
+
+    def model(self, refs: list[np.ndarray]) -> np.ndarray:
+        """The M x H x W background model of the reference frames (repeated to fill ``N_REF``)."""
+        self.bmn.setInput(to_blob(reference_slots(refs)))
+        return np.asarray(self.bmn.forward()[0], np.float32)
+
+    def probability(self, frame: np.ndarray, model: np.ndarray) -> np.ndarray:
+        """Each pixel's probability of being foreground, float32 in [0, 1] at the frame's size."""
+        blob = np.concatenate([model[None], to_blob([frame])], axis=1)
+        self.bsn.setInput(blob)
+        p = np.asarray(self.bsn.forward()[0, 0], np.float32)
+        h, w = frame.shape[:2]
+        return p if p.shape == (h, w) else cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)

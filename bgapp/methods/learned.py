@@ -1,0 +1,72 @@
+"""The learned background model: BMN-BSN's two networks (:mod:`bgapp.bmn_bsn`) as a method."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .. import bmn_bsn
+from ..errors import BgappError
+from ..params import Param
+from .base import MethodOutput, threshold
+from .sampled import SampledBackground, sample_params
+
+
+class BMNBSN(SampledBackground):
+    name = "bmn_bsn"
+    title = "Learned model (BMN-BSN)"
+    summary = ("Two small neural networks trained here (Mondéjar-Guerra et al., BMVC 2019): one "
+               "learns a 12-channel background model from frames sampled across the clip (or the "
+               "first frames of a live stream), the other gives each pixel of a frame its "
+               "probability of being foreground against that model. Trained on other scenes than "
+               "the ones it is scored on.")
+    params = (
+        *sample_params(bmn_bsn.N_REF, 2, bmn_bsn.N_REF, 1,
+                       f"More frames (up to the network's {bmn_bsn.N_REF}) show the modeler more of the "
+                       "scene behind moving objects; fewer are repeated to fill its inputs.", every=5),
+        Param("threshold", "float", 0.5,
+              "Foreground probability above which a pixel is foreground. Lower finds more of "
+              "each object and more false alarms.",
+              min=0.01, max=0.99, step=0.01, tune_min=0.1, tune_max=0.9),
+    )
+
+    @classmethod
+    def available(cls) -> bool:
+        return bmn_bsn.unavailable_reason() is None
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return bmn_bsn.unavailable_reason()
+
+    @classmethod
+    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+        raise BgappError(f"cannot export {cls.name} as an OpenCV script: it runs two neural networks that "
+                         "ship inside bgapp (bgapp/models/*.onnx); deploy its JSON config with "
+                         "`python -m bgapp process --config`")
+
+    def _build(self) -> None:
+        self.nets = bmn_bsn.Networks()
+        self.model: np.ndarray | None = None
+        self.size: tuple[int, int] = bmn_bsn.NET_SIZE
+        super()._build()
+
+    def _prepare(self, frame: np.ndarray) -> np.ndarray:
+        """Samples are kept at the networks' size: 16 of them cost under 1 MB whatever the video."""
+        return cv2.resize(frame, bmn_bsn.NET_SIZE, interpolation=cv2.INTER_AREA)
+
+    def _fit(self, samples: list[np.ndarray]) -> None:
+        self.model = self.nets.model(samples)
+
+    def _score(self, prepared: np.ndarray, frame: np.ndarray) -> MethodOutput:
+        assert self.model is not None  # the first frame after a restart is always sampled, so one is fitted
+        self.size = (frame.shape[1], frame.shape[0])
+        p = self.nets.probability(prepared, self.model)
+        p = cv2.resize(p, self.size, interpolation=cv2.INTER_LINEAR) if p.shape != frame.shape[:2] else p
+        return MethodOutput(threshold(p, self.values["threshold"]), p)
+
+    def background(self) -> np.ndarray | None:
+        """The learned model's 12 channels as four false-colour images (2 x 2), as the paper shows them."""
+        return None if self.model is None else bmn_bsn.false_colour(self.model, self.size)

@@ -1,0 +1,177 @@
+"""The learned background model (BMN-BSN): the shipped networks, the method's behaviour, parity with
+a bare OpenCV DNN loop, the card's figures, and a real (quick) training run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from bgapp import bmn_bsn
+from bgapp.config import Config
+from bgapp.errors import BgappError
+from bgapp.export import export
+from bgapp.methods import METHODS, create
+from bgapp.pipeline import Pipeline
+from bgapp.source import sample_indices
+from bgapp.synthetic import SyntheticScene
+
+from .conftest import ROOT, bare_loop_counts, need
+
+
+@pytest.fixture(scope="module")
+def scene() -> SyntheticScene:
+    return SyntheticScene()
+
+
+def test_the_shipped_model_is_small_readable_and_described():
+    folder = bmn_bsn.model_dir()
+    assert bmn_bsn.unavailable_reason() is None and METHODS["bmn_bsn"].available()
+    sizes = [(folder / n).stat().st_size for n in (bmn_bsn.BMN_FILE, bmn_bsn.BSN_FILE)]
+    assert all(s < 4_000_000 for s in sizes), sizes  # a few MB at most, as the package ships them
+    card = bmn_bsn.card()
+    assert card["networks"]["input_size"] == list(bmn_bsn.NET_SIZE)
+    assert card["networks"]["reference_frames"] == bmn_bsn.N_REF
+    assert card["networks"]["model_channels"] == bmn_bsn.M_CHANNELS
+    assert not card["training"]["quick"] and card["training"]["loss_last"] < card["training"]["loss_first"]
+    held_out = set(card["held_out"])
+    assert not held_out & {name.split("/", 1)[1] for name in card["data"]["real"]}  # scene-disjoint
+    assert set(card["f_measure"]) == {"bmn_bsn", "mog2", "knn", "median"}
+
+
+def test_missing_or_broken_files_make_the_method_unavailable_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv(bmn_bsn.MODELS_ENV, str(tmp_path))
+    reason = METHODS["bmn_bsn"].unavailable_reason()
+    assert reason and "bmn.onnx" in reason and "train/bmn_bsn.py" in reason
+    assert not METHODS["bmn_bsn"].available()
+    with pytest.raises(BgappError, match="bmn.onnx"):
+        create("bmn_bsn")
+    (tmp_path / bmn_bsn.BMN_FILE).write_bytes(b"not a network")
+    (tmp_path / bmn_bsn.BSN_FILE).write_bytes(b"")
+    reason = METHODS["bmn_bsn"].unavailable_reason()
+    assert reason is not None and "not a readable ONNX network" in reason and "\n" not in reason
+
+
+def test_probability_is_the_score_and_the_threshold_acts_live(scene):
+    m = create("bmn_bsn")
+    m.prime(scene.sample(16))
+    out = m.apply(scene.frame(150))
+    assert not m.learning
+    p = out.score
+    assert p is not None and p.shape == (240, 320) and p.dtype == np.float32
+    assert 0.0 <= p.min() and p.max() <= 1.0
+    assert np.array_equal(out.mask, np.where(p > 0.5, 255, 0).astype(np.uint8))
+    model = m.model
+    assert m.update({"threshold": 0.2}) is False  # no rebuild: the fitted model stays
+    again = m.apply(scene.frame(150))
+    assert m.model is model
+    assert np.array_equal(again.mask, np.where(p > 0.2, 255, 0).astype(np.uint8))
+    assert (again.mask > 0).sum() > (out.mask > 0).sum()
+
+
+def test_the_model_is_fitted_to_the_samples_and_refitted_on_a_new_sample(scene):
+    m = create("bmn_bsn", {"n_frames": 8})
+    frames = scene.sample(8)
+    m.prime(frames)
+    m.apply(scene.frame(100))
+    nets = bmn_bsn.Networks()
+    small = [cv2.resize(f, bmn_bsn.NET_SIZE, interpolation=cv2.INTER_AREA) for f in frames]
+    assert np.allclose(m.model, nets.model(small), atol=1e-5)
+    m.prime(frames[:4])
+    m.apply(scene.frame(100))
+    assert np.allclose(m.model, nets.model(small[:4]), atol=1e-5)
+    assert not np.allclose(m.model, nets.model(small), atol=1e-3)
+
+
+def test_a_stream_learns_from_its_first_samples_then_refreshes(scene):
+    m = create("bmn_bsn", {"n_frames": 4, "sample_every": 5, "refresh": 30})
+    fits = []
+    original = m._fit
+    m._fit = lambda samples: (fits.append((m.frames_seen, len(samples))), original(samples))[1]  # type: ignore
+    for i in range(60):
+        out = m.apply(scene.frame(40 + i))
+        assert out.mask.shape == (240, 320)
+        assert m.learning == (i < 15)  # 4 samples, one in 5 frames: frames 0, 5, 10, 15
+    assert fits[:4] == [(0, 1), (5, 2), (10, 3), (15, 4)]
+    assert fits[4:] == [(45, 4)]  # 30 frames after the full fit
+
+
+def test_background_view_shows_the_twelve_channels_in_false_colour(scene):
+    p = Pipeline("bmn_bsn")
+    p.prime(scene)
+    res = p.process(scene.frame(120))
+    bg = res.background
+    assert bg is not None and bg.shape == (240, 320, 3) and bg.dtype == np.uint8
+    tiles = [bg[:120, :160], bg[:120, 160:], bg[120:, :160], bg[120:, 160:]]
+    assert all(t.std() > 5 for t in tiles)  # each of the 4 images holds 3 stretched channels
+    assert len({t.tobytes() for t in tiles}) == 4
+
+
+def test_a_script_export_refuses_in_one_line():
+    for fmt in ("python", "roboflow"):
+        with pytest.raises(BgappError, match="bmn_bsn") as err:
+            export(Config("bmn_bsn"), fmt)
+        assert "\n" not in str(err.value)
+    doc = export(Config("bmn_bsn", {"threshold": 0.35}), "json")
+    assert json.loads(doc.text)["params"]["threshold"] == 0.35
+
+
+def _bare_loop(path):
+    """The shipped ONNX files through cv2.dnn directly: 16 frames sampled across the clip into the
+    BMN once, each frame into the BSN at 160x120, probability resized back, > 0.5."""
+    from bgapp.sequences import Sequence
+
+    seq = Sequence(path)
+    bmn = cv2.dnn.readNetFromONNX(str(bmn_bsn.model_dir() / bmn_bsn.BMN_FILE))
+    bsn = cv2.dnn.readNetFromONNX(str(bmn_bsn.model_dir() / bmn_bsn.BSN_FILE))
+
+    def blob(imgs):
+        return np.concatenate([cv2.resize(i, (160, 120), interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
+                               for i in imgs]).astype(np.float32)[None] / np.float32(255)
+
+    refs = [cv2.imread(str(seq.frame_files[i])) for i in sample_indices(16, len(seq))]
+    bmn.setInput(blob(refs))
+    model = bmn.forward()
+
+    def apply(frame):
+        bsn.setInput(np.concatenate([model, blob([frame])], axis=1))
+        p = cv2.resize(bsn.forward()[0, 0], (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
+        return np.where(p > 0.5, 255, 0).astype(np.uint8)
+
+    return bare_loop_counts(path, apply)
+
+
+def _cli_eval(path, *args):
+    proc = subprocess.run([sys.executable, "-m", "bgapp", "eval", str(path), "--method", "bmn_bsn", "--json", *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.slow
+def test_cli_eval_on_highway_matches_a_bare_dnn_loop_and_the_card(shared_data):
+    highway = need(shared_data / "cdnet/baseline/highway")
+    raw = _cli_eval(highway, "--no-post")["sequences"][0]
+    bare = _bare_loop(highway)
+    assert (raw["tp"], raw["fp"], raw["fn"], raw["tn"]) == (bare.tp, bare.fp, bare.fn, bare.tn)
+    posted = _cli_eval(highway)["sequences"][0]
+    assert posted["f_measure"] == pytest.approx(bmn_bsn.card()["f_measure"]["bmn_bsn"]["baseline/highway"], abs=1e-9)
+
+
+@pytest.mark.slow
+def test_quick_training_runs_lowers_the_loss_and_exports_what_the_engine_reads(tmp_path, shared_data):
+    proc = subprocess.run([sys.executable, "train/bmn_bsn.py", "--quick", "--out", str(tmp_path), "--data",
+                           str(shared_data)], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    card = json.loads((tmp_path / bmn_bsn.CARD_FILE).read_text())
+    assert card["training"]["quick"] and card["training"]["loss_last"] < 0.8 * card["training"]["loss_first"]
+    assert card["data"]["synthetic_clips"] > 0
+    assert 0.0 <= card["f_measure"]["bmn_bsn"]["ucsd/boats"] <= 1.0
+    assert bmn_bsn.unavailable_reason(tmp_path) is None
+    nets = bmn_bsn.Networks(tmp_path)
+    model = nets.model([SyntheticScene(160, 120, 50).frame(i) for i in range(0, 50, 5)])
+    assert model.shape == (bmn_bsn.M_CHANNELS, 120, 160)

@@ -1,0 +1,329 @@
+"""Train the learned background model (BMN-BSN) from scratch and write what bgapp ships.
+
+    .venv/bin/python train/bmn_bsn.py            # the shipped model: bgapp/models/, about 40 min on 2 cores
+    .venv/bin/python train/bmn_bsn.py --quick --out /tmp/m   # a few minutes: checks that training works
+
+Mondéjar-Guerra et al. (BMVC 2019) train two U-Nets end to end: the BMN turns N reference frames
+into an M-channel background model that is never supervised, the BSN turns that model plus a target
+frame into foreground/background, with cross-entropy on the target's ground truth only (CDnet's
+shadow, outside-ROI and unknown pixels left out). Ours is sized for a 2-core CPU (README, "The
+learned model"): both networks run at 160x120, the BMN with K=16 first-level channels, the BSN
+with K=8, three poolings each.
+
+Data (all of it scene-disjoint from what the card reports on): the real scenes in
+``../shared/data/train/`` (SBI2015, UCSD) and clips from :class:`bgapp.synthetic.SyntheticScene`
+with moving vegetation and water, camera shake, light changes, stopping objects and real scenes'
+backgrounds. Quality is then measured through bgapp's own evaluation (``bgapp eval``'s code) on
+the sequences directly under ``../shared/data``, none of which training reads.
+
+Needs the ``train`` extra (``torch==2.13.0+cpu`` and ``onnx``; requirements-dev.txt has them).
+Everything random draws from ``--seed``; the result is the same on the same machine and versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bgapp import bmn_bsn  # noqa: E402
+from bgapp.sequences import find_sequences  # noqa: E402
+from bgapp.synthetic import SyntheticScene  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+W, H = bmn_bsn.NET_SIZE
+IGNORE = 2  # label of pixels left out of the loss (CDnet 50, 85, 170 and outside the ROI)
+# the sequences the card reports on: never read by training
+HELD_OUT = ("cdnet/baseline/highway", "sbi/Board", "sbi/Foliage", "sbi/IBMtest2", "ucsd/boats", "ucsd/ocean",
+            "ucsd/peds")
+BASELINES = ("mog2", "knn", "median")
+
+
+# -- networks --------------------------------------------------------------------------------------
+
+def block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True),
+                         nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(inplace=True))
+
+
+class UNet(nn.Module):
+    """Ronneberger's U-Net, small: ``levels`` poolings, ``k`` channels at the first level, doubled
+    per level; 2x2 max-pool down, 2x2 up-convolution and skip concatenation up."""
+
+    def __init__(self, cin: int, cout: int, k: int, levels: int = 3, sigmoid: bool = False) -> None:
+        super().__init__()
+        w = [k * 2**i for i in range(levels + 1)]
+        self.enc = nn.ModuleList([block(cin if i == 0 else w[i - 1], w[i]) for i in range(levels)])
+        self.mid = block(w[levels - 1], w[levels])
+        self.up = nn.ModuleList([nn.ConvTranspose2d(w[i + 1], w[i], 2, stride=2) for i in reversed(range(levels))])
+        self.dec = nn.ModuleList([block(2 * w[i], w[i]) for i in reversed(range(levels))])
+        self.out = nn.Conv2d(w[0], cout, 1)
+        self.sigmoid = sigmoid
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for enc in self.enc:
+            x = enc(x)
+            skips.append(x)
+            x = F.max_pool2d(x, 2)
+        x = self.mid(x)
+        for up, dec in zip(self.up, self.dec):
+            x = dec(torch.cat([up(x), skips.pop()], 1))
+        x = self.out(x)
+        return torch.sigmoid(x) if self.sigmoid else x
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+@dataclass
+class Clip:
+    """One scene at the networks' size: frames, labels (0 bg, 1 fg, 2 ignored) and scored frames."""
+
+    name: str
+    frames: np.ndarray  # T x H x W x 3 uint8
+    labels: np.ndarray  # T x H x W uint8
+    scored: np.ndarray  # indices with ground truth
+
+
+def labels_of(gt: np.ndarray | None, roi: np.ndarray | None) -> np.ndarray:
+    """CDnet levels at the networks' size as 0/1/IGNORE (nearest neighbour keeps labels labels)."""
+    if gt is None:
+        return np.full((H, W), IGNORE, np.uint8)
+    out = np.full(gt.shape, IGNORE, np.uint8)
+    out[gt == 0] = 0
+    out[gt == 255] = 1
+    if roi is not None:
+        out[roi == 0] = IGNORE
+    return cv2.resize(out, (W, H), interpolation=cv2.INTER_NEAREST)
+
+
+def small(frame: np.ndarray) -> np.ndarray:
+    return cv2.resize(frame, (W, H), interpolation=cv2.INTER_AREA)
+
+
+def real_clips(root: Path, limit: int | None = None) -> list[Clip]:
+    """The training scenes under ``root`` (``../shared/data/train``): every frame, at 160x120."""
+    clips = []
+    for seq in find_sequences(root)[:limit]:
+        frames, labels, scored = [], [], []
+        for i, (frame, gt, is_scored) in enumerate(seq.pairs()):
+            frames.append(small(frame))
+            labels.append(labels_of(gt, seq.roi))
+            if is_scored:
+                scored.append(i)
+        clips.append(Clip(f"{seq.category}/{seq.name}", np.stack(frames), np.stack(labels), np.array(scored)))
+    return clips
+
+
+SYNTHETIC_KINDS = ({}, {"dynamic": "vegetation"}, {"dynamic": "water"}, {"jitter": 1.5}, {"light_steps": 3},
+                   {"stops": True}, {"dynamic": "vegetation", "jitter": 1.0, "light_steps": 2},
+                   {"dynamic": "water", "stops": True})
+
+
+def synthetic_clips(n: int, rng: np.random.Generator, backgrounds: list[np.ndarray], frames: int = 160) -> list[Clip]:
+    """``n`` generated scenes cycling through the cases the real data lacks; every other one is set
+    in a real training scene's background (its median) instead of the demo room."""
+    clips = []
+    for k in range(n):
+        opts = dict(SYNTHETIC_KINDS[k % len(SYNTHETIC_KINDS)])
+        bg = backgrounds[int(rng.integers(len(backgrounds)))] if backgrounds and k % 2 else None
+        scene = SyntheticScene(W, H, frames, seed=int(rng.integers(1 << 30)), noise_sigma=float(rng.uniform(1, 6)),
+                               drift=float(rng.uniform(0, 0.1)), warmup=int(rng.integers(0, 30)), background=bg,
+                               **opts)
+        gt = [scene.ground_truth(i) for i in range(frames)]
+        clips.append(Clip(f"synthetic/{k}", np.stack([scene.frame(i) for i in range(frames)]),
+                          np.stack([labels_of(g, None) for g in gt]), np.array(scene.scored_indices)))
+    return clips
+
+
+def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int, crop: int
+          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``scenes`` random scenes, each with its reference stack (3*N_REF channels) and ``targets``
+    target frames and labels, cut to one random ``crop`` x ``crop`` window per scene.
+
+    References are 2..N_REF frames spread across the clip with random offsets, repeated to fill
+    the N_REF inputs as the method does; the light of a target may differ a little from its
+    references' (the network must not call a global change foreground)."""
+    refs, tgts, labs = [], [], []
+    for _ in range(scenes):
+        c = clips[int(rng.integers(len(clips)))]
+        t = len(c.frames)
+        n = int(rng.integers(2, bmn_bsn.N_REF + 1))
+        idx = np.clip((np.linspace(0, t, n, endpoint=False) + rng.uniform(0, t / n, n)).astype(int), 0, t - 1)
+        ref = [c.frames[i] for i in bmn_bsn.reference_slots(list(idx))]
+        which = rng.choice(c.scored, targets)
+        y0, x0 = int(rng.integers(0, H - crop + 1)), int(rng.integers(0, W - crop + 1))
+        win = (slice(y0, y0 + crop), slice(x0, x0 + crop))
+        flip = rng.random() < 0.5
+        gain = rng.uniform(0.7, 1.3)
+
+        def prep(img: np.ndarray, g: float, flip: bool = flip, win: tuple = win) -> np.ndarray:
+            out = img[win].astype(np.float32) * np.float32(g / 255)
+            return np.clip(out[:, ::-1] if flip else out, 0, 1)
+
+        refs.append(np.concatenate([prep(r, gain) for r in ref], axis=2))
+        for i in which:
+            tgts.append(prep(c.frames[i], gain * rng.uniform(0.92, 1.08)))
+            lab = c.labels[i][win]
+            labs.append(lab[:, ::-1] if flip else lab)
+
+    def chw(a: list[np.ndarray]) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(np.stack(a).transpose(0, 3, 1, 2)))
+
+    return chw(refs), chw(tgts), torch.from_numpy(np.ascontiguousarray(np.stack(labs)))
+
+
+def step_loss(bmn: nn.Module, bsn: nn.Module, refs: torch.Tensor, tgts: torch.Tensor, labs: torch.Tensor
+              ) -> torch.Tensor:
+    """Cross-entropy of the BSN on the targets' labelled pixels; one BMN pass per scene serves its
+    targets (the background model itself has no loss)."""
+    s, t = refs.shape[0], tgts.shape[0] // refs.shape[0]
+    model = bmn(refs)
+    model = model.unsqueeze(1).expand(s, t, *model.shape[1:]).reshape(s * t, *model.shape[1:])
+    logits = bsn(torch.cat([model, tgts], 1))[:, 0]
+    keep = labs != IGNORE
+    return F.binary_cross_entropy_with_logits(logits[keep], labs[keep].float())
+
+
+# -- export and evaluation ---------------------------------------------------------------------------
+
+def export(bmn: UNet, bsn: UNet, out: Path) -> None:
+    """Both networks as ONNX at the networks' size (opset 17, as cv2.dnn reads it); the BSN ends
+    with its sigmoid, so it gives probabilities."""
+    out.mkdir(parents=True, exist_ok=True)
+    bsn_p = UNet(bmn_bsn.M_CHANNELS + 3, 1, bsn.enc[0][0].out_channels, sigmoid=True)
+    bsn_p.load_state_dict(bsn.state_dict())
+    nets = ((bmn, bmn_bsn.BMN_FILE, 3 * bmn_bsn.N_REF), (bsn_p, bmn_bsn.BSN_FILE, bmn_bsn.M_CHANNELS + 3))
+    for net, name, cin in nets:
+        net.eval()
+        torch.onnx.export(net, (torch.zeros(1, cin, H, W),), str(out / name), opset_version=17, dynamo=False,
+                          input_names=["input"], output_names=["output"])
+
+
+def evaluate(out: Path, specs: list[str], methods: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """F-measure (CDnet rules, post-processing at its defaults, as ``bgapp eval``) of each method at
+    its defaults on each held-out sequence; ``bmn_bsn`` runs the files just written to ``out``."""
+    os.environ[bmn_bsn.MODELS_ENV] = str(out)
+    from bgapp.config import Config
+    from bgapp.distributed import evaluate_many
+
+    scores: dict[str, dict[str, float]] = {}
+    for m in methods:
+        results = evaluate_many(specs, Config(m), workers=1)
+        named = {f"{r.category}/{r.name}": float(r.counts.f_measure) for r in results}
+        named["mean"] = float(np.mean(list(named.values())))
+        scores[m] = named
+        print(f"  {m:8s} mean F {named['mean']:.3f}  " + "  ".join(f"{k}: {v:.3f}" for k, v in named.items()
+                                                                    if k != "mean"), flush=True)
+    return scores
+
+
+def write_card(out: Path, card: dict) -> None:
+    (out / bmn_bsn.CARD_FILE).write_text(json.dumps(card, indent=1) + "\n")
+
+
+def score(out: Path, data: Path, quick: bool) -> None:
+    """Add the held-out F-measures to the card in ``out`` (quick: bmn_bsn on one short clip)."""
+    if quick:
+        specs = [str(data / "ucsd/boats")] if (data / "ucsd/boats").is_dir() else []
+    else:
+        specs = [str(data / s) for s in HELD_OUT if (data / s).is_dir()]
+    card = json.loads((out / bmn_bsn.CARD_FILE).read_text())
+    card["evaluation"] = "F-measure, CDnet rules, post-processing at defaults, methods at defaults (bgapp eval)"
+    card["f_measure"] = evaluate(out, specs, ("bmn_bsn",) if quick else ("bmn_bsn", *BASELINES)) if specs else {}
+    write_card(out, card)
+
+
+# -- main ------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=ROOT / "bgapp" / "models", help="where the ONNX files and card go")
+    ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (train/ inside it)")
+    ap.add_argument("--steps", type=int, default=None, help="optimiser steps (default 6000, --quick 60)")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--quick", action="store_true", help="a few minutes: little data, few steps, one held-out clip")
+    ap.add_argument("--bmn-k", type=int, default=16)
+    ap.add_argument("--bsn-k", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--score-only", action="store_true", help="only (re)score the files in --out on the held-out data")
+    args = ap.parse_args(argv)
+    if args.score_only:
+        score(args.out, args.data, args.quick)
+        return 0
+    steps = args.steps or (60 if args.quick else 6000)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(1)
+    rng = np.random.default_rng(args.seed)
+    started = time.time()
+
+    train_root = args.data / "train"
+    real = real_clips(train_root, limit=1 if args.quick else None) if train_root.is_dir() else []
+    backgrounds = [np.median(c.frames[:: max(1, len(c.frames) // 25)], axis=0).astype(np.uint8) for c in real]
+    synth = synthetic_clips(3 if args.quick else 32, rng, backgrounds, frames=80 if args.quick else 160)
+    clips = real + synth
+    print(f"data: {len(real)} real training scenes ({sum(len(c.frames) for c in real)} frames), "
+          f"{len(synth)} synthetic ({sum(len(c.frames) for c in synth)} frames), {time.time() - started:.0f} s",
+          flush=True)
+
+    bmn = UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
+    bsn = UNet(bmn_bsn.M_CHANNELS + 3, 1, args.bsn_k)
+    params = list(bmn.parameters()) + list(bsn.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * i / steps)))
+    losses: list[float] = []
+    t_train = time.time()
+    for i in range(steps):
+        refs, tgts, labs = batch(clips, rng, scenes=4, targets=4, crop=96)
+        loss = step_loss(bmn, bsn, refs, tgts, labs)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+        if (i + 1) % max(1, steps // 20) == 0 or i == steps - 1:
+            print(f"step {i + 1}/{steps}  loss {np.mean(losses[-50:]):.4f}  {time.time() - t_train:.0f} s", flush=True)
+    train_s = time.time() - t_train
+    export(bmn, bsn, args.out)
+
+    n = max(1, len(losses) // 10)
+    card = {
+        "model": "BMN-BSN (Mondéjar-Guerra et al., BMVC 2019), small CPU variant",
+        "networks": {"input_size": [W, H], "reference_frames": bmn_bsn.N_REF, "model_channels": bmn_bsn.M_CHANNELS,
+                     "bmn": {"k": args.bmn_k, "levels": 3, "parameters": sum(p.numel() for p in bmn.parameters())},
+                     "bsn": {"k": args.bsn_k, "levels": 3, "parameters": sum(p.numel() for p in bsn.parameters())}},
+        "training": {"steps": steps, "batch": "4 scenes x 4 targets, 96x96 crops", "optimiser": "Adam 1e-3, cosine",
+                     "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
+                     "total_seconds": round(time.time() - started), "threads": args.threads,
+                     "machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch": torch.__version__,
+                     "loss_first": float(np.mean(losses[:n])), "loss_last": float(np.mean(losses[-n:]))},
+        "data": {"real": [c.name for c in real], "real_frames": int(sum(len(c.frames) for c in real)),
+                 "synthetic_clips": len(synth), "synthetic_kinds": [k or {"plain": True} for k in SYNTHETIC_KINDS]},
+        "held_out": list(HELD_OUT),
+    }
+    write_card(args.out, card)
+    score(args.out, args.data, args.quick)
+    print(f"wrote {args.out}: {bmn_bsn.BMN_FILE}, {bmn_bsn.BSN_FILE}, {bmn_bsn.CARD_FILE} "
+          f"({time.time() - started:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
