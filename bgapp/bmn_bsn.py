@@ -9,8 +9,10 @@ run through OpenCV's DNN module (no other runtime):
   each pixel is foreground.
 
 Both run at ``NET_SIZE`` whatever the video's size (a 2-core CPU cannot afford more at video
-rate); the probability map is resized back to the frame. Plain functions over arrays, and one
-small class that holds a session's two networks (an OpenCV ``Net`` is not shared across threads).
+rate); the probability map is resized back to the frame. The array functions are
+:mod:`bgapp.standalone`'s (a script export runs the same ones); here are where the files are
+found, why they may be unusable, the false-colour view, and one small class that holds a
+session's two networks (an OpenCV ``Net`` is not shared across threads).
 """
 
 from __future__ import annotations
@@ -25,11 +27,21 @@ import cv2
 import numpy as np
 
 from .errors import BgappError
+from .standalone import (
+    BMN_BSN_FILES,
+    BMN_BSN_REFS,
+    BMN_BSN_SIZE,
+    bmn_bsn_blob,
+    bmn_bsn_model,
+    bmn_bsn_probability,
+    bmn_bsn_slots,
+)
 
-NET_SIZE = (160, 120)  # (w, h) both networks run at: divisible by 8 for the U-Nets' 3 poolings
-N_REF = 16  # reference frames the BMN takes (3 channels each); fewer are repeated to fill
+NET_SIZE = BMN_BSN_SIZE  # (w, h) both networks run at: divisible by 8 for the U-Nets' 3 poolings
+N_REF = BMN_BSN_REFS  # reference frames the BMN takes (3 channels each); fewer are repeated to fill
 M_CHANNELS = 12  # channels of the learned background model
-BMN_FILE, BSN_FILE, CARD_FILE = "bmn.onnx", "bsn.onnx", "card.json"
+BMN_FILE, BSN_FILE = BMN_BSN_FILES
+CARD_FILE = "card.json"
 MODELS_ENV = "BGAPP_MODELS"  # a folder with retrained files to use instead of the shipped ones
 
 
@@ -79,20 +91,9 @@ def card(folder: Path | None = None) -> dict[str, Any]:
         return {}
 
 
-def to_blob(frames: list[np.ndarray]) -> np.ndarray:
-    """BGR uint8 frames as one 1 x 3k x H x W float32 input at ``NET_SIZE``, scaled to [0, 1]."""
-    chans = []
-    for f in frames:
-        small = f if (f.shape[1], f.shape[0]) == NET_SIZE else cv2.resize(f, NET_SIZE, interpolation=cv2.INTER_AREA)
-        chans.append(np.moveaxis(small, 2, 0))
-    return (np.concatenate(chans).astype(np.float32) * np.float32(1 / 255))[None]
-
-
-def reference_slots(frames: list[np.ndarray], n: int = N_REF) -> list[np.ndarray]:
-    """``frames`` repeated in order to fill the BMN's ``n`` inputs (training does the same)."""
-    if not frames:
-        raise ValueError("the background model needs at least one reference frame")
-    return [frames[i % len(frames)] for i in range(n)]
+# the primitives live in bgapp.standalone, which a script export copies verbatim: written once
+to_blob = bmn_bsn_blob
+reference_slots = bmn_bsn_slots
 
 
 def false_colour(model: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -123,13 +124,8 @@ class Networks:
 
     def model(self, refs: list[np.ndarray]) -> np.ndarray:
         """The M x H x W background model of the reference frames (repeated to fill ``N_REF``)."""
-        self.bmn.setInput(to_blob(reference_slots(refs)))
-        return np.asarray(self.bmn.forward()[0], np.float32)
+        return bmn_bsn_model(self.bmn, refs)
 
     def probability(self, frame: np.ndarray, model: np.ndarray) -> np.ndarray:
-        """Each pixel's probability of being foreground, float32 in [0, 1] at the frame's size."""
-        blob = np.concatenate([model[None], to_blob([frame])], axis=1)
-        self.bsn.setInput(blob)
-        p = np.asarray(self.bsn.forward()[0, 0], np.float32)
-        h, w = frame.shape[:2]
-        return p if p.shape == (h, w) else cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
+        """Each pixel's probability of being foreground, float32 in [0, 1] at ``NET_SIZE``."""
+        return bmn_bsn_probability(self.bsn, model, frame)

@@ -684,8 +684,90 @@ class BGSLibrary(Model):
         return bgs_mask(model.apply(pad_to(frame, self.min_side)), frame.shape[:2], first)
 
 
+BMN_BSN_SIZE = (160, 120)  # (w, h) the learned model's two networks run at, whatever the video's size
+BMN_BSN_REFS = 16  # reference frames its modeler (BMN) takes; fewer are repeated in order to fill them
+BMN_BSN_FILES = ("bmn.onnx", "bsn.onnx")
+
+
+def bmn_bsn_blob(frames):
+    """BGR uint8 frames as one 1 x 3k x H x W float32 network input at BMN_BSN_SIZE, scaled to [0, 1]."""
+    chans = []
+    for f in frames:
+        small = f if (f.shape[1], f.shape[0]) == BMN_BSN_SIZE else cv2.resize(f, BMN_BSN_SIZE,
+                                                                               interpolation=cv2.INTER_AREA)
+        chans.append(np.moveaxis(small, 2, 0))
+    return (np.concatenate(chans).astype(np.float32) * np.float32(1 / 255))[None]
+
+
+def bmn_bsn_slots(refs, n=BMN_BSN_REFS):
+    """``refs`` repeated in order to fill the modeler's ``n`` inputs (training fills them alike)."""
+    if not refs:
+        raise ValueError("the background model needs at least one reference frame")
+    return [refs[i % len(refs)] for i in range(n)]
+
+
+def bmn_bsn_model(bmn, refs):
+    """The M x H x W background model the BMN makes of ``refs`` (see :func:`bmn_bsn_slots`)."""
+    bmn.setInput(bmn_bsn_blob(bmn_bsn_slots(refs)))
+    return np.asarray(bmn.forward()[0], np.float32)
+
+
+def bmn_bsn_probability(bsn, model, frame):
+    """Each pixel's foreground probability (float32 in [0, 1], at BMN_BSN_SIZE) that the BSN gives
+    ``frame`` against ``model``."""
+    bsn.setInput(np.concatenate([model[None], bmn_bsn_blob([frame])], axis=1))
+    return np.asarray(bsn.forward()[0, 0], np.float32)
+
+
+def find_bmn_bsn(models=None):
+    """The folder holding bmn.onnx and bsn.onnx: $BGAPP_MODELS, this script's folder, or ``models``."""
+    here = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else None
+    for folder in (os.environ.get("BGAPP_MODELS"), here, models):
+        if folder and all(os.path.isfile(os.path.join(folder, n)) for n in BMN_BSN_FILES):
+            return folder
+    raise InputError("the learned model needs bmn.onnx and bsn.onnx (bgapp/models/ in a bgapp install): "
+                     "put them next to this script or name their folder in BGAPP_MODELS")
+
+
+class BMNBSN(Model):
+    """The learned model (BMN-BSN): the modeler's background model of ``n_frames`` frames sampled
+    across the input, recomputed every ``refresh`` frames (0: never) from recent frames (one kept in
+    ``sample_every``); a pixel is foreground where the subtractor's probability exceeds ``threshold``."""
+
+    def __init__(self, n_frames, refresh, sample_every, threshold, models=None):
+        folder = find_bmn_bsn(models)
+        self.bmn, self.bsn = (cv2.dnn.readNetFromONNX(os.path.join(folder, n)) for n in BMN_BSN_FILES)
+        self.wants_samples = n_frames
+        self.refresh, self.sample_every, self.threshold = refresh, sample_every, threshold
+        self.recent: deque = deque(maxlen=n_frames)
+        self.primed = self.model = None
+        self.since_refresh = self.frames_seen = 0
+
+    def prime(self, samples):
+        self.primed = list(samples) if samples else None
+        self.model = None
+
+    def apply(self, frame):
+        small = cv2.resize(frame, BMN_BSN_SIZE, interpolation=cv2.INTER_AREA)
+        if self.frames_seen % self.sample_every == 0 or self.model is None:
+            self.recent.append(small)
+        if self.model is None:
+            refs = list(self.recent)
+            if self.primed and self.primed[0].shape == frame.shape:
+                refs = [cv2.resize(s, BMN_BSN_SIZE, interpolation=cv2.INTER_AREA) for s in self.primed]
+            self.model = bmn_bsn_model(self.bmn, refs)
+        elif self.refresh and self.since_refresh >= self.refresh:
+            self.model = bmn_bsn_model(self.bmn, list(self.recent))
+            self.since_refresh = 0
+        self.since_refresh += 1
+        self.frames_seen += 1
+        p = bmn_bsn_probability(self.bsn, self.model, small)
+        return threshold(cv2.resize(p, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR),
+                         self.threshold)
+
+
 MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, SigmaDelta, Contrib,
-                                        BGSLibrary)}
+                                        BGSLibrary, BMNBSN)}
 
 
 def make_model(config):

@@ -141,6 +141,8 @@ EXPORTABLE = [
     Config("sobs", {"training_steps": 10}, post=POST),
     Config("two_points", {"matching_threshold": 30}, post=POST),
     Config("fuzzy_choquet", {"threshold": 0.6, "frames_to_learn": 5}, post=POST),
+    # the learned model: the script reads the same two ONNX files through the same cv2.dnn calls
+    Config("bmn_bsn", {"n_frames": 6, "refresh": 25, "sample_every": 4, "threshold": 0.4}, post=POST),
 ]
 
 
@@ -445,7 +447,8 @@ def test_exported_scripts_pass_ruff(tmp_path):
     """One script per standalone model class, linted with the project's own ruff settings."""
     pytest.importorskip("ruff")
     configs = [Config("mog2"), Config("knn", {"knn_samples": 9}), Config("absdiff", {"reference": "median"}),
-               Config("ssim"), Config("frame_diff"), Config("median"), Config("lsbp", {"t_lower": 40})]
+               Config("ssim"), Config("frame_diff"), Config("median"), Config("lsbp", {"t_lower": 40}),
+               Config("bmn_bsn")]
     for c in configs:
         (tmp_path / f"bgapp_{c.method}.py").write_text(python_script(c))
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
@@ -455,14 +458,15 @@ def test_exported_scripts_pass_ruff(tmp_path):
 
 def test_engine_primitives_are_the_standalone_ones():
     """The engine runs the very functions a script carries, not copies of them."""
-    from bgapp import frames, methods, postprocess, reference, sequences, ssim, standalone
+    from bgapp import bmn_bsn, frames, methods, postprocess, reference, sequences, ssim, standalone
     from bgapp.methods import base, difference, median
 
     shared = [(reference.distance, "distance"), (reference.grey, "grey"), (reference.median_image, "median_image"),
               (median.distance, "distance"), (median.median_image, "median_image"), (difference.grey, "grey"),
               (base.blur, "blur"), (base.threshold, "threshold"), (methods.binarise, "binarise"),
               (ssim.ReferenceStats, "ReferenceStats"), (postprocess.fill_holes, "fill_holes"),
-              (postprocess.remove_small, "remove_small"), (sequences.natural_key, "natural_key")]
+              (postprocess.remove_small, "remove_small"), (sequences.natural_key, "natural_key"),
+              (bmn_bsn.to_blob, "bmn_bsn_blob"), (bmn_bsn.reference_slots, "bmn_bsn_slots")]
     for obj, name in shared:
         assert obj is getattr(standalone, name), name
     assert methods.RNG_SEED == standalone.RNG_SEED

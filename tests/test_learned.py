@@ -16,7 +16,7 @@ from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.export import export
 from bgapp.methods import METHODS, create
-from bgapp.pipeline import Pipeline
+from bgapp.pipeline import Pipeline, Views
 from bgapp.source import sample_indices
 from bgapp.synthetic import SyntheticScene
 
@@ -101,7 +101,7 @@ def test_a_stream_learns_from_its_first_samples_then_refreshes(scene):
 
 
 def test_background_view_shows_the_twelve_channels_in_false_colour(scene):
-    p = Pipeline("bmn_bsn")
+    p = Pipeline(Config("bmn_bsn"), views=Views(background=True))
     p.prime(scene)
     res = p.process(scene.frame(120))
     bg = res.background
@@ -111,13 +111,25 @@ def test_background_view_shows_the_twelve_channels_in_false_colour(scene):
     assert len({t.tobytes() for t in tiles}) == 4
 
 
-def test_a_script_export_refuses_in_one_line():
-    for fmt in ("python", "roboflow"):
-        with pytest.raises(BgappError, match="bmn_bsn") as err:
-            export(Config("bmn_bsn"), fmt)
-        assert "\n" not in str(err.value)
+def test_the_script_export_says_what_it_needs_and_finds_the_networks(tmp_path, monkeypatch):
+    with pytest.raises(BgappError, match="bmn_bsn") as err:
+        export(Config("bmn_bsn"), "roboflow")
+    assert "\n" not in str(err.value)
     doc = export(Config("bmn_bsn", {"threshold": 0.35}), "json")
     assert json.loads(doc.text)["params"]["threshold"] == 0.35
+    script = export(Config("bmn_bsn"), "python").text
+    assert "bmn.onnx and bsn.onnx" in script and str(bmn_bsn.model_dir().resolve()) in script
+    # moved to a machine without them: one clear line, exit status 2
+    moved = script.replace(repr(str(bmn_bsn.model_dir().resolve())), repr(str(tmp_path / "gone")))
+    (tmp_path / "bg.py").write_text(moved)
+    clip = tmp_path / "in"
+    clip.mkdir()
+    cv2.imwrite(str(clip / "frame_1.png"), SyntheticScene(64, 48, 2).frame(1))
+    env = {k: v for k, v in __import__("os").environ.items() if k != bmn_bsn.MODELS_ENV}
+    proc = subprocess.run([sys.executable, str(tmp_path / "bg.py"), str(clip), str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: the learned model needs bmn.onnx and bsn.onnx")
+    assert "Traceback" not in proc.stderr
 
 
 def _bare_loop(path):

@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 
 from .. import bmn_bsn
-from ..errors import BgappError
 from ..params import Param
 from .base import MethodOutput, threshold
 from .sampled import SampledBackground, sample_params
@@ -41,11 +40,16 @@ class BMNBSN(SampledBackground):
     def unavailable_reason(cls) -> str | None:
         return bmn_bsn.unavailable_reason()
 
+    script = "BMNBSN"
+    script_needs = ("the learned model's two network files, bmn.onnx and bsn.onnx (bgapp/models/ in a bgapp "
+                    "install, about 2.5 MB): it looks for them in $BGAPP_MODELS, then next to the script, then "
+                    "where they were when it was exported (CONFIG's model_args)")
+
     @classmethod
     def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
-        raise BgappError(f"cannot export {cls.name} as an OpenCV script: it runs two neural networks that "
-                         "ship inside bgapp (bgapp/models/*.onnx); deploy its JSON config with "
-                         "`python -m bgapp process --config`")
+        """The script's model reads the ONNX files; it is told where this install keeps them."""
+        name, args, notes = super().script_model(values)
+        return name, {**args, "models": str(bmn_bsn.model_dir().resolve())}, notes
 
     def _build(self) -> None:
         self.nets = bmn_bsn.Networks()

@@ -36,8 +36,10 @@ def _metric(page, name: str) -> str:
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
-@pytest.mark.browser
-def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def _stream(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, slider: str, shot: str) -> None:
+    """START the camera on the Live webcam page (after picking ``method``'s title in the sidebar, if
+    given), check frames flow and FPS shows, then move ``slider`` while streaming: a live value
+    tunes the running model, so the frames since the last reset keep counting."""
     if not bk.only_loopback():
         if os.environ.get(bk.NETNS_ENV):
             pytest.fail("re-executed under unshare -n but interfaces other than lo are still visible")
@@ -56,6 +58,12 @@ def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: 
     try:
         bk.open_page(page, server.url, "webcam")
         assert not bk.page_problems(page), bk.page_problems(page)
+        if method is not None:
+            side = page.locator('[data-testid="stSidebar"]')
+            side.get_by_role("combobox", name="Method", exact=True).click()
+            page.get_by_role("option", name=method, exact=True).click()
+            page.get_by_role("slider", name=slider).wait_for()
+            bk.wait_idle(page)
         frame = page.frame_locator('iframe[title*="webrtc"]').first
         frame.get_by_role("button", name=re.compile("start", re.I)).click()
 
@@ -75,10 +83,12 @@ def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: 
               f"{elapsed:.1f} s after START")
         assert fps > 1.0, f"FPS shown on the page is {fps}"
         assert ms not in ("", "-"), "no per-frame milliseconds on the page"
+        if method is not None:  # its warm-up (16 samples, one in 5 frames) is over by MIN_FRAMES
+            assert not page.get_by_text("Learning the background").count(), "still learning after the warm-up"
 
         # a slider moved while streaming tunes the running model: no restart, frames keep counting
         before = _since_reset(page)
-        thumb = page.get_by_role("slider", name="Var threshold")
+        thumb = page.get_by_role("slider", name=slider)
         thumb.focus()
         for _ in range(8):
             thumb.press("ArrowRight")
@@ -92,13 +102,29 @@ def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: 
         size = frame.locator("video").last.evaluate("v => [v.videoWidth, v.videoHeight, v.paused]")
         assert size[0] > 0 and size[1] > 0 and not size[2], f"output video not playing: {size}"
         assert not bk.page_problems(page), bk.page_problems(page)
-        bk.screenshot(page, "webcam_live")
+        bk.screenshot(page, shot)
         ok = True
     finally:
         if not ok:
             try:
-                bk.screenshot(page, "FAILED-webcam_live")
+                bk.screenshot(page, f"FAILED-{shot}")
             except Exception as exc:  # noqa: BLE001
                 print(f"could not save the failure screenshot: {exc}")
         context.close()
         browser.close()
+
+
+@pytest.mark.browser
+def test_webcam_processes_live_frames(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    _stream(request, tmp_path, None, "Var threshold", "webcam_live")
+
+
+@pytest.mark.browser
+def test_webcam_runs_the_learned_model(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """BMN-BSN learns from the stream's first 16 samples (one in 5 frames), then runs at video rate."""
+    from bgapp.methods import METHODS
+
+    cls = METHODS["bmn_bsn"]
+    if not cls.available():
+        pytest.skip(cls.unavailable_reason())
+    _stream(request, tmp_path, cls.title, "Threshold", "webcam_bmn_bsn")
