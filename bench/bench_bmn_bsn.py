@@ -48,7 +48,7 @@ def bare_bsn(bsn: cv2.dnn.Net, model: np.ndarray, frame: np.ndarray, post) -> np
     """What a hand-written script does per frame with the two files."""
     bsn.setInput(np.concatenate([model, _blob([frame])], axis=1))
     p = cv2.resize(bsn.forward()[0, 0], (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return post(cv2.threshold(p, 0.5, 255, cv2.THRESH_BINARY)[1].astype(np.uint8))
+    return post(cv2.threshold(p, bmn_bsn.default_threshold(), 255, cv2.THRESH_BINARY)[1].astype(np.uint8))
 
 
 def main() -> None:

@@ -91,6 +91,12 @@ def card(folder: Path | None = None) -> dict[str, Any]:
         return {}
 
 
+def default_threshold(folder: Path | None = None) -> float:
+    """The decision threshold training calibrated on its own scenes (the card's), else 0.5."""
+    value = card(folder).get("threshold", 0.5)
+    return round(float(value), 2) if isinstance(value, (int, float)) and 0.01 <= value <= 0.99 else 0.5
+
+
 # the primitives live in bgapp.standalone, which a script export copies verbatim: written once
 to_blob = bmn_bsn_blob
 reference_slots = bmn_bsn_slots

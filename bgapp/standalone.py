@@ -696,7 +696,7 @@ def bmn_bsn_blob(frames):
         small = f if (f.shape[1], f.shape[0]) == BMN_BSN_SIZE else cv2.resize(f, BMN_BSN_SIZE,
                                                                                interpolation=cv2.INTER_AREA)
         chans.append(np.moveaxis(small, 2, 0))
-    return (np.concatenate(chans).astype(np.float32) * np.float32(1 / 255))[None]
+    return np.concatenate(chans).astype(np.float32)[None] / np.float32(255)
 
 
 def bmn_bsn_slots(refs, n=BMN_BSN_REFS):

@@ -41,6 +41,9 @@ def test_the_shipped_model_is_small_readable_and_described():
     held_out = set(card["held_out"])
     assert not held_out & {name.split("/", 1)[1] for name in card["data"]["real"]}  # scene-disjoint
     assert set(card["f_measure"]) == {"bmn_bsn", "mog2", "knn", "median"}
+    assert card["calibration"]["scenes"] == len(card["data"]["real"])  # the threshold was chosen on training scenes
+    best = max(card["calibration"]["mean_f_by_threshold"].items(), key=lambda kv: kv[1])
+    assert float(best[0]) == card["threshold"]
 
 
 def test_missing_or_broken_files_make_the_method_unavailable_with_the_reason(tmp_path, monkeypatch):
@@ -64,12 +67,14 @@ def test_probability_is_the_score_and_the_threshold_acts_live(scene):
     p = out.score
     assert p is not None and p.shape == (240, 320) and p.dtype == np.float32
     assert 0.0 <= p.min() and p.max() <= 1.0
-    assert np.array_equal(out.mask, np.where(p > 0.5, 255, 0).astype(np.uint8))
+    t = m.values["threshold"]
+    assert t == bmn_bsn.card()["threshold"]  # the default is the one training calibrated
+    assert np.array_equal(out.mask, np.where(p > t, 255, 0).astype(np.uint8))
     model = m.model
-    assert m.update({"threshold": 0.2}) is False  # no rebuild: the fitted model stays
+    assert m.update({"threshold": 0.1}) is False  # no rebuild: the fitted model stays
     again = m.apply(scene.frame(150))
     assert m.model is model
-    assert np.array_equal(again.mask, np.where(p > 0.2, 255, 0).astype(np.uint8))
+    assert np.array_equal(again.mask, np.where(p > 0.1, 255, 0).astype(np.uint8))
     assert (again.mask > 0).sum() > (out.mask > 0).sum()
 
 
@@ -134,7 +139,7 @@ def test_the_script_export_says_what_it_needs_and_finds_the_networks(tmp_path, m
 
 def _bare_loop(path):
     """The shipped ONNX files through cv2.dnn directly: 16 frames sampled across the clip into the
-    BMN once, each frame into the BSN at 160x120, probability resized back, > 0.5."""
+    BMN once, each frame into the BSN at 160x120, probability resized back, > the card's threshold."""
     from bgapp.sequences import Sequence
 
     seq = Sequence(path)
@@ -152,7 +157,7 @@ def _bare_loop(path):
     def apply(frame):
         bsn.setInput(np.concatenate([model, blob([frame])], axis=1))
         p = cv2.resize(bsn.forward()[0, 0], (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
-        return np.where(p > 0.5, 255, 0).astype(np.uint8)
+        return cv2.threshold(p, bmn_bsn.card()["threshold"], 255, cv2.THRESH_BINARY)[1].astype(np.uint8)
 
     return bare_loop_counts(path, apply)
 

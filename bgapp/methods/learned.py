@@ -26,9 +26,10 @@ class BMNBSN(SampledBackground):
         *sample_params(bmn_bsn.N_REF, 2, bmn_bsn.N_REF, 1,
                        f"More frames (up to the network's {bmn_bsn.N_REF}) show the modeler more of the "
                        "scene behind moving objects; fewer are repeated to fill its inputs.", every=5),
-        Param("threshold", "float", 0.5,
+        Param("threshold", "float", bmn_bsn.default_threshold(),
               "Foreground probability above which a pixel is foreground. Lower finds more of "
-              "each object and more false alarms.",
+              "each object and more false alarms. The default is the value training chose on its "
+              "own scenes (the model card's).",
               min=0.01, max=0.99, step=0.01, tune_min=0.1, tune_max=0.9),
     )
 
