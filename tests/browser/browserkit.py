@@ -167,6 +167,13 @@ def wait_idle(page, timeout: float = 60.0, settle: float = 0.5) -> None:
     raise TimeoutError(f"the app did not finish running within {timeout:.0f} s (state {state!r})")
 
 
+def method_slider(page, name: str):
+    """The slider whose label starts with ``name`` (case-sensitive: "Threshold" is not "Var threshold")
+    among the sidebar's method parameters (a composite may have a slider of a similar name)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]').filter(has_text="Method parameters")
+    return box.get_by_role("slider", name=re.compile("^" + re.escape(name)))
+
+
 def page_problems(page) -> list[str]:
     """Streamlit exception boxes and traceback text on the page (empty when it is clean)."""
     found = []

@@ -213,7 +213,7 @@ def test_video_lab_runs_the_learned_model(page, app_server) -> None:
     src1, img1 = _main_image(page)
     assert img1 != img0 and _status(page)[0] == frame0
     fg1 = _status(page)[2]
-    slider = page.get_by_role("slider", name="Threshold")
+    slider = bk.method_slider(page, "Threshold")
     slider.focus()
     slider.press("End")  # 0.99: only the surest pixels stay foreground
     bk.wait_idle(page, timeout=120)

@@ -62,7 +62,7 @@ def _stream(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, 
             side = page.locator('[data-testid="stSidebar"]')
             side.get_by_role("combobox", name="Method", exact=True).click()
             page.get_by_role("option", name=method, exact=True).click()
-            page.get_by_role("slider", name=slider).wait_for()
+            bk.method_slider(page, slider).wait_for()
             bk.wait_idle(page)
         frame = page.frame_locator('iframe[title*="webrtc"]').first
         frame.get_by_role("button", name=re.compile("start", re.I)).click()
@@ -88,7 +88,7 @@ def _stream(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, 
 
         # a slider moved while streaming tunes the running model: no restart, frames keep counting
         before = _since_reset(page)
-        thumb = page.get_by_role("slider", name=slider)
+        thumb = bk.method_slider(page, slider)
         thumb.focus()
         for _ in range(8):
             thumb.press("ArrowRight")
