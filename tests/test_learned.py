@@ -4,6 +4,7 @@ a bare OpenCV DNN loop, the card's figures, and a real (quick) training run."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -130,7 +131,7 @@ def test_the_script_export_says_what_it_needs_and_finds_the_networks(tmp_path, m
     clip = tmp_path / "in"
     clip.mkdir()
     cv2.imwrite(str(clip / "frame_1.png"), SyntheticScene(64, 48, 2).frame(1))
-    env = {k: v for k, v in __import__("os").environ.items() if k != bmn_bsn.MODELS_ENV}
+    env = {k: v for k, v in os.environ.items() if k != bmn_bsn.MODELS_ENV}
     proc = subprocess.run([sys.executable, str(tmp_path / "bg.py"), str(clip), str(tmp_path / "out")],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: the learned model needs bmn.onnx and bsn.onnx")
