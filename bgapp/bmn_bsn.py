@@ -106,13 +106,14 @@ def false_colour(model: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The M-channel model as a 2 x 2 mosaic of RGB images (channels 1-3, 4-6, ...), each channel
     stretched to its own range: how the paper shows the maps; ``size`` is the mosaic's (w, h)."""
     w, h = size
+    tw, th = max(1, w // 2), max(1, h // 2)
     tiles = []
     for k in range(0, min(len(model), 12), 3):
         rgb = model[k:k + 3]
         lo = rgb.min(axis=(1, 2), keepdims=True)
         span = np.maximum(rgb.max(axis=(1, 2), keepdims=True) - lo, 1e-6)
         img = ((rgb - lo) / span * 255).astype(np.uint8)
-        tiles.append(cv2.resize(np.ascontiguousarray(np.moveaxis(img, 0, 2)), (w // 2, h // 2),
+        tiles.append(cv2.resize(np.ascontiguousarray(np.moveaxis(img, 0, 2)), (tw, th),
                                 interpolation=cv2.INTER_LINEAR))
     while len(tiles) < 4:
         tiles.append(np.zeros_like(tiles[0]))

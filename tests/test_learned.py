@@ -193,3 +193,18 @@ def test_quick_training_runs_lowers_the_loss_and_exports_what_the_engine_reads(t
     nets = bmn_bsn.Networks(tmp_path)
     model = nets.model([SyntheticScene(160, 120, 50).frame(i) for i in range(0, 50, 5)])
     assert model.shape == (bmn_bsn.M_CHANNELS, 120, 160)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (7, 5), (321, 239)])
+def test_any_frame_size_gives_a_frame_sized_mask_and_view(size):
+    """The networks run at 160x120 whatever comes in: a tiny or odd frame is resized in and out."""
+    w, h = size
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(6)]
+    m = create("bmn_bsn")
+    m.prime(frames[:4])
+    for f in frames:
+        out = m.apply(f)
+        assert out.mask.shape == (h, w) and out.score is not None and out.score.shape == (h, w)
+        bg = m.background()
+        assert bg is not None and bg.shape == (h, w, 3)
