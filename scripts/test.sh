@@ -50,6 +50,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/setup.sh
+.venv/bin/python -m pip install -q -r requirements-train.txt  # torch (CPU) and onnx: a quick training is tested
 mkdir -p artifacts
 .venv/bin/python -m ruff check bgapp ui app_pages app.py tests bench train
 .venv/bin/python -m mypy  # the engine (bgapp/); files and settings in pyproject.toml [tool.mypy]
