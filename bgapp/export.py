@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import pprint
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -245,7 +246,7 @@ def python_script(config: Config, notes: list[str] | None = None) -> str:
     if notes is not None:
         notes.extend(adjusted)
     method = get_method(config.method)
-    needs = f"This method also needs {method.script_needs}.\n\n" if method.script_needs else ""
+    needs = textwrap.fill(f"This method also needs {method.script_needs}.", 100) + "\n\n" if method.script_needs else ""
     header = (f'#!/usr/bin/env python3\n"""Background subtraction exported from bgapp: '
               f'{method.title}.\n\n{standalone.USAGE}\n\n{needs}'
               'The settings are in CONFIG at the end of this file; the code is bgapp/standalone.py verbatim.\n"""\n')
