@@ -13,11 +13,13 @@ with K=8, three poolings each.
 Data (all of it scene-disjoint from what the card reports on): the real scenes in
 ``../shared/data/train/`` (SBI2015, UCSD) and clips from :class:`bgapp.synthetic.SyntheticScene`
 with moving vegetation and water, camera shake, light changes, stopping objects and real scenes'
-backgrounds. Quality is then measured through bgapp's own evaluation (``bgapp eval``'s code) on
-the sequences directly under ``../shared/data``, none of which training reads.
+backgrounds. The decision threshold is then chosen on the training scenes, and quality measured
+through bgapp's own evaluation (``bgapp eval``'s code) on the sequences directly under
+``../shared/data``, none of which training reads.
 
-Needs the ``train`` extra (``torch==2.13.0+cpu`` and ``onnx``; requirements-dev.txt has them).
-Everything random draws from ``--seed``; the result is the same on the same machine and versions.
+Needs the ``train`` extra (``torch==2.13.0+cpu`` and ``onnx``: requirements-train.txt).
+Everything random draws from ``--seed`` (numpy's generator and torch's); with the same versions and
+thread count a rerun should rebuild the same weights (not checked bit for bit: a full run is 35 min).
 """
 
 from __future__ import annotations
