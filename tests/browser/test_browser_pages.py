@@ -159,6 +159,36 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
 
 
 
+def _pick_method(page, app_server, title: str, marker: str) -> tuple[int, str, bytes]:
+    """Open the lab, pick the method titled ``title`` and wait for its parameter ``marker``; the views
+    change while the frame stays. Returns (frame, image src, image bytes) after the switch."""
+    _lab(page, app_server)
+    _, img0 = _main_image(page)
+    frame0 = _status(page)[0]
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_role("combobox", name="Method", exact=True).click()
+    page.get_by_role("option", name=title, exact=True).click()
+    side.get_by_text(marker).first.wait_for(timeout=60_000)
+    bk.wait_idle(page, timeout=120)
+    src1, img1 = _main_image(page)
+    assert img1 != img0 and _status(page)[0] == frame0
+    return frame0, src1, img1
+
+
+def _press_and_see(page, slider: str, key: str, src: str, img: bytes) -> None:
+    """Press ``key`` on the method's ``slider`` and wait (up to 60 s) for the views to be redrawn."""
+    thumb = bk.method_slider(page, slider)
+    thumb.focus()
+    thumb.press(key)
+    bk.wait_idle(page, timeout=120)
+    deadline = time.monotonic() + 60
+    src2, img2 = src, img
+    while src2 == src and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        src2, img2 = _main_image(page)
+    assert img2 != img, f"the views did not change after moving {slider}"
+
+
 @pytest.mark.browser
 def test_video_lab_runs_a_bgslibrary_method(page, app_server) -> None:
     """SuBSENSE picked in the lab: the views change, and a slider change rebuilds it (no setters) and
@@ -167,27 +197,8 @@ def test_video_lab_runs_a_bgslibrary_method(page, app_server) -> None:
 
     if not METHODS["subsense"].available():
         pytest.skip(METHODS["subsense"].unavailable_reason())
-    _lab(page, app_server)
-    src0, img0 = _main_image(page)
-    frame0 = _status(page)[0]
-    side = page.locator('[data-testid="stSidebar"]')
-    side.get_by_role("combobox", name="Method", exact=True).click()
-    page.get_by_role("option", name=METHODS["subsense"].title, exact=True).click()
-    side.get_by_text("Min color dist").first.wait_for(timeout=60_000)
-    bk.wait_idle(page, timeout=120)
-    src1, img1 = _main_image(page)
-    assert img1 != img0 and _status(page)[0] == frame0
-    slider = page.get_by_role("slider", name="Min color dist")
-    slider.focus()
-    slider.press("Home")  # the lowest colour threshold: far more foreground
-    page.wait_for_timeout(300)
-    bk.wait_idle(page, timeout=120)
-    deadline = time.monotonic() + 60
-    src2, img2 = src1, img1
-    while src2 == src1 and time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-        src2, img2 = _main_image(page)
-    assert img2 != img1, "the views did not change after moving Min color dist"
+    frame0, src1, img1 = _pick_method(page, app_server, METHODS["subsense"].title, "Min color dist")
+    _press_and_see(page, "Min color dist", "Home", src1, img1)  # the lowest colour threshold: far more foreground
     assert _status(page)[0] == frame0
     assert not bk.page_problems(page), bk.page_problems(page)
     bk.screenshot(page, "video_lab_subsense")
@@ -202,27 +213,9 @@ def test_video_lab_runs_the_learned_model(page, app_server) -> None:
     cls = METHODS["bmn_bsn"]
     if not cls.available():
         pytest.skip(cls.unavailable_reason())
-    _lab(page, app_server)
-    src0, img0 = _main_image(page)
-    frame0 = _status(page)[0]
-    side = page.locator('[data-testid="stSidebar"]')
-    side.get_by_role("combobox", name="Method", exact=True).click()
-    page.get_by_role("option", name=cls.title, exact=True).click()
-    side.get_by_text("N frames").first.wait_for(timeout=60_000)
-    bk.wait_idle(page, timeout=120)
-    src1, img1 = _main_image(page)
-    assert img1 != img0 and _status(page)[0] == frame0
+    frame0, src1, img1 = _pick_method(page, app_server, cls.title, "N frames")
     fg1 = _status(page)[2]
-    slider = bk.method_slider(page, "Threshold")
-    slider.focus()
-    slider.press("End")  # 0.99: only the surest pixels stay foreground
-    bk.wait_idle(page, timeout=120)
-    deadline = time.monotonic() + 60
-    src2, img2 = src1, img1
-    while src2 == src1 and time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-        src2, img2 = _main_image(page)
-    assert img2 != img1, "the views did not change after moving Threshold"
+    _press_and_see(page, "Threshold", "End", src1, img1)  # 0.99: only the surest pixels stay foreground
     frame2, _, fg2 = _status(page)
     assert frame2 == frame0 and (fg2 < fg1 or fg1 == 0), (fg1, fg2)
     assert not bk.page_problems(page), bk.page_problems(page)
