@@ -199,3 +199,21 @@ def test_exported_script_says_it_needs_pybgs():
 def test_every_bgslibrary_method_is_registered():
     assert {cls.name for cls in BGSLIBRARY_METHODS} <= set(METHODS)
     assert all(issubclass(METHODS[cls.name], BGSLibraryMethod) for cls in BGSLIBRARY_METHODS)
+
+
+def test_a_background_view_is_a_picture_or_declared_absent(pybgs):
+    """The lab's "background model" tile shows a real image or says there is none: the four algorithms
+    whose getBackgroundModel() is all black declare ``has_background = False`` and give None."""
+    from bgapp.synthetic import SyntheticScene
+
+    scene = SyntheticScene(96, 72, n_frames=20, warmup=5)
+    for cls in BGSLIBRARY_METHODS:
+        m = create(cls.name, {})
+        for i in range(20):
+            m.apply(scene.frame(i))
+        bg = m.background()
+        if cls.has_background:
+            assert bg is not None and bg.shape[:2] == (72, 96) and bg.max() > 0, f"{cls.name}: a black background"
+        else:
+            assert bg is None, cls.name
+            assert not m.model.background().any(), f"{cls.name} now has a background image: declare it"

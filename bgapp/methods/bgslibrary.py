@@ -52,6 +52,9 @@ class BGSLibraryMethod(Method):
     fields: ClassVar[dict[str, str]]  # parameter name -> config field
     fixed: ClassVar[Fields] = {}  # config fields bgapp does not expose
     min_side: ClassVar[int] = 1  # smaller frames are padded to this (standalone.pad_to)
+    # False where pybgs's getBackgroundModel() gives an all-black image (ViBe, Two points, PBAS,
+    # Codebook keep no image of the background): the lab then says there is none instead of a black tile
+    has_background: ClassVar[bool] = True
     _size: tuple[int, int] = (0, 0)  # (h, w) of the frames the model was built for
     script = "BGSLibrary"
     script_needs = ("BGSLibrary's Python wrapper: pip install pybgs==3.3.1 (it compiles against the system's "
@@ -107,6 +110,8 @@ class BGSLibraryMethod(Method):
         return self.model.frames < 2  # the first frame only initialises the model
 
     def background(self) -> np.ndarray | None:
+        if not self.has_background:
+            return None
         bg = self.model.background()
         return None if bg is None else bg[: self._size[0], : self._size[1]]
 
@@ -252,6 +257,7 @@ def _update_factor(default: int) -> Param:
 class ViBe(BGSLibraryMethod):
     name = "vibe"
     title = "ViBe (BGSLibrary)"
+    has_background = False
     summary = ("20 colour samples per pixel, updated at random and spread to neighbours, so the model "
                "needs one frame to start (Barnich & Van Droogenbroeck 2011). Very fast.")
     algorithm = "ViBe"
@@ -269,6 +275,7 @@ class ViBe(BGSLibraryMethod):
 class TwoPoints(BGSLibraryMethod):
     name = "two_points"
     title = "Two points (BGSLibrary)"
+    has_background = False
     summary = ("ViBe's idea with just two samples per pixel, the cheapest sample model "
                "(Van Droogenbroeck & Barnich). Fast and noisy: a baseline for the others.")
     algorithm = "TwoPoints"
@@ -281,6 +288,7 @@ class TwoPoints(BGSLibraryMethod):
 class PBAS(BGSLibraryMethod):
     name = "pbas"
     title = "PBAS (BGSLibrary)"
+    has_background = False
     summary = ("Pixel-Based Adaptive Segmenter: samples of intensity and gradient per pixel, with a "
                "decision threshold and a learning rate that each pixel controls from its own "
                "background dynamics (Hofmann et al. 2012).")
@@ -353,6 +361,7 @@ class PBAS(BGSLibraryMethod):
 class CodeBook(BGSLibraryMethod):
     name = "codebook"
     title = "Codebook (BGSLibrary)"
+    has_background = False
     summary = ("Per pixel, a codebook of intensity boxes learnt from the first frames; a pixel outside "
                "every box is foreground (Kim et al. 2005). Copes with backgrounds that cycle through states.")
     algorithm = "CodeBook"
