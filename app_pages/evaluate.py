@@ -16,6 +16,8 @@ from bgapp.metrics import METRIC_LABELS, METRIC_SHORT
 from bgapp.presets import list_presets
 from bgapp.tuning import (
     DEFAULT_BATCH,
+    TrialRecord,
+    TuneProgress,
     direction,
     main_threshold,
     search_space,
@@ -28,8 +30,10 @@ from ui.evaluate import (
     METRIC_CHOICES,
     busiest_frame,
     elapsed_text,
+    ended_trials_frame,
     eval_progress_line,
     frame_label,
+    importance_note,
     metric_text,
     per_frame_figure,
     results_table,
@@ -232,9 +236,16 @@ with tab_tune:
     if start_study and specs:  # progress right here, under the button; the results replace it
         starting = f"Study of {trials} trials: starting {'a local Dask cluster' if workers > 1 else 'the study'}"
         with LiveProgress(st, starting) as show, guard("tuning"):
+            ended: list[TrialRecord] = []
+
+            def on_progress(p: TuneProgress) -> None:
+                show(*study_progress_line(p, metric))
+                if p.ended:  # each trial as it ends, newest first, under the bar
+                    ended.extend(p.ended)
+                    show.table(ended_trials_frame(ended, metric))
+
             result = tune(specs, method, trials=trials, metric=metric, seed=seed, batch=batch, base=config,
-                          tune_post=tune_post, exclude=exclude, workers=workers,
-                          progress=lambda p: show(*study_progress_line(p, metric)))
+                          tune_post=tune_post, exclude=exclude, workers=workers, progress=on_progress)
             state[f"{KEY}.tuned"] = (result, config, list(specs))
             state.pop(f"{KEY}.sweep", None)
 
@@ -277,7 +288,7 @@ with tab_tune:
                 fig.update_layout(height=380)
                 st.plotly_chart(fig, width="stretch", key=f"{KEY}.importances")
             else:
-                st.info("Parameter importances need at least three trials with different results.")
+                st.info(importance_note(result))
         p = main_threshold(result.method)
         with f2:
             fig = threshold_figure(result, state.get(f"{KEY}.sweep")) if p is not None else None

@@ -20,6 +20,7 @@ So a seed gives the same study, and the same best config, with 1 worker or 20.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -37,18 +38,23 @@ from .distributed import (
     evaluate_spec,
     list_sequences,
     map_longest_first,
+    open_spec,
     runner,
     sequence_lengths,
 )
 from .errors import BgappError
-from .evaluate import SequenceResult, report
+from .evaluate import SequenceResult, evaluate, report
 from .methods import get_method
-from .metrics import HIGHER_IS_BETTER, METRIC_NAMES
+from .metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
 from .params import Param, is_active
 from .postprocess import POST_PARAMS
 
 DEFAULT_METRIC = "f_measure"
 DEFAULT_BATCH = 4
+# Below this many trials no parameter importance is computed (see TuneResult.importances).
+MIN_TRIALS_FOR_IMPORTANCE = 10
+# In-process runs report a running sequence about this many times (every 1/FRAME_REPORTS of its frames).
+FRAME_REPORTS = 20
 # The worst value each metric can take: what a NaN (undefined) metric is told to the study.
 WORST: dict[str, float] = {m: (0.0 if m in HIGHER_IS_BETTER else 100.0 if m == "pwc" else 1.0) for m in METRIC_NAMES}
 
@@ -250,14 +256,28 @@ class TrialRecord:
     sequences: dict[str, float]  # the metric per sequence
     params: dict[str, Any]  # the study's own view (keys as in the search space)
     cached: bool = False  # same config as an earlier trial: its result was reused
+    seconds: float = 0.0  # time its sequence runs took (0 when cached; see TuneProgress.trial_seconds)
 
 
 @dataclass
 class TuneProgress:
-    """What a progress callback receives: once when the workers are ready (``done`` 0), then
-    during each batch per finished task (a trial on one sequence), then after each batch."""
+    """What a progress callback receives. Reports come:
 
-    done: int  # trials told so far
+    - once when the workers are ready and the sequences found (``finished`` 0, nothing run yet);
+    - when each batch starts (its trials show as ``running``; a config seen before ends at once);
+    - after every finished task (one trial on one sequence), with ``ended`` holding the trials
+      that task completed: each trial is reported as it ends, not when its batch is told;
+    - in this process (one worker), also every 1/:data:`FRAME_REPORTS` of a running sequence's
+      frames (``trial``, ``sequence``, ``frame``/``frames``), so a long first trial is not silent
+      (a Dask worker cannot report frames cheaply: there only finished tasks count);
+    - after each batch is told to the study (``last``).
+
+    ``best_*`` is the best of the finished trials (those of the running batch included), so it
+    moves as soon as a trial ends. ``fraction`` is the share of the study's frames processed;
+    ``remaining`` extrapolates the time spent since the workers were ready over the frames left.
+    """
+
+    done: int  # trials told to the study so far (whole batches)
     total: int
     best_value: float
     best_config: Config | None
@@ -265,7 +285,59 @@ class TuneProgress:
     tasks_total: int = 0  # tasks of the running batch (0 between batches)
     last: list[TrialRecord] = field(default_factory=list)  # the trials the batch just told
     elapsed: float = 0.0  # seconds since tune() was called (starting a cluster included)
-    running: int = 0  # trials being evaluated now
+    running: int = 0  # trials of the running batch still being evaluated
+    finished: int = 0  # trials evaluated so far (at least ``done``: a trial ends before its batch is told)
+    ended: list[TrialRecord] = field(default_factory=list)  # the trials that ended with this report
+    best_trial: int | None = None  # the number of the best finished trial
+    trial_seconds: float = float("nan")  # mean time of the finished trials that ran (cached ones excluded)
+    fraction: float = 0.0  # share of the study's frames processed (finished trials count whole)
+    remaining: float | None = None  # estimated seconds left; None until some work is done
+    trial: int | None = None  # in this process: the trial whose sequence is running
+    sequence: str = ""  # in this process: that sequence
+    frame: int = 0  # its frames processed so far
+    frames: int = 0  # its length
+
+    def line(self, metric: str) -> str:
+        """The one-line state of the study that the page's progress bar and ``bgapp tune`` print:
+        trials done, what runs now, the best so far, time per trial, the estimate, time spent."""
+        parts = [f"{self.finished} of {self.total} trials done"]
+        if self.trial is not None and self.frames:
+            parts.append(f"trial {self.trial} running: {self.sequence} frame {self.frame:,} of {self.frames:,}")
+        elif self.running and self.tasks_total:
+            parts.append(f"{self.running} running ({self.tasks_done} of {self.tasks_total} sequence runs finished)")
+        best = "none yet" if self.best_config is None else \
+            f"{value_text(self.best_value)} (trial {self.best_trial})"
+        parts.append(f"best {METRIC_LABELS.get(metric, metric)} so far: {best}")
+        if not math.isnan(self.trial_seconds):
+            parts.append(f"{duration_text(self.trial_seconds)} a trial")
+        if self.remaining is not None and self.finished < self.total:
+            parts.append(f"about {duration_text(self.remaining)} left")
+        parts.append(duration_text(self.elapsed))
+        return " · ".join(parts)
+
+    def ended_lines(self, metric: str) -> list[str]:
+        """One line per trial that ended with this report (what ``bgapp tune`` prints as each ends)."""
+        label = METRIC_LABELS.get(metric, metric)
+        return [f"trial {r.number} ended ({self.finished} of {self.total} done): {label} {value_text(r.value)}"
+                + (" (same settings as an earlier trial)" if r.cached else f" in {duration_text(r.seconds)}")
+                for r in self.ended]
+
+
+def value_text(value: float) -> str:
+    """A metric as the progress lines print it (``–`` when undefined)."""
+    return "–" if math.isnan(value) else f"{value:.4f}"
+
+
+def duration_text(seconds: float) -> str:
+    """``0.8 s``, ``42 s``, ``3 min 05 s``, ``1 h 02 min``."""
+    if seconds < 10:
+        return f"{max(seconds, 0.0):.1f} s"
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 @dataclass
@@ -312,8 +384,17 @@ class TuneResult:
         return rows
 
     def importances(self) -> dict[str, float]:
-        """Parameter importances (Optuna's default evaluator); empty when too few trials differ."""
-        if self.study is None or self.trials < 3:
+        """Parameter importances (Optuna's default evaluator, fANOVA on a random forest); empty when
+        too few trials differ, and below :data:`MIN_TRIALS_FOR_IMPORTANCE` trials.
+
+        Why nothing rather than a chart with a warning: the forest is fitted to one point per
+        trial, over as many dimensions as the search space has (a dozen with post-processing), so
+        from 4 trials the ranking mostly reflects where the sampler happened to step; a bar chart
+        states a ranking whatever its caption says, and the slice plot (ordered by importance)
+        would pass the same noise on. Below the threshold, callers say how many trials it needs
+        and keep declaration order.
+        """
+        if self.study is None or self.trials < max(3, MIN_TRIALS_FOR_IMPORTANCE):
             return {}
         optuna = _optuna()
         try:
@@ -345,6 +426,146 @@ def _sampler(seed: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # multivariate/group are flagged experimental
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+
+
+def sequence_name(spec: str) -> str:
+    """``category/name`` of a sequence spec as :func:`~bgapp.distributed.list_sequences` gives it
+    (``demo`` stays ``demo``)."""
+    if spec == "demo":
+        return spec
+    parts = spec.replace("\\", "/").rstrip("/").split("/")
+    return "/".join(p for p in parts[-2:] if p not in ("", "."))
+
+
+class _Tracker:
+    """A study's progress: the trials finished (in the order they ended), the best of them, the
+    frames done; it makes the :class:`TuneProgress` reports."""
+
+    def __init__(self, progress: Callable[[TuneProgress], None] | None, trials: int, metric: str,
+                 frames_per_trial: int, t0: float) -> None:
+        self.progress, self.trials, self.metric, self.t0 = progress, trials, metric, t0
+        self.per_trial = max(1, frames_per_trial)
+        self.work_total = trials * self.per_trial
+        self.work = 0  # frames of finished tasks (a reused trial counts whole)
+        self.finished: list[TrialRecord] = []
+        self.leader: TrialRecord | None = None
+        self.t_ready = time.perf_counter()  # the clock of the estimate starts once the workers are up
+
+    def end(self, rec: TrialRecord) -> None:
+        self.finished.append(rec)
+        if rec.cached:  # its frames count as done without running
+            self.work += self.per_trial
+        if self.leader is None or better(rec.value, self.leader.value, self.metric):
+            self.leader = rec
+
+    def report(self, told: int, partial: int = 0, **kw: Any) -> None:
+        if self.progress is None:
+            return
+        now = time.perf_counter()
+        done = min(self.work + partial, self.work_total)
+        ran = [r.seconds for r in self.finished if not r.cached]
+        lead = self.leader
+        self.progress(TuneProgress(
+            told, self.trials, lead.value if lead else float("nan"), lead.config if lead else None,
+            elapsed=now - self.t0, finished=len(self.finished), best_trial=lead.number if lead else None,
+            trial_seconds=sum(ran) / len(ran) if ran else float("nan"), fraction=done / self.work_total,
+            remaining=(now - self.t_ready) * (self.work_total - done) / done if done else None, **kw))
+
+
+class _Batch:
+    """One batch of asked trials: the new configs as tasks (one per config and sequence), each
+    trial ended as soon as its config's last task is in (at once for a config seen before)."""
+
+    def __init__(self, asked: list[Any], configs: list[Config], seqs: list[str], lengths: list[int],
+                 cache: dict[str, tuple[float, dict[str, Any], dict[str, float]]], metric: str, track: _Tracker,
+                 told: int, worker: bool) -> None:
+        self.asked, self.configs, self.seqs, self.lengths = asked, configs, seqs, lengths
+        self.cache, self.metric, self.track, self.told = cache, metric, track, told
+        self.keys = [_config_key(c) for c in configs]
+        self.todo = list(dict.fromkeys(k for k in self.keys if k not in cache))  # new configs, each run once
+        self.calls = [(s, json.loads(k), True, False, worker) for k in self.todo for s in seqs]
+        self.weights = [float(lengths[j % len(seqs)]) for j in range(len(self.calls))]
+        self.first = {k: self.keys.index(k) for k in self.todo}  # the trial that runs a new config
+        self.pending = {k: len(seqs) for k in self.todo}
+        self.seconds = dict.fromkeys(self.todo, 0.0)
+        self.results: list[Any] = [None] * len(self.calls)
+        self.tasks = 0
+        self.ended: dict[int, TrialRecord] = {}  # by position in the batch
+
+    def _report(self, **kw: Any) -> None:
+        self.track.report(self.told, tasks_done=self.tasks, tasks_total=len(self.calls),
+                          running=len(self.asked) - len(self.ended), **kw)
+
+    def _end(self, key: str, seconds: float) -> list[TrialRecord]:
+        value, overall, per_seq = self.cache[key]
+        out = []
+        for j, (t, cfg, k) in enumerate(zip(self.asked, self.configs, self.keys)):
+            if k == key and j not in self.ended:
+                reused = self.first.get(key) != j
+                rec = TrialRecord(t.number, value, cfg, overall, per_seq, dict(t.params), reused,
+                                  0.0 if reused else seconds)
+                self.ended[j] = rec
+                self.track.end(rec)
+                out.append(rec)
+        return out
+
+    def start(self) -> None:
+        seen = [r for k in dict.fromkeys(k for k in self.keys if k in self.cache) for r in self._end(k, 0.0)]
+        self._report(ended=seen)  # the batch has started: its trials show as running
+
+    def on_frame(self, i: int, frame: int, frames: int) -> None:
+        if frame < frames and frame % max(1, frames // FRAME_REPORTS) == 0:
+            trial = self.asked[self.first[self.todo[i // len(self.seqs)]]].number
+            self._report(partial=frame, trial=trial, sequence=sequence_name(self.calls[i][0]), frame=frame,
+                         frames=frames)
+
+    def on_task(self, i: int, result: SequenceResult, seconds: float) -> None:
+        n = len(self.seqs)
+        self.tasks += 1
+        self.track.work += self.lengths[i % n]
+        self.results[i] = result
+        key = self.todo[i // n]
+        self.pending[key] -= 1
+        self.seconds[key] += seconds
+        out: list[TrialRecord] = []
+        if self.pending[key] == 0:
+            k0 = self.todo.index(key) * n
+            self.cache[key] = _overall_value(self.results[k0:k0 + n], self.metric)
+            out = self._end(key, self.seconds[key])
+        self._report(ended=out)
+
+
+def _run_tasks(run: SerialRunner | DaskRunner, calls: Sequence[tuple], weights: Sequence[float],
+               on_task: Callable[[int, SequenceResult, float], None],
+               on_frame: Callable[[int, int, int], None]) -> None:
+    """Run the :func:`~bgapp.distributed.evaluate_spec` ``calls``, telling ``on_task(i, result,
+    seconds)`` as each ends (in any order on a cluster).
+
+    ``weights`` are the calls' frame counts. In this process each call is the same ``evaluate``
+    as ``evaluate_spec``, with its start and its frames reported to ``on_frame(i, frame, frames)``
+    and its wall time measured. On Dask, heaviest calls go first (as
+    :func:`~bgapp.distributed.map_longest_first` does), and a task's time is its frames over its
+    measured rate (the model's set-up left out: the worker's clock is not ours).
+    """
+    if isinstance(run, DaskRunner):
+        from distributed import as_completed
+
+        order = sorted(range(len(calls)), key=lambda i: -weights[i])  # stable: ties keep their order
+        futures = {run.client.submit(evaluate_spec, *calls[i], pure=False): i for i in order}
+        try:
+            for fut in as_completed(list(futures)):
+                res = fut.result()  # re-raises the task's exception (a BgappError stays one)
+                on_task(futures[fut], res, res.frames / res.fps if res.fps else 0.0)
+        finally:
+            for fut in futures:
+                fut.release()
+        return
+    for i, (spec, cfg, post, per_frame, _worker) in enumerate(calls):
+        t = time.perf_counter()
+        on_frame(i, 0, int(weights[i]))  # it starts: which trial, which sequence
+        res = evaluate(open_spec(spec), Config.from_dict(cfg), post=post, per_frame=per_frame,
+                       progress=functools.partial(on_frame, i))
+        on_task(i, res, time.perf_counter() - t)
 
 
 # The study ------------------------------------------------------------------------------------
@@ -390,52 +611,29 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
     run = run or runner(workers, scheduler)
     records: list[TrialRecord] = []
     cache: dict[str, tuple[float, dict[str, Any], dict[str, float]]] = {}
-    best: TrialRecord | None = None
+    best: TrialRecord | None = None  # of the told trials, ties to the earliest: what the study returns
     try:
         seqs = run.call(list_sequences, specs)
-        worker = isinstance(run, DaskRunner)
-        lengths = run.call(sequence_lengths, seqs) if worker else None
-        if progress is not None:  # ready: the workers are up and the sequences found
-            progress(TuneProgress(0, trials, float("nan"), None, elapsed=time.perf_counter() - t0))
+        lengths = run.call(sequence_lengths, seqs)
+        track = _Tracker(progress, trials, metric, sum(lengths), t0)
+        track.report(0)  # ready: the workers are up and the sequences found
         while len(records) < trials:
             n = min(batch, trials - len(records))
             asked = [study.ask() for _ in range(n)]
-            configs = [suggest(t, base, space) for t in asked]
-            todo = []  # configs not seen before, each evaluated once
-            for cfg in configs:
-                key = _config_key(cfg)
-                if key not in cache and key not in todo:
-                    todo.append(key)
-            calls = [(s, json.loads(k), True, False, worker) for k in todo for s in seqs]
-
-            def task_progress(done: int, total: int, _n: int = len(records), _best: TrialRecord | None = best,
-                              _running: int = n) -> None:
-                if progress is not None:
-                    progress(TuneProgress(_n, trials, _best.value if _best else float("nan"),
-                                          _best.config if _best else None, done, total,
-                                          elapsed=time.perf_counter() - t0, running=_running))
-
-            weights = [lengths[j % len(seqs)] for j in range(len(calls))] if lengths else None
-            if calls:
-                task_progress(0, len(calls))  # the batch has started: its trials show as running
-            results = map_longest_first(run, evaluate_spec, calls, weights, task_progress) if calls else []
-            for i, key in enumerate(todo):
-                cache[key] = _overall_value(results[i * len(seqs):(i + 1) * len(seqs)], metric)
-            told, fresh = [], set(todo)
-            for t, cfg in zip(asked, configs):  # tell in trial order: reproducible whatever ran first
-                key = _config_key(cfg)
-                value, overall, per_seq = cache[key]
-                cached = key not in fresh
-                fresh.discard(key)
-                study.tell(t, value if not math.isnan(value) else WORST[metric])
-                rec = TrialRecord(t.number, value, cfg, overall, per_seq, dict(t.params), cached)
+            job = _Batch(asked, [suggest(t, base, space) for t in asked], seqs, lengths, cache, metric, track,
+                         len(records), isinstance(run, DaskRunner))
+            job.start()
+            _run_tasks(run, job.calls, job.weights, job.on_task, job.on_frame)
+            told = []
+            for j, t in enumerate(asked):  # tell in trial order: reproducible whatever ran first
+                rec = job.ended[j]
+                study.tell(t, rec.value if not math.isnan(rec.value) else WORST[metric])
                 records.append(rec)
                 told.append(rec)
-                if best is None or better(value, best.value, metric):
+                if best is None or better(rec.value, best.value, metric):
                     best = rec
-            if progress is not None and best is not None:
-                progress(TuneProgress(len(records), trials, best.value, best.config, last=told,
-                                      elapsed=time.perf_counter() - t0))
+            track.leader = best  # ties resolved in trial order, as the result is
+            track.report(len(records), last=told)
             if stop is not None and stop():
                 break
     finally:

@@ -247,7 +247,15 @@ def test_evaluation_progress_counts_sequences_and_frames_then_the_results_take_i
                           "and CDnet does not score them." for c in tab.caption)  # under the per-frame chart
 
 
-def test_study_progress_counts_trials_and_shows_the_best_so_far(drawn):
+def test_study_progress_shows_each_trial_as_it_ends(drawn, monkeypatch):
+    """The bar moves during the first trial (its frames), each trial is listed under it as it ends
+    (score, time), the line carries the best so far, the time per trial and an estimate; and three
+    trials draw no parameter-importance chart, saying why."""
+    from ui.eval_inputs import LiveProgress
+
+    tables: list = []
+    real = LiveProgress.table
+    monkeypatch.setattr(LiveProgress, "table", lambda self, df: (tables.append(df.copy()), real(self, df)))
     at = page()
     at.number_input(key="eval.trials").set_value(3).run()
     at.number_input(key="eval.batch").set_value(2).run()
@@ -255,16 +263,35 @@ def test_study_progress_counts_trials_and_shows_the_best_so_far(drawn):
     assert not at.exception and not at.error, [e.value for e in at.error]
     texts = [t for _, t in drawn]
     assert texts[0].startswith("0 of 3 trials done · best F-measure so far: none yet · ")
-    assert any(t.startswith("0 of 3 trials done, 2 running (1 of 2 sequence runs finished)") for t in texts)
-    assert any(t.startswith("2 of 3 trials done, 1 running (0 of 1 sequence runs finished) · best F-measure "
-                            "so far: 0.") for t in texts)
+    assert any(t.startswith("0 of 3 trials done · trial 0 running: demo frame 150 of 300 · best F-measure so far: "
+                            "none yet · about ") for t in texts)  # the first trial is not silent
+    later = [t for t in texts if t.startswith("1 of 3 trials done · trial 1 running: demo frame ")]
+    assert later and all(" (trial 0) · " in t and " a trial · about " in t and t.endswith(" s") for t in later)
     assert texts[-1].startswith("3 of 3 trials done · best F-measure so far: 0.")
     fractions = [f for f, _ in drawn]
-    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(set(fractions)) > 10
+    assert [list(t["trial"]) for t in tables] == [[0], [1, 0], [2, 1, 0]]  # newest first, each as it ends
+    result = at.session_state["eval.tuned"][0]
+    assert list(tables[-1]["F-measure"]) == [r.value for r in reversed(result.records)]
+    assert all(s > 0 for s in tables[-1]["seconds"])
     assert not at.get("progress")
     tab = at.tabs[1]
     assert tab.label == "Tune" and tab.subheader[0].value.startswith("Best F-measure: 0.")
     assert any(" · took " in c.value for c in tab.caption)
+    assert any(i.value.startswith("No parameter-importance chart: with 3 trial(s) over ") and "from 10 trials" in
+               i.value for i in tab.info)
+    assert [c.key for c in tab.get("plotly_chart")] == ["eval.threshold", "eval.studyplot"]
+
+
+def test_ten_trials_draw_the_importance_chart():
+    at = page()
+    at.number_input(key="eval.trials").set_value(10).run()
+    at.number_input(key="eval.batch").set_value(5).run()
+    at.button(key="eval.tune").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    tab = at.tabs[1]
+    assert [c.key for c in tab.get("plotly_chart")] == ["eval.importances", "eval.threshold", "eval.studyplot"]
+    assert not any("importance" in i.value for i in tab.info)
 
 
 def test_apply_best_opens_the_study_sequence_in_the_lab(tmp_path):

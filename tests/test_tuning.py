@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
@@ -21,7 +22,11 @@ from bgapp.presets import get_preset, list_presets
 from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
 from bgapp.tuning import (
+    FRAME_REPORTS,
+    MIN_TRIALS_FOR_IMPORTANCE,
     WORST,
+    TrialRecord,
+    TuneProgress,
     search_space,
     suggest,
     sweep_values,
@@ -144,24 +149,98 @@ def test_nan_counts_as_the_worst_value(empty_seq):
 
 
 def test_study_progress_counts_up_to_the_total(seq_tree):
-    """The page's progress bar is driven by these reports: one as soon as the workers are ready,
-    one when each batch starts and per finished task, one per told batch; counts only grow."""
+    """The page's progress bar and `bgapp tune`'s lines are driven by these reports: one as soon as
+    the workers are ready, one when each batch starts, one per finished task, one per told batch;
+    counts only grow."""
     seen = []
     res = tune([str(seq_tree / "rooms")], "mog2", trials=5, seed=3, batch=2, workers=1, progress=seen.append)
-    assert seen[0].done == 0 and seen[0].tasks_total == 0 and math.isnan(seen[0].best_value)
-    assert [p.done for p in seen] == sorted(p.done for p in seen)  # never goes back
-    assert seen[-1].done == seen[-1].total == res.trials == 5 and seen[-1].best_value == res.value
+    assert seen[0].done == 0 and seen[0].finished == 0 and seen[0].tasks_total == 0 and math.isnan(seen[0].best_value)
+    for field in ("done", "finished", "fraction", "elapsed"):
+        values = [getattr(p, field) for p in seen]
+        assert values == sorted(values), field  # never goes back
+    assert seen[-1].done == seen[-1].finished == seen[-1].total == res.trials == 5
+    assert seen[-1].best_value == res.value and seen[-1].fraction == 1.0 and seen[-1].remaining == 0.0
     told = [p for p in seen if p.last]
     assert [p.done for p in told] == [2, 4, 5]  # batches of 2, 2 and 1 trials
     assert sum(len(p.last) for p in told) == 5
     for first, second in zip(told, told[1:]):
         assert second.best_value >= first.best_value  # best F so far, maximised
-    during = [p for p in seen if p.tasks_total]
-    assert [(p.done, p.running, p.tasks_done, p.tasks_total) for p in during[:3]] == \
-        [(0, 2, 0, 4), (0, 2, 1, 4), (0, 2, 2, 4)]  # two trials on two sequences: four tasks
-    assert all(p.tasks_done <= p.tasks_total for p in during)
+    tasks = [(p.done, p.running, p.tasks_done, p.tasks_total) for p in seen if p.tasks_total and p.trial is None]
+    assert tasks[:4] == [(0, 2, 0, 4), (0, 2, 1, 4), (0, 1, 2, 4), (0, 1, 3, 4)]  # two trials on two sequences
+    assert all(p.tasks_done <= p.tasks_total for p in seen)
     elapsed = [p.elapsed for p in seen]
-    assert elapsed == sorted(elapsed) and elapsed[-1] > 0 and res.seconds >= elapsed[-1]
+    assert elapsed[-1] > 0 and res.seconds >= elapsed[-1]
+
+
+def test_each_trial_is_reported_as_it_ends_with_its_time_and_an_estimate(seq_tree):
+    """A trial ends (score, time, best so far, estimate) as soon as its last sequence is in, before
+    its batch is told; the running trial reports its frames, so a long first trial is not silent."""
+    seen = []
+    res = tune([str(seq_tree / "rooms")], "mog2", trials=4, seed=3, batch=4, workers=1, progress=seen.append)
+    ended = [(p, r) for p in seen for r in p.ended]
+    assert [r.number for _, r in ended] == [0, 1, 2, 3]  # each once, in this process in trial order
+    assert [r.value for _, r in ended] == [r.value for r in res.records]
+    assert all(p.done == 0 for p, _ in ended)  # one batch of 4: none is told before the last ends
+    assert [p.finished for p, _ in ended] == [1, 2, 3, 4]
+    for k, (p, r) in enumerate(ended):
+        so_far = [e for _, e in ended[:k + 1]]
+        assert r.seconds > 0 and not r.cached
+        assert p.trial_seconds == pytest.approx(sum(e.seconds for e in so_far) / len(so_far))
+        leader = max(so_far, key=lambda e: e.value)
+        assert p.best_value == leader.value and p.best_trial == leader.number
+        assert p.remaining is not None and (p.remaining > 0) == (k < 3)
+    first_end = seen.index(ended[0][0])
+    during = [p for p in seen[:first_end] if p.trial == 0]
+    assert [(p.sequence, p.frame) for p in during][:3] == [("rooms/a", 0), ("rooms/a", 2), ("rooms/a", 4)]
+    assert {p.frames for p in during} == {40} and {p.sequence for p in during} == {"rooms/a", "rooms/b"}
+    assert len(during) == 2 * FRAME_REPORTS  # every 1/20 of each sequence's frames
+    assert during[-1].remaining is not None and 0 < during[-1].fraction < 0.25  # an estimate before any trial ends
+    assert "trial 0 running: rooms/b frame 38 of 40" in during[-1].line("f_measure")
+
+
+def test_a_config_seen_before_ends_at_once_and_is_not_run_again(seq_tree):
+    """One boolean searched: 6 trials can only be 2 configs; the repeats end without running."""
+    seen = []
+    keep = ["detect_shadows"]
+    exclude = [d.key for d in search_space("mog2", tune_post=False) if d.key not in keep]
+    res = tune([str(seq_tree / "hall")], "mog2", trials=6, seed=1, batch=3, workers=1, tune_post=False,
+               exclude=exclude, progress=seen.append)
+    distinct = {json.dumps(r.config.to_dict(), sort_keys=True) for r in res.records}
+    ran = [r for r in res.records if not r.cached]
+    assert len(ran) == len(distinct) <= 2 and all(r.seconds > 0 for r in ran)
+    assert all(r.seconds == 0.0 for r in res.records if r.cached)
+    assert sorted(r.number for p in seen for r in p.ended) == list(range(6))  # every trial ends once
+    runs = {p.trial for p in seen if p.trial is not None}
+    assert runs == {r.number for r in ran}  # only new configs run frames
+    assert seen[-1].fraction == 1.0
+
+
+def test_progress_line_says_what_runs_the_best_the_pace_and_what_is_left():
+    cfg = Config("mog2")
+    start = TuneProgress(0, 4, float("nan"), None, elapsed=12.3, running=4, tasks_total=4, trial=0, sequence="demo",
+                         frame=150, frames=300, fraction=0.125, remaining=86.0)
+    assert start.line("f_measure") == ("0 of 4 trials done · trial 0 running: demo frame 150 of 300 · best F-measure "
+                                       "so far: none yet · about 1 min 26 s left · 12 s")
+    rec = TrialRecord(1, 0.81234, cfg, {}, {}, {}, seconds=21.4)
+    later = TuneProgress(0, 4, 0.81234, cfg, elapsed=43.0, running=2, tasks_done=2, tasks_total=4, finished=2,
+                         best_trial=1, trial_seconds=21.0, remaining=42.5, ended=[rec], fraction=0.5)
+    assert later.line("pwc") == ("2 of 4 trials done · 2 running (2 of 4 sequence runs finished) · best Percentage "
+                                 "of wrong classifications so far: 0.8123 (trial 1) · 21 s a trial · about 42 s left "
+                                 "· 43 s")
+    assert later.ended_lines("f_measure") == ["trial 1 ended (2 of 4 done): F-measure 0.8123 in 21 s"]
+    reused = replace(rec, cached=True, seconds=0.0, value=float("nan"))
+    assert replace(later, ended=[reused]).ended_lines("f_measure") == [
+        "trial 1 ended (2 of 4 done): F-measure – (same settings as an earlier trial)"]
+
+
+def test_importances_need_ten_trials(seq_tree):
+    """Below MIN_TRIALS_FOR_IMPORTANCE no ranking is computed, even when the trials differ."""
+    few = tune([str(seq_tree / "hall")], "absdiff", trials=4, seed=2, batch=4, workers=1, tune_post=False)
+    assert len({r.value for r in few.records}) > 1 and few.importances() == {}
+    enough = tune([str(seq_tree / "hall")], "absdiff", trials=MIN_TRIALS_FOR_IMPORTANCE, seed=2, batch=5, workers=1,
+                  tune_post=False)
+    ranked = enough.importances()
+    assert ranked and set(ranked) <= {d.key for d in search_space("absdiff", tune_post=False)}
 
 
 def test_bad_arguments_are_bgapp_errors(seq_tree):
@@ -197,6 +276,10 @@ def test_cli_tune_json_out_and_reload(seq_tree, tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # exactly one JSON object on stdout
     assert set(doc) == {"best", "value", "trials"} and doc["trials"] == 3
+    ended = [line for line in proc.stderr.splitlines() if " ended (" in line]  # each trial as it ends, on stderr
+    assert [line.split(" ended")[0] for line in ended] == ["trial 0", "trial 1", "trial 2"]
+    assert ended[0].startswith("trial 0 ended (1 of 3 done): F-measure 0.") and " in " in ended[0]
+    assert "  1 of 3 trials done · " in proc.stderr and " a trial · about " in proc.stderr
     assert Config.from_dict(doc["best"]) == Config.load(out) and Config.load(out).method == "knn"
     again = bgapp("eval", seq, "--config", str(out), "--json")
     assert again.returncode == 0, again.stderr

@@ -97,9 +97,10 @@ class LiveProgress:
     """A job's progress, drawn in place (call it right under the button that started the job).
 
     A spinner with a running clock shows the job is alive between updates (a long trial on a
-    cluster may report nothing for minutes); the bar under it carries the counts. ``draw`` is
-    called at most once per whole percent, per new text, or per second. Leaving the ``with``
-    block clears both, so the results drawn next take their place.
+    cluster may report nothing for minutes); the bar under it carries the counts, and ``table``
+    draws rows under the bar (a study's trials as they end). ``draw`` is called at most once per
+    whole percent, per new text, or per second. Leaving the ``with`` block clears all of it, so the
+    results drawn next take their place.
     """
 
     def __init__(self, where: Any, text: str) -> None:
@@ -115,6 +116,7 @@ class LiveProgress:
         self._spin.__enter__()
         self.bar = inner.empty()
         self.bar.progress(0.0, text=self.text)
+        self.rows = inner.empty()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -131,3 +133,7 @@ class LiveProgress:
 
     def draw(self, fraction: float, text: str) -> None:
         self.bar.progress(fraction, text=text)
+
+    def table(self, frame: Any) -> None:
+        """Rows under the bar (replacing the previous ones), e.g. the trials finished so far."""
+        self.rows.dataframe(frame, hide_index=True, width="stretch")

@@ -28,7 +28,14 @@ from bgapp.distributed import list_sequences, open_spec
 from bgapp.errors import BgappError
 from bgapp.evaluate import SequenceResult, evaluate, report
 from bgapp.metrics import ERROR_COLOURS, METRIC_LABELS, METRIC_NAMES, error_image
-from bgapp.tuning import TuneProgress, TuneResult, main_threshold
+from bgapp.tuning import (
+    MIN_TRIALS_FOR_IMPORTANCE,
+    TrialRecord,
+    TuneProgress,
+    TuneResult,
+    duration_text,
+    main_threshold,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -156,13 +163,8 @@ def run_evaluation(specs: list[str], config: Config, post: bool = True,
 # Progress lines --------------------------------------------------------------------------------
 
 def elapsed_text(seconds: float) -> str:
-    """``42 s``, ``3 min 05 s``, ``1 h 02 min``."""
-    s = int(seconds)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    """``0.8 s``, ``42 s``, ``3 min 05 s``, ``1 h 02 min`` (the engine's format, as ``bgapp tune`` prints)."""
+    return duration_text(seconds)
 
 
 def eval_progress_line(p: EvalProgress) -> tuple[float, str]:
@@ -174,16 +176,18 @@ def eval_progress_line(p: EvalProgress) -> tuple[float, str]:
 
 
 def study_progress_line(p: TuneProgress, metric: str) -> tuple[float, str]:
-    """(fraction done, text) for a study's progress bar: trials done of total, those running and
-    their finished sequence runs, the best value so far and the time spent."""
-    busy = p.tasks_total > 0 and p.running > 0
-    frac = (p.done + p.running * p.tasks_done / p.tasks_total) / p.total if busy else p.done / max(p.total, 1)
-    text = f"{p.done} of {p.total} trials done"
-    if busy:
-        text += f", {p.running} running ({p.tasks_done} of {p.tasks_total} sequence runs finished)"
-    best = "none yet" if p.best_config is None else metric_text(p.best_value, metric)
-    text += f" · best {METRIC_LABELS.get(metric, metric)} so far: {best} · {elapsed_text(p.elapsed)}"
-    return min(frac, 1.0), text
+    """(fraction done, text) for a study's progress bar: the share of the study's frames processed,
+    and the line ``bgapp tune`` prints (trials done, the running trial and its frame, the best so
+    far, time per trial, the time left and the time spent)."""
+    return min(max(p.fraction, 0.0), 1.0), p.line(metric)
+
+
+def ended_trials_frame(records: list[TrialRecord], metric: str) -> pd.DataFrame:
+    """The finished trials of a running study, newest first: its number, score and time."""
+    rows = [{"trial": r.number, METRIC_LABELS.get(metric, metric): r.value,
+             "seconds": None if r.cached else round(r.seconds, 1),
+             "note": "same settings as an earlier trial" if r.cached else ""} for r in reversed(records)]
+    return pd.DataFrame(rows, columns=["trial", METRIC_LABELS.get(metric, metric), "seconds", "note"])
 
 
 # Tables ----------------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ def study_figure(result: TuneResult, kind: str, params: list[str] | None = None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if kind == "importances":
-                if result.trials < 3 or not result.importances():
+                if not result.importances():  # none below MIN_TRIALS_FOR_IMPORTANCE: see importance_note
                     return None
                 fig = vis.plot_param_importances(study, target_name=label)
             elif kind == "slice":
@@ -336,6 +340,16 @@ def study_figure(result: TuneResult, kind: str, params: list[str] | None = None)
         return None
     fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
+
+
+def importance_note(result: TuneResult) -> str:
+    """Why a study has no parameter-importance chart (see ``TuneResult.importances``)."""
+    searched = len({k for r in result.records for k in r.params})
+    if result.trials < MIN_TRIALS_FOR_IMPORTANCE:
+        return (f"No parameter-importance chart: with {result.trials} trial(s) over {searched} searched values, a "
+                f"ranking would mean little (it is fitted to one point per trial). It appears from "
+                f"{MIN_TRIALS_FOR_IMPORTANCE} trials; the plots below keep the declaration order.")
+    return "No parameter-importance chart: the trials' results hardly differ, so there is nothing to rank."
 
 
 def searched_changes(result: TuneResult, start: Config) -> pd.DataFrame:

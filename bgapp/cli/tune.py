@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 
 from ..documents import dumps
 from ..errors import BgappError
 from .common import SubParsers, add_cluster_args, config_from_args, int_at_least
 
 _positive = int_at_least(1)
+PROGRESS_EVERY = 10.0  # seconds between progress lines while a trial runs
 
 
 def register(sub: SubParsers) -> None:
@@ -44,7 +46,9 @@ def register(sub: SubParsers) -> None:
     t.add_argument("--json", action="store_true",
                    help='print one JSON object: {"best": config, "value": metric, "trials": N}')
     t.add_argument("--out", help="write the best config here (reloadable by 'bgapp eval --config')")
-    t.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    t.add_argument("--quiet", action="store_true",
+                   help="no progress lines on stderr (by default: each trial as it ends, with the best so far, "
+                        "time per trial and an estimate of the time left)")
     t.set_defaults(func=run)
 
 
@@ -55,10 +59,21 @@ def run(args: argparse.Namespace) -> int:
     metric = args.metric
     workers = args.workers if args.workers is not None else 0  # tuning is long: every core by default
 
+    shown = [0.0]  # when the last line was printed
+
     def show(p: TuneProgress) -> None:
-        if p.last and not args.quiet:
-            best = "n/a" if math.isnan(p.best_value) else f"{p.best_value:.4f}"
-            print(f"trial {p.done}/{p.total}: best {metric} {best}", file=sys.stderr, flush=True)
+        """Each trial as it ends, with the study's state (the page's progress line); during a long
+        trial, where it stands every ``PROGRESS_EVERY`` seconds; nothing with --quiet."""
+        if args.quiet:
+            return
+        now = time.monotonic()
+        if p.ended:
+            for line in p.ended_lines(metric):
+                print(line, file=sys.stderr)
+        elif p.trial is None or now - shown[0] < PROGRESS_EVERY:
+            return
+        print(f"  {p.line(metric)}", file=sys.stderr, flush=True)
+        shown[0] = now
 
     result = tune(args.sources, base.method, trials=args.trials, metric=metric, seed=args.seed, batch=args.batch,
                   base=base, tune_post=not args.no_post, exclude=args.exclude or (), workers=workers,
