@@ -10,7 +10,7 @@ from ui.charts import over_time
 from ui.errors import guard, plain
 from ui.keys import LAB_CONFIG
 from ui.lab import downloads, load_settings, picture_controls, progress_bar, take_applied
-from ui.player import FOLLOW_SECONDS, FOLLOW_TICK, MAX_REPLAY, SCOPES, Player, play, show_metrics
+from ui.player import FOLLOW_TICK, MAX_REPLAY, SCOPES, SLICE_SECONDS, WARM_UP, Player, play, show_metrics, show_status
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
 from ui.views import error_legend, inline_jpeg, scored_note
@@ -60,20 +60,24 @@ with guard("processing the clip"):
         st.session_state["lab.playing"] = playing = False
         player.run_all(workdir().sub("lab"), progress_bar(progress, "Re-running from the start"),
                        lambda s: image.image(s.jpeg, width="stretch"))
-    elif seek is not None:
-        player.seek(seek, progress_bar(progress, "Catching up"))
-    elif step_req:
-        player.step()
-    elif player.shown is None:
-        first = player.clip.frame(0)
-        if first is not None:  # something to look at while the model learns its first seconds
-            image.image(jpeg(label(first, "input (the model is warming up)")), width="stretch")
-        player.seek(min(n - 1, round(PREROLL_SECONDS * player.clip.fps)), progress_bar(progress, "Warming up"))
-    elif (update is not None or pictures) and not playing:
-        scopes = [c for c in (update and update.scope, pictures) if c]
-        player.refresh(max(scopes, key=SCOPES.index), progress_bar(progress, "Replaying with the new settings"))
-    if playing and player.shown is not None and player.shown.index >= player.clip.n - 1:
-        player.seek(0)  # Play at the end starts again
+    else:
+        # Every request says which frame to end on (Player.aim); the work itself is one call, and an
+        # interruption (a quicker change, a click) leaves that frame pending for the next run.
+        if seek is not None:
+            player.aim(seek)
+        elif step_req and player.goal is not None:
+            player.aim(player.goal + 1)
+        elif player.goal is None:
+            player.aim(min(n - 1, round(PREROLL_SECONDS * player.clip.fps)), WARM_UP)
+        if (update is not None or pictures) and not playing:
+            scopes = [c for c in (update and update.scope, pictures) if c]
+            player.changed(max(scopes, key=SCOPES.index))
+        if player.shown is None:  # something to look at while the model learns its first seconds
+            first = player.clip.frame(0)
+            if first is not None:
+                image.image(jpeg(label(first, "input: the model is warming up")), width="stretch")
+        if player.pending is not None:
+            player.work(progress_bar(progress, player.pending.why))
 progress.empty()
 image.empty()
 if player.interrupted:
@@ -83,7 +87,12 @@ n = player.clip.n
 
 
 def _toggle() -> None:
-    st.session_state["lab.playing"] = not st.session_state.get("lab.playing", False)
+    start = not st.session_state.get("lab.playing", False)
+    st.session_state["lab.playing"] = start
+    if start:
+        player.rate.reset()
+        if player.goal is not None and player.goal >= player.clip.n - 1:
+            st.session_state["lab.seek"] = 0  # Play at the end starts again
 
 
 def _seek() -> None:
@@ -101,26 +110,44 @@ with controls:
               help="Forget the model and process the whole clip with the current settings: a reproducible "
                    "score, and the files under Downloads.")
 
+in_fragment = False  # True once this run's page is drawn: later runs of the stage are its own (fragment) runs
+
 
 @st.fragment(run_every=FOLLOW_TICK if playing else None)
 def stage() -> None:
     """Frame slider, picture and scores. While playing, only this part reruns (see ``play``) so the
-    slider follows the picture: a whole-page rerun took a few frames' time."""
-    if "lab.seek" in st.session_state:  # the slider moved in a run of this part alone: the page jumps
-        st.rerun()
-    if player.shown is not None:
-        st.session_state["lab.frame"] = min(player.shown.index, n - 1) + 1
+    slider follows the picture: a whole-page rerun took a few frames' time.
+
+    A drag of the Frame slider runs this part alone, which no other request can interrupt, so it works
+    towards the frame dropped in slices of SLICE_SECONDS and reruns itself in between: a later drag
+    (or a sidebar change, which reruns the page) takes over where it was."""
+    dropped = st.session_state.pop("lab.seek", None)
+    if dropped is not None:
+        with guard("jumping to the frame"):
+            player.aim(dropped)
+    bar = st.empty()
+    if player.pending is not None and in_fragment:
+        done = True
+        with guard("jumping to the frame"):
+            done = player.work(progress_bar(bar, player.pending.why), SLICE_SECONDS)
+        if not done:
+            st.rerun(scope="fragment")  # the next slice; a newer drag, queued meanwhile, comes with it
+        if not playing:
+            st.rerun()  # the chart and the downloads follow the frame reached
+    goal = player.goal
+    if goal is not None:
+        st.session_state["lab.frame"] = min(goal, n - 1) + 1
     st.slider("Frame", 1, max(n, 2), key="lab.frame", on_change=_seek, disabled=n < 2,
               help="Jump to a frame. The model sees the frames on the way: going forward processes those "
                    f"between, going back replays from the start (at most {MAX_REPLAY:,} frames before the target). "
-                   f"While playing, it follows the picture and a jump takes effect within {FOLLOW_SECONDS:g} s.")
-    picture, status = st.empty(), st.empty()
+                   "A later jump replaces one still under way; while playing, it plays on from there.")
+    picture, status, pace_box = st.empty(), st.empty(), st.empty()
     if player.shown is not None:
         if playing:
             picture.html(inline_jpeg(player.shown.jpeg, "lab frame"))  # the element the playback loop updates
         else:
             picture.image(player.shown.jpeg, width="stretch")
-        status.caption(player.status())
+        show_status(status, pace_box, player, playing)
     if player.clip.has_gt:
         st.html(error_legend())
     for note in player.pipeline.notes + ([player.clip.note] if player.clip.note else []):
@@ -128,11 +155,12 @@ def stage() -> None:
     st.subheader("Scores" if player.clip.has_gt else "Numbers")
     metrics = st.empty()
     show_metrics(metrics, player)
-    if playing and player.shown is not None:
-        play(player, picture, status, metrics, "lab.playing")
+    if playing and player.shown is not None and player.pending is None:
+        play(player, picture, status, pace_box, metrics, "lab.playing")
 
 
 stage()
+in_fragment = True
 if playing:
     st.caption("The chart and the downloads come back when you pause.")
 else:

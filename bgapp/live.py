@@ -52,6 +52,10 @@ class FpsMeter:
         span = self._times[-1] - self._times[0]
         return (len(self._times) - 1) / span if span > 0 else 0.0
 
+    def span(self) -> float:
+        """Seconds between the oldest and newest tick in the window (how much the rate rests on)."""
+        return self._times[-1] - self._times[0] if len(self._times) > 1 else 0.0
+
     def reset(self) -> None:
         self._times.clear()
 

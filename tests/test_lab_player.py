@@ -120,16 +120,119 @@ def test_an_interrupted_full_run_keeps_the_previous_downloads(tmp_path: Path) ->
     assert not any(p.exists() for p in done.files.values()), "a completed run replaces the previous files"
 
 
-def test_an_interrupted_seek_shows_the_last_frame_processed() -> None:
-    player = Player(SyntheticScene(), Config())
-
+def _stop_after(k: int):
+    """A progress callback that interrupts the work after ``k`` frames (a quicker change, a click)."""
     def stop(done: int, total: int) -> None:
-        if done == 30:
+        if done >= k:
             raise KeyboardInterrupt
+    return stop
 
+
+def test_an_interrupted_seek_keeps_its_frame_and_the_next_run_lands_there() -> None:
+    player = paused()
+    before = player.shown
     with pytest.raises(KeyboardInterrupt):
-        player.seek(200, stop)
-    assert player.shown.index == player.next - 1 == 29
+        player.seek(200, _stop_after(30))
+    assert player.shown is before, "the picture stays on the user's frame until the new one is reached"
+    assert player.pending.target == 200 and player.goal == 200 and "catching up to frame 201" in player.status()
+    assert player.next == FRAME + 1 + 30, "the model has seen exactly the frames before next"
+    assert player.work()
+    direct = paused()
+    direct.seek(200)
+    assert player.shown.index == 200 and player.pending is None
+    assert np.array_equal(player.kept.result.clean, direct.kept.result.clean)
+    assert player.total == direct.total
+
+
+def test_a_later_jump_replaces_one_under_way() -> None:
+    player = paused()
+    player.aim(250)
+    assert not player.work(budget=0.0), "a zero budget does one frame and stops"
+    player.aim(40)  # dragged back meanwhile: the model restarts, the picture waits
+    assert player.shown.index == FRAME and player.next == 0
+    player.work()
+    direct = Player(SyntheticScene(), Config())
+    direct.seek(40)
+    assert player.shown.index == 40 and player.total == direct.total and player.counts == direct.counts
+
+
+@pytest.mark.parametrize("method,param,values", [
+    ("mog2", "var_threshold", (20, 24, 28)),  # changed on the running model
+    ("sigma_delta", "min_var", (10, 20, 30)),  # numpy, changed on the running model
+    ("subsense", "min_color_dist", (20, 25, 35)),  # every change rebuilds the model
+])
+def test_quick_changes_while_paused_end_on_the_frame_as_one_change_would(method: str, param: str,
+                                                                           values: tuple) -> None:
+    """Issue 16: changes that interrupt each other's replay (any number of them, cut at any point) end
+    on the frame the user was on, with the model and the numbers of one change to the final value."""
+    from bgapp.methods import METHODS
+
+    if not METHODS[method].available():
+        pytest.skip(METHODS[method].unavailable_reason())
+    frame = 40
+    scene = SyntheticScene(160, 120, n_frames=60, warmup=10)
+
+    def at_frame() -> Player:
+        p = Player(scene, Config(method))
+        p.seek(frame)
+        return p
+
+    once = at_frame()
+    once.refresh(once.apply(Config(method, {param: values[-1]})).scope)
+    for n_changes in (2, 3, 10):
+        quick = at_frame()
+        for k in range(n_changes):
+            value = values[-1] if k == n_changes - 1 else values[k % (len(values) - 1)]
+            change = quick.apply(Config(method, {param: value}))
+            if change is None:
+                continue
+            if k < n_changes - 1:  # interrupted after a few frames by the next change
+                with pytest.raises(KeyboardInterrupt):
+                    quick.refresh(change.scope, _stop_after(1 + 7 * k % 23))
+                assert quick.shown.index == frame
+            else:
+                quick.refresh(change.scope)
+        assert quick.shown.index == frame and quick.pending is None, n_changes
+        assert np.array_equal(quick.kept.result.clean, once.kept.result.clean), n_changes
+        assert quick.total == once.total and quick.counts == once.counts, n_changes
+
+
+def test_a_post_processing_change_during_a_replay_starts_it_again() -> None:
+    player = paused()
+    with pytest.raises(KeyboardInterrupt):
+        player.refresh(player.apply(Config("mog2", {"var_threshold": 30})).scope, _stop_after(20))
+    final = Config("mog2", {"var_threshold": 30}, post={**Config().post, "open": 7})
+    player.refresh(player.apply(final).scope)
+    once = paused()
+    once.refresh(once.apply(final).scope)
+    assert player.shown.index == FRAME and player.total == once.total and player.counts == once.counts
+
+
+def test_next_frame_during_a_jump_goes_one_past_it() -> None:
+    player = paused()
+    with pytest.raises(KeyboardInterrupt):
+        player.seek(150, _stop_after(5))
+    player.aim(player.goal + 1)
+    player.work()
+    assert player.shown.index == 151
+
+
+def test_the_playing_rate_is_measured_and_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    player = paused(Config("mog2"))
+    assert player.pace() is None and player.pace_note() == ("playing", None)
+    clock = [0.0]
+    player.rate.clock = lambda: clock[0]
+    for k in range(30):  # 10 frames a second, each 95 ms of processing, on a 25 fps clip
+        clock[0] = k * 0.1
+        player.played(replace(player.shown, ms=95.0))
+    rate, why = player.pace_note()
+    assert rate == "playing at 10.0 of 25 fps"
+    assert why is not None and why.startswith("MOG2") and "95 ms a frame at 320x240" in why and "40 ms" in why
+    player.rate.reset()
+    for k in range(30):  # 25 a second: keeping up, nothing to explain
+        clock[0] = 10 + k * 0.04
+        player.played(replace(player.shown, ms=3.0))
+    assert player.pace_note() == ("playing at 25.0 of 25 fps", None)
 
 
 # the player on its own, on a small scene ------------------------------------------------------------------

@@ -24,7 +24,10 @@ import streamlit as st
 
 from bgapp.clip import Clip
 from bgapp.config import Config
+from bgapp.live import FpsMeter
+from bgapp.methods import METHODS
 from bgapp.metrics import METRIC_HELP, METRIC_SHORT, Counts, confusion, error_image
+from bgapp.pace import Pace, explain, rate_text
 from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.source import Source
 from bgapp.video import Mp4Writer, ZipPngWriter
@@ -104,12 +107,30 @@ def change_scope(old: Config, new: Config) -> str | None:
     return None
 
 
+@dataclass
+class Pending:
+    """A frame the user asked to see that the model has not reached yet.
+
+    It outlives an interrupted run: whatever stops the work on the way (another change, a click,
+    a rerun), the next run goes on to the same frame, so quick hands never lose their place."""
+
+    target: int  # the clip index to show
+    start: int  # where the model's pass towards it began (for the progress bar)
+    why: str  # what the page says while it works ("Replaying with the new settings", ...)
+
+
+CATCH_UP = "Catching up"
+REPLAY = "Replaying with the new settings"
+WARM_UP = "Warming up"
+
+
 class Player:
     """A pipeline and a cursor over a clip; see the module docstring.
 
     Invariant, also when a multi-frame operation is interrupted (a rerun or a page change raises
-    inside its progress callback): the model has seen exactly the frames before ``next``, and
-    the shown frame is the last of them.
+    inside its progress callback): the model has seen exactly the frames before ``next``. The
+    picture (``shown``) changes only when a requested frame is reached: until then it stays on the
+    frame the user was on, and ``pending`` says where the model is going.
     """
 
     def __init__(self, source: Source, config: Config) -> None:
@@ -119,12 +140,15 @@ class Player:
         self.next = 0  # the next frame index the model has not seen
         self.shown: Shown | None = None
         self.kept: Kept | None = None
+        self.pending: Pending | None = None
         self.fraction: dict[int, float] = {}
         self.counts: dict[int, Counts] = {}
         self.total = Counts()
         self.mixed = False  # settings changed since the last start: totals mix settings
         self.outputs: Outputs | None = None
         self.interrupted: str | None = None  # what a stopped full run left, for the page to say once
+        self.rate = FpsMeter(window=2.0)  # frames shown per second while playing
+        self._work_ms = 0.0  # their processing time, smoothed
         self.lock = threading.RLock()
 
     # settings -------------------------------------------------------------------------------------
@@ -166,14 +190,14 @@ class Player:
         mode = self.pipeline.config.composite["mode"]
         views = [res.frame, res.raw, res.clean, res.composite, res.background, res.score]
         labels = ["input", "raw mask", "clean mask", f"composite: {mode}",
-                  "background model" if res.background is not None else "background model (none)",
-                  "score map" if res.score is not None else "score map (none for this method)"]
+                  "background model" if res.background is not None else "background model: none for this method",
+                  "score map" if res.score is not None else "score map: none for this method"]
         cols = 3
         if self.clip.has_gt:
             err = error_image(res.clean, gt, self.clip.roi) if gt is not None else None
             views += [gt, err]
             labels += ["ground truth" if gt is not None else "no ground truth",
-                       "errors" if scored else "errors (frame not scored)"]
+                       "errors" if scored else "errors: frame not scored"]
             cols = 4
         i = kept.index
         return Shown(i, combined(views, labels, cols), res.fg_fraction, res.ms, res.learning, self.counts.get(i))
@@ -183,78 +207,122 @@ class Player:
         self.shown = self._render(kept)
         return self.shown
 
+    @property
+    def goal(self) -> int | None:
+        """The frame the user is on: the one asked for while the model works towards it, else the one shown."""
+        if self.pending is not None:
+            return self.pending.target
+        return None if self.shown is None else self.shown.index
+
+    @_locked
+    def aim(self, i: int, why: str = CATCH_UP, replay: bool = False) -> None:
+        """Ask for frame ``i``; :meth:`work` gets there. Going back, ``replay``, or a jump of more
+        than MAX_REPLAY frames restarts the model now (at most MAX_REPLAY frames before ``i``); the
+        picture stays until ``i`` is reached. A later aim replaces an earlier one."""
+        i = max(0, min(i, self.clip.n - 1))
+        if not replay and self.pending is None and self.shown is not None and i == self.shown.index:
+            return  # already there
+        if replay or i < self.next or i - self.next > MAX_REPLAY:
+            self._forget()
+            self.next = max(0, i - MAX_REPLAY)
+        self.pending = Pending(i, self.next, why)
+
+    @_locked
+    def changed(self, scope: str) -> None:
+        """Plan what a change made while paused needs, so that the result is what one change to the
+        final values gives, however many came before and whatever interrupted them.
+
+        A change of the view or of the post-processing redraws the kept frame: the model is not
+        touched. A change of the model (method, parameter, reference picture) replays the clip up
+        to the user's frame with the new settings (at most MAX_REPLAY frames). While a replay is
+        under way, a change of the post-processing starts it again too (every frame's score then
+        comes from the final settings)."""
+        goal = self.goal
+        if goal is None:
+            return
+        if self.pending is not None:
+            if scope != "view":
+                self.aim(goal, REPLAY, replay=True)
+            return
+        if scope == "model":
+            self.aim(goal, REPLAY, replay=True)
+            return
+        assert self.kept is not None
+        kept = self.kept
+        res = self.pipeline.redraw(kept.result)
+        if scope == "post":
+            self._score(kept.index, res, kept.gt, kept.scored)
+        self._show(Kept(kept.index, res, kept.gt, kept.scored))
+
+    @_locked
+    def work(self, progress: Progress | None = None, budget: float | None = None) -> bool:
+        """Process frames towards the pending frame, showing it when reached; True when nothing is
+        left to do. ``budget`` (seconds) bounds one call, so a page can check for newer requests
+        between calls. Interrupted (``progress`` raises), the pending frame stays pending."""
+        p = self.pending
+        if p is None:
+            return True
+        end = None if budget is None else time.perf_counter() + budget
+        kept = None
+        while self.next <= p.target:
+            kept = self._process(self.next)
+            if kept is None:  # the clip ended early (a video whose length was an estimate)
+                break
+            if progress is not None:
+                progress(self.next - p.start, p.target + 1 - p.start)
+            if end is not None and self.next <= p.target and time.perf_counter() >= end:
+                return False
+        self.pending = None
+        if kept is not None:
+            self._show(kept)
+        return True
+
     @_locked
     def step(self) -> Shown | None:
         """Process and show the next frame; None at the end of the clip."""
+        self.work()
         kept = self._process(self.next)
         return None if kept is None else self._show(kept)
 
     @_locked
     def advance_to(self, i: int, progress: Progress | None = None) -> Shown | None:
-        """Process frames up to ``i`` (the model sees each), showing only the last.
-
-        Interrupted (``progress`` raises), it shows the last frame processed, so the picture,
-        the numbers and the next frame stay consistent with what the model has seen."""
-        i = min(i, self.clip.n - 1)
-        start, kept = self.next, None
-        try:
-            while self.next <= i:
-                kept = self._process(self.next)
-                if kept is None:
-                    break
-                if progress is not None:
-                    progress(self.next - start, i + 1 - start)
-        finally:
-            if kept is not None:
-                self._show(kept)
+        """Process frames up to ``i`` (the model sees each), showing only the last."""
+        self.aim(i)
+        self.work(progress)
         return self.shown
 
-    @_locked
-    def restart(self) -> None:
-        """Forget what the model learned and every per-frame number."""
+    def _forget(self) -> None:
+        """Forget what the model learned and every per-frame number (the picture stays)."""
         self.pipeline.reset()
         self.next = 0
-        self.shown = None
-        self.kept = None
+        self.pending = None
         self.fraction.clear()
         self.counts.clear()
         self.total = Counts()
         self.mixed = False
 
-    def _replay_to(self, i: int, progress: Progress | None) -> Shown | None:
-        """Restart the model and learn it on the frames before ``i`` (at most MAX_REPLAY of them)."""
-        self.restart()
-        self.next = max(0, i - MAX_REPLAY)
-        return self.advance_to(i, progress)
+    @_locked
+    def restart(self) -> None:
+        """Forget what the model learned, every per-frame number and the picture."""
+        self._forget()
+        self.shown = None
+        self.kept = None
 
     @_locked
     def seek(self, i: int, progress: Progress | None = None) -> Shown | None:
         """Show frame ``i`` as the model sees it there: forward processes the frames between,
         backward replays from the start, which gives the same masks as playing up to ``i``.
         On long clips a jump processes only the MAX_REPLAY frames before ``i``."""
-        if i < self.next or i - self.next > MAX_REPLAY:
-            return self._replay_to(i, progress)
-        return self.advance_to(i, progress)
+        self.aim(i)
+        self.work(progress)
+        return self.shown
 
     @_locked
     def refresh(self, scope: str, progress: Progress | None = None) -> Shown | None:
-        """Show the current frame again after a change made while paused.
-
-        A change of the view or of the post-processing redraws the kept frame: the model is not
-        touched. A change of the model (method, parameter, reference picture) replays the clip
-        up to this frame with the new settings (at most MAX_REPLAY frames), so the mask is the
-        same however many times a value was changed on the way.
-        """
-        if self.kept is None or self.shown is None:
-            return self.shown
-        i = self.shown.index
-        if scope == "model":
-            return self._replay_to(i, progress)
-        kept = self.kept
-        res = self.pipeline.redraw(kept.result)
-        if scope == "post":
-            self._score(i, res, kept.gt, kept.scored)
-        return self._show(Kept(i, res, kept.gt, kept.scored))
+        """Show the user's frame again after a change made while paused (see :meth:`changed`)."""
+        self.changed(scope)
+        self.work(progress)
+        return self.shown
 
     @_locked
     def run_all(self, folder: Path, progress: Progress, preview: Callable[[Shown], None] | None = None) -> Outputs:
@@ -303,6 +371,18 @@ class Player:
         return self.outputs
 
     # numbers --------------------------------------------------------------------------------------
+    def played(self, shown: Shown) -> None:
+        """Count a frame shown while playing (for :meth:`pace`)."""
+        first = self.rate.span() == 0.0
+        self.rate.tick()
+        self._work_ms = shown.ms if first else 0.9 * self._work_ms + 0.1 * shown.ms
+
+    def pace(self) -> Pace | None:
+        """The rate playback reaches against the clip's own, once a second of it has been measured."""
+        if self.rate.span() < 1.0:
+            return None
+        return Pace(self.clip.fps, self.rate.fps(), self._work_ms)
+
     def timeline(self) -> pd.DataFrame:
         """Per-frame foreground fraction and, where scored, F-measure (for a chart)."""
         idx = sorted(self.fraction)
@@ -320,7 +400,20 @@ class Player:
             parts.append("model still learning")
         if s.counts is not None:
             parts.append(f"F this frame {fmt(s.counts.f_measure)}")
+        if self.pending is not None:
+            parts.append(f"{self.pending.why.lower()} to frame {self.pending.target + 1}")
         return " · ".join(parts)
+
+    def pace_note(self) -> tuple[str, str | None]:
+        """While playing: the rate reached (``playing at 9.8 of 25 fps``) and, when that falls short,
+        why and what would help (None while it keeps up or before a second has been measured)."""
+        pace = self.pace()
+        if pace is None:
+            return "playing", None
+        title = METHODS[self.pipeline.config.method].title
+        size = None if self.kept is None else (self.kept.result.frame.shape[1], self.kept.result.frame.shape[0])
+        why = explain(pace, title, "the clip", "drawing and sending the views", size)
+        return f"playing at {rate_text(pace)}", why
 
 
 # Streamlit side ---------------------------------------------------------------------------------------
@@ -353,9 +446,24 @@ def show_metrics(where: Any, player: Player) -> None:
 
 FOLLOW_SECONDS = 1.0  # while playing, the stage (a fragment) reruns this often so the Frame slider follows
 FOLLOW_TICK = 0.25  # the stage's run_every while playing: shorter than FOLLOW_SECONDS, so a rerun is waiting
+SLICE_SECONDS = 0.4  # the stage works towards a dropped Frame in slices this long, then looks for a newer drop
 
 
-def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str) -> None:
+def show_status(status: Any, pace_box: Any, player: Player, playing: bool) -> None:
+    """The status line under the picture; while playing, the rate reached and why it falls short."""
+    line = player.status()
+    note = None
+    if playing:
+        rate, note = player.pace_note()
+        line = f"{line} · {rate}"
+    status.caption(line)
+    if note:
+        pace_box.warning(note, icon=":material/speed:")
+    else:
+        pace_box.empty()
+
+
+def play(player: Player, image: Any, status: Any, pace_box: Any, metrics: Any, running_key: str) -> None:
     """Play from the current frame at the clip's rate for FOLLOW_SECONDS, until the end of the clip,
     or until a whole-page run interrupts it.
 
@@ -365,7 +473,9 @@ def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str
     Called from a fragment (the lab's stage) that reruns every FOLLOW_TICK while playing: the
     browser's timed reruns wait for the run in progress, so returning after FOLLOW_SECONDS lets one
     of them rerun the stage alone, which moves its Frame slider to the frame shown (a drag of that
-    slider, a widget of the stage, waits for the same moment). At the end of the clip it reruns the page.
+    slider, a widget of the stage, waits for the same moment). The rate reached is measured and,
+    when a slow method holds it down, said under the picture. At the end of the clip it pauses and
+    reruns the page.
     """
     period = 1.0 / player.clip.fps
     start = due = time.perf_counter()
@@ -375,9 +485,13 @@ def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str
         if s is None:
             st.session_state[running_key] = False
             break
+        player.played(s)
         image.html(inline_jpeg(s.jpeg, "lab frame"))
-        status.caption(player.status())
         shown += 1
+        if shown % 5 == 1:  # the rate note changes slowly: redrawing it every frame only flickers
+            show_status(status, pace_box, player, True)
+        else:
+            status.caption(f"{player.status()} · {player.pace_note()[0]}")
         if shown % 10 == 0:
             show_metrics(metrics, player)
         due += period
@@ -386,6 +500,6 @@ def play(player: Player, image: Any, status: Any, metrics: Any, running_key: str
             time.sleep(wait)
         elif wait < -1.0:  # far behind (a slow method): stop trying to catch up
             due = time.perf_counter()
-        if due - start >= FOLLOW_SECONDS:
+        if due - start >= FOLLOW_SECONDS or time.perf_counter() - start >= FOLLOW_SECONDS:
             return
     st.rerun()
