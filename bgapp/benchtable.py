@@ -5,13 +5,18 @@ Every (method, sequence) pair is one independent task (:func:`bgapp.distributed.
 so a table runs on a Dask cluster as it runs in this process; each method's figures are exactly
 those ``bgapp eval`` gives for it. The published figures come from the sources named in
 :data:`LITERATURE`; they were measured on all of CDnet 2014 (or the paper's own split), so beside a
-user's own sequences they are a reference, not the same experiment.
+user's own sequences they are a reference, not the same experiment, and they are shown only for
+the categories of the data that are CDnet 2014 categories (:meth:`BenchTable.published_note` says
+why they are absent otherwise). Rows carry each method's title and are sorted by overall F, best
+first; :func:`estimate` says before a run about how long it will take.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +67,8 @@ LITERATURE: tuple[Published, ...] = (
 
 @dataclass(frozen=True)
 class Entry:
-    """One row of the table: a label, the config it runs, and the sequences it was tuned on."""
+    """One row of the table: a label (the method's title, or a preset's), the config it runs, and the
+    sequences it was tuned on. ``config.method`` is the method's name (``mog2``), as CSV and JSON give it."""
 
     label: str
     config: Config
@@ -83,13 +89,14 @@ def entries(methods: Sequence[str] | None = None, presets: bool = False) -> tupl
                 raise BgappError(f"{name}: {reason}")
             skipped[name] = reason
             continue
-        rows.append(Entry(name, Config(name)))
+        rows.append(Entry(cls.title, Config(name)))
     if presets:
         from .presets import list_presets
 
         for p in list_presets():
             if get_method(p.config.method).available():
-                rows.append(Entry(f"{p.name} ({p.config.method})", p.config, tuple(p.tuned_on)))
+                rows.append(Entry(f"{p.title} (preset, {get_method(p.config.method).title})", p.config,
+                                  tuple(p.tuned_on)))
             else:
                 skipped[p.name] = get_method(p.config.method).unavailable_reason() or "not available here"
     if not rows:
@@ -106,6 +113,16 @@ class BenchTable:
     post: bool = True
     skipped: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Entries sorted by overall F-measure, best first (undefined last; ties keep their order)."""
+        def overall(k: int) -> float:
+            f = report(self.results[k])["overall"]["f_measure"]
+            return -math.inf if math.isnan(f) else f
+
+        order = sorted(range(len(self.entries)), key=lambda k: -overall(k))
+        self.entries = [self.entries[k] for k in order]
+        self.results = [self.results[k] for k in order]
+
     @property
     def sequences(self) -> list[SequenceResult]:
         return self.results[0] if self.results else []
@@ -121,9 +138,27 @@ class BenchTable:
         return [report(rs) for rs in self.results]
 
     def published(self) -> list[Published]:
-        """The published methods with a figure for at least one category present."""
+        """The published methods with a figure for at least one category present, best mean first
+        (over the categories present that they have a figure for)."""
         cats = set(self.categories)
-        return [p for p in LITERATURE if cats & set(p.f_measure)]
+        found = [p for p in LITERATURE if cats & set(p.f_measure)]
+        return sorted(found, key=lambda p: -_mean([p.f_measure[c] for c in self.categories if c in p.f_measure]))
+
+    def published_note(self) -> str:
+        """Why published figures are absent, for all or some of the categories ("" when every
+        category present is a CDnet 2014 category)."""
+        other = [c for c in self.categories if c not in CDNET_CATEGORIES]
+        if not other:
+            return ""
+        names = ", ".join(f"'{c}'" for c in other)
+        what = f"the categor{'y' if len(other) == 1 else 'ies'} {names} {'is' if len(other) == 1 else 'are'} not"
+        demo = " (the demo is a synthetic scene)" if any(r.name == "demo" for r in self.sequences) else ""
+        rule = ("published per-category figures do not apply to " + ("it" if len(other) == 1 else "them"))
+        head = "No published figures" if len(other) == len(self.categories) else "Published figures only for " + \
+            ", ".join(c for c in self.categories if c in CDNET_CATEGORIES)
+        return (f"{head}: {what} a CDnet 2014 categor{'y' if len(other) == 1 else 'ies'}{demo}, so the {rule}. "
+                "They sit beside the results for sequences of CDnet 2014's categories (baseline, cameraJitter, "
+                "dynamicBackground, shadow, ...), found in folders named after them.")
 
     def tuned_here(self, entry: Entry, result: SequenceResult) -> bool:
         """Whether ``entry`` was tuned on this very sequence (its score there is no held-out claim)."""
@@ -169,7 +204,7 @@ class BenchTable:
                          _f(rep["overall"]["f_measure"])])
         for p in self.published():
             known = [p.f_measure[c] for c in cats if c in p.f_measure]
-            mean = _f(sum(known) / len(known)) if len(known) == len(cats) else ""
+            mean = _f(_mean(known)) if len(known) == len(cats) else ""
             rows.append([f"{p.method} (published)", *(_f(p.f_measure[c]) if c in p.f_measure else "" for c in cats),
                          mean])
         return header, rows
@@ -196,6 +231,8 @@ class BenchTable:
             parts += ["", "Published figures (measured by their authors on the whole category, not on these "
                           "sequences alone):"]
             parts += [f"- {p.method}: {p.source}" for p in published]
+        if self.published_note():
+            parts += ["", self.published_note()]
         if self.skipped:
             parts += ["", "Not run here: " + "; ".join(f"{k} ({v})" for k, v in self.skipped.items())]
         return "\n".join(parts) + "\n"
@@ -209,12 +246,17 @@ class BenchTable:
             "published": [{"method": p.method, "source": p.source,
                            "f_measure": {c: p.f_measure[c] for c in self.categories if c in p.f_measure}}
                           for p in self.published()],
+            "published_note": self.published_note(),
             "skipped": self.skipped,
         }
 
 
 def _f(x: float) -> str:
     return f"{x:.3f}"
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return sum(xs) / len(xs) if xs else float("nan")
 
 
 def _markdown(header: list[str], rows: list[list[str]]) -> str:
@@ -229,3 +271,84 @@ def run_bench(specs: Iterable[str], rows: list[Entry], post: bool = True, worker
     """Evaluate every entry on every sequence ``specs`` name, one task per (entry, sequence)."""
     results = evaluate_grid(specs, [e.config for e in rows], post, workers, scheduler, progress)
     return BenchTable(rows, results, post, dict(skipped or {}))
+
+
+# How long a table takes ------------------------------------------------------------------------
+
+# Milliseconds per 320x240 frame of each method at its defaults, post-processing and scoring
+# included: ``evaluate(SyntheticScene(), Config(name))`` over the demo's 300 frames (the wall time
+# divided by 300; :func:`measure_cost` does it), measured on a 2-core machine that was running other
+# jobs (load average 2-3), 2026-12-05. They scale roughly with the pixels of a frame; a machine with
+# more or faster cores runs faster. The basis of :func:`estimate`, not a promise.
+COST_MS: dict[str, float] = {
+    "mog2": 2.2, "knn": 2.9, "absdiff": 0.7, "frame_diff": 0.7, "ssim": 1.3, "median": 1.0, "sigma_delta": 2.6,
+    "gmg": 6.3, "cnt": 0.8, "gsoc": 4.2, "lsbp": 12.4, "mog": 2.0, "bmn_bsn": 6.4,
+    "subsense": 46.8, "pawcs": 92.0, "lobster": 23.5, "vibe": 1.3, "pbas": 10.9, "codebook": 3.0, "imbs": 7.4,
+    "sobs": 7.3, "two_points": 1.2, "fuzzy_choquet": 17.1,
+}
+COST_PIXELS = 320 * 240
+DEFAULT_COST_MS = 10.0  # assumed for a method with no measured figure (the estimate names it)
+CLUSTER_START_S = 5.0  # starting local Dask workers, roughly
+
+
+def measure_cost(method: str, frames: int = 300) -> float:
+    """Milliseconds per frame of ``method`` at its defaults on the demo scene (what :data:`COST_MS` holds)."""
+    import time
+
+    from .evaluate import evaluate
+    from .synthetic import SyntheticScene
+
+    t0 = time.perf_counter()
+    result = evaluate(SyntheticScene(n_frames=frames), Config(method))
+    return 1000 * (time.perf_counter() - t0) / max(result.frames, 1)
+
+
+def sequence_shapes(specs: Iterable[str]) -> list[tuple[int, int]]:
+    """(frames, pixels per frame) of every sequence ``specs`` name (as ``bgapp eval`` expands them)."""
+    from .distributed import list_sequences, open_spec
+
+    out = []
+    for spec in list_sequences([str(s) for s in specs]):
+        src = open_spec(spec)
+        w, h = src.size
+        out.append((len(src), w * h))
+    return out
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """About how long a table takes: see :func:`estimate`."""
+
+    seconds: float
+    runs: int  # (method, sequence) runs
+    frames: int  # frames of every sequence together (each run once per method)
+    workers: int
+    unmeasured: tuple[str, ...] = ()  # methods with no measured cost (DEFAULT_COST_MS assumed)
+
+    def text(self) -> str:
+        from .tuning import duration_text
+
+        where = "in this process" if self.workers == 1 else f"on {self.workers} workers"
+        about = "under a second" if self.seconds < 1 else f"about {duration_text(self.seconds)}"
+        out = (f"Estimate: {about} {where} for {self.runs} (method, sequence) runs (each "
+               f"method over {self.frames:,} frames), from each method's cost measured on the demo (320x240, a 2-core "
+               "machine) scaled by frame size; a busy or faster machine differs.")
+        if self.unmeasured:
+            out += (f" No measured cost for {', '.join(self.unmeasured)}: {DEFAULT_COST_MS:g} ms a 320x240 frame "
+                    "assumed.")
+        return out
+
+
+def estimate(shapes: Sequence[tuple[int, int]], methods: Sequence[str], workers: int = 1) -> Estimate:
+    """About how long running ``methods`` (names; a preset counts as its method) on sequences of
+    ``shapes`` (from :func:`sequence_shapes`) takes: each run costs its method's :data:`COST_MS`
+    scaled by pixels, times frames. On several workers the runs share ``min(workers, cores, runs)``
+    processes, the longest run sets a floor, and starting them adds :data:`CLUSTER_START_S`."""
+    unmeasured = tuple(dict.fromkeys(m for m in methods if m not in COST_MS))
+    runs = [COST_MS.get(m, DEFAULT_COST_MS) * frames * pixels / COST_PIXELS / 1000
+            for m in methods for frames, pixels in shapes]
+    total = sum(runs)
+    if workers > 1 and runs:
+        par = max(1, min(workers, os.cpu_count() or 1, len(runs)))
+        total = max(total / par, max(runs)) + CLUSTER_START_S
+    return Estimate(total, len(runs), sum(f for f, _ in shapes), workers, unmeasured)

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from ..benchtable import entries, run_bench
+from ..benchtable import entries, estimate, run_bench, sequence_shapes
+from ..distributed import default_workers
 from ..documents import dumps
+from ..tuning import duration_text
 from .common import SubParsers, add_cluster_args
 
 
@@ -34,8 +37,15 @@ def run(args: argparse.Namespace) -> int:
     for name, why in skipped.items():
         print(f"note: {name} is left out: {why}", file=sys.stderr)
 
+    if args.scheduler is None:  # a remote cluster's speed is unknown here
+        guess = estimate(sequence_shapes(args.sources), [e.config.method for e in rows],
+                         1 if args.workers is None else args.workers or default_workers())
+        print(guess.text(), file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+
     def show(done: int, total: int) -> None:
-        print(f"evaluated {done}/{total} (method, sequence) pairs", file=sys.stderr, flush=True)
+        print(f"evaluated {done}/{total} (method, sequence) pairs · {duration_text(time.perf_counter() - t0)}",
+              file=sys.stderr, flush=True)
 
     table = run_bench(args.sources, rows, post=not args.no_post, workers=args.workers, scheduler=args.scheduler,
                       progress=show, skipped=skipped)
