@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import BgappError
+from .errors import BgappError, brief
 from .methods import get_method
 from .params import Param, validate
 from .postprocess import NO_POST, POST_PARAMS
@@ -51,10 +51,10 @@ class Config:
             raise BgappError("config must be a JSON object with keys method, params, post, composite")
         unknown = [k for k in data if k not in SECTIONS + OPTIONAL_KEYS]
         if unknown:
-            raise BgappError(f"unknown config key {unknown[0]!r}; expected {', '.join(SECTIONS)}")
+            raise BgappError(f"unknown config key {brief(unknown[0])}; expected {', '.join(SECTIONS)}")
         method = data.get("method", "mog2")
         if not isinstance(method, str):
-            raise BgappError(f"config key 'method' must be a method name, got {method!r}")
+            raise BgappError(f"config key 'method' must be a method name, got {brief(method)}")
         sections = {}
         for key in ("params", "post", "composite"):
             value = data.get(key) or {}
@@ -64,42 +64,32 @@ class Config:
         return cls(method, **sections)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Config:
+    def from_json(cls, text: str | bytes, name: str = "config") -> Config:
+        """A settings document as the app's uploads and ``--config`` files hold it (a config, or a
+        ``bgapp tune --json`` document whose ``best`` config it loads). Every refusal is one line
+        that starts with ``name`` (the file's name) and says what is wrong in words (see
+        :func:`parse_json`); the CLI and the pages both come through here."""
+        data = parse_json(text, name)
+        if isinstance(data, Mapping) and isinstance(data.get("best"), Mapping):
+            data = data["best"]
         try:
-            if isinstance(text, (bytes, bytearray)):
-                text = bytes(text).decode("utf-8-sig")  # not json's guess, which also takes UTF-16/32
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BgappError(f"config is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-        except UnicodeDecodeError:
-            raise BgappError("config is not UTF-8 text: expected a JSON file") from None
-        except RecursionError:
-            raise BgappError("config is nested too deeply to be a bgapp config") from None
-        return cls.from_dict(data)
+            return cls.from_dict(data)
+        except BgappError as exc:
+            raise BgappError(f"{name}: {exc}") from None
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
         """A config file; a ``bgapp tune --json`` document or a preset file loads its ``best`` config."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            data = path.read_bytes()
         except FileNotFoundError:
             raise BgappError(f"config file not found: {path}") from None
         except IsADirectoryError:
             raise BgappError(f"{path} is a folder: expected a config JSON file") from None
-        except UnicodeDecodeError:
-            raise BgappError(f"config {path.name} is not UTF-8 text: expected a JSON file") from None
         except OSError as exc:
             raise BgappError(f"cannot read config {path}: {exc.strerror or exc}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BgappError(f"config {path.name} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-        except RecursionError:
-            raise BgappError(f"config {path.name} is nested too deeply to be a bgapp config") from None
-        if isinstance(data, Mapping) and isinstance(data.get("best"), Mapping):
-            data = data["best"]
-        return cls.from_dict(data)
+        return cls.from_json(data, path.name)
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "params": dict(self.params), "post": dict(self.post),
@@ -129,7 +119,7 @@ class Config:
         comp_names = {p.name for p in composite_params()}
         for item in sets:
             if "=" not in item:
-                raise BgappError(f"--set expects KEY=VALUE, got {item!r}")
+                raise BgappError(f"--set expects KEY=VALUE, got {brief(item)}")
             key, value = (s.strip() for s in item.split("=", 1))
             section, _, name = key.rpartition(".")
             if section == "params" or (not section and name in method_names):
@@ -139,10 +129,57 @@ class Config:
             elif section == "composite" or (not section and name in comp_names):
                 target, names = comp, comp_names
             else:
-                raise BgappError(f"unknown parameter {key!r} for method {self.method}; see "
+                raise BgappError(f"unknown parameter {brief(key)} for method {self.method}; see "
                                  f"'bgapp methods' for the names")
             if name not in names:
-                raise BgappError(f"unknown parameter {key!r} for method {self.method}")
+                raise BgappError(f"unknown parameter {brief(key)} for method {self.method}")
             target[name] = value
         return Config(self.method, params, post, comp)
 
+
+
+# What Python's json module says, in words (its messages start with these).
+_JSON_WORDS = (
+    ("Expecting value", "expected a value (a number, a string in double quotes, true, false, null, {...} or [...])"),
+    ("Expecting property name enclosed in double quotes", "expected a name in double quotes"),
+    ("Expecting ':' delimiter", "expected ':' after a name"),
+    ("Expecting ',' delimiter", "expected ',' between two items"),
+    ("Unterminated string", "a string has no closing double quote"),
+    ("Invalid control character", "a line break or tab inside a string"),
+    ("Invalid \\uXXXX escape", "a broken \\u escape in a string"),
+    ("Invalid \\escape", "an unknown backslash escape in a string"),
+    ("Extra data", "more text after the end of the JSON document"),
+    ("Illegal trailing comma", "a comma before a closing bracket"),
+)
+
+
+def json_problem(exc: json.JSONDecodeError) -> str:
+    """A JSON syntax error as one line: where (line and column) and what, in words. A document that
+    stops before it is complete says so, since that is the usual cause (a file cut short)."""
+    where = f"line {exc.lineno}, column {exc.colno}"
+    if not exc.doc[exc.pos:].strip() and exc.doc.strip():
+        return f"not valid JSON: the file ends at {where} before the JSON document is complete"
+    what = next((words for start, words in _JSON_WORDS if exc.msg.startswith(start)), exc.msg)
+    return f"not valid JSON at {where}: {what}"
+
+
+def parse_json(text: str | bytes, name: str = "config") -> Any:
+    """A parsed JSON document, or a BgappError of one line starting with ``name``: "the file is
+    empty" (nothing but blank space), "not UTF-8 text", "not valid JSON at line L, column C: ..."
+    (:func:`json_problem`), a number too long to read, or nesting too deep."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8-sig")  # not json's guess, which also takes UTF-16/32
+        except UnicodeDecodeError:
+            raise BgappError(f"{name}: not UTF-8 text: expected a JSON file") from None
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise BgappError(f"{name}: the file is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BgappError(f"{name}: {json_problem(exc)}") from None
+    except ValueError:  # Python refuses to read a whole number of more than 4300 digits
+        raise BgappError(f"{name}: holds a number thousands of digits long: not a bgapp setting") from None
+    except RecursionError:
+        raise BgappError(f"{name}: nested too deeply to be a bgapp config") from None

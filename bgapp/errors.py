@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reprlib
+
 
 class BgappError(Exception):
     """A problem with the user's input (a path, a value, a file), stated in one clear line.
@@ -34,3 +36,50 @@ def printable(text: object) -> str:
         else:
             out.append(c)
     return "".join(out)
+
+
+BRIEF_CHARS = 40  # a string in a message shows this many characters, then "…"
+BRIEF_DIGITS = 15  # a whole number longer than this is described, not printed
+
+
+def brief(value: object, limit: int = BRIEF_CHARS) -> str:
+    """``value`` as a message shows it to a person: short values as Python writes them (``'lots'``,
+    ``3.5``, ``True``); a whole number too long to read as "a number 309 digits long"; a long string
+    as its first ``limit`` characters, "…" and its length; a long list or object cut to about two
+    lines' worth. The CLI's errors and the pages' share it, so both say the same thing."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        digits = _digits(value)
+        return f"a number {digits:,} digits long" if digits > BRIEF_DIGITS else repr(value)
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        head = repr(value[:limit])
+        return f"{head[:-1]}…{head[-1]} ({len(value):,} characters)"
+    try:
+        text = _SHORT.repr(value)
+    except Exception:  # noqa: BLE001 - an object whose repr fails still gets a message
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 2 * limit else text[: 2 * limit] + "…"
+
+
+def _digits(n: int) -> int:
+    """Decimal digits of ``n`` (no sign), also beyond Python's 4300-digit ``str`` limit."""
+    n = abs(n)
+    if n.bit_length() < 10_000:
+        return len(str(n))
+    return int(n.bit_length() * 0.30102999566398120) + 1  # within one digit; only ever shown as a length
+
+
+class _ShortRepr(reprlib.Repr):
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = BRIEF_CHARS
+        self.maxlevel, self.maxlist, self.maxtuple, self.maxdict = 3, 5, 5, 5
+
+    def repr_int(self, x: int, level: int) -> str:
+        return brief(x)
+
+
+_SHORT = _ShortRepr()

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BgappError
+from .errors import BgappError, brief
 from .standalone import odd
 
 KINDS = ("int", "float", "bool", "choice")
@@ -108,30 +108,36 @@ class Param:
                 return True
             if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
                 return False
-            raise BgappError(f"{key}: expected true or false, got {value!r}")
+            raise BgappError(f"{key}: expected true or false, got {brief(value)}")
         if self.kind == "choice":
             choices = self.choices or ()
             if isinstance(value, str) and value in choices:
                 return value
-            raise BgappError(f"{key}: expected one of {', '.join(choices)}; got {value!r}")
+            raise BgappError(f"{key}: expected one of {', '.join(choices)}; got {brief(value)}")
+        given = brief(value)  # as the user wrote it ("1e999", not inf)
         if isinstance(value, bool):
-            raise BgappError(f"{key}: expected a number, got {value!r}")
+            raise BgappError(f"{key}: expected a number, got {given}")
         if isinstance(value, str):
             try:
                 value = float(value.strip())
             except ValueError:
-                raise BgappError(f"{key}: expected a number, got {value!r}") from None
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise BgappError(f"{key}: expected a number, got {value!r}")
-        if self.kind == "int":
-            if float(value) != int(value):
-                raise BgappError(f"{key}: expected a whole number, got {value!r}")
-            value = int(value)
+                raise BgappError(f"{key}: expected a number, got {given}") from None
+        if isinstance(value, int):  # compared as it is: a 400-digit number has no float
+            in_range = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+        elif isinstance(value, float) and math.isfinite(value):
+            in_range = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+            if self.kind == "int" and not value.is_integer():
+                raise BgappError(f"{key}: expected a whole number, got {given}")
         else:
-            value = float(value)
-        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            raise BgappError(f"{key}: {value} is out of range [{_fmt(self.min)}, {_fmt(self.max)}]")
-        return value
+            raise BgappError(f"{key}: expected a number, got {given}")
+        if not in_range:
+            raise BgappError(f"{key}: {given} is out of range [{_fmt(self.min)}, {_fmt(self.max)}]")
+        if self.kind == "int":
+            return int(value)
+        try:
+            return float(value)
+        except OverflowError:  # a whole number beyond any float, where no range was declared
+            raise BgappError(f"{key}: {given} is too large") from None
 
 
 def _fmt(x: float | None) -> str:
@@ -163,7 +169,7 @@ def validate(params: Iterable[Param], values: Mapping[str, Any] | None, where: s
     for key, value in (values or {}).items():
         if key not in by_name:
             known = ", ".join(by_name) or "none"
-            raise BgappError(f"unknown parameter {where}{key!r}; known: {known}")
+            raise BgappError(f"unknown parameter {brief(where + str(key))}; known: {known}")
         out[key] = by_name[key].coerce(value, where)
     return out
 

@@ -207,9 +207,20 @@ BAD_CONFIGS: list[tuple[bytes, str]] = [
     (b'{"method": "mog2", "params": [1, 2]}', "params"),
     (b'{"method": "mog2", "colour": "red"}', "unknown config key"),
     (b'[1, 2, 3]', "JSON object"),
-    (b'{"method": "mog2", ', "not valid JSON"),
+    (b'{"method": "mog2", ', "the file ends at line 1, column 20 before the JSON document is complete"),
     (b'\xff\xfe{\x00}\x00', "UTF-8"),
+    # what a person reads: the problem in words, and where; huge values described, not printed
+    (b"", "the file is empty"),
+    (b"\xef\xbb\xbf \r\n\t\n", "the file is empty"),
+    (b'{"method": "mog2",\n "params": {"history": 20,}}', "not valid JSON at line 2, column 27: expected a name"),
+    (b'{"method": "mog2" "params": {}}', "not valid JSON at line 1, column 19: expected ',' between two items"),
+    (b'{"method": "mog2", "params": {"history": 1' + b"0" * 308 + b"}}", "a number 309 digits long is out of range"),
+    (b'{"method": "mog2", "params": {"history": 1' + b"0" * 400 + b"}}", "a number 401 digits long is out of range"),
+    (b'{"method": "mog2", "params": {"history": 1' + b"0" * 5000 + b"}}", "a number thousands of digits long"),
+    (b'{"method": "' + b"x" * 5000 + b'"}', "unknown method 'xxxxxxxxxx"),
+    (b'{"method": "mog2", "params": {"history": "' + b"9" * 5000 + b'"}}', "(5,000 characters)"),
 ]
+LONGEST_MESSAGE = 400  # characters: two lines of a terminal or of the sidebar, whatever the file holds
 
 # (--set value, words)
 BAD_SETS: list[tuple[str, str]] = [

@@ -13,10 +13,13 @@ from tempfile import gettempdir
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bgapp.config import Config
+from bgapp.errors import BgappError
 from tests import badfiles as bf
 from tests.apphelpers import APP, TIMEOUT, assert_clean, captions, metrics, open_page
 from tests.conftest import ROOT
 from tests.factories import zip_folder
+from ui.errors import plain
 
 
 def errors(at: AppTest) -> list[str]:
@@ -215,16 +218,31 @@ def test_file_names_that_are_not_utf8(tmp_path, monkeypatch):
 
 # settings files ----------------------------------------------------------------------------------------
 
+def toasts(at: AppTest) -> list[str]:
+    return [t.value for t in at.toast]
+
+
 def test_bad_settings_files_then_a_good_one(tmp_path):
+    """Each refusal is the CLI's message (the same Config.from_json), short, in a toast (seen
+    wherever the page is scrolled) and in the sidebar; a good file loads with a toast saying so."""
     at = open_page("app_pages/video_lab.py")
     for k, (content, words) in enumerate(bf.BAD_CONFIGS):
         at.file_uploader(key="lab.settings").set_value((f"bad{k}.json", content, "application/json")).run()
         msg = one_error(at)
+        with pytest.raises(BgappError) as cli_side:
+            Config.from_json(content, f"bad{k}.json")
+        assert msg == plain(f"Settings not loaded: {cli_side.value}"), (content, msg)
         assert f"bad{k}.json" in msg and words in msg.replace("\\", ""), (content, msg)
+        assert len(msg) <= bf.LONGEST_MESSAGE and "\n" not in msg, msg
+        assert toasts(at) == [msg], "said where the user looks, not only in the sidebar"
+        assert at.sidebar.error[0].value == msg
         assert "frame 101 / 300" in captions(at), "the lab keeps working with its current settings"
+    at.run()
+    assert not toasts(at) and one_error(at), "the toast comes once; the sidebar keeps the error while the file is there"
     good = b'{"method": "knn", "params": {"dist2_threshold": 900}, "post": {"open": 5}}'
     at.file_uploader(key="lab.settings").set_value(("good.json", good, "application/json")).run()
     assert_clean(at)
+    assert toasts(at) == ["Loaded good.json: KNN (sample-based), with its parameters, post-processing and composite."]
     assert at.selectbox(key="lab.method").value == "knn"
     assert at.slider(key="lab.knn.dist2_threshold").value == 900.0
     assert at.slider(key="lab.post.open").value == 5

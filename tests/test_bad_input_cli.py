@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 
 from bgapp.cli import main
+from bgapp.config import Config
+from bgapp.errors import BgappError
 from bgapp.sequences import Sequence
 from tests import badfiles as bf
 from tests.conftest import ROOT
@@ -253,12 +255,17 @@ def test_a_good_zip_is_evaluated_and_its_files_are_gone_afterwards(tmp_path, cap
 
 # settings ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content, words", bf.BAD_CONFIGS)
+@pytest.mark.parametrize("content, words", bf.BAD_CONFIGS, ids=range(len(bf.BAD_CONFIGS)))
 def test_bad_config_files(tmp_path, capsys, content, words):
+    """One short line naming the file, the same words as the app's (both come from Config.from_json)."""
     cfg = tmp_path / "c.json"
     cfg.write_bytes(content)
     line = refused(capsys, "eval", "demo", "--config", cfg)
     assert words in line
+    with pytest.raises(BgappError) as app_side:
+        Config.from_json(content, "c.json")
+    assert line == f"bgapp: error: {app_side.value}"
+    assert line.startswith("bgapp: error: c.json: ") and len(line) <= bf.LONGEST_MESSAGE, line
 
 
 @pytest.mark.parametrize("value, words", bf.BAD_SETS)

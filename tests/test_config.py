@@ -60,3 +60,69 @@ def test_without_post_turns_every_step_off():
 
     cfg = Config("mog2", post={"open": 7, "fill_holes": True, "min_area": 40}).without_post()
     assert not PostProcessor(cfg.post).active
+
+
+# what a person reads ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, shown", [
+    (10**308, "a number 309 digits long"),
+    (10**5000, "a number 5,001 digits long"),  # beyond Python's 4300-digit str() limit
+    (-123456789012345, "-123456789012345"),  # 15 digits: still printed
+    (3.5, "3.5"),
+    (float("inf"), "inf"),
+    ("lots", "'lots'"),
+    ("x" * 41, "'" + "x" * 40 + "…' (41 characters)"),
+    (True, "True"),
+    ([10**400, 1], "[a number 401 digits long, 1]"),
+], ids=range(9))
+def test_brief_shortens_what_a_person_cannot_read(value, shown):
+    from bgapp.errors import brief
+
+    assert brief(value) == shown
+    assert len(brief({"k": "v" * 10_000, "l": list(range(10_000))})) <= 81
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "c.json: the file is empty"),
+    (" \n\t\r\n", "c.json: the file is empty"),
+    ("\ufeff\n", "c.json: the file is empty"),
+    ('{"method": "mog2",\n  "params": [1, 2,]}', "c.json: not valid JSON at line 2, column 19: expected a value"),
+    ('{"method": "mog2"}\n{"method": "knn"}', "c.json: not valid JSON at line 2, column 1: more text after the end"),
+    ('{"method": "mog2", "params": {', "c.json: not valid JSON: the file ends at line 1, column 31 before the JSON"),
+    ('{"method": "mog2", "params": {"history": 1' + "0" * 5000 + "}}", "c.json: holds a number thousands of digits"),
+    ('{"method": "mog2", "params": {"history": 1' + "0" * 308 + "}}",
+     "c.json: params.mog2.history: a number 309 digits long is out of range [1, 10000]"),
+    ('{"method": "mog2", "params": {"history": "1e999"}}',
+     "c.json: params.mog2.history: expected a number, got '1e999'"),
+], ids=range(9))
+def test_refusals_are_one_short_line_in_words(text, message):
+    with pytest.raises(BgappError) as exc:
+        Config.from_json(text.encode(), "c.json")
+    assert str(exc.value).startswith(message)
+    assert "\n" not in str(exc.value) and len(str(exc.value)) < 200
+    assert "Expecting" not in str(exc.value), "Python's words are translated"
+
+
+def test_file_and_upload_read_the_same_way(tmp_path):
+    """``--config`` files and the pages' uploads share one reader: the same message, and a
+    ``bgapp tune --json`` document loads its best config either way."""
+    for content in (b"  ", b'{"method": "mog2", ', b'{"method": "mog2", "params": {"history": 0}}'):
+        path = tmp_path / "same.json"
+        path.write_bytes(content)
+        with pytest.raises(BgappError) as from_file:
+            Config.load(path)
+        with pytest.raises(BgappError) as from_upload:
+            Config.from_json(content, "same.json")
+        assert str(from_file.value) == str(from_upload.value)
+    doc = json.dumps({"study": "x", "best": {"method": "knn", "params": {"history": 300}}}).encode()
+    path.write_bytes(doc)
+    assert Config.load(path) == Config.from_json(doc) == Config("knn", {"history": 300})
+
+
+def test_a_number_too_large_for_a_float_is_refused_not_crashed():
+    from bgapp.params import Param
+
+    with pytest.raises(BgappError, match="x: a number 401 digits long is too large"):
+        Param("x", "float", 1.0, "").coerce(10**400)
+    with pytest.raises(BgappError, match="out of range"):
+        Config.from_dict({"method": "mog2", "params": {"var_threshold": 10**400}})

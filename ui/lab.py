@@ -64,7 +64,8 @@ def take_applied(key: str, where: str = "") -> Config | None:
         return None
     st.session_state[f"{key}.applied_seen"] = config
     _clear_widgets(key)
-    st.toast(f"Using the best settings from Evaluate & tune{where}.", icon=":material/tune:")
+    st.toast(f"Using the best settings from Evaluate & tune{where}: {plain(METHODS[config.method].title)}.",
+             icon=":material/tune:")
     return config
 
 
@@ -72,7 +73,10 @@ def load_settings(key: str, where: Any = st.sidebar) -> Config | None:
     """A settings file (JSON, as the Downloads or ``bgapp tune --out`` write it) to start from.
 
     Returns the loaded Config once, on the run after a new file arrives, having cleared the
-    widgets' own values so that they show it; a bad file is reported for as long as it is there.
+    widgets' own values so that they show it, and says so in a toast naming the file and the
+    method. A bad file is refused in a toast too (seen wherever the page is scrolled, when it
+    arrives) and in the sidebar for as long as it is there. The messages are the CLI's
+    (:meth:`bgapp.config.Config.from_json`).
     """
     with where.expander("Load settings (JSON)"):
         up = st.file_uploader("A settings file saved by this app or by bgapp tune", type=["json"],
@@ -84,16 +88,20 @@ def load_settings(key: str, where: Any = st.sidebar) -> Config | None:
     seen = st.session_state.get(f"{key}.settings_seen")
     if seen is not None and seen[0] == up.file_id:
         if seen[1]:
-            where.error(plain(seen[1]))
+            where.error(seen[1], icon=":material/error:")
         return None
     try:
-        config = Config.from_json(up.getvalue())
+        config = Config.from_json(up.getvalue(), up.name)
     except BgappError as exc:
-        st.session_state[f"{key}.settings_seen"] = (up.file_id, f"{up.name}: {exc}")
-        where.error(plain(f"{up.name}: {exc}"))
+        message = plain(f"Settings not loaded: {exc}")
+        st.session_state[f"{key}.settings_seen"] = (up.file_id, message)
+        st.toast(message, icon=":material/error:", duration="long")
+        where.error(message, icon=":material/error:")
         return None
     st.session_state[f"{key}.settings_seen"] = (up.file_id, None)
     _clear_widgets(key)
+    st.toast(plain(f"Loaded {up.name}: {METHODS[config.method].title}, with its parameters, post-processing "
+                   "and composite."), icon=":material/task_alt:")
     return config
 
 
