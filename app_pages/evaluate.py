@@ -234,8 +234,8 @@ with tab_tune:
     if not specs:
         st.info("Choose at least one sequence above.")
     if start_study and specs:  # progress right here, under the button; the results replace it
-        starting = f"Study of {trials} trials: starting {'a local Dask cluster' if workers > 1 else 'the study'}"
-        with LiveProgress(st, starting) as show, guard("tuning"):
+        where = f"on a local Dask cluster of {workers} workers" if workers > 1 else "in this process"
+        with LiveProgress(st, f"Study of {trials} trials {where}") as show, guard("tuning"):
             ended: list[TrialRecord] = []
 
             def on_progress(p: TuneProgress) -> None:
