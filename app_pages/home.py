@@ -1,10 +1,14 @@
 # Home: what bgapp does, the demo playing at once, and a tour of the methods.
 from __future__ import annotations
 
+import ast
+from functools import cache
+from pathlib import Path
+
 import streamlit as st
 
 from bgapp.composite import COMPOSITE_PARAMS
-from bgapp.methods import METHODS
+from bgapp.methods import METHODS, guide
 from bgapp.postprocess import POST_PARAMS
 from ui.demo import demo_loop, demo_still, describe_params, method_tour
 from ui.errors import guard
@@ -27,18 +31,36 @@ st.caption("The built-in demo: a synthetic room with people, a cart, a drone and
            "lighting drift and a cast shadow. Left the input, middle the foreground mask MOG2 learns on its own, "
            "right the foreground over a blurred background.")
 
-steps = [
-    "**Video lab** — play the demo or upload a clip; change the method and its sliders while it plays and watch "
-    "the masks react. With ground truth you get live F-measure, precision and recall and an image of where the "
+# What each page is for, by its file; the list below follows app.py's PAGES (the sidebar's order and titles).
+USES = {
+    "app_pages/video_lab.py": "play the demo or upload a clip; change the method and its sliders while it plays and "
+    "watch the masks react. With ground truth you get live F-measure, precision and recall and an image of where the "
     "errors are. Download the masks or the composite video.",
-    "**Compare** — run two to four methods on the same clip side by side, with a chart of their foreground and "
-    "accuracy over time.",
-    "**Background statistics** — see which pixels of a scene are busy (variance), its median background and which "
-    "pixels are stable enough to trust.",
-    "**Image diff** — compare two photos of one place and box what changed (an intrusion check).",
-    "**Live webcam** — the same pipeline on your camera, in the browser.",
-    "**Evaluate & tune** — score settings on labelled sequences the CDnet way and search for better ones.",
-]
+    "app_pages/webcam.py": "the same pipeline on your camera, in the browser.",
+    "app_pages/compare.py": "run two to four methods on the same clip side by side, with a chart of their foreground "
+    "and accuracy over time.",
+    "app_pages/background_stats.py": "see which pixels of a scene are busy (variance), its median background and "
+    "which pixels are stable enough to trust.",
+    "app_pages/image_diff.py": "compare two photos of one place and box what changed (an intrusion check).",
+    "app_pages/evaluate.py": "score settings on labelled sequences the CDnet way and search for better ones.",
+    "app_pages/benchmark.py": "every method at its defaults on labelled sequences, scored per sequence, per "
+    "category and overall: the papers' table for your own data.",
+}
+
+
+@cache
+def sidebar_pages() -> list[tuple[str, str, str]]:
+    """app.py's PAGES, (file, title, icon) in the sidebar's order, read from app.py itself (running it
+    would start the navigation)."""
+    tree = ast.parse((Path(__file__).resolve().parent.parent / "app.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    raise LookupError("app.py has no PAGES list")
+
+
+steps = [f"**{title}** — {USES[path]}" if path in USES else f"**{title}**"
+         for path, title, _ in sidebar_pages() if path != "app_pages/home.py"]
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("How to use it")
@@ -56,6 +78,7 @@ st.markdown(
     "(so the first frames are a warm-up); the difference methods compare with a reference image "
     "instead. **Post-processing** then cleans the mask, and a **composite** shows it over the frame."
 )
+st.markdown(guide())
 method_tour()
 with st.expander("Post-processing (every method)"):
     st.markdown(describe_params(POST_PARAMS))

@@ -291,3 +291,42 @@ def test_video_lab_runs_subsense_and_says_every_change_restarts_it() -> None:
     assert images(at) != before
     assert "every change of its settings restarts it" in captions(at)
     assert "frame 101 / 300" in captions(at)
+
+
+# home: the list of pages, where to start --------------------------------------------------------------
+
+def _app_pages() -> list[tuple[str, str]]:
+    """(file, title) of app.py's PAGES, the sidebar's order, read independently of the Home page."""
+    import ast
+
+    tree = ast.parse((Path(APP)).read_text())
+    pages = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "PAGES")
+    return [(path, title) for path, title, _ in ast.literal_eval(pages)]
+
+
+def test_home_lists_every_page_in_the_sidebars_order_and_says_where_to_start() -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert_clean(at)
+    howto = next(m.value for m in at.markdown if m.value.startswith("1. "))
+    items = howto.splitlines()
+    pages = [(path, title) for path, title in _app_pages() if path != "app_pages/home.py"]
+    assert len(items) == len(pages) and "Benchmark" in {t for _, t in pages}
+    for k, ((_, title), item) in enumerate(zip(pages, items), start=1):
+        assert item.startswith(f"{k}. **{title}** — ") and len(item) > len(title) + 30, item
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Try these first" in text and "**(contrib)**" in text and "`cv2.bgsegm`" in text
+    assert "**(BGSLibrary)**" in text and "C++ library" in text
+    guide = text[text.index("Try these first"):]
+    places = [guide.find(f"- **{METHODS[n].title}**") for n in ("mog2", "knn", "median", "subsense")]
+    assert -1 not in places and places == sorted(places), "beginners' methods, in the order to try them"
+
+
+def test_the_method_picker_says_what_to_try_first_and_explains_its_tags() -> None:
+    at = open_page("app_pages/video_lab.py")
+    help_text = at.selectbox(key="lab.method").help
+    assert "Try these first" in help_text and f"**{METHODS['mog2'].title}** — start here" in help_text
+    assert "**(contrib)**" in help_text and "**(BGSLibrary)**" in help_text
+    assert "(contrib)" not in captions(at)
+    at.selectbox(key="lab.method").set_value("cnt").run()
+    assert_clean(at)
+    assert "(contrib): methods from OpenCV's extra (contrib) module, `cv2.bgsegm`." in captions(at)

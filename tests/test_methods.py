@@ -194,3 +194,16 @@ def test_snapshot_reference_gets_the_same_pre_blur_as_frames(scene):
         assert out.mask.max() == 0 and float(np.max(out.score)) < 1e-3, name
         m.set_reference_image(frame)
         assert m.apply(frame).mask.max() == 0
+
+
+def test_try_first_names_methods_and_every_title_tag_is_explained():
+    """The beginners' list names real methods; a title ends in "(…contrib)" or "(BGSLibrary)" exactly
+    when the method comes from there, so the one explanation of each tag covers every title."""
+    from bgapp.methods import TAGS, TRY_FIRST, tag_of
+
+    assert list(TRY_FIRST)[0] == "mog2" and set(TRY_FIRST) <= set(M.METHODS)
+    for cls in M.METHODS.values():
+        tag = tag_of(cls)
+        assert (tag is not None) == cls.title.endswith(tuple(f"{t})" for t in TAGS)), cls.title
+        if tag:
+            assert cls.title.endswith(f"{tag})"), cls.title

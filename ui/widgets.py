@@ -13,6 +13,7 @@ turns it off, since here both are always the same value.)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ import streamlit as st
 from bgapp.composite import COMPOSITE_PARAMS
 from bgapp.config import Config
 from bgapp.errors import BgappError
-from bgapp.methods import METHODS
+from bgapp.methods import METHODS, TAGS, guide, tag_of
 from bgapp.params import Param, is_active
 from bgapp.postprocess import POST_PARAMS
 
@@ -56,9 +57,11 @@ def slider_spec(p: Param, value: float) -> tuple[float, float, float]:
     """(low, high, step) of the slider that shows ``value`` exactly.
 
     The track covers the declared typical range, stretched to the full declared range on the side
-    where ``value`` lies outside it. The step is the declared one unless ``value`` falls between
-    its notches (a tuned 44.69 on a 0.5 grid): then a step fine enough to hold it, so the slider
-    neither shows nor returns a snapped value.
+    where ``value`` lies outside it. The step is always the declared one for a number with decimals,
+    so that each arrow press moves by a step whose effect shows: a value between its notches (a
+    C++ default of 0.333 on a 0.01 grid, a tuned 44.69 on a 0.5 grid) moves the track's low end up
+    by less than a step, so that the notches pass through the value and the slider neither shows
+    nor returns a snapped one. A whole number off its grid (an even kernel size) gets a step of 1.
     """
     lo, hi = p.track
     if value < lo:
@@ -67,7 +70,11 @@ def slider_spec(p: Param, value: float) -> tuple[float, float, float]:
         hi = p.max
     step = p.step or (1 if p.kind == "int" else 0.01)
     if not _on_grid(value, lo, step):
-        step = 1 if p.kind == "int" else 10.0 ** -max(_decimals(value), _decimals(lo), _decimals(step))
+        if p.kind == "int":
+            step = 1
+        else:
+            notches = math.floor((value - lo) / step + 1e-9)
+            lo = max(lo, round(value - notches * step, max(_decimals(value), _decimals(lo), _decimals(step))))
     if p.kind == "int":
         return int(lo), int(hi), int(step)
     return float(lo), float(hi), float(step)
@@ -164,13 +171,16 @@ def method_select(key: str, default: str = "mog2", where: Any = st) -> str:
     name = where.selectbox(
         "Method", names, index=names.index(state[key]), key=key,
         format_func=lambda n: METHODS[n].title + ("" if METHODS[n].available() else " (unavailable)"),
-        help="The background-subtraction algorithm. The Home page explains each one.",
+        help=f"The background-subtraction algorithm; the Home page explains each one. {guide()}",
     )
     cls = METHODS[name]
+    tag = tag_of(cls)
     if not cls.available():
         where.warning(cls.unavailable_reason())
     else:
         where.caption(cls.summary)
+        if tag:
+            where.caption(f"({tag}): {TAGS[tag][1]}.")
         if cls.params and all(p.rebuild for p in cls.params):
             where.caption(":material/restart_alt: This method cannot change a running model: every change of its "
                           "settings restarts it (the frame count and statistics carry on).")

@@ -43,7 +43,7 @@ def learning_rate_param(default: float = -1.0) -> Param:
         "How fast the background model absorbs new frames. -1 lets OpenCV choose "
         "(1/min(2*frames, history)); 0 freezes the model so nothing new becomes background; "
         "larger values make stopped objects fade into the background sooner.",
-        min=-1.0, max=1.0, step=0.001, tune=False,
+        min=-1.0, max=1.0, step=0.01, tune=False,
     )
 
 

@@ -123,7 +123,7 @@ def _lbsp_threshold(default: float) -> Param:
                  "How different a neighbour's intensity must be, relative to the centre pixel's, to "
                  "flip a bit of the LBSP texture descriptor. Lower: fine texture changes show up "
                  "(more sensitive, noisier on dynamic backgrounds); higher: only strong texture changes count.",
-                 min=0.05, max=1.0, step=0.001, tune_min=0.1, tune_max=0.6, typical=(0.1, 0.6))
+                 min=0.05, max=1.0, step=0.01, tune_min=0.1, tune_max=0.6, typical=(0.1, 0.6))
 
 
 def _samples(default: int) -> Param:
@@ -439,7 +439,7 @@ class FuzzyChoquet(BGSLibraryMethod):
                                 min=1, max=200, step=1, tune=False)),
         ("alphaLearn", Param("alpha_learn", "float", 0.1,
                              "Background update rate while learning.",
-                             min=0.0, max=1.0, step=0.001, tune=False)),
+                             min=0.0, max=1.0, step=0.01, tune=False)),
         ("alphaUpdate", Param("alpha_update", "float", 0.01,
                               "Background update rate afterwards. Higher: stopped objects fade sooner.",
                               min=0.0, max=1.0, step=0.001, tune_min=0.001, tune_max=0.1, log=True,

@@ -183,7 +183,7 @@ class LSBP(ContribMethod):
               min=0.5, max=255.0, step=0.5, rebuild=True, tune_min=1.0, tune_max=20.0,
               typical=(0.5, 30.0)),
         Param("t_upper", "float", 32.0, f"Upper bound of the adaptive decision threshold. {_REBUILD}",
-              min=1.0, max=255.0, step=0.5, rebuild=True, tune_min=16.0, tune_max=128.0,
+              min=1.0, max=255.0, step=1.0, rebuild=True, tune_min=16.0, tune_max=128.0,
               typical=(1.0, 128.0)),
         Param("min_count", "int", 2,
               f"Matching samples needed for a pixel to be background. {_REBUILD}",

@@ -105,7 +105,7 @@ class KNN(_Subtractor):
         Param("dist2_threshold", "float", 400.0,
               "Squared colour distance within which a sample matches the pixel. Lower: more "
               "sensitive and noisier; higher: cleaner but misses objects close to the background colour.",
-              min=1.0, max=10000.0, step=1.0, tune_min=50.0, tune_max=3000.0, log=True,
+              min=0.0, max=10000.0, step=10.0, tune_min=50.0, tune_max=3000.0, log=True,
               typical=(50.0, 1500.0)),
         *shadow_params(),
         Param("n_samples", "int", 7,
