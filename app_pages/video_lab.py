@@ -132,6 +132,7 @@ def stage() -> None:
             done = player.work(progress_bar(bar, player.pending.why), SLICE_SECONDS)
         if not done:
             st.rerun(scope="fragment")  # the next slice; a newer drag, queued meanwhile, comes with it
+        bar.empty()
         if not playing:
             st.rerun()  # the chart and the downloads follow the frame reached
     goal = player.goal

@@ -346,3 +346,50 @@ if __name__ == "__main__":  # python tests/browser/browserkit.py clip OUT.y4m [N
         print(out, out.stat().st_size, "bytes")
     else:
         sys.exit("usage: browserkit.py clip OUT.y4m [N_FRAMES]")
+
+
+# The Video lab ---------------------------------------------------------------------------------------
+
+LAB_STATUS = re.compile(r"frame (\d+) / (\d+)")
+
+
+def open_lab(page, app_server) -> None:
+    open_page(page, app_server.url, "video_lab")
+    # wait_idle can settle before a cold server's first run has drawn anything: wait for the lab itself
+    page.get_by_text(LAB_STATUS).first.wait_for(timeout=90_000)
+    wait_for_image(page)
+    wait_idle(page)
+    assert not page_problems(page), page_problems(page)
+
+
+def main_image(page) -> tuple[str, bytes]:
+    """The src and bytes of the first image in the main area (the lab's combined views)."""
+    wait_for_image(page)
+    srcs = image_sources(page)
+    resp = page.request.get(srcs[0])
+    assert resp.ok, f"GET {srcs[0]}: {resp.status}"
+    return srcs[0], resp.body()
+
+
+def lab_status(page) -> tuple[int, int, float]:
+    """(frame, frames, foreground %) from the lab's status line."""
+    text = page.get_by_text(LAB_STATUS).first.inner_text()
+    m = LAB_STATUS.search(text)
+    fg = re.search(r"foreground ([\d.]+)\s*%", text)
+    return int(m.group(1)), int(m.group(2)), float(fg.group(1)) if fg else 0.0
+
+
+def pick_method(page, app_server, title: str, marker: str) -> tuple[int, str, bytes]:
+    """Open the lab, pick the method titled ``title`` and wait for its parameter ``marker``; the views
+    change while the frame stays. Returns (frame, image src, image bytes) after the switch."""
+    open_lab(page, app_server)
+    _, img0 = main_image(page)
+    frame0 = lab_status(page)[0]
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_role("combobox", name="Method", exact=True).click()
+    page.get_by_role("option", name=title, exact=True).click()
+    side.get_by_text(marker).first.wait_for(timeout=60_000)
+    wait_idle(page, timeout=120)
+    src1, img1 = main_image(page)
+    assert img1 != img0 and lab_status(page)[0] == frame0
+    return frame0, src1, img1

@@ -14,7 +14,6 @@ import pytest
 from tests.browser import browserkit as bk
 
 VTEST = bk.ROOT.parent / "shared" / "data" / "video" / "vtest.avi"
-STATUS = re.compile(r"frame (\d+) / (\d+)")
 
 
 @pytest.mark.browser
@@ -33,7 +32,7 @@ def test_a_fresh_servers_first_request_for_a_page_runs_through_the_app(page) -> 
     navigation with the pages' titles) and opens the Video lab there."""
     with bk.streamlit_server(log=bk.ARTIFACTS / "server-first-request.log") as server:
         page.goto(server.url + "/video_lab")
-        page.get_by_text(STATUS).first.wait_for(timeout=90_000)
+        page.get_by_text(bk.LAB_STATUS).first.wait_for(timeout=90_000)
         bk.wait_idle(page)
         assert page.locator("h1").first.inner_text().strip() == "Video lab"
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
@@ -45,37 +44,11 @@ def test_a_fresh_servers_first_request_for_a_page_runs_through_the_app(page) -> 
 
 # Video lab ------------------------------------------------------------------------------------------
 
-def _lab(page, app_server) -> None:
-    bk.open_page(page, app_server.url, "video_lab")
-    # wait_idle can settle before a cold server's first run has drawn anything: wait for the lab itself
-    page.get_by_text(STATUS).first.wait_for(timeout=90_000)
-    bk.wait_for_image(page)
-    bk.wait_idle(page)
-    assert not bk.page_problems(page), bk.page_problems(page)
-
-
-def _main_image(page) -> tuple[str, bytes]:
-    """The src and bytes of the first image in the main area (the lab's combined views)."""
-    bk.wait_for_image(page)
-    srcs = bk.image_sources(page)
-    resp = page.request.get(srcs[0])
-    assert resp.ok, f"GET {srcs[0]}: {resp.status}"
-    return srcs[0], resp.body()
-
-
-def _status(page) -> tuple[int, int, float]:
-    """(frame, frames, foreground %) from the lab's status line."""
-    text = page.get_by_text(STATUS).first.inner_text()
-    m = STATUS.search(text)
-    fg = re.search(r"foreground ([\d.]+)\s*%", text)
-    return int(m.group(1)), int(m.group(2)), float(fg.group(1)) if fg else 0.0
-
-
 @pytest.mark.browser
 def test_video_lab_slider_changes_the_mask(page, app_server) -> None:
-    _lab(page, app_server)
-    src0, img0 = _main_image(page)
-    frame0 = _status(page)[0]
+    bk.open_lab(page, app_server)
+    src0, img0 = bk.main_image(page)
+    frame0 = bk.lab_status(page)[0]
     slider = page.get_by_role("slider", name="Var threshold")
     slider.focus()
     slider.press("End")  # the highest threshold: far fewer foreground pixels
@@ -85,9 +58,9 @@ def test_video_lab_slider_changes_the_mask(page, app_server) -> None:
     src1, img1 = src0, img0
     while src1 == src0 and time.monotonic() < deadline:
         page.wait_for_timeout(250)
-        src1, img1 = _main_image(page)
+        src1, img1 = bk.main_image(page)
     assert src1 != src0 and img1 != img0, "the views did not change after moving Var threshold"
-    assert _status(page)[0] == frame0, "the lab moved to another frame instead of re-showing this one"
+    assert bk.lab_status(page)[0] == frame0, "the lab moved to another frame instead of re-showing this one"
     assert not bk.page_problems(page), bk.page_problems(page)
     bk.screenshot(page, "video_lab_slider")
 
@@ -96,12 +69,12 @@ def test_video_lab_slider_changes_the_mask(page, app_server) -> None:
 def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
     if not VTEST.exists():
         pytest.skip(f"real data missing: {VTEST}")
-    _lab(page, app_server)
+    bk.open_lab(page, app_server)
     page.locator('[data-testid="stSidebar"]').get_by_text("Upload a video", exact=True).click()
     bk.wait_idle(page)
     page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]').set_input_files(
         str(VTEST))
-    page.get_by_text(STATUS).first.wait_for(timeout=60_000)
+    page.get_by_text(bk.LAB_STATUS).first.wait_for(timeout=60_000)
     bk.wait_idle(page, timeout=90)
     sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
     assert "vtest" in sidebar, "the uploaded clip is not the chosen source"
@@ -113,8 +86,8 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
     values = {k: re.search(rf"{k}\s+(\d+)", post).group(1) for k in ("Open", "Close")}
     assert values == {"Open": "3", "Close": "5"}, post[:300]
     assert not bk.page_problems(page), bk.page_problems(page)
-    start, total, _ = _status(page)
-    src0, _ = _main_image(page)
+    start, total, _ = bk.lab_status(page)
+    src0, _ = bk.main_image(page)
 
     page.get_by_role("button", name=re.compile(r"Play$")).click()
     seen, fg_max, frame = {src0}, 0.0, start
@@ -122,7 +95,7 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
     while time.monotonic() < deadline and frame < min(start + 40, total):
         page.wait_for_timeout(400)
         try:
-            frame, _, fg = _status(page)
+            frame, _, fg = bk.lab_status(page)
             seen.update(bk.image_sources(page)[:1])
         except Exception:  # noqa: BLE001 - the placeholder is being replaced right now
             continue
@@ -140,16 +113,16 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
     while time.monotonic() < deadline and frame < min(changed_at + 20, total - 1):
         page.wait_for_timeout(400)
         try:
-            frame = _status(page)[0]
+            frame = bk.lab_status(page)[0]
         except Exception:  # noqa: BLE001 - the placeholder is being replaced right now
             continue
     assert frame >= min(changed_at + 20, total - 1), f"playback stopped at {frame} after a sidebar change"
     assert float(var.input_value()) == var_max, "Var threshold did not keep its new value while playing"
     # Pause stops the picture at once (a button inside the stage fragment once waited for its 2-second stretch)
-    at_click = _status(page)[0]
+    at_click = bk.lab_status(page)[0]
     page.get_by_role("button", name=re.compile(r"Pause$")).click()
     bk.wait_idle(page, timeout=60)
-    paused_at = _status(page)[0]
+    paused_at = bk.lab_status(page)[0]
     assert paused_at - at_click <= 8, f"Pause clicked at frame {at_click}, the picture stopped at {paused_at}"
     bk.screenshot(page, "video_lab_upload")
     assert frame >= start + 20, f"playback went from frame {start} only to {frame} of {total}"
@@ -157,22 +130,6 @@ def test_video_lab_plays_an_uploaded_video(page, app_server) -> None:
     assert fg_max > 0.1, f"no foreground found while playing (max {fg_max} %)"
     assert not bk.page_problems(page), bk.page_problems(page)
 
-
-
-def _pick_method(page, app_server, title: str, marker: str) -> tuple[int, str, bytes]:
-    """Open the lab, pick the method titled ``title`` and wait for its parameter ``marker``; the views
-    change while the frame stays. Returns (frame, image src, image bytes) after the switch."""
-    _lab(page, app_server)
-    _, img0 = _main_image(page)
-    frame0 = _status(page)[0]
-    side = page.locator('[data-testid="stSidebar"]')
-    side.get_by_role("combobox", name="Method", exact=True).click()
-    page.get_by_role("option", name=title, exact=True).click()
-    side.get_by_text(marker).first.wait_for(timeout=60_000)
-    bk.wait_idle(page, timeout=120)
-    src1, img1 = _main_image(page)
-    assert img1 != img0 and _status(page)[0] == frame0
-    return frame0, src1, img1
 
 
 def _press_and_see(page, slider: str, key: str, src: str, img: bytes) -> None:
@@ -185,7 +142,7 @@ def _press_and_see(page, slider: str, key: str, src: str, img: bytes) -> None:
     src2, img2 = src, img
     while src2 == src and time.monotonic() < deadline:
         page.wait_for_timeout(250)
-        src2, img2 = _main_image(page)
+        src2, img2 = bk.main_image(page)
     assert img2 != img, f"the views did not change after moving {slider}"
 
 
@@ -197,9 +154,9 @@ def test_video_lab_runs_a_bgslibrary_method(page, app_server) -> None:
 
     if not METHODS["subsense"].available():
         pytest.skip(METHODS["subsense"].unavailable_reason())
-    frame0, src1, img1 = _pick_method(page, app_server, METHODS["subsense"].title, "Min color dist")
+    frame0, src1, img1 = bk.pick_method(page, app_server, METHODS["subsense"].title, "Min color dist")
     _press_and_see(page, "Min color dist", "Home", src1, img1)  # the lowest colour threshold: far more foreground
-    assert _status(page)[0] == frame0
+    assert bk.lab_status(page)[0] == frame0
     assert not bk.page_problems(page), bk.page_problems(page)
     bk.screenshot(page, "video_lab_subsense")
 
@@ -213,10 +170,10 @@ def test_video_lab_runs_the_learned_model(page, app_server) -> None:
     cls = METHODS["bmn_bsn"]
     if not cls.available():
         pytest.skip(cls.unavailable_reason())
-    frame0, src1, img1 = _pick_method(page, app_server, cls.title, "N frames")
-    fg1 = _status(page)[2]
+    frame0, src1, img1 = bk.pick_method(page, app_server, cls.title, "N frames")
+    fg1 = bk.lab_status(page)[2]
     _press_and_see(page, "Threshold", "End", src1, img1)  # 0.99: only the surest pixels stay foreground
-    frame2, _, fg2 = _status(page)
+    frame2, _, fg2 = bk.lab_status(page)
     assert frame2 == frame0 and (fg2 < fg1 or fg1 == 0), (fg1, fg2)
     assert not bk.page_problems(page), bk.page_problems(page)
     bk.screenshot(page, "video_lab_bmn_bsn")
