@@ -10,6 +10,7 @@ from bgapp.composite import uses_image
 from bgapp.config import Config
 from bgapp.frames import decode_image
 from bgapp.methods import METHODS
+from bgapp.pace import explain
 from bgapp.pipeline import Pipeline
 from ui.errors import attempt, guard
 from ui.lab import load_settings, take_applied
@@ -45,6 +46,7 @@ with guard("changing the settings"):
     changed = pipeline.update(method=config.method, params=config.params, post=config.post,
                               composite=config.composite)
     if changed.rebuilt:
+        processor.stats.model_restarted()
         st.toast("The model restarted: this setting cannot change on a running model.")
 
 if uses_image(config.composite):
@@ -103,10 +105,26 @@ with video_col:
         st.caption(ice.describe())
 
 
+streaming = ctx is not None and ctx.state.playing
+if streaming and not state.get(f"{KEY}.streaming"):
+    processor.stats.new_stream()  # the rates, sizes and latency of an earlier stream say nothing of this one
+state[f"{KEY}.streaming"] = streaming
+
+
 @st.fragment(run_every=1.0)
 def live_stats() -> None:
-    """Measurements from the callback thread, refreshed every second."""
+    """Measurements from the callback thread, refreshed every second; after STOP, that it stopped."""
     s = processor.stats.snapshot()
+    if not streaming:
+        if s.frames:
+            st.info(f"The stream is stopped. The model keeps what it learned from {s.since_reset} frames "
+                    "until you reset it or change a setting that needs a new one; press START to go on.",
+                    icon=":material/stop_circle:")
+        else:
+            st.caption("Press START and allow the camera: frame rate, timings and the foreground share show here.")
+        st.caption(f"frames processed since the page opened: {s.frames} · received: {s.received} · "
+                   f"dropped: {s.dropped}")
+        return
     a, b = st.columns(2)
     a.metric("FPS", f"{s.fps:.1f}", help="Frames processed per second (last 2 s).")
     b.metric("Latency", f"{s.latency_ms:.0f} ms" if s.latency_ms else "-",
@@ -121,8 +139,15 @@ def live_stats() -> None:
              help="Camera frames skipped because a newer one arrived before they could be processed.")
     st.metric("Foreground", f"{100 * s.fg_fraction:.1f} %", help="Share of pixels in the clean mask.")
     size = f" · {s.size[0]}x{s.size[1]}" if s.size else ""
-    st.caption(f"frames received: {s.received} · processed: {s.frames} · dropped: {s.dropped} · "
-               f"since the last reset: {s.since_reset}{size} · ms total: {format_ms(s.total_ms)}")
+    st.caption(f"frames received: {s.received} ({s.arrival_fps:.0f} a second) · processed: {s.frames} · "
+               f"dropped: {s.dropped} · frames in this model: {s.since_reset}{size} · "
+               f"ms total: {format_ms(s.total_ms)}")
+    pace = s.pace()
+    why = pace and explain(pace, METHODS[pipeline.config.method].title, "the processed video",
+                           "receiving, converting and sending the video", s.size)
+    if why:
+        st.warning(f"{why} Frames the method has no time for are skipped, so what you see lags and jumps.",
+                   icon=":material/speed:")
     note = resize_note(s.largest_size, s.size)
     if note:
         st.warning(note)
@@ -131,7 +156,7 @@ def live_stats() -> None:
         st.info("Learning the background: the first masks are not meaningful yet. Keep still or step out.")
     elif s.frames and history and s.since_reset < history:
         st.progress(s.since_reset / history,
-                    text=f"Model history filling: {s.since_reset} of {history} frames since the reset.")
+                    text=f"Model history filling: {s.since_reset} of {history} frames since it (re)started.")
     for note in pipeline.notes:
         st.caption(f"Note: {note}")
     if s.error:

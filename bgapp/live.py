@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from .display import label, tile
+from .pace import Pace
 from .pipeline import Pipeline, Views
 
 VIEW_MODES = ("clean mask", "raw mask", "composite", "grid")
@@ -68,15 +69,23 @@ class StatsSnapshot:
     received: int = 0  # camera frames that reached the server
     dropped: int = 0  # frames skipped because a newer one arrived before they could be processed
     latency_ms: float = 0.0  # a frame's arrival on the server to its processed view leaving, smoothed
-    since_reset: int = 0  # frames the current model has seen (the pipeline's frame index)
+    since_reset: int = 0  # frames the current model has seen: 0 after a reset and after a rebuild
     fps: float = 0.0
+    arrival_fps: float = 0.0  # camera frames reaching the server per second (last 2 s)
+    peak_arrival_fps: float = 0.0  # the highest arrival rate of this stream: what the camera can send
     model_ms: float = 0.0  # model + post-processing (+ composite), smoothed
     total_ms: float = 0.0  # whole callback including conversions and the output view, smoothed
     fg_fraction: float = 0.0
     learning: bool = False
     size: tuple[int, int] | None = None  # (width, height) of the camera frames
-    largest_size: tuple[int, int] | None = None  # the largest size seen (browsers lower it when busy)
+    largest_size: tuple[int, int] | None = None  # the largest size of this stream (browsers lower it when busy)
     error: str | None = None  # the last error raised in the callback, as text
+
+    def pace(self) -> Pace | None:
+        """Processing against what the camera sends, once both rates rest on a measurement."""
+        if not self.frames or self.peak_arrival_fps <= 0 or self.fps <= 0:
+            return None
+        return Pace(self.peak_arrival_fps, self.fps, self.model_ms)
 
 
 class LiveStats:
@@ -86,16 +95,19 @@ class LiveStats:
                  smoothing: float = 0.1) -> None:
         self._lock = threading.Lock()
         self._meter = FpsMeter(window, clock)
+        self._arrivals = FpsMeter(window, clock)
         self._alpha = float(smoothing)
         self._snap = StatsSnapshot()
 
     def record(self, *, index: int, model_ms: float, total_ms: float, fg_fraction: float,
-               learning: bool, size: tuple[int, int]) -> None:
+               learning: bool, size: tuple[int, int], model_frames: int | None = None) -> None:
+        """One processed frame; ``model_frames`` is what the model has seen (default: ``index + 1``)."""
         with self._lock:
             s, a = self._snap, self._alpha
             first = s.frames == 0
             self._snap = replace(
-                s, frames=s.frames + 1, since_reset=index + 1, fps=self._meter.tick(),
+                s, frames=s.frames + 1, since_reset=index + 1 if model_frames is None else model_frames,
+                fps=self._meter.tick(),
                 model_ms=model_ms if first else (1 - a) * s.model_ms + a * model_ms,
                 total_ms=total_ms if first else (1 - a) * s.total_ms + a * total_ms,
                 fg_fraction=fg_fraction, learning=learning, size=size, error=None,
@@ -107,7 +119,10 @@ class LiveStats:
         """A camera frame arrived; ``dropped`` when it replaced one still waiting (never processed)."""
         with self._lock:
             s = self._snap
-            self._snap = replace(s, received=s.received + 1, dropped=s.dropped + int(dropped))
+            rate = self._arrivals.tick()
+            peak = max(s.peak_arrival_fps, rate) if self._arrivals.span() >= 1.0 else s.peak_arrival_fps
+            self._snap = replace(s, received=s.received + 1, dropped=s.dropped + int(dropped), arrival_fps=rate,
+                                 peak_arrival_fps=peak)
 
     def record_latency(self, ms: float) -> None:
         """How long the frame just sent back took from its arrival."""
@@ -122,13 +137,27 @@ class LiveStats:
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
             snap = self._snap
-            return replace(snap, fps=self._meter.fps()) if snap.frames else snap
+            return replace(snap, fps=self._meter.fps(), arrival_fps=self._arrivals.fps()) if snap.frames else snap
 
     def reset(self) -> None:
         """Forget the frame-rate history (after a model reset the counters restart from the pipeline)."""
         with self._lock:
             self._meter.reset()
             self._snap = replace(self._snap, since_reset=0, fps=0.0, learning=True)
+
+    def model_restarted(self) -> None:
+        """A setting rebuilt the model: its frame count starts again now, not at the next frame."""
+        with self._lock:
+            self._snap = replace(self._snap, since_reset=0)
+
+    def new_stream(self) -> None:
+        """A stream (re)started: what described the last one (rates, latency, sizes, an error) goes;
+        the totals since the page opened and the model's own count stay."""
+        with self._lock:
+            self._meter.reset()
+            self._arrivals.reset()
+            self._snap = replace(self._snap, fps=0.0, arrival_fps=0.0, peak_arrival_fps=0.0, latency_ms=0.0,
+                                 size=None, largest_size=None, error=None)
 
 
 # The frame callback ------------------------------------------------------------------------------
@@ -216,7 +245,7 @@ class LiveProcessor:
         total = (time.perf_counter() - t0) * 1000.0
         self.stats.record(index=result.index, model_ms=result.ms, total_ms=total,
                           fg_fraction=result.fg_fraction, learning=result.learning,
-                          size=(img.shape[1], img.shape[0]))
+                          size=(img.shape[1], img.shape[0]), model_frames=result.model_frames)
         return out
 
 

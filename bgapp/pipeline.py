@@ -40,6 +40,7 @@ class FrameResult:
     score: np.ndarray | None = None
     background: np.ndarray | None = None
     composite: np.ndarray | None = None
+    model_frames: int = 0  # frames the current model has seen, this one included (0 after a rebuild)
 
 
 @dataclass
@@ -207,6 +208,7 @@ class Pipeline:
                 self.running.update(frame)
                 self.sampled.update(frame)
             self.series.append(self.index, result.fg_fraction)
+            result.model_frames = self.method.frames_seen
             self.last_frame = frame
             self.index += 1
             result.ms = (time.perf_counter() - t0) * 1000.0

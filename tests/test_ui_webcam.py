@@ -224,8 +224,10 @@ def test_page_renders_without_a_webrtc_session(monkeypatch):
     at = _app(monkeypatch)
     assert not at.exception
     assert any("browser session" in i.value for i in at.info)
-    assert [m.label for m in at.metric] == ["FPS", "Latency", "ms per frame", "Dropped", "Foreground"]
-    assert any("frames received: 0 · processed: 0 · dropped: 0" in c.value for c in at.caption)
+    # no stream: no rates that would describe nothing (they show while a stream runs; the browser test)
+    assert not at.metric
+    assert any(c.value.startswith("Press START") for c in at.caption)
+    assert any("frames processed since the page opened: 0 · received: 0 · dropped: 0" in c.value for c in at.caption)
     assert any("No ICE servers" in c.value for c in at.caption)
 
 
@@ -268,3 +270,36 @@ def test_webcam_median_learns_from_the_stream_and_says_so(frames):
         proc.process_bgr(f)
         learning.append(proc.stats.snapshot().learning)
     assert learning == [True] * 4 + [False] * 2
+
+
+def test_the_model_frame_count_restarts_with_a_rebuild_as_with_a_reset(frames):
+    """Issue 16: "The model restarted" and the page's count of frames in the model agree."""
+    proc = WebcamProcessor(Pipeline({"method": "mog2"}), mode="clean mask")
+    for f in frames[:10]:
+        proc.process_bgr(f)
+    assert proc.stats.snapshot().since_reset == 10
+    assert proc.pipeline.update(params={"n_mixtures": 3}).rebuilt  # cannot change on a running model
+    proc.stats.model_restarted()  # what the page does on a rebuild: the count is 0 at once
+    assert proc.stats.snapshot().since_reset == 0
+    proc.process_bgr(frames[10])
+    assert proc.stats.snapshot().since_reset == 1 and proc.stats.snapshot().frames == 11
+
+
+def test_a_new_stream_forgets_the_last_ones_rates_and_sizes():
+    clock = Clock()
+    stats = LiveStats(clock=clock)
+    for i in range(60):  # 30 frames a second arrive, 10 a second are processed at 90 ms each
+        clock.t += 1 / 30
+        stats.record_arrival(dropped=i % 3 != 0)
+        if i % 3 == 0:
+            stats.record(index=i // 3, model_ms=90.0, total_ms=95.0, fg_fraction=0.1, learning=False,
+                         size=(640, 480))
+    snap = stats.snapshot()
+    assert snap.arrival_fps == pytest.approx(30, rel=0.05) and snap.peak_arrival_fps == pytest.approx(30, rel=0.05)
+    pace = snap.pace()
+    assert pace is not None and pace.reached_fps == pytest.approx(10, rel=0.1) and not pace.keeping_up
+    assert pace.method_bound and pace.work_ms == pytest.approx(90.0)
+    stats.new_stream()
+    snap = stats.snapshot()
+    assert snap.frames == 20 and snap.received == 60, "totals since the page opened stay"
+    assert snap.peak_arrival_fps == 0 and snap.largest_size is None and snap.size is None and snap.pace() is None

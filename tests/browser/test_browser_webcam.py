@@ -11,10 +11,13 @@ server's internals.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,8 +29,8 @@ CLIP_FRAMES = 120  # 4 s at 30 fps; Chromium loops the file
 
 
 def _since_reset(page) -> int:
-    text = page.get_by_text(re.compile(r"since the last reset: \d+")).first.inner_text()
-    m = re.search(r"since the last reset: (\d+)", text)
+    text = page.get_by_text(re.compile(r"frames in this model: \d+")).first.inner_text()
+    m = re.search(r"frames in this model: (\d+)", text)
     return int(m.group(1)) if m else 0
 
 
@@ -36,16 +39,19 @@ def _metric(page, name: str) -> str:
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
-def _stream(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, slider: str, shot: str) -> None:
-    """START the camera on the Live webcam page (after picking ``method``'s title in the sidebar, if
-    given), check frames flow and FPS shows, then move ``slider`` while streaming: a live value
-    tunes the running model, so the frames since the last reset keep counting."""
+@contextlib.contextmanager
+def _webcam(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, slider: str,
+            shot: str) -> Iterator[tuple[Any, Any] | None]:
+    """The Live webcam page in a Chromium whose fake camera plays the demo, with ``method``'s title
+    picked in the sidebar (if given) and START pressed: yields (page, the component's frame), or None
+    when this run only re-executed the test inside a loopback-only namespace. A screenshot ``shot``
+    is saved either way (``FAILED-`` first when the test failed)."""
     if not bk.only_loopback():
         if os.environ.get(bk.NETNS_ENV):
             pytest.fail("re-executed under unshare -n but interfaces other than lo are still visible")
         wk.run_isolated(request.node.nodeid, tmp_path)
+        yield None
         return
-
     server = request.getfixturevalue("app_server")
     pw = request.getfixturevalue("playwright_session")
     clip = bk.synthetic_clip(tmp_path / "camera.y4m", CLIP_FRAMES)
@@ -66,16 +72,40 @@ def _stream(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, 
             bk.wait_idle(page)
         frame = page.frame_locator('iframe[title*="webrtc"]').first
         frame.get_by_role("button", name=re.compile("start", re.I)).click()
+        yield page, frame
+        assert not bk.page_problems(page), bk.page_problems(page)
+        bk.screenshot(page, shot)
+        ok = True
+    finally:
+        if not ok:
+            try:
+                bk.screenshot(page, f"FAILED-{shot}")
+            except Exception as exc:  # noqa: BLE001
+                print(f"could not save the failure screenshot: {exc}")
+        context.close()
+        browser.close()
 
-        t0, n = time.monotonic(), 0
-        while time.monotonic() - t0 < 90:
-            page.wait_for_timeout(1000)
-            n = wk.frames_processed(page)
-            if n >= MIN_FRAMES:
-                break
-        elapsed = time.monotonic() - t0
-        assert n >= MIN_FRAMES, f"only {n} frames processed {elapsed:.0f} s after START"
 
+def _wait_frames(page, at_least: int, timeout: float = 90.0) -> float:
+    """Wait until the page says ``at_least`` frames were processed; the seconds it took."""
+    t0, n = time.monotonic(), 0
+    while time.monotonic() - t0 < timeout:
+        page.wait_for_timeout(1000)
+        n = wk.frames_processed(page)
+        if n >= at_least:
+            return time.monotonic() - t0
+    raise AssertionError(f"only {n} frames processed {timeout:.0f} s after START")
+
+
+def _stream(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, slider: str, shot: str) -> None:
+    """START the camera on the Live webcam page (after picking ``method``'s title in the sidebar, if
+    given), check frames flow and FPS shows, then move ``slider`` while streaming: a live value
+    tunes the running model, so the frames in this model keep counting."""
+    with _webcam(request, tmp_path, method, slider, shot) as got:
+        if got is None:
+            return
+        page, frame = got
+        elapsed = _wait_frames(page, MIN_FRAMES)
         page.wait_for_timeout(1200)  # one more stats refresh so FPS covers a full window
         fps = float(_metric(page, "FPS"))
         ms = _metric(page, "ms per frame")
@@ -96,22 +126,11 @@ def _stream(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, 
         bk.wait_idle(page)
         page.wait_for_timeout(2500)
         after = _since_reset(page)
-        assert after > before + 10, f"frames since the last reset went from {before} to {after} after a slider change"
+        assert after > before + 10, f"frames in this model went from {before} to {after} after a slider change"
 
         # the processed stream comes back to the browser (SENDRECV): the output video plays
         size = frame.locator("video").last.evaluate("v => [v.videoWidth, v.videoHeight, v.paused]")
         assert size[0] > 0 and size[1] > 0 and not size[2], f"output video not playing: {size}"
-        assert not bk.page_problems(page), bk.page_problems(page)
-        bk.screenshot(page, shot)
-        ok = True
-    finally:
-        if not ok:
-            try:
-                bk.screenshot(page, f"FAILED-{shot}")
-            except Exception as exc:  # noqa: BLE001
-                print(f"could not save the failure screenshot: {exc}")
-        context.close()
-        browser.close()
 
 
 @pytest.mark.browser
@@ -128,3 +147,44 @@ def test_webcam_runs_the_learned_model(request: pytest.FixtureRequest, tmp_path:
     if not cls.available():
         pytest.skip(cls.unavailable_reason())
     _stream(request, tmp_path, cls.title, "Threshold", "webcam_bmn_bsn")
+
+
+@pytest.mark.browser
+def test_webcam_says_when_a_method_cannot_keep_up_and_when_the_stream_stops(request: pytest.FixtureRequest,
+                                                                             tmp_path: Path) -> None:
+    """SuBSENSE at 640x480 takes several times the 33 ms a camera frame allows: the page says so, with
+    what would help; a rebuild resets the model's frame count; after STOP the page says the stream
+    stopped instead of showing its last rates."""
+    from bgapp.methods import METHODS
+
+    cls = METHODS["subsense"]
+    if not cls.available():
+        pytest.skip(cls.unavailable_reason())
+    with _webcam(request, tmp_path, cls.title, "Min color dist", "webcam_slow_method") as got:
+        if got is None:
+            return
+        page, frame = got
+        _wait_frames(page, 10)
+        note = page.get_by_text(re.compile(r"SuBSENSE \(BGSLibrary\) needs about \d+ ms a frame at \d+x\d+"))
+        note.first.wait_for(timeout=60_000)
+        assert "faster method" in note.first.inner_text()
+        # a change that rebuilds the model: the count of frames in the model starts again
+        _wait_frames(page, 25)
+        before = _since_reset(page)
+        thumb = bk.method_slider(page, "Min color dist")
+        thumb.focus()
+        thumb.press("ArrowRight")
+        bk.wait_idle(page)
+        deadline = time.monotonic() + 30
+        after = _since_reset(page)
+        while after >= before and time.monotonic() < deadline:  # the statistics refresh every second
+            page.wait_for_timeout(250)
+            after = _since_reset(page)
+        assert after < before, f"frames in this model went from {before} to {after} across a restart"
+        bk.screenshot(page, "webcam_slow_method_streaming")
+        frame.get_by_role("button", name=re.compile("stop", re.I)).click()
+        page.get_by_text("The stream is stopped").first.wait_for(timeout=30_000)
+        bk.wait_idle(page)
+        page.wait_for_timeout(1500)  # one more statistics refresh (every second): it must not bring them back
+        assert not page.locator('[data-testid="stMetric"]').count(), "rates still shown after STOP"
+        assert not page.get_by_text("The browser now sends").count(), "the resolution warning outlived the stream"
