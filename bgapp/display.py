@@ -6,6 +6,7 @@ wide image updates faster than several separate ones, so the pages compose views
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import cv2
@@ -36,13 +37,31 @@ def heat(score: np.ndarray, vmax: float | None = None) -> np.ndarray:
     return cv2.applyColorMap(u8, cv2.COLORMAP_INFERNO)
 
 
+@functools.lru_cache(maxsize=512)
+def _text_band(text: str, px: int) -> np.ndarray:
+    """``text`` in white on a black band, ``px`` pixels high type, as a grey image. Drawn with
+    Pillow's built-in FreeType font: OpenCV's Hershey fonts set brackets and other punctuation with
+    wide gaps ("MOG2 ( Gaussian mixture )"). Cached: the same few labels come back every frame."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(px)
+    left, top, right, bottom = font.getbbox(text)
+    pad = max(2, px // 4)
+    band = Image.new("L", (right + 2 * pad, max(bottom, px) + 2 * pad), 0)
+    ImageDraw.Draw(band).text((pad, pad), text, fill=255, font=font)
+    return np.asarray(band)
+
+
 def label(img: np.ndarray, text: str) -> np.ndarray:
     """Write ``text`` in the top-left corner on a dark band (readable on any content)."""
     out = img.copy()
-    scale = max(0.4, min(out.shape[1] / 640.0, 1.2))
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    cv2.rectangle(out, (0, 0), (tw + 8, th + base + 8), (0, 0, 0), -1)
-    cv2.putText(out, text, (4, th + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    px = int(round(13 * max(0.9, min(out.shape[1] / 400.0, 1.8))))
+    band = _text_band(text, px)
+    h, w = min(band.shape[0], out.shape[0]), min(band.shape[1], out.shape[1])
+    if out.ndim == 2:
+        out[:h, :w] = band[:h, :w]
+    else:
+        out[:h, :w] = band[:h, :w, None]
     return out
 
 

@@ -330,3 +330,19 @@ def test_lab_background_picture_upload_while_paused_keeps_the_score() -> None:
         assert_clean(at)
     assert player.pipeline.method.frames_seen == seen
     assert metrics(at)["F-measure"] == before
+
+
+def test_tiles_name_what_they_show_in_plain_type() -> None:
+    """Issue 16: a method with no background image says so on its tile; labels are drawn with a real font
+    (Hershey's brackets had wide gaps: "score map ( none for this method )")."""
+    from bgapp.display import _text_band, label
+
+    player = Player(SyntheticScene(160, 120, n_frames=20, warmup=5), Config("frame_diff"))
+    player.seek(5)
+    assert player.kept.result.background is None and player.kept.result.score is not None
+    img = np.zeros((120, 160, 3), np.uint8)
+    band = _text_band("(x)", 12)  # the type size label() picks for a frame 160 pixels wide
+    out = label(img, "(x)")
+    assert np.array_equal(out[: band.shape[0], : band.shape[1], 0], band) and out[band.shape[0]:].max() == 0
+    narrow, spaced = _text_band("(x)", 14), _text_band("( x )", 14)
+    assert narrow.shape[1] < spaced.shape[1], "brackets take no space of their own"
