@@ -47,7 +47,7 @@ def _text_band(text: str, px: int) -> np.ndarray:
     font = ImageFont.load_default(px)
     left, top, right, bottom = font.getbbox(text)
     pad = max(2, px // 4)
-    band = Image.new("L", (right + 2 * pad, max(bottom, px) + 2 * pad), 0)
+    band = Image.new("L", (int(right) + 2 * pad, int(max(bottom, px)) + 2 * pad), 0)
     ImageDraw.Draw(band).text((pad, pad), text, fill=255, font=font)
     return np.asarray(band)
 

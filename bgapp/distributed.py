@@ -161,22 +161,30 @@ class DaskRunner:
         except Exception:  # noqa: BLE001 - only a head start; tasks import what they need anyway
             pass
 
-    def map(self, fn: Callable[..., Any], calls: Sequence[tuple], progress: Progress | None = None) -> list[Any]:
-        """Submit every call as its own task; results in submission order, progress as they finish."""
+    def as_done(self, fn: Callable[..., Any], calls: Sequence[tuple],
+                order: Sequence[int] | None = None) -> Iterator[tuple[int, Any]]:
+        """Submit every call as its own task (in ``order``, default as given) and yield ``(index in
+        calls, result)`` as each finishes; a task's exception is raised when it finishes."""
         from distributed import as_completed
 
+        order = range(len(calls)) if order is None else order
         # pure=False: identical arguments are still separate runs (never served from a cache).
-        futures = [self.client.submit(fn, *args, pure=False) for args in calls]
+        futures = {self.client.submit(fn, *calls[i], pure=False): i for i in order}
         try:
-            for done, fut in enumerate(as_completed(futures), start=1):
-                if fut.status == "error":
-                    fut.result()  # re-raises the task's exception (a BgappError stays one)
-                if progress is not None:
-                    progress(done, len(futures))
-            return self.client.gather(futures)
+            for fut in as_completed(list(futures)):
+                yield futures[fut], fut.result()  # re-raises the task's exception (a BgappError stays one)
         finally:
             for fut in futures:
                 fut.release()
+
+    def map(self, fn: Callable[..., Any], calls: Sequence[tuple], progress: Progress | None = None) -> list[Any]:
+        """Every call as its own task; results in submission order, progress as they finish."""
+        out: list[Any] = [None] * len(calls)
+        for done, (i, res) in enumerate(self.as_done(fn, calls), start=1):
+            out[i] = res
+            if progress is not None:
+                progress(done, len(calls))
+        return out
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.client.submit(fn, *args, pure=False).result()
@@ -250,12 +258,17 @@ def map_longest_first(run: SerialRunner | DaskRunner, fn: Callable[..., Any], ca
     last would leave the other workers idle at the end); results come back in ``calls`` order."""
     if not isinstance(run, DaskRunner) or weights is None or len(calls) < 2:
         return run.map(fn, calls, progress)
-    order = sorted(range(len(calls)), key=lambda i: -weights[i])  # stable: ties keep their order
-    done = run.map(fn, [calls[i] for i in order], progress)
     out: list[Any] = [None] * len(calls)
-    for pos, i in enumerate(order):
-        out[i] = done[pos]
+    for done, (i, res) in enumerate(run.as_done(fn, calls, longest_first(weights)), start=1):
+        out[i] = res
+        if progress is not None:
+            progress(done, len(calls))
     return out
+
+
+def longest_first(weights: Sequence[float]) -> list[int]:
+    """Indices from the heaviest call to the lightest (ties keep their order)."""
+    return sorted(range(len(weights)), key=lambda i: -weights[i])
 
 
 # Evaluation of many sequences ------------------------------------------------------------------

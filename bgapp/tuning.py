@@ -37,6 +37,7 @@ from .distributed import (
     SerialRunner,
     evaluate_spec,
     list_sequences,
+    longest_first,
     map_longest_first,
     open_spec,
     runner,
@@ -548,17 +549,8 @@ def _run_tasks(run: SerialRunner | DaskRunner, calls: Sequence[tuple], weights: 
     measured rate (the model's set-up left out: the worker's clock is not ours).
     """
     if isinstance(run, DaskRunner):
-        from distributed import as_completed
-
-        order = sorted(range(len(calls)), key=lambda i: -weights[i])  # stable: ties keep their order
-        futures = {run.client.submit(evaluate_spec, *calls[i], pure=False): i for i in order}
-        try:
-            for fut in as_completed(list(futures)):
-                res = fut.result()  # re-raises the task's exception (a BgappError stays one)
-                on_task(futures[fut], res, res.frames / res.fps if res.fps else 0.0)
-        finally:
-            for fut in futures:
-                fut.release()
+        for i, res in run.as_done(evaluate_spec, calls, longest_first(weights)):
+            on_task(i, res, res.frames / res.fps if res.fps else 0.0)
         return
     for i, (spec, cfg, post, per_frame, _worker) in enumerate(calls):
         t = time.perf_counter()
