@@ -7,20 +7,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.errors import guard
+from ui.pages import PAGES
 from ui.session import visit
 
 st.set_page_config(page_title="bgapp", page_icon=":material/blur_on:", layout="wide")
 
-PAGES = [
-    ("app_pages/home.py", "Home", ":material/home:"),
-    ("app_pages/video_lab.py", "Video lab", ":material/movie:"),
-    ("app_pages/webcam.py", "Live webcam", ":material/videocam:"),
-    ("app_pages/compare.py", "Compare", ":material/compare:"),
-    ("app_pages/background_stats.py", "Background statistics", ":material/analytics:"),
-    ("app_pages/image_diff.py", "Image diff", ":material/difference:"),
-    ("app_pages/evaluate.py", "Evaluate & tune", ":material/tune:"),
-    ("app_pages/benchmark.py", "Benchmark", ":material/leaderboard:"),
-]
 
 pages = [st.Page(path, title=title, icon=icon, default=(path == "app_pages/home.py"))
          for path, title, icon in PAGES]

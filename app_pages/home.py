@@ -1,10 +1,6 @@
 # Home: what bgapp does, the demo playing at once, and a tour of the methods.
 from __future__ import annotations
 
-import ast
-from functools import cache
-from pathlib import Path
-
 import streamlit as st
 
 from bgapp.composite import COMPOSITE_PARAMS
@@ -12,6 +8,7 @@ from bgapp.methods import METHODS, guide
 from bgapp.postprocess import POST_PARAMS
 from ui.demo import demo_loop, demo_still, describe_params, method_tour
 from ui.errors import guard
+from ui.pages import PAGES
 
 st.title("bgapp — a background-subtraction lab")
 st.markdown(
@@ -31,7 +28,7 @@ st.caption("The built-in demo: a synthetic room with people, a cart, a drone and
            "lighting drift and a cast shadow. Left the input, middle the foreground mask MOG2 learns on its own, "
            "right the foreground over a blurred background.")
 
-# What each page is for, by its file; the list below follows app.py's PAGES (the sidebar's order and titles).
+# What each page is for, by its file; the list below follows ui.pages.PAGES (the sidebar's order and titles).
 USES = {
     "app_pages/video_lab.py": "play the demo or upload a clip; change the method and its sliders while it plays and "
     "watch the masks react. With ground truth you get live F-measure, precision and recall and an image of where the "
@@ -48,19 +45,8 @@ USES = {
 }
 
 
-@cache
-def sidebar_pages() -> list[tuple[str, str, str]]:
-    """app.py's PAGES, (file, title, icon) in the sidebar's order, read from app.py itself (running it
-    would start the navigation)."""
-    tree = ast.parse((Path(__file__).resolve().parent.parent / "app.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return list(ast.literal_eval(node.value))
-    raise LookupError("app.py has no PAGES list")
-
-
 steps = [f"**{title}** — {USES[path]}" if path in USES else f"**{title}**"
-         for path, title, _ in sidebar_pages() if path != "app_pages/home.py"]
+         for path, title, _ in PAGES if path != "app_pages/home.py"]
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("How to use it")

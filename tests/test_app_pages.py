@@ -296,12 +296,10 @@ def test_video_lab_runs_subsense_and_says_every_change_restarts_it() -> None:
 # home: the list of pages, where to start --------------------------------------------------------------
 
 def _app_pages() -> list[tuple[str, str]]:
-    """(file, title) of app.py's PAGES, the sidebar's order, read independently of the Home page."""
-    import ast
+    """(file, title) of the sidebar's pages, in its order (ui.pages, which app.py's navigation is built from)."""
+    from ui.pages import PAGES
 
-    tree = ast.parse((Path(APP)).read_text())
-    pages = next(n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "PAGES")
-    return [(path, title) for path, title, _ in ast.literal_eval(pages)]
+    return [(path, title) for path, title, _ in PAGES]
 
 
 def test_home_lists_every_page_in_the_sidebars_order_and_says_where_to_start() -> None:
