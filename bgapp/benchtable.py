@@ -156,7 +156,8 @@ class BenchTable:
         rule = ("published per-category figures do not apply to " + ("it" if len(other) == 1 else "them"))
         head = "No published figures" if len(other) == len(self.categories) else "Published figures only for " + \
             ", ".join(c for c in self.categories if c in CDNET_CATEGORIES)
-        return (f"{head}: {what} a CDnet 2014 categor{'y' if len(other) == 1 else 'ies'}{demo}, so the {rule}. "
+        kind = "a CDnet 2014 category" if len(other) == 1 else "CDnet 2014 categories"
+        return (f"{head}: {what} {kind}{demo}, so the {rule}. "
                 "They sit beside the results for sequences of CDnet 2014's categories (baseline, cameraJitter, "
                 "dynamicBackground, shadow, ...), found in folders named after them.")
 
