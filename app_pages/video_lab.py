@@ -20,7 +20,8 @@ PREROLL_SECONDS = 4  # a new clip opens this far in, so the model has learned so
 
 
 st.title("Video lab")
-st.caption("Pick a source and a method in the sidebar. **Play** runs the clip at its own rate; move any "
+st.caption("Pick a source and a method in the sidebar. **Play** runs the clip at its own rate, or as fast as "
+           "the method allows (the line under the picture says which); move any "
            "slider while it plays and the next frame uses it, with what the model learned kept. "
            "Drag **Frame** to jump (the model sees every frame on the way, so jumping back replays from "
            "the start). **Re-run from start** scores the whole clip with the current settings and "
