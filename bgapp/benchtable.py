@@ -19,7 +19,7 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import Config
 from .distributed import Progress, evaluate_grid
@@ -290,6 +290,23 @@ COST_MS: dict[str, float] = {
 COST_PIXELS = 320 * 240
 DEFAULT_COST_MS = 10.0  # assumed for a method with no measured figure (the estimate names it)
 CLUSTER_START_S = 5.0  # starting local Dask workers, roughly
+# What a frame read from files costs beyond the demo's generated ones (in COST_MS already): decoding a
+# 320x240 frame and its ground-truth mask takes 1.1 ms on CDnet highway, the demo's frames 0.4 ms.
+# Measured on the same machine, idle; other formats differ (SBI Board, mog2: 3 ms a 200x164 frame).
+FILE_READ_MS = 0.7
+# The share of a frame's cost that does not shrink with its size (per-frame set-up, the Python around
+# the method): PAWCS takes 53 ms on SBI Foliage's 200x144 frames where its pixels alone say 35, SuBSENSE
+# 21 where they say 18, MOG2 1.6 where they say 0.8.
+FIXED_SHARE = 0.3
+
+
+class Shape(NamedTuple):
+    """What the estimate needs of a sequence: its frames, pixels per frame, and whether they come from
+    files (the demo's are generated, which its measured costs already include)."""
+
+    frames: int
+    pixels: int
+    files: bool = False
 
 
 def measure_cost(method: str, frames: int = 300) -> float:
@@ -304,15 +321,15 @@ def measure_cost(method: str, frames: int = 300) -> float:
     return 1000 * (time.perf_counter() - t0) / max(result.frames, 1)
 
 
-def sequence_shapes(specs: Iterable[str]) -> list[tuple[int, int]]:
-    """(frames, pixels per frame) of every sequence ``specs`` name (as ``bgapp eval`` expands them)."""
+def sequence_shapes(specs: Iterable[str]) -> list[Shape]:
+    """The :class:`Shape` of every sequence ``specs`` name (as ``bgapp eval`` expands them)."""
     from .distributed import list_sequences, open_spec
 
     out = []
     for spec in list_sequences([str(s) for s in specs]):
         src = open_spec(spec)
         w, h = src.size
-        out.append((len(src), w * h))
+        out.append(Shape(len(src), w * h, spec != "demo"))
     return out
 
 
@@ -340,16 +357,20 @@ class Estimate:
         return out
 
 
-def estimate(shapes: Sequence[tuple[int, int]], methods: Sequence[str], workers: int = 1) -> Estimate:
+def estimate(shapes: Sequence[tuple[int, int] | tuple[int, int, bool]], methods: Sequence[str],
+             workers: int = 1) -> Estimate:
     """About how long running ``methods`` (names; a preset counts as its method) on sequences of
-    ``shapes`` (from :func:`sequence_shapes`) takes: each run costs its method's :data:`COST_MS`
-    scaled by pixels, times frames. On several workers the runs share ``min(workers, cores, runs)``
-    processes, the longest run sets a floor, and starting them adds :data:`CLUSTER_START_S`."""
+    ``shapes`` (:class:`Shape`, from :func:`sequence_shapes`) takes: each run costs its method's
+    :data:`COST_MS`, plus :data:`FILE_READ_MS` for frames read from files, scaled by pixels (all but
+    :data:`FIXED_SHARE` of it), times frames. On several workers the runs share
+    ``min(workers, cores, runs)`` processes, the longest run sets a floor, and starting them adds
+    :data:`CLUSTER_START_S`."""
     unmeasured = tuple(dict.fromkeys(m for m in methods if m not in COST_MS))
-    runs = [COST_MS.get(m, DEFAULT_COST_MS) * frames * pixels / COST_PIXELS / 1000
-            for m in methods for frames, pixels in shapes]
+    seqs = [Shape(*s) for s in shapes]
+    runs = [(COST_MS.get(m, DEFAULT_COST_MS) + FILE_READ_MS * q.files) * q.frames / 1000
+            * (FIXED_SHARE + (1 - FIXED_SHARE) * q.pixels / COST_PIXELS) for m in methods for q in seqs]
     total = sum(runs)
     if workers > 1 and runs:
         par = max(1, min(workers, os.cpu_count() or 1, len(runs)))
         total = max(total / par, max(runs)) + CLUSTER_START_S
-    return Estimate(total, len(runs), sum(f for f, _ in shapes), workers, unmeasured)
+    return Estimate(total, len(runs), sum(q.frames for q in seqs), workers, unmeasured)

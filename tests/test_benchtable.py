@@ -14,9 +14,12 @@ import pytest
 from bgapp.benchtable import (
     CLUSTER_START_S,
     COST_MS,
+    FILE_READ_MS,
+    FIXED_SHARE,
     LITERATURE,
     BenchTable,
     Entry,
+    Shape,
     entries,
     estimate,
     measure_cost,
@@ -132,7 +135,10 @@ def test_estimate_scales_with_frames_pixels_methods_and_workers(monkeypatch):
     assert one.seconds == pytest.approx(COST_MS["mog2"] * 300 / 1000) and one.runs == 1 and one.frames == 300
     big = estimate([(300, 640 * 480), (100, 320 * 240)], ["mog2", "subsense"])
     assert big.runs == 4 and big.frames == 400
-    assert big.seconds == pytest.approx((COST_MS["mog2"] + COST_MS["subsense"]) * (4 * 300 + 100) / 1000)
+    scale = FIXED_SHARE + (1 - FIXED_SHARE) * 4  # 640x480 has four times the pixels; a share of the cost does not grow
+    assert big.seconds == pytest.approx((COST_MS["mog2"] + COST_MS["subsense"]) * (scale * 300 + 100) / 1000)
+    read = estimate([Shape(300, 320 * 240, files=True)], ["mog2"])  # frames from files cost their reading too
+    assert read.seconds == pytest.approx((COST_MS["mog2"] + FILE_READ_MS) * 300 / 1000)
     monkeypatch.setattr("bgapp.benchtable.os.cpu_count", lambda: 8)
     shared = estimate([(300, 320 * 240)] * 4, ["mog2"], workers=4)
     assert shared.seconds == pytest.approx(COST_MS["mog2"] * 300 / 1000 + CLUSTER_START_S)
