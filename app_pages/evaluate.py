@@ -19,6 +19,7 @@ from bgapp.tuning import (
     TrialRecord,
     TuneProgress,
     direction,
+    duration_text,
     main_threshold,
     search_space,
     threshold_sweep,
@@ -29,7 +30,6 @@ from ui.eval_inputs import LiveProgress, choose_specs, describe, study_sequence
 from ui.evaluate import (
     METRIC_CHOICES,
     busiest_frame,
-    elapsed_text,
     ended_trials_frame,
     eval_progress_line,
     frame_label,
@@ -144,7 +144,7 @@ with tab_eval:
             st.caption("These results are for the settings of the last run; the sidebar has changed since.")
         o = doc["overall"]
         st.caption(f"{len(ev.results)} sequence(s), {sum(r.frames for r in ev.results):,} frames, evaluated in "
-                   f"{elapsed_text(ev.seconds)}. Only frames inside each sequence's temporal ROI count (the model "
+                   f"{duration_text(ev.seconds)}. Only frames inside each sequence's temporal ROI count (the model "
                    "warms up on the earlier ones): the sequence view below says which.")
         cols = st.columns(5)
         for col, m in zip(cols, ("f_measure", "precision", "recall", "specificity", "pwc")):
@@ -255,7 +255,7 @@ with tab_tune:
         label = METRIC_LABELS[result.metric]
         st.subheader(f"Best {label}: {metric_text(result.value, result.metric)}")
         st.caption(f"Trial {result.best_trial} of {result.trials} · {result.method} · "
-                   f"{len(result.sequences)} sequence(s) · seed {result.seed} · took {elapsed_text(result.seconds)}")
+                   f"{len(result.sequences)} sequence(s) · seed {result.seed} · took {duration_text(result.seconds)}")
         if result.best == started:
             st.info("No trial beat the starting settings (trial 0). More trials, another seed, or a narrower "
                     "search space (expander above) may help.")

@@ -43,10 +43,8 @@ processor: WebcamProcessor = state[f"{KEY}.processor"]
 pipeline = processor.pipeline
 
 with guard("changing the settings"):
-    changed = pipeline.update(method=config.method, params=config.params, post=config.post,
-                              composite=config.composite)
+    changed = processor.update(config)
     if changed.rebuilt:
-        processor.stats.model_restarted()
         st.toast("The model restarted: this setting cannot change on a running model.")
 
 if uses_image(config.composite):

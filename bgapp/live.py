@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,47 +18,16 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .config import Config
 from .display import label, tile
-from .pace import Pace
-from .pipeline import Pipeline, Views
+from .pace import FpsMeter, Pace
+from .pipeline import Pipeline, UpdateResult, Views
 
 VIEW_MODES = ("clean mask", "raw mask", "composite", "grid")
 GRID_LABELS = ("input", "raw mask", "clean mask", "composite")
 
 
 # Measurements that flow from the callback thread to the page ------------------------------------
-
-class FpsMeter:
-    """Frames per second over the last ``window`` seconds (0 until two frames arrived)."""
-
-    def __init__(self, window: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window = float(window)
-        self.clock = clock
-        self._times: deque[float] = deque()
-
-    def tick(self) -> float:
-        now = self.clock()
-        self._times.append(now)
-        while len(self._times) > 2 and now - self._times[0] > self.window:
-            self._times.popleft()
-        return self.fps(now)
-
-    def fps(self, now: float | None = None) -> float:
-        if len(self._times) < 2:
-            return 0.0
-        now = self.clock() if now is None else now
-        if now - self._times[-1] > self.window:  # the stream stopped: do not show a stale rate
-            return 0.0
-        span = self._times[-1] - self._times[0]
-        return (len(self._times) - 1) / span if span > 0 else 0.0
-
-    def span(self) -> float:
-        """Seconds between the oldest and newest tick in the window (how much the rate rests on)."""
-        return self._times[-1] - self._times[0] if len(self._times) > 1 else 0.0
-
-    def reset(self) -> None:
-        self._times.clear()
-
 
 @dataclass(frozen=True)
 class StatsSnapshot:
@@ -99,15 +67,14 @@ class LiveStats:
         self._alpha = float(smoothing)
         self._snap = StatsSnapshot()
 
-    def record(self, *, index: int, model_ms: float, total_ms: float, fg_fraction: float,
-               learning: bool, size: tuple[int, int], model_frames: int | None = None) -> None:
-        """One processed frame; ``model_frames`` is what the model has seen (default: ``index + 1``)."""
+    def record(self, *, model_frames: int, model_ms: float, total_ms: float, fg_fraction: float,
+               learning: bool, size: tuple[int, int]) -> None:
+        """One processed frame; ``model_frames`` is how many frames the current model has seen."""
         with self._lock:
             s, a = self._snap, self._alpha
             first = s.frames == 0
             self._snap = replace(
-                s, frames=s.frames + 1, since_reset=index + 1 if model_frames is None else model_frames,
-                fps=self._meter.tick(),
+                s, frames=s.frames + 1, since_reset=model_frames, fps=self._meter.tick(),
                 model_ms=model_ms if first else (1 - a) * s.model_ms + a * model_ms,
                 total_ms=total_ms if first else (1 - a) * s.total_ms + a * total_ms,
                 fg_fraction=fg_fraction, learning=learning, size=size, error=None,
@@ -210,6 +177,14 @@ class LiveProcessor:
         self.pipeline.reset()
         self.stats.reset()
 
+    def update(self, config: Config) -> UpdateResult:
+        """Move the pipeline to ``config`` (see :meth:`Pipeline.set_config`); a rebuild restarts the
+        count of frames in the model at once, as a reset does, not at the next frame."""
+        result = self.pipeline.set_config(config)
+        if result.rebuilt:
+            self.stats.model_restarted()
+        return result
+
     def render(self, result: Any, mode: str) -> np.ndarray:
         """The output frame for ``mode``, the same size as the input frame."""
         frame = result.frame
@@ -243,9 +218,9 @@ class LiveProcessor:
             self.stats.record_error(f"{type(exc).__name__}: {exc}")
             return img
         total = (time.perf_counter() - t0) * 1000.0
-        self.stats.record(index=result.index, model_ms=result.ms, total_ms=total,
+        self.stats.record(model_frames=result.model_frames, model_ms=result.ms, total_ms=total,
                           fg_fraction=result.fg_fraction, learning=result.learning,
-                          size=(img.shape[1], img.shape[0]), model_frames=result.model_frames)
+                          size=(img.shape[1], img.shape[0]))
         return out
 
 

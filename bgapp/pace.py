@@ -10,6 +10,9 @@ lab and the webcam say the same thing for the same numbers.
 from __future__ import annotations
 
 import math
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 KEEP_UP = 0.9  # reaching 90 % of the wanted rate counts as keeping up (timers and JPEGs jitter)
@@ -63,3 +66,35 @@ def explain(pace: Pace, method: str, what: str, overhead: str, size: tuple[int, 
     return (f"{what[:1].upper() + what[1:]} runs at {pace.reached_fps:.1f} of {pace.wanted_fps:.0f} fps: {method} "
             f"takes {pace.work_ms:.0f} ms of the {pace.budget_ms:.0f} ms a frame allows, and {overhead} takes "
             "the rest (a busy machine, or large frames).")
+
+
+class FpsMeter:
+    """Frames per second over the last ``window`` seconds (0 until two frames arrived)."""
+
+    def __init__(self, window: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = float(window)
+        self.clock = clock
+        self._times: deque[float] = deque()
+
+    def tick(self) -> float:
+        now = self.clock()
+        self._times.append(now)
+        while len(self._times) > 2 and now - self._times[0] > self.window:
+            self._times.popleft()
+        return self.fps(now)
+
+    def fps(self, now: float | None = None) -> float:
+        if len(self._times) < 2:
+            return 0.0
+        now = self.clock() if now is None else now
+        if now - self._times[-1] > self.window:  # the stream stopped: do not show a stale rate
+            return 0.0
+        span = self._times[-1] - self._times[0]
+        return (len(self._times) - 1) / span if span > 0 else 0.0
+
+    def span(self) -> float:
+        """Seconds between the oldest and newest tick in the window (how much the rate rests on)."""
+        return self._times[-1] - self._times[0] if len(self._times) > 1 else 0.0
+
+    def reset(self) -> None:
+        self._times.clear()

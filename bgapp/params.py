@@ -122,15 +122,15 @@ class Param:
                 value = float(value.strip())
             except ValueError:
                 raise BgappError(f"{key}: expected a number, got {given}") from None
-        if isinstance(value, int):  # compared as it is: a 400-digit number has no float
-            in_range = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
-        elif isinstance(value, float) and math.isfinite(value):
-            in_range = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise BgappError(f"{key}: expected a number, got {given}")
             if self.kind == "int" and not value.is_integer():
                 raise BgappError(f"{key}: expected a whole number, got {given}")
-        else:
+        elif not isinstance(value, int):
             raise BgappError(f"{key}: expected a number, got {given}")
-        if not in_range:
+        # compared as given: Python compares a whole number of any length with a float bound exactly
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             raise BgappError(f"{key}: {given} is out of range [{_fmt(self.min)}, {_fmt(self.max)}]")
         if self.kind == "int":
             return int(value)

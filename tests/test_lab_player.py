@@ -219,20 +219,20 @@ def test_next_frame_during_a_jump_goes_one_past_it() -> None:
 
 def test_the_playing_rate_is_measured_and_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     player = paused(Config("mog2"))
-    assert player.pace() is None and player.pace_note() == ("playing", None)
+    assert player.pace() is None and player.playing_text() == "playing" and player.pace_warning() is None
     clock = [0.0]
     player.rate.clock = lambda: clock[0]
     for k in range(30):  # 10 frames a second, each 95 ms of processing, on a 25 fps clip
         clock[0] = k * 0.1
         player.played(replace(player.shown, ms=95.0))
-    rate, why = player.pace_note()
-    assert rate == "playing at 10.0 of 25 fps"
+    why = player.pace_warning()
+    assert player.playing_text() == "playing at 10.0 of 25 fps"
     assert why is not None and why.startswith("MOG2") and "95 ms a frame at 320x240" in why and "40 ms" in why
     player.rate.reset()
     for k in range(30):  # 25 a second: keeping up, nothing to explain
         clock[0] = 10 + k * 0.04
         player.played(replace(player.shown, ms=3.0))
-    assert player.pace_note() == ("playing at 25.0 of 25 fps", None)
+    assert player.playing_text() == "playing at 25.0 of 25 fps" and player.pace_warning() is None
 
 
 # the player on its own, on a small scene ------------------------------------------------------------------

@@ -183,7 +183,7 @@ def test_a_lowered_camera_size_is_said_and_a_raised_one_is_not() -> None:
     stats = LiveStats()
 
     def frame(w: int, h: int) -> str | None:
-        stats.record(index=0, model_ms=1.0, total_ms=1.0, fg_fraction=0.0, learning=False, size=(w, h))
+        stats.record(model_frames=1, model_ms=1.0, total_ms=1.0, fg_fraction=0.0, learning=False, size=(w, h))
         s = stats.snapshot()
         return resize_note(s.largest_size, s.size)
 

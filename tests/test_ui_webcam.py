@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bgapp.config import Config
 from bgapp.pipeline import Pipeline
 from bgapp.synthetic import SyntheticScene
 from ui.webcam import (
@@ -116,7 +117,7 @@ def test_live_stats_is_consistent_across_threads():
 
     def work():
         for i in range(500):
-            stats.record(index=i, model_ms=2.0, total_ms=3.0, fg_fraction=0.1, learning=False, size=(8, 6))
+            stats.record(model_frames=i + 1, model_ms=2.0, total_ms=3.0, fg_fraction=0.1, learning=False, size=(8, 6))
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
@@ -278,9 +279,10 @@ def test_the_model_frame_count_restarts_with_a_rebuild_as_with_a_reset(frames):
     for f in frames[:10]:
         proc.process_bgr(f)
     assert proc.stats.snapshot().since_reset == 10
-    assert proc.pipeline.update(params={"n_mixtures": 3}).rebuilt  # cannot change on a running model
-    proc.stats.model_restarted()  # what the page does on a rebuild: the count is 0 at once
-    assert proc.stats.snapshot().since_reset == 0
+    assert not proc.update(Config("mog2", {"var_threshold": 30})).rebuilt  # a live value: the count goes on
+    assert proc.stats.snapshot().since_reset == 10
+    assert proc.update(Config("mog2", {"n_mixtures": 3})).rebuilt  # cannot change on a running model
+    assert proc.stats.snapshot().since_reset == 0, "the count restarts with the model, not at the next frame"
     proc.process_bgr(frames[10])
     assert proc.stats.snapshot().since_reset == 1 and proc.stats.snapshot().frames == 11
 
@@ -292,7 +294,7 @@ def test_a_new_stream_forgets_the_last_ones_rates_and_sizes():
         clock.t += 1 / 30
         stats.record_arrival(dropped=i % 3 != 0)
         if i % 3 == 0:
-            stats.record(index=i // 3, model_ms=90.0, total_ms=95.0, fg_fraction=0.1, learning=False,
+            stats.record(model_frames=i // 3 + 1, model_ms=90.0, total_ms=95.0, fg_fraction=0.1, learning=False,
                          size=(640, 480))
     snap = stats.snapshot()
     assert snap.arrival_fps == pytest.approx(30, rel=0.05) and snap.peak_arrival_fps == pytest.approx(30, rel=0.05)

@@ -162,17 +162,12 @@ def run_evaluation(specs: list[str], config: Config, post: bool = True,
 
 # Progress lines --------------------------------------------------------------------------------
 
-def elapsed_text(seconds: float) -> str:
-    """``0.8 s``, ``42 s``, ``3 min 05 s``, ``1 h 02 min`` (the engine's format, as ``bgapp tune`` prints)."""
-    return duration_text(seconds)
-
-
 def eval_progress_line(p: EvalProgress) -> tuple[float, str]:
     """(fraction done, text) for an evaluation's progress bar."""
     seq = f"{p.sequences_done} of {p.sequences} sequences done"
     if p.sequences_done < p.sequences:
         seq += f" · {p.name}: frame {p.frame:,} of {p.frames:,}"
-    return min(1.0, p.done / max(p.total, 1)), f"{seq} · {elapsed_text(p.elapsed)}"
+    return min(1.0, p.done / max(p.total, 1)), f"{seq} · {duration_text(p.elapsed)}"
 
 
 def study_progress_line(p: TuneProgress, metric: str) -> tuple[float, str]:

@@ -24,10 +24,9 @@ import streamlit as st
 
 from bgapp.clip import Clip
 from bgapp.config import Config
-from bgapp.live import FpsMeter
 from bgapp.methods import METHODS
 from bgapp.metrics import METRIC_HELP, METRIC_SHORT, Counts, confusion, error_image
-from bgapp.pace import Pace, explain, rate_text
+from bgapp.pace import FpsMeter, Pace, explain, rate_text
 from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.source import Source
 from bgapp.video import Mp4Writer, ZipPngWriter
@@ -404,16 +403,19 @@ class Player:
             parts.append(f"{self.pending.why.lower()} to frame {self.pending.target + 1}")
         return " · ".join(parts)
 
-    def pace_note(self) -> tuple[str, str | None]:
-        """While playing: the rate reached (``playing at 9.8 of 25 fps``) and, when that falls short,
-        why and what would help (None while it keeps up or before a second has been measured)."""
+    def playing_text(self) -> str:
+        """``playing at 9.8 of 25 fps`` once a second of playing has been measured, else ``playing``."""
+        pace = self.pace()
+        return "playing" if pace is None else f"playing at {rate_text(pace)}"
+
+    def pace_warning(self) -> str | None:
+        """Why playing falls short of the clip's rate and what would help; None while it keeps up."""
         pace = self.pace()
         if pace is None:
-            return "playing", None
-        title = METHODS[self.pipeline.config.method].title
+            return None
         size = None if self.kept is None else (self.kept.result.frame.shape[1], self.kept.result.frame.shape[0])
-        why = explain(pace, title, "the clip", "drawing and sending the views", size)
-        return f"playing at {rate_text(pace)}", why
+        return explain(pace, METHODS[self.pipeline.config.method].title, "the clip", "drawing and sending the views",
+                       size)
 
 
 # Streamlit side ---------------------------------------------------------------------------------------
@@ -449,14 +451,13 @@ FOLLOW_TICK = 0.25  # the stage's run_every while playing: shorter than FOLLOW_S
 SLICE_SECONDS = 0.4  # the stage works towards a dropped Frame in slices this long, then looks for a newer drop
 
 
-def show_status(status: Any, pace_box: Any, player: Player, playing: bool) -> None:
-    """The status line under the picture; while playing, the rate reached and why it falls short."""
-    line = player.status()
-    note = None
-    if playing:
-        rate, note = player.pace_note()
-        line = f"{line} · {rate}"
-    status.caption(line)
+def show_status(status: Any, pace_box: Any | None, player: Player, playing: bool) -> None:
+    """The status line under the picture; while playing, the rate reached and, into ``pace_box``
+    (None: leave it as it is), why it falls short."""
+    status.caption(f"{player.status()} · {player.playing_text()}" if playing else player.status())
+    if pace_box is None:
+        return
+    note = player.pace_warning() if playing else None
     if note:
         pace_box.warning(note, icon=":material/speed:")
     else:
@@ -488,10 +489,8 @@ def play(player: Player, image: Any, status: Any, pace_box: Any, metrics: Any, r
         player.played(s)
         image.html(inline_jpeg(s.jpeg, "lab frame"))
         shown += 1
-        if shown % 5 == 1:  # the rate note changes slowly: redrawing it every frame only flickers
-            show_status(status, pace_box, player, True)
-        else:
-            status.caption(f"{player.status()} · {player.pace_note()[0]}")
+        # the rate note changes slowly: redrawing it every frame only flickers
+        show_status(status, pace_box if shown % 5 == 1 else None, player, True)
         if shown % 10 == 0:
             show_metrics(metrics, player)
         due += period
