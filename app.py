@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import replica
 from ui.errors import guard
 from ui.pages import PAGES
 from ui.session import visit
@@ -17,5 +18,6 @@ pages = [st.Page(path, title=title, icon=icon, default=(path == "app_pages/home.
          for path, title, icon in PAGES]
 page = st.navigation(pages)
 visit(page.url_path)
+replica.show()
 with guard(f"showing {page.title}"):
     page.run()

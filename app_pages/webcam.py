@@ -14,7 +14,20 @@ from bgapp.pace import explain
 from bgapp.pipeline import Pipeline
 from ui.errors import attempt, guard
 from ui.lab import load_settings, take_applied
-from ui.webcam import VIEW_HELP, VIEW_MODES, IceConfigError, WebcamProcessor, format_ms, resolve_ice_servers
+from ui.st_runtime import session_id
+from ui.visitor import visitor_is_local
+from ui.webcam import (
+    DEFAULT_CAPTURE,
+    VIEW_HELP,
+    VIEW_MODES,
+    IceConfigError,
+    WebcamProcessor,
+    format_ms,
+    resolve_capture,
+    resolve_ice_servers,
+    session_credentials,
+    turn_problem,
+)
 from ui.webrtc_stream import live_stream, resize_note
 from ui.widgets import config_controls
 
@@ -80,27 +93,44 @@ try:
     ice = resolve_ice_servers(os.environ, st.secrets)
 except IceConfigError as exc:
     ice = None
-    st.error(f"Cannot start the camera connection. {exc} Fix the setting (environment variable "
-             "BGAPP_ICE_SERVERS or ice_servers in .streamlit/secrets.toml) and reload the page.")
+    st.error(f"Cannot start the camera connection. {exc} Fix the setting (environment variables "
+             "BGAPP_ICE_SERVERS / BGAPP_TURN_SECRET / BGAPP_TURN_URLS, or .streamlit/secrets.toml) and "
+             "restart the app.")
+try:
+    capture = resolve_capture(os.environ)
+except ValueError as exc:
+    capture = DEFAULT_CAPTURE
+    st.warning(f"{exc}. The cameras are asked for {capture} instead.")
+if ice is not None:
+    problem = turn_problem(ice)
+    if problem:
+        st.error(f"Cameras on other networks cannot connect: {problem}. On this server's own network the "
+                 "camera may still work. Whoever hosts the lab: see README, Host it for a class.",
+                 icon=":material/wifi_off:")
+    elif not ice.has_turn and not visitor_is_local():
+        st.warning("No TURN server is set up: a camera behind a home router or a campus firewall may never "
+                   "connect (the picture stays blank). Whoever hosts the lab: set BGAPP_TURN_SECRET and "
+                   "BGAPP_TURN_URLS (README, Host it for a class).", icon=":material/wifi_off:")
 
 video_col, info_col = st.columns([3, 2], gap="medium")
 ctx = None
 with video_col:
     if ice is not None:
+        creds = session_credentials(ice, state, session_id() or "session", bool(state.get(f"{KEY}.streaming")))
         try:
             from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
             stream = live_stream(KEY, processor, state)
             ctx = webrtc_streamer(
-                key=f"{KEY}.stream", mode=WebRtcMode.SENDRECV, rtc_configuration=ice.rtc_configuration,
+                key=f"{KEY}.stream", mode=WebRtcMode.SENDRECV, server_rtc_configuration=ice.rtc_configuration(creds),
+                frontend_rtc_configuration=ice.browser_configuration(creds),
                 sink_video_track=stream.sink, source_video_track=stream.source,
-                media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
-                                          "audio": False},
+                media_stream_constraints=capture.constraints(),
             )
         except Exception as exc:  # noqa: BLE001 - e.g. a test harness without a WebRTC session
             st.info(f"The live camera needs a browser session; it is not available here "
                     f"({type(exc).__name__}). The settings still work.")
-        st.caption(ice.describe())
+        st.caption(f"{ice.describe()} Cameras are asked for {capture.width}x{capture.height} at {capture.fps} fps.")
 
 
 streaming = ctx is not None and ctx.state.playing

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up (the system packages the tests need, then .venv) and run the whole test suite.
 # As root with apt-get, installs whichever of chromium chromium-driver ffmpeg iproute2 util-linux
-# cmake build-essential pkg-config libopencv-dev is missing; otherwise says which are missing and which
+# cmake build-essential pkg-config libopencv-dev haproxy coturn is missing; otherwise says which are missing and which
 # tests skip (or run differently) without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,8 @@ have() {  # is Debian package $1 here? judged by the program the tests call
     build-essential) command -v c++ >/dev/null && command -v make >/dev/null ;;
     pkg-config) command -v pkg-config >/dev/null ;;
     libopencv-dev) pkg-config --exists opencv4 2>/dev/null ;;
+    haproxy) command -v haproxy >/dev/null ;;
+    coturn) command -v turnserver >/dev/null ;;
   esac
 }
 
@@ -29,11 +31,12 @@ without() {  # what happens to the tests without package $1
     util-linux) echo "the webcam browser tests skip (they need 'unshare -n')" ;;
     cmake|build-essential|pkg-config|libopencv-dev)
       echo "BGSLibrary's wrapper (pybgs) cannot be built: its methods' tests skip" ;;
+    haproxy|coturn) echo "the class-hosting tests (replicas behind HAProxy, TURN through coturn) skip" ;;
   esac
 }
 
 missing=()
-for pkg in chromium chromium-driver ffmpeg iproute2 util-linux cmake build-essential pkg-config libopencv-dev; do
+for pkg in chromium chromium-driver ffmpeg iproute2 util-linux cmake build-essential pkg-config libopencv-dev haproxy coturn; do
   have "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -46,7 +46,7 @@ class NoSecretsFile:
 def test_env_empty_list_means_no_ice_servers():
     ice = resolve_ice_servers({ICE_ENV: "[]"}, NoSecretsFile())
     assert ice.servers == [] and ice.source == "environment"
-    assert ice.rtc_configuration == {"iceServers": []}
+    assert ice.rtc_configuration() == {"iceServers": []} == ice.browser_configuration()
     assert "No ICE servers" in ice.describe()
 
 
@@ -235,7 +235,7 @@ def test_page_renders_without_a_webrtc_session(monkeypatch):
 def test_page_without_env_or_secrets_uses_public_stun(monkeypatch):
     at = _app(monkeypatch, ice=None)
     assert not at.exception and not at.error
-    assert any("ICE servers from default" in c.value for c in at.caption)
+    assert any("From the default: 1 ICE server (STUN)" in c.value for c in at.caption)
 
 
 def test_page_bad_ice_json_is_an_error_not_a_traceback(monkeypatch):

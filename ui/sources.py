@@ -22,6 +22,7 @@ import streamlit as st
 
 from bgapp.archive import safe_extract
 from bgapp.errors import BgappError, printable
+from bgapp.hosting import LOCAL_FILES_ENV
 from bgapp.sequences import Sequence, find_sequences
 from bgapp.source import Source
 from bgapp.sources import VIDEO_SUFFIXES
@@ -30,6 +31,7 @@ from bgapp.video import VideoSource, open_video_bytes
 
 from .errors import guard, plain
 from .session import keep, workdir
+from .visitor import visitor_is_local
 
 SOURCE_KEY = "bgapp.source"
 VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
@@ -47,7 +49,7 @@ KINDS = {
     "study": "The sequence of the study (Evaluate & tune)",
 }
 STUDY_KEY = "bgapp.study_source"  # the sequence "Apply best" opened, offered as a source from then on
-LOCAL_ENV = "BGAPP_LOCAL_FILES"  # "1" allows local paths anywhere, "0" nowhere
+LOCAL_ENV = LOCAL_FILES_ENV  # "1" allows local paths anywhere, "0" nowhere
 
 
 @dataclass
@@ -139,15 +141,12 @@ def _uploaded_earlier(where: Any, current: SourceChoice) -> None:
 
 
 def local_paths_allowed() -> bool:
-    """Local paths only for someone at this machine (or when the environment says so)."""
+    """Local paths only for someone at this machine (:func:`ui.visitor.visitor_is_local`), or as the
+    environment says (``BGAPP_LOCAL_FILES=0``, which a hosted deployment sets, wins over everything)."""
     env = os.environ.get(LOCAL_ENV)
-    if env is not None:
+    if env is not None and env.strip():
         return env.strip().lower() in ("1", "true", "yes")
-    try:
-        host = (st.context.headers.get("Host") or "").split(":")[0]
-        return st.context.ip_address is None and host in ("localhost", "127.0.0.1", "[::1]", "")
-    except Exception:  # noqa: BLE001 - no request context (bare mode): be strict
-        return False
+    return visitor_is_local()
 
 
 # the picker -------------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ import sys
 
 from ..errors import BgappError
 from ..pybgs_adapter import close_all
-from . import bench_table, export, methods, process, tune
+from . import bench_table, export, host, methods, process, tune
 from . import eval as eval_command
 from .common import Parser, native_output_to_stderr
 
-COMMANDS = (methods, eval_command, process, tune, export, bench_table)
+COMMANDS = (methods, eval_command, process, tune, export, bench_table, host)
 
 
 def build_parser() -> argparse.ArgumentParser:
