@@ -10,6 +10,7 @@ from ui.charts import over_time
 from ui.errors import guard, plain
 from ui.keys import LAB_CONFIG
 from ui.lab import downloads, load_settings, picture_controls, progress_bar, take_applied
+from ui.links import open_link
 from ui.player import FOLLOW_TICK, MAX_REPLAY, SCOPES, SLICE_SECONDS, WARM_UP, Player, play, show_metrics, show_status
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
@@ -27,6 +28,7 @@ st.caption("Pick a source and a method in the sidebar. **Play** runs the clip at
            "the start). **Re-run from start** scores the whole clip with the current settings and "
            "renders the downloads.")
 
+link = open_link("lab")  # a link's source and settings, on arrival; the address then follows the settings
 with st.sidebar:
     choice = choose_source()
 if choice is None:
@@ -36,10 +38,11 @@ player = keep("lab.player", lambda: Player(choice.source, st.session_state.get(L
               choice.ident)
 with st.sidebar:
     st.divider()
-    loaded = load_settings("lab") or take_applied("lab")
+    loaded = load_settings("lab") or take_applied("lab") or link.config
     cfg = config_controls("lab", loaded or player.pipeline.config, where=st.sidebar)
     pictures = picture_controls(player, cfg, "lab")
 st.session_state[LAB_CONFIG] = cfg
+link.follow(choice, cfg)
 n = player.clip.n
 if just_arrived():
     st.session_state["lab.playing"] = False  # coming back from another page: paused where it was
@@ -101,7 +104,7 @@ def _seek() -> None:
 
 
 with controls:
-    c1, c2, c3, _ = st.columns([1.1, 1.6, 2.3, 3], vertical_alignment="bottom")
+    c1, c2, c3, _, c4 = st.columns([1.1, 1.6, 2.3, 1.4, 1.6], vertical_alignment="bottom")
     c1.button("Pause" if playing else "Play", key="lab.play", on_click=_toggle, type="primary", width="stretch",
               icon=":material/pause:" if playing else ":material/play_arrow:")
     c2.button("Next frame", key="lab.step", on_click=set_flag("lab.step_req"), disabled=playing, width="stretch",
@@ -110,6 +113,7 @@ with controls:
               icon=":material/replay:",
               help="Forget the model and process the whole clip with the current settings: a reproducible "
                    "score, and the files under Downloads.")
+    link.copy_control(c4)
 
 in_fragment = False  # True once this run's page is drawn: later runs of the stage are its own (fragment) runs
 

@@ -4,6 +4,11 @@
 validated against the declarations (unknown keys and out-of-range values raise a BgappError
 that names the key), and missing values take their declared defaults, so a saved config
 reproduces the same masks wherever it is loaded.
+
+The same config also travels as a flat ``str -> str`` query (a link's ``?method=mog2&history=300&
+post.open=5&composite.mode=blur``): :meth:`Config.to_query` writes the method and the values that
+differ from their defaults, :meth:`Config.from_query` reads one back, using the defaults for what it
+cannot use and saying why. Keys are ``--set``'s (:meth:`Config.with_sets`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BgappError, brief
-from .methods import get_method
+from .methods import METHODS, get_method
 from .params import Param, validate
 from .postprocess import NO_POST, POST_PARAMS
 
 SECTIONS = ("method", "params", "post", "composite")
 OPTIONAL_KEYS = ("version", "description")
+DEFAULT_METHOD = "mog2"
 
 
 def composite_params() -> tuple[Param, ...]:
@@ -29,11 +35,52 @@ def composite_params() -> tuple[Param, ...]:
     return COMPOSITE_PARAMS
 
 
+def _sections(method: str) -> dict[str, tuple[Param, ...]]:
+    """The declarations of each section of a config of ``method``, in the order bare keys resolve."""
+    return {"params": tuple(get_method(method).params), "post": POST_PARAMS, "composite": composite_params()}
+
+
+def _find(method: str, key: str) -> tuple[str, Param] | None:
+    """The section and declaration that a ``--set`` or query key names for ``method``: ``params.NAME``,
+    ``post.NAME``, ``composite.NAME``, or a bare name looked up in the method's parameters, then
+    post-processing, then the composite. None where it names nothing."""
+    prefix, _, name = key.rpartition(".")
+    for section, params in _sections(method).items():
+        if prefix in ("", section):
+            found = next((p for p in params if p.name == name), None)
+            if found is not None:
+                return section, found
+    return None
+
+
+def is_query_key(key: str) -> bool:
+    """Whether ``key`` belongs to a config's query (:meth:`Config.to_query`) for some method: ``method``,
+    a section's ``params.``/``post.``/``composite.`` prefix, or the bare name of any declared parameter.
+    A page that shares its address with other keys owns exactly these."""
+    prefix, _, name = key.rpartition(".")
+    if prefix:
+        return prefix in ("params", "post", "composite")
+    return key == "method" or any(_find(m, key) is not None for m in METHODS)
+
+
+def query_value(param: Param, value: Any) -> str:
+    """``value`` as a query writes it, read back exactly by ``param.coerce``: ``true``/``false``, a whole
+    number as digits, any other float as Python's shortest round-tripping form (``0.1``, ``1e-05``)."""
+    if param.kind == "bool":
+        return "true" if value else "false"
+    if param.kind == "int":
+        return str(int(value))
+    if param.kind == "float":
+        value = float(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    return str(value)
+
+
 @dataclass
 class Config:
     """Method name plus fully validated parameter, post-processing and composite values."""
 
-    method: str = "mog2"
+    method: str = DEFAULT_METHOD
     params: dict[str, Any] = field(default_factory=dict)
     post: dict[str, Any] = field(default_factory=dict)
     composite: dict[str, Any] = field(default_factory=dict)
@@ -52,7 +99,7 @@ class Config:
         unknown = [k for k in data if k not in SECTIONS + OPTIONAL_KEYS]
         if unknown:
             raise BgappError(f"unknown config key {brief(unknown[0])}; expected {', '.join(SECTIONS)}")
-        method = data.get("method", "mog2")
+        method = data.get("method", DEFAULT_METHOD)
         if not isinstance(method, str):
             raise BgappError(f"config key 'method' must be a method name, got {brief(method)}")
         sections = {}
@@ -113,28 +160,75 @@ class Config:
         A bare key names a method parameter, else a post-processing one, else a composite one;
         ``post.KEY``, ``composite.KEY`` and ``params.KEY`` say which explicitly.
         """
-        params, post, comp = dict(self.params), dict(self.post), dict(self.composite)
-        method_names = {p.name for p in get_method(self.method).params}
-        post_names = {p.name for p in POST_PARAMS}
-        comp_names = {p.name for p in composite_params()}
+        values: dict[str, dict[str, Any]] = {"params": dict(self.params), "post": dict(self.post),
+                                             "composite": dict(self.composite)}
         for item in sets:
             if "=" not in item:
                 raise BgappError(f"--set expects KEY=VALUE, got {brief(item)}")
             key, value = (s.strip() for s in item.split("=", 1))
-            section, _, name = key.rpartition(".")
-            if section == "params" or (not section and name in method_names):
-                target, names = params, method_names
-            elif section == "post" or (not section and name in post_names):
-                target, names = post, post_names
-            elif section == "composite" or (not section and name in comp_names):
-                target, names = comp, comp_names
-            else:
+            found = _find(self.method, key)
+            if found is None:
+                if key.rpartition(".")[0] in values:
+                    raise BgappError(f"unknown parameter {brief(key)} for method {self.method}")
                 raise BgappError(f"unknown parameter {brief(key)} for method {self.method}; see "
                                  f"'bgapp methods' for the names")
-            if name not in names:
-                raise BgappError(f"unknown parameter {brief(key)} for method {self.method}")
-            target[name] = value
-        return Config(self.method, params, post, comp)
+            section, param = found
+            values[section][param.name] = value
+        return Config(self.method, **values)
+
+    def to_query(self) -> dict[str, str]:
+        """The config as a short flat query: ``method`` always, then each value that differs from its
+        default, in declaration order: a method parameter under its bare name, the others as
+        ``post.NAME`` and ``composite.NAME``. :meth:`from_query` reads it back to an equal config."""
+        out = {"method": self.method}
+        for section, params in _sections(self.method).items():
+            values = getattr(self, section)
+            prefix = "" if section == "params" else f"{section}."
+            for p in params:
+                if values[p.name] != p.default:
+                    out[prefix + p.name] = query_value(p, values[p.name])
+        return out
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> tuple[Config, list[str]]:
+        """The config a query describes, and what it could not use, one line per problem starting with
+        the key as given. Never raises: a missing, unknown or unavailable ``method`` gives
+        DEFAULT_METHOD (an unusable one takes its own parameters with it); an unknown key, an
+        unparsable or out-of-range value leaves that value at its default. Keys are ``--set``'s
+        (:meth:`with_sets`); every value is checked by its declaration (``Param.coerce``)."""
+        problems: list[str] = []
+        raw = query.get("method", DEFAULT_METHOD)
+        method, refused = raw, None
+        found_cls = METHODS.get(raw) if isinstance(raw, str) else None
+        if found_cls is None:
+            refused = "no such method"
+        elif not found_cls.available():
+            reason = found_cls.unavailable_reason()
+            refused = "not available on this server" + (f" ({reason})" if reason else "")
+        if refused is not None:
+            method = DEFAULT_METHOD
+        values: dict[str, dict[str, Any]] = {"params": {}, "post": {}, "composite": {}}
+        dropped = []
+        for key, value in query.items():
+            if key == "method":
+                continue
+            found = _find(method, key)
+            if refused is not None and (found is None or found[0] == "params"):
+                dropped.append(key)  # the refused method's parameters go with it, in one problem
+                continue
+            if found is None:
+                problems.append(f"{brief(key)}: not a setting of {METHODS[method].title}")
+                continue
+            section, param = found
+            try:
+                values[section][param.name] = param.coerce(value, key[: len(key) - len(param.name)])
+            except BgappError as exc:
+                problems.append(str(exc))
+        if refused is not None:
+            title = METHODS[method].title
+            ignoring = f", ignoring {', '.join(brief(k) for k in dropped)}" if dropped else ""
+            problems.insert(0, f"method: {brief(raw)}: {refused}; {title} with its defaults instead{ignoring}")
+        return cls(method, **values), problems
 
 
 
