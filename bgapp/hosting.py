@@ -210,6 +210,8 @@ class Topology:
             "no-multicast-peers",
             "no-tcp-relay",
             "simple-log",
+            "# one line per session (its user name: the expiry and the app's session id) and allocation",
+            "verbose",
         ]
         if loopback_peers:
             lines += ["# everything on loopback (the tests): relay to 127.0.0.1", "allow-loopback-peers"]

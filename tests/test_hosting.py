@@ -72,7 +72,8 @@ def test_loopback_relaying_is_only_for_the_loopback_topology():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("320x240@15", Capture(320, 240, 15)), ("640x480", Capture(640, 480, 30)), (" 1280X720@30 ", Capture(1280, 720, 30)),
+    ("320x240@15", Capture(320, 240, 15)), ("640x480", Capture(640, 480, 30)),
+    (" 1280X720@30 ", Capture(1280, 720, 30)),
 ])
 def test_capture_parses(text: str, expected: Capture):
     assert Capture.parse(text) == expected

@@ -100,7 +100,8 @@ def test_every_command_registers_itself() -> None:
 
     parser = build_parser()
     argvs = {"methods": ["methods"], "eval": ["eval", "demo"], "process": ["process", "demo", "--out", "x"],
-             "tune": ["tune", "demo"], "export": ["export", "x.json"], "bench_table": ["bench-table", "demo"]}
+             "tune": ["tune", "demo"], "export": ["export", "x.json"], "bench_table": ["bench-table", "demo"],
+             "host": ["host", "--write", "x"]}
     assert [c.__name__.rsplit(".", 1)[1] for c in COMMANDS] == list(argvs)
     for command, (name, argv) in zip(COMMANDS, argvs.items()):
         args = parser.parse_args(argv)
