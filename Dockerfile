@@ -1,9 +1,9 @@
 # bgapp as a container: the app on port 8501. Build: docker build -t bgapp .
 # Run: docker run -p 8501:8501 bgapp   (webcam page behind HTTPS needs a TURN server: see README)
-# BGSLibrary's methods build each model on a thread with its own working directory (unshare(CLONE_FS)),
-# which Docker's default seccomp profile refuses without CAP_SYS_ADMIN: run with
-# --security-opt seccomp=<a profile allowing unshare> (or --cap-add SYS_ADMIN) to use them; otherwise
-# the app lists them as unavailable and says why.
+# BGSLibrary's methods work under Docker's default seccomp profile: it refuses unshare(CLONE_FS) (the
+# private working directory they are built with elsewhere), so bgapp changes the process's working
+# directory into a private temp folder for each constructor (a fraction of a millisecond, under a lock;
+# see bgapp/pybgs_adapter.py). Nothing is written to /app; no --security-opt or --cap-add is needed.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -6,12 +6,41 @@ including ``showOutput 1``, where it is missing). Construction prints ``+Name()`
 destruction ``-Name()``, and some algorithms print their settings at the first frame. The LB*
 family crashes the process when destroyed before it has seen a frame.
 
-So every object is built, fed its first frame and destroyed on one *builder thread* that has its own
-working directory (``unshare(CLONE_FS)``, Linux): for each object it writes the config into a fresh
-private folder, changes into it, constructs, and leaves and removes the folder, while every other
-thread keeps the process's working directory. One thread also serialises the write-then-construct
-pair, so concurrent sessions never read each other's files. Later frames run on the caller's thread
-at full speed. Models still alive at exit are destroyed there too, before the interpreter tears down.
+So every object is built, fed its first frame and destroyed on one *builder thread*. For each object
+it writes the config into a fresh private folder (``tempfile``), makes that folder the working
+directory the constructor sees, constructs, and removes the folder. One thread also serialises the
+write-then-construct pair, so concurrent sessions never read each other's files, and the process's
+own working directory (read-only in the container) is never written. Later frames run on the
+caller's thread at full speed. Models still alive at exit are destroyed there too, before the
+interpreter tears down. How the folder becomes the working directory (:func:`working_directory_mode`):
+
+- :data:`PRIVATE_CWD`: the builder thread calls ``unshare(CLONE_FS)`` (Linux) once, so it has a working
+  directory of its own; it changes into each folder and back to ``/``, and every other thread keeps the
+  process's working directory all along.
+- :data:`SHARED_CWD`: where ``unshare`` is refused (Docker's default seccomp profile answers EPERM
+  without ``CAP_SYS_ADMIN``; not Linux), the builder changes the *process's* working directory into the
+  folder for the constructor alone and back (to a descriptor of the directory it left, so it returns
+  there exactly), under :data:`CWD_LOCK`. A relative path resolved by another thread in that window
+  would resolve in the private folder (``No such file``, or a file created there and deleted with it).
+  The window is the constructor: BGSLibrary reads its config there and nowhere else (its sources:
+  ``initLoadSaveConfig`` in each constructor; no algorithm bgapp offers opens a file in ``process``):
+  about 0.15 ms (measured medians 0.14-0.17 ms for SuBSENSE, PAWCS, SOBS, Codebook and ViBe; the heavy
+  initialisation is at the first frame, after it; 0.10-0.13 ms with unshare). The two directory changes go through
+  ``ctypes.PyDLL``, which keeps the GIL, pybgs's constructors keep it too (its pybind11 module releases it
+  nowhere), and the three calls are chained in C (``map``) with the garbage collector paused, so the
+  builder runs no Python bytecode in the window and CPython has no point at which to hand the GIL to
+  another thread: no other thread runs Python code (``open``, ``os.path.abspath``, an import) in it. Code
+  that runs without the GIL can: a system call already under way in another thread, native code
+  resolving a relative path at that moment (OpenCV's ``imread``, PyAV's ``open``; even ``os.getcwd``
+  makes its call without the GIL). tests/test_bgslibrary_seccomp.py checks both under a real seccomp
+  filter (``scripts/no_unshare.py``): a thread that looks while holding the GIL never sees the private
+  folder. In this app the paths that matter are absolute: Streamlit's
+  script and pages (``streamlit run`` makes the script path absolute, pages are resolved against it),
+  its static files and config files; bgapp's presets, model weights, session folders and temporary
+  files. Relative are only what a user types: a CLI argument (the CLI reads its frames on the thread
+  that waits for the build) and a relative path in the pages' local "Path" box (offered to someone at
+  the server's own machine only), whose frames another session could fail to read during the window.
+  On a free-threaded Python (no GIL) the window is the same length but open to every thread.
 
 Not ``CLONE_FILES`` as well (a private stdout for that thread): a copied file table keeps every socket
 the server had open at that moment alive in the copy, so a connection the server closes stays open
@@ -26,17 +55,19 @@ It is one state per process: sessions running at once interleave their draws.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
+import gc
+import logging
 import os
 import queue
 import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from functools import cache
+from functools import cache, partial
+from operator import methodcaller
 from typing import Any, TypeVar
 
 import cv2
@@ -47,7 +78,14 @@ from .standalone import seed_c_rand, write_bgs_config
 
 INSTALL = "bash scripts/setup.sh --bgslibrary   (or: pip install 'bgapp[bgslibrary]'; needs cmake and libopencv-dev)"
 CLONE_FS = 0x00000200
+PRIVATE_CWD = "private working directory (unshare)"
+SHARED_CWD = "shared working directory, changed under a lock"
+CWD_LOCK = threading.Lock()  # held while SHARED_CWD has the process in a private folder
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+_DIR_FLAGS = (getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0)
+              | getattr(os, "O_CLOEXEC", 0))  # a descriptor to come back to; O_PATH needs no read permission
+_CALL = methodcaller("__call__")
 
 
 @cache
@@ -75,11 +113,41 @@ def unavailable_reason(algorithm: str) -> str | None:
     return _builder().error
 
 
+def working_directory_mode() -> str | None:
+    """How this process builds BGSLibrary objects: :data:`PRIVATE_CWD` or :data:`SHARED_CWD` (see the
+    module docstring); None when pybgs is not installed or neither way works here."""
+    if _module() is None:
+        return None
+    return _builder().mode
+
+
+def _unshare_fs() -> OSError | None:
+    """Give the calling thread its own working directory; the error when refused (None when done)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_FS) != 0:
+            err = ctypes.get_errno()
+            return OSError(err, os.strerror(err))
+    except (OSError, AttributeError, TypeError) as exc:  # no unshare here (not Linux)
+        return OSError(f"no unshare here ({exc})")
+    return None
+
+
+def _gil_holding(name: str, argtype: Any) -> Any:
+    """libc's ``name`` through ``ctypes.PyDLL`` (the call keeps the GIL), raising ValueError on -1
+    without running Python code: the restype is called with the result, and ``bytes(-1)`` raises."""
+    fn = getattr(ctypes.PyDLL(None, use_errno=True), name)
+    fn.argtypes = [argtype]
+    fn.restype = bytes
+    return fn
+
+
 class _BuilderThread:
-    """One thread with its own working directory that runs callables in order."""
+    """One thread that builds and destroys every BGSLibrary object, running callables in order."""
 
     def __init__(self) -> None:
         self.error: str | None = None
+        self.mode: str | None = None
         self.pid = os.getpid()
         self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
         ready = threading.Event()
@@ -88,17 +156,23 @@ class _BuilderThread:
         ready.wait()
 
     def _main(self, ready: threading.Event) -> None:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.unshare(CLONE_FS) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, os.strerror(err))
-        except (OSError, AttributeError) as exc:
-            self.error = (f"BGSLibrary methods need a thread with its own working directory "
-                          f"(Linux unshare(CLONE_FS), refused here: {exc}); a container may need "
-                          "its seccomp profile to allow unshare")
-            ready.set()
-            return
+        refused = _unshare_fs()
+        if refused is None:
+            self.mode = PRIVATE_CWD
+        else:
+            try:  # the fallback needs a way back to the working directory and the two calls
+                os.close(os.open(".", _DIR_FLAGS))
+                self._chdir, self._fchdir = _gil_holding("chdir", ctypes.c_char_p), _gil_holding("fchdir", ctypes.c_int)
+            except (OSError, AttributeError, TypeError) as exc:
+                self.error = (f"BGSLibrary methods need a thread with its own working directory (Linux "
+                              f"unshare(CLONE_FS), refused here: {refused}) or a way back to this one "
+                              f"after changing it ({exc})")
+                ready.set()
+                return
+            self.mode = SHARED_CWD
+            log.info("BGSLibrary: unshare(CLONE_FS) refused (%s): each object is built with the process's "
+                     "working directory changed into its private config folder for the constructor, "
+                     "under a lock", refused)
         ready.set()
         while True:
             fn, fut = self._queue.get()
@@ -121,6 +195,41 @@ class _BuilderThread:
         if not self.error:
             self._queue.put((fn, Future()))
 
+    def build_in(self, folder: str, factory: Callable[[], T]) -> T:
+        """On the builder thread only: ``factory()`` with ``folder`` as the working directory it sees."""
+        if self.mode == PRIVATE_CWD:  # this thread's own working directory
+            os.chdir(folder)
+            try:
+                return factory()
+            finally:
+                os.chdir("/")
+        built: list[Any] = []
+        with CWD_LOCK:
+            back = os.open(".", _DIR_FLAGS)
+            collecting = gc.isenabled()
+            gc.disable()  # a collection could run finalizers (Python code) inside the window
+            try:
+                # chdir, construct, fchdir back, chained in C: no bytecode runs, so the GIL stays here
+                built.extend(map(_CALL, (partial(self._chdir, os.fsencode(folder)), factory,
+                                         partial(self._fchdir, back))))
+            except ValueError:  # from chdir (nothing built) or fchdir (built; len 2), or the constructor's own
+                if len(built) == 1:
+                    raise
+                err = ctypes.get_errno()
+                where = f"into {folder}" if not built else "back to the working directory"
+                raise OSError(err, f"cannot change {where}: {os.strerror(err)}") from None
+            finally:
+                if collecting:
+                    gc.enable()
+                try:
+                    if len(built) < 3:  # the constructor raised, or fchdir did: back the ordinary way
+                        os.fchdir(back)
+                finally:
+                    os.close(back)
+                    if 2 <= len(built) < 3:  # built but not fed a frame: never destroy it (LB* crash)
+                        _UNSAFE.append(built[1])
+        return built[1]
+
 
 _BUILDER: _BuilderThread | None = None
 _BUILDER_LOCK = threading.RLock()  # re-entrant: a model collected inside it closes through _builder()
@@ -133,18 +242,6 @@ def _builder() -> _BuilderThread:
         if _BUILDER is None or _BUILDER.pid != os.getpid():
             _BUILDER = _BuilderThread()
         return _BUILDER
-
-
-@contextlib.contextmanager
-def _private_folder() -> Iterator[None]:
-    """On the builder thread only: a fresh folder as this thread's working directory, removed after."""
-    folder = tempfile.mkdtemp(prefix="bgapp-bgslibrary-")
-    try:
-        os.chdir(folder)
-        yield
-    finally:
-        os.chdir("/")
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 _LIVE: weakref.WeakSet[NativeModel] = weakref.WeakSet()
@@ -176,10 +273,13 @@ class NativeModel:
         return out
 
     def _construct(self, frame: np.ndarray) -> np.ndarray:
-        with _private_folder():  # "." is this (builder) thread's own, fresh folder
-            write_bgs_config(".", self.algorithm, self.fields)
+        folder = tempfile.mkdtemp(prefix="bgapp-bgslibrary-")  # this object's own ./config
+        try:
+            write_bgs_config(folder, self.algorithm, self.fields)
             seed_c_rand(self.rng_seed)
-            obj = getattr(_module(), self.algorithm)()
+            obj = _builder().build_in(folder, getattr(_module(), self.algorithm))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         try:
             out = obj.apply(frame)
         except BaseException:
