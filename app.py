@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from bgapp.hosting import apply_cv_threads
 from ui import replica
 from ui.errors import guard
 from ui.pages import PAGES
 from ui.session import visit
 
+apply_cv_threads()  # a replica of a class's server: OpenCV on one thread (bgapp.hosting)
 st.set_page_config(page_title="bgapp", page_icon=":material/blur_on:", layout="wide")
 
 

@@ -14,7 +14,7 @@ from ui.links import open_link
 from ui.player import FOLLOW_TICK, MAX_REPLAY, SCOPES, SLICE_SECONDS, WARM_UP, Player, play, show_metrics, show_status
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
-from ui.views import error_legend, inline_jpeg, scored_note
+from ui.views import Html, error_legend, inline_jpeg, scored_note
 from ui.widgets import config_controls
 
 PREROLL_SECONDS = 4  # a new clip opens this far in, so the model has learned something to show
@@ -150,7 +150,7 @@ def stage() -> None:
     picture, status, pace_box = st.empty(), st.empty(), st.empty()
     if player.shown is not None:
         if playing:
-            picture.html(inline_jpeg(player.shown.jpeg, "lab frame"))  # the element the playback loop updates
+            picture.html(Html(inline_jpeg(player.shown.jpeg, "lab frame")))  # the element playback updates
         else:
             picture.image(player.shown.jpeg, width="stretch")
         show_status(status, pace_box, player, playing)

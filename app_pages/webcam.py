@@ -9,6 +9,7 @@ import streamlit as st
 from bgapp.composite import uses_image
 from bgapp.config import Config
 from bgapp.frames import decode_image
+from bgapp.load import machine_load
 from bgapp.methods import METHODS
 from bgapp.pace import explain
 from bgapp.pipeline import Pipeline
@@ -120,7 +121,7 @@ with video_col:
         try:
             from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-            stream = live_stream(KEY, processor, state)
+            stream = live_stream(KEY, processor, state, fps=capture.fps)
             ctx = webrtc_streamer(
                 key=f"{KEY}.stream", mode=WebRtcMode.SENDRECV, server_rtc_configuration=ice.rtc_configuration(creds),
                 frontend_rtc_configuration=ice.browser_configuration(creds),
@@ -167,15 +168,20 @@ def live_stats() -> None:
              help="Camera frames skipped because a newer one arrived before they could be processed.")
     st.metric("Foreground", f"{100 * s.fg_fraction:.1f} %", help="Share of pixels in the clean mask.")
     size = f" · {s.size[0]}x{s.size[1]}" if s.size else ""
+    load = machine_load()
     st.caption(f"frames received: {s.received} ({s.arrival_fps:.0f} a second) · processed: {s.frames} · "
                f"dropped: {s.dropped} · frames in this model: {s.since_reset}{size} · "
-               f"ms total: {format_ms(s.total_ms)}")
+               f"ms total: {format_ms(s.total_ms)}" + (f" · server: {load.text()}" if load else ""))
     pace = s.pace()
     why = pace and explain(pace, METHODS[pipeline.config.method].title, "the processed video",
                            "receiving, converting and sending the video", s.size)
     if why:
         st.warning(f"{why} Frames the method has no time for are skipped, so what you see lags and jumps.",
                    icon=":material/speed:")
+    if load is not None and load.at_limit:
+        st.warning(f"The server is at its limit ({load.text()}): every session skips the frames it has no "
+                   "time for, so pictures stay live but jump. Fewer sessions per server, or a smaller camera size "
+                   "or rate set by whoever hosts the lab, helps.", icon=":material/memory:")
     note = resize_note(s.largest_size, s.size)
     if note:
         st.warning(note)

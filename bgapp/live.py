@@ -248,20 +248,22 @@ class NewestFrameWorker:
     dropped. One worker thread processes whatever is newest, so the picture is at most one
     frame behind the camera however slow the method is. The sending side takes the latest
     result with :meth:`take` at its own pace; each result's arrival-to-sent time is the latency.
-    ``to_bgr`` converts what the receiver hands over (an ``av.VideoFrame``) to a BGR array, in
-    the worker thread.
+    ``to_bgr`` converts what the receiver hands over (an ``av.VideoFrame``) to a BGR array, and
+    ``from_bgr`` the view to what the sender takes, both in the worker thread: once per processed
+    frame (a sender that repeats a view does not convert it again) and never on the event loop.
     The thread starts with the first frame and ends on :meth:`stop` or after ``idle`` seconds
     without frames (a closed tab leaves nothing running).
     """
 
     def __init__(self, processor: LiveProcessor, to_bgr: Callable[[Any], np.ndarray] = lambda f: f,
-                 idle: float = 3.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 idle: float = 3.0, clock: Callable[[], float] = time.monotonic,
+                 from_bgr: Callable[[np.ndarray], Any] = lambda v: v) -> None:
         self.processor = processor
-        self.to_bgr = to_bgr
+        self.to_bgr, self.from_bgr = to_bgr, from_bgr
         self.idle, self.clock = float(idle), clock
         self._cond = threading.Condition()
         self._waiting: Arrival | None = None
-        self._result: tuple[int, np.ndarray, float] | None = None  # (sequence, view, arrival time)
+        self._result: tuple[int, Any, float] | None = None  # (sequence, view as from_bgr made it, arrival time)
         self._taken = -1
         self._seq = 0
         self._thread: threading.Thread | None = None
@@ -301,7 +303,7 @@ class NewestFrameWorker:
     def _run(self) -> None:
         while (got := self._next()) is not None:
             try:
-                out = self.processor.process_bgr(self.to_bgr(got.frame))
+                out = self.from_bgr(self.processor.process_bgr(self.to_bgr(got.frame)))
             except Exception as exc:  # noqa: BLE001 - a bad frame is reported, the stream goes on
                 self.stats.record_error(f"{type(exc).__name__}: {exc}")
                 continue
@@ -309,8 +311,9 @@ class NewestFrameWorker:
                 self._seq += 1
                 self._result = (self._seq, out, got.at)
 
-    def take(self) -> np.ndarray | None:
-        """The latest processed view (None before the first); records latency once per result."""
+    def take(self) -> Any:
+        """The latest processed view, as ``from_bgr`` made it (None before the first); records
+        latency once per result."""
         with self._cond:
             result = self._result
             fresh = False

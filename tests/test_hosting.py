@@ -276,3 +276,20 @@ def test_proxy_keeps_sessions_on_their_replica_and_moves_them_when_it_dies(tmp_p
         assert _get(t.port, "/_stcore/health", cookie="app2") == (200, "")
         log = cluster.replica("app2").tail(200)
         assert "Traceback" not in log
+
+
+# The machine's load ---------------------------------------------------------------------------------
+
+def test_machine_load_is_measured_between_samples():
+    pytest.importorskip("psutil")
+    from bgapp.load import BUSY, Load, _Sampler
+
+    sampler = _Sampler(every=0.0)
+    assert sampler.load() is None  # nothing to compare the first sample with
+    end = time.process_time() + 0.3
+    while time.process_time() < end:  # keep one core busy
+        pass
+    load = sampler.load()
+    assert load is not None and load.cores >= 1 and 0.0 < load.busy <= load.cores
+    assert Load(1.9, 2).at_limit and not Load(1.0, 2).at_limit and BUSY == 0.9
+    assert Load(1.5, 2).text() == "1.5 of 2 cores busy (75 %)"

@@ -192,10 +192,10 @@ def test_av_frames_round_trip_through_the_worker_and_the_source_callback(frames)
     import av
 
     from bgapp.live import NewestFrameWorker
-    from ui.webrtc_stream import av_to_bgr, source_callback
+    from ui.webrtc_stream import av_to_bgr, source_callback, to_picture
 
     proc = WebcamProcessor(Pipeline(), mode="grid")
-    worker = NewestFrameWorker(proc, to_bgr=av_to_bgr)
+    worker = NewestFrameWorker(proc, to_bgr=av_to_bgr, from_bgr=to_picture)
     send = source_callback(worker)
     waiting = send(0, Fraction(1, 90000))
     assert (waiting.width, waiting.height) == (640, 480), "before the first frame: the waiting picture"
@@ -205,6 +205,12 @@ def test_av_frames_round_trip_through_the_worker_and_the_source_callback(frames)
         time.sleep(0.01)
     out = send(3000, Fraction(1, 90000))
     assert (out.width, out.height) == (160, 120) and out.pts == 3000
+    assert out.format.name == "yuv420p", "converted once in the worker, not by the encoder on the event loop"
+    again = send(6000, Fraction(1, 90000))
+    assert again is not out and again.pts == 6000 and out.pts == 3000, "a repeat is a new frame object"
+    expected = WebcamProcessor(Pipeline(), mode="grid").process_bgr(frames[0])
+    diff = np.abs(out.to_ndarray(format="bgr24").astype(int) - expected.astype(int))
+    assert diff.mean() < 3, "the view survives the YUV round trip"
     worker.stop()
 
 

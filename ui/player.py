@@ -31,7 +31,7 @@ from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.source import Source
 from bgapp.video import Mp4Writer, ZipPngWriter
 
-from .views import combined, counts_line, fmt, inline_jpeg, scored_note, too_few_scored
+from .views import Html, combined, counts_line, fmt, inline_jpeg, scored_note, too_few_scored
 
 Progress = Callable[[int, int], None]
 MAX_REPLAY = 1500  # a jump replays at most this many frames before its target (long clips stay responsive)
@@ -487,7 +487,7 @@ def play(player: Player, image: Any, status: Any, pace_box: Any, metrics: Any, r
             st.session_state[running_key] = False
             break
         player.played(s)
-        image.html(inline_jpeg(s.jpeg, "lab frame"))
+        image.html(Html(inline_jpeg(s.jpeg, "lab frame")))
         shown += 1
         # the rate note changes slowly: redrawing it every frame only flickers
         show_status(status, pace_box if shown % 5 == 1 else None, player, True)

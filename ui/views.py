@@ -48,6 +48,18 @@ def inline_jpeg(jpeg: bytes, alt: str = "frame") -> str:
     return f'<img alt="{alt}" style="width:100%;display:block" src="data:image/jpeg;base64,{data}">'
 
 
+class Html:
+    """A ready HTML body for ``st.html``, which uses an object's ``_repr_html_`` as it is: a plain
+    ``str`` body is dedented and checked against the file system first, 0.7 ms for a 640x480
+    frame's 40 KB, every frame of playback (0.05 ms this way)."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+
+    def _repr_html_(self) -> str:
+        return self.body
+
+
 def error_legend() -> str:
     """HTML swatches for the error image, from the engine's colours and labels."""
     items = []
