@@ -59,7 +59,7 @@ def choose_specs(key: str) -> list[str]:
     if not text:
         return []
     with guard("reading the folder") as g:
-        specs = _found(str(Path(text).expanduser()), key)
+        specs = _found(str(Path(text).expanduser().absolute()), key)  # absolute: see ui.sources
     return specs if g.ok else []
 
 

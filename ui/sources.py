@@ -253,7 +253,7 @@ def _folder(where: Any, current: SourceChoice | None, max_side: int | None) -> S
             return current
         where.info("Type the path of a sequence folder or a video file.")
         return None
-    path = Path(text).expanduser()
+    path = Path(text).expanduser().absolute()  # BGSLibrary may change the working directory for an instant
     with guard("opening the path", where) as g:
         if path.is_file():
             ident = f"folder:{path}:{max_side}"
