@@ -25,6 +25,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -372,23 +373,27 @@ class Process:
 class Cluster:
     """The topology as plain processes on this machine: coturn, N Streamlit replicas, HAProxy.
 
-    Everything listens on ``host`` (loopback by default) and writes its configuration and log
-    under ``workdir``; the TURN and cookie secrets are fresh random strings unless given, and the
-    file holding the TURN secret is readable by its owner only. ``env`` adds variables to every
-    replica (the tests' network settings).
+    The proxy and coturn listen on ``host`` (loopback by default; the machine's address to serve a
+    class), the replicas on loopback only (only the proxy reaches them). ``public`` is the name or
+    address students' browsers reach the machine by (the TURN URL the pages hand out; default:
+    ``host``, or this machine's name when ``host`` is 0.0.0.0). Configurations and logs go under
+    ``workdir``; the TURN and cookie secrets are fresh random strings unless given, and the file
+    holding the TURN secret is readable by its owner only. ``env`` adds variables to every replica
+    (the tests' network settings).
     """
 
     def __init__(self, topology: Topology, workdir: Path, host: str = "127.0.0.1",
                  env: Mapping[str, str] | None = None, turn_secret: str | None = None,
-                 python: str = sys.executable, loopback_peers: bool | None = None) -> None:
+                 python: str = sys.executable, public: str | None = None) -> None:
         self.topology = topology
         self.workdir = Path(workdir)
         self.host = host
+        self.public = public or (socket.getfqdn() if host in ("0.0.0.0", "::") else host)
         self.turn_secret = turn_secret or secrets.token_hex(32)
         self.cookie_secret = secrets.token_hex(32)
-        self.loopback_peers = host.startswith("127.") if loopback_peers is None else loopback_peers
-        self.url = f"http://{host}:{topology.port}"
-        self.servers = topology.local_servers(host)
+        self.loopback = host.startswith("127.") or host == "localhost"
+        self.url = f"http://{self.public if host in ('0.0.0.0', '::') else host}:{topology.port}"
+        self.servers = topology.local_servers("127.0.0.1")
         self.processes: dict[str, Process] = {}
         self._env = dict(env or {})
         self._python = python
@@ -406,13 +411,14 @@ class Cluster:
         t = self.topology
         turn_conf = self.workdir / "turnserver.conf"
         turn_conf.touch(mode=0o600)
-        turn_conf.write_text(t.turnserver_conf(self.host, self.host, self.loopback_peers)
+        listen = None if self.host in ("0.0.0.0", "::") else self.host
+        turn_conf.write_text(t.turnserver_conf(listen, listen, loopback_peers=self.loopback)
                              + f"static-auth-secret={self.turn_secret}\n"
                              + f"pidfile={self.workdir / 'turnserver.pid'}\n"
                              + f"userdb={self.workdir / 'turndb'}\n")
         self._process("turn", ["turnserver", "-c", str(turn_conf), "--log-file=stdout"]).start(self.workdir)
         for s in self.servers:
-            env = {**t.app_env(s.name, self.host, self.turn_secret, self.cookie_secret), "PYTHONUNBUFFERED": "1",
+            env = {**t.app_env(s.name, self.public, self.turn_secret, self.cookie_secret), "PYTHONUNBUFFERED": "1",
                    **self._env}
             self._process(s.name, [self._python, "-m", "streamlit", *t.app_args(s.host, s.port)], env).start(ROOT)
         try:

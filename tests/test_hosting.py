@@ -11,6 +11,7 @@ import http.client
 import json
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -253,6 +254,13 @@ def _get(port: int, path: str = "/", cookie: str | None = None, headers: dict | 
         conn.close()
 
 
+def _healthy(port: int) -> bool:
+    try:
+        return _get(port, "/_stcore/health")[0] == 200
+    except OSError:
+        return False
+
+
 @needs_servers
 def test_proxy_keeps_sessions_on_their_replica_and_moves_them_when_it_dies(tmp_path: Path):
     t = Topology(replicas=2, port=free_port(), app_port=free_port(), turn_port=free_port())
@@ -293,3 +301,53 @@ def test_machine_load_is_measured_between_samples():
     assert load is not None and load.cores >= 1 and 0.0 < load.busy <= load.cores
     assert Load(1.9, 2).at_limit and not Load(1.0, 2).at_limit and BUSY == 0.9
     assert Load(1.5, 2).text() == "1.5 of 2 cores busy (75 %)"
+
+
+# bgapp host ---------------------------------------------------------------------------------------
+
+def test_host_write_renders_the_deploy_files(tmp_path: Path):
+    r = subprocess.run([sys.executable, "-m", "bgapp", "host", "--replicas", "3", "--capture", "320x240@15",
+                        "--write", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    files = Topology(replicas=3, capture=Capture(320, 240, 15)).deploy_files()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files)
+    for name, text in files.items():
+        assert (tmp_path / name).read_text() == text
+    bad = subprocess.run([sys.executable, "-m", "bgapp", "host", "--capture", "big", "--write", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "WIDTHxHEIGHT@FPS" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@needs_servers
+def test_host_restarts_a_replica_that_dies_and_stops_everything_on_sigterm(tmp_path: Path):
+    import signal
+
+    import psutil
+
+    port, app_port, turn_port = free_port(), free_port(), free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bgapp", "host", "--replicas", "2", "--port", str(port),
+                             "--app-port", str(app_port), "--turn-port", str(turn_port), "--workdir", str(tmp_path)],
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        line = proc.stderr.readline()
+        assert "replicas behind" in line, line + proc.stderr.read()
+        children = psutil.Process(proc.pid).children(recursive=True)
+        replica = next(c for c in children if str(app_port + 1) in " ".join(c.cmdline()))
+        replica.kill()
+        line = proc.stderr.readline()
+        assert "replica app2 stopped" in line and "restarting it" in line, line
+        deadline = time.monotonic() + 60
+        while not _healthy(app_port + 1):
+            assert time.monotonic() < deadline, "the replica did not come back"
+            time.sleep(0.5)
+        while _get(port, "/_stcore/health", cookie="app2") != (200, ""):  # the proxy takes it back
+            assert time.monotonic() < deadline, "the proxy did not take the replica back"
+            time.sleep(0.5)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        gone, alive = psutil.wait_procs(children, timeout=20)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -33,8 +33,11 @@ def register(sub: SubParsers) -> None:
                    help="the first replica's port; the others follow (8601, 8602, ...)")
     h.add_argument("--turn-port", type=int_at_least(1, "a port"), default=3478, help="coturn's port (3478)")
     h.add_argument("--address", default="127.0.0.1",
-                   help="the address everything listens on: the machine's public one to serve a class "
-                        "(default 127.0.0.1: this machine only)")
+                   help="the address the proxy and the TURN server listen on: 0.0.0.0 or the machine's own to "
+                        "serve a class (default 127.0.0.1: this machine only); the replicas stay on loopback")
+    h.add_argument("--public", default=None, metavar="HOST",
+                   help="the name or address students' browsers reach this machine by (for the TURN URL; "
+                        "default: --address, or this machine's name with 0.0.0.0)")
     h.add_argument("--capture", type=_capture, default=None, metavar="WxH@FPS",
                    help="what every student's camera is asked for, e.g. 320x240@15 (a modest server holds "
                         "about twice the students it holds at 640x480@30)")
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {args.write / name}", file=sys.stderr)
         return 0
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bgapp-host-"))
-    cluster = Cluster(topology, workdir, host=args.address)
+    cluster = Cluster(topology, workdir, host=args.address, public=args.public)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -66,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
     except HostingError as exc:
         raise BgappError(str(exc)) from None
     try:
-        print(f"bgapp: {topology.replicas} replicas behind {cluster.url} (TURN on {args.address}:{topology.turn_port}, "
-              f"logs in {workdir}); Ctrl-C stops it", file=sys.stderr)
+        print(f"bgapp: {topology.replicas} replicas behind {cluster.url} "
+              f"(TURN on {cluster.public}:{topology.turn_port}, relay ports "
+              f"{topology.relay_ports[0]}-{topology.relay_ports[1]}/udp; logs in {workdir}); "
+              "Ctrl-C stops it", file=sys.stderr)
         while not stop.wait(2.0):
             for name, p in cluster.processes.items():
                 if p.alive:
