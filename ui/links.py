@@ -30,7 +30,7 @@ from bgapp.methods import METHODS
 from .errors import plain
 from .evaluate import SHARED_DATA, sample_sequences
 from .keys import LAB_CONFIG
-from .sources import KINDS, SOURCE_KEY, SourceChoice, demo_choice, open_study_sequence
+from .sources import KINDS, SourceChoice, demo_choice, select_source, study_choice
 from .widgets import clear_widgets
 
 SOURCE = "source"
@@ -57,17 +57,12 @@ def open_source(name: str) -> SourceChoice:
     """Make the source a link names the session's source (the one :func:`ui.sources.choose_source`
     then shows). Only the demo and the shared samples can be named; raises BgappError otherwise."""
     if name == DEMO:
-        choice = demo_choice()
-        st.session_state[SOURCE_KEY] = choice
-    else:
-        specs = dict(sample_sequences())
-        if name not in specs:
-            raise BgappError(f"{brief(name)} is not one of this server's shared samples; the source stays as "
-                             f"it was ({KINDS['demo'].lower()} in a new session)")
-        choice = open_study_sequence(specs[name])
-    if "src.kind" in st.session_state:  # a source radio still shown with another kind would win over it
-        st.session_state["src.kind"] = choice.kind
-    return choice
+        return select_source(demo_choice())
+    specs = dict(sample_sequences())
+    if name not in specs:
+        raise BgappError(f"{brief(name)} is not one of this server's shared samples; the source stays as "
+                         f"it was ({KINDS['demo'].lower()} in a new session)")
+    return select_source(study_choice(specs[name]))
 
 
 def link_query(choice: SourceChoice, cfg: Config) -> dict[str, str]:

@@ -34,6 +34,7 @@ from .session import keep, workdir
 from .visitor import visitor_is_local
 
 SOURCE_KEY = "bgapp.source"
+_KIND_KEY = "src.kind"  # the Source radio
 VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
 MAX_SIDES = (240, 320, 480, 640, 960, 1280, 0)  # 0: the video's own size, up to APP_MAX_SIDE
 DEFAULT_MAX_SIDE = 640
@@ -123,14 +124,21 @@ def study_choice(spec: str) -> SourceChoice:
     return SourceChoice("study", f"study:{seq.path}", seq, describe(seq))
 
 
-def open_study_sequence(spec: str) -> SourceChoice:
-    """Make the study's sequence the session's source: the Video lab, Compare and Background
-    statistics open it next (Evaluate & tune's "Apply best"). Raises BgappError."""
-    choice = study_choice(spec)
+def select_source(choice: SourceChoice) -> SourceChoice:
+    """Make ``choice`` the session's source, and the Source radio show its kind where it is already
+    drawn (a radio left on another kind would win over it on the next run)."""
     st.session_state[SOURCE_KEY] = choice
     if choice.kind == "study":
         st.session_state[STUDY_KEY] = choice
+    if _KIND_KEY in st.session_state:
+        st.session_state[_KIND_KEY] = choice.kind
     return choice
+
+
+def open_study_sequence(spec: str) -> SourceChoice:
+    """Make the study's sequence the session's source: the Video lab, Compare and Background
+    statistics open it next (Evaluate & tune's "Apply best"). Raises BgappError."""
+    return select_source(study_choice(spec))
 
 
 def _uploaded_earlier(where: Any, current: SourceChoice) -> None:
@@ -277,7 +285,7 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
     study: SourceChoice | None = st.session_state.get(STUDY_KEY)
     kinds = [k for k in KINDS if (k != "folder" or local_paths_allowed()) and (k != "study" or study is not None)]
     default = current.kind if current is not None and current.kind in kinds else "demo"
-    kind = where.radio("Source", kinds, index=kinds.index(default), key="src.kind",
+    kind = where.radio("Source", kinds, index=kinds.index(default), key=_KIND_KEY,
                        format_func=lambda k: f"The study's sequence: {study.source.name}" if k == "study" and study
                        else KINDS[k],
                        help="The built-in demo is a synthetic room with exact ground truth, so every "
