@@ -1,5 +1,5 @@
 # bgapp as a container: the app on port 8501. Build: docker build -t bgapp .
-# Run: docker run -p 8501:8501 bgapp   (webcam page behind HTTPS needs a TURN server: see README)
+# Run: docker run -p 8501:8501 bgapp   (for a class: replicas behind HAProxy with coturn, deploy/compose.yaml; README: Host it for a class)
 # BGSLibrary's methods work under Docker's default seccomp profile: it refuses unshare(CLONE_FS) (the
 # private working directory they are built with elsewhere), so bgapp changes the process's working
 # directory into a private temp folder for each constructor (a fraction of a millisecond, under a lock;
