@@ -42,6 +42,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_live import bare_ms  # noqa: E402
+
 from bgapp.hosting import Capture, Cluster, Topology  # noqa: E402
 from tests.browser import browserkit as bk  # noqa: E402
 
@@ -50,16 +52,7 @@ PROCESSED = re.compile(r"processed: (\d+)")
 
 def bare_webcam_ms(frames: list[np.ndarray]) -> float:
     """CPU ms per frame of the webcam page's default work in a plain OpenCV loop."""
-    model = cv2.createBackgroundSubtractorMOG2(200, 16, True)
-    ko = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-    kc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    t = time.process_time()
-    for f in frames:
-        m = cv2.threshold(model.apply(f), 254, 255, cv2.THRESH_BINARY)[1]
-        m = cv2.morphologyEx(cv2.morphologyEx(m, cv2.MORPH_OPEN, ko), cv2.MORPH_CLOSE, kc)
-        out = f.copy()
-        cv2.add(cv2.convertScaleAbs(f, alpha=0.5), (0.0, 127.5, 0.0, 0.0), dst=out, mask=m)
-    return (time.process_time() - t) * 1000 / len(frames)
+    return bare_ms(frames, clock=time.process_time)
 
 
 def bare_lab_ms(n: int = 120) -> float:

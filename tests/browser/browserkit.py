@@ -84,16 +84,18 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @contextmanager
 def streamlit_server(app: Path = APP, log: Path | None = None, timeout: float = 90.0,
-                     options: Sequence[str] = (), env: dict[str, str] | None = None) -> Iterator[Server]:
+                     options: Sequence[str] = (), env: dict[str, str] | None = None,
+                     prefix: Sequence[str] = ()) -> Iterator[Server]:
     """``streamlit run app`` on a free port of 127.0.0.1; yields once /_stcore/health answers ok.
 
     ``options`` are extra command-line options (``--server.maxUploadSize``, ``1``...), ``env``
-    extra environment variables for the server.
+    extra environment variables for the server, ``prefix`` a launcher it runs under
+    (``python scripts/no_unshare.py``).
     """
     port = free_port()
     log = log or ARTIFACTS / "server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+    cmd = [*prefix, sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none", "--server.runOnSave", "false", *options]
     with open(log, "w") as out:

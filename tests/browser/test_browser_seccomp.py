@@ -7,10 +7,7 @@ rather than by the shared ``app_server`` fixture, which runs it without the filt
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,33 +24,9 @@ def filtered_server() -> Iterator[bk.Server]:
     reason = filter_problem()
     if reason:
         pytest.skip(reason)
-    port = bk.free_port()
-    log = bk.ARTIFACTS / "server-no-unshare.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(LAUNCHER), sys.executable, "-m", "streamlit", "run", str(bk.APP),
-           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=bk.ROOT, env=bk.server_env(), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{bk.tail(log)}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200 and r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not answer in 90 s:\n{bk.tail(log)}")
-            time.sleep(0.25)
-        yield bk.Server(url, proc, log)
-    finally:
-        bk.stop(proc)
+    with bk.streamlit_server(log=bk.ARTIFACTS / "server-no-unshare.log",
+                             prefix=[sys.executable, str(LAUNCHER)]) as server:
+        yield server
 
 
 @pytest.mark.browser
