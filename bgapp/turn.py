@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
 import hmac
 import time
@@ -99,17 +100,24 @@ def probe(url: str, creds: Credentials, timeout: float = PROBE_TIMEOUT) -> str |
         where = TurnUrl.parse(url)
     except ValueError as exc:
         return str(exc)
-    try:
-        asyncio.run(asyncio.wait_for(_allocate(where, creds), timeout))
-    except (asyncio.TimeoutError, TimeoutError):
-        return (f"the TURN server {where.host}:{where.port} ({where.transport.upper()}) did not answer in "
-                f"{timeout:.0f} s: check that it runs and that its port is open to this server")
-    except OSError as exc:
-        return f"cannot reach the TURN server {where.host}:{where.port}: {exc.strerror or exc}"
-    except Exception as exc:  # noqa: BLE001 - aioice's TransactionFailed and kin: the server said no
-        text = str(exc)
-        if "401" in text or "Unauthorized" in text or "438" in text:
-            return (f"the TURN server {where.host}:{where.port} refused this app's credentials: the TURN secret "
-                    "differs from the TURN server's static-auth-secret (or the two clocks disagree)")
-        return f"the TURN server {where.host}:{where.port} refused a relay: {type(exc).__name__}: {text}"
+    from aioice.stun import TransactionFailed, TransactionTimeout
+
+    # a loop of its own on a thread of its own: the caller's thread may already run one
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="turn-probe") as pool:
+        done = pool.submit(asyncio.run, asyncio.wait_for(_allocate(where, creds), timeout))
+        try:
+            done.result()
+        except (asyncio.TimeoutError, TimeoutError, TransactionTimeout):
+            return (f"the TURN server {where.host}:{where.port} ({where.transport.upper()}) did not answer in "
+                    f"{timeout:.0f} s: check that it runs and that its port is open to this server")
+        except TransactionFailed as exc:
+            code = exc.response.attributes.get("ERROR-CODE", (0, ""))[0]
+            if code in (401, 438):
+                return (f"the TURN server {where.host}:{where.port} refused this app's credentials: the TURN "
+                        "secret differs from the TURN server's static-auth-secret (or the two clocks disagree)")
+            return f"the TURN server {where.host}:{where.port} refused a relay: {exc}"
+        except OSError as exc:
+            return f"cannot reach the TURN server {where.host}:{where.port}: {exc.strerror or exc}"
+        except Exception as exc:  # noqa: BLE001 - anything else: say so, never break the page
+            return f"could not check the TURN server {where.host}:{where.port}: {type(exc).__name__}: {exc}"
     return None

@@ -151,6 +151,21 @@ def test_coturn_relays_for_fresh_credentials_only(coturn):
     assert expired is not None and "refused" in expired
 
 
+def test_probe_works_in_a_thread_that_runs_an_event_loop(coturn):
+    """Playwright's sync API, or any async caller, leaves a loop running in the calling thread."""
+    import asyncio
+    import concurrent.futures
+
+    url, secret = coturn
+
+    async def inside() -> tuple[str | None, str | None]:
+        return probe(url, credentials(secret, "a")), probe(url, credentials("wrong", "a"))
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # this thread may run one already (Playwright's)
+        good, bad = pool.submit(asyncio.run, inside()).result()
+    assert good is None and bad is not None and "refused this app's credentials" in bad
+
+
 def test_probe_says_when_nothing_answers():
     port = free_port()  # nothing listens there
     why = probe(f"turn:127.0.0.1:{port}", credentials("x", "y"), timeout=1.0)

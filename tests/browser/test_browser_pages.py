@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 
 import pytest
 
@@ -38,7 +39,7 @@ def test_a_fresh_servers_first_request_for_a_page_runs_through_the_app(page) -> 
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         for title in ("Home", "Video lab", "Live webcam", "Evaluate & tune"):  # app.py's titles, not file names
             assert title in nav, f"{title!r} missing from the navigation: {nav!r}"
-        assert page.url.rstrip("/").endswith("/video_lab"), page.url
+        assert urllib.parse.urlsplit(page.url).path.rstrip("/").endswith("/video_lab"), page.url
         assert not bk.page_problems(page), bk.page_problems(page)
 
 
