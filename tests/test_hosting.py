@@ -210,6 +210,11 @@ def test_webcam_page_warns_a_remote_visitor_without_turn(monkeypatch: pytest.Mon
 @pytest.mark.parametrize("ip, headers, local", [
     (None, {"Host": "localhost:8501", "Origin": "http://localhost:8501"}, True),
     (None, {"Host": "127.0.0.1:8501"}, True),
+    # `streamlit run` listens on every interface: a local browser's peer is IPv4-mapped loopback
+    ("::ffff:127.0.0.1", {"Host": "127.0.0.1:8501", "Origin": "http://127.0.0.1:8501"}, True),
+    ("127.0.0.1", {"Host": "localhost:8501"}, True),
+    ("::ffff:10.0.0.7", {"Host": "localhost:8501"}, False),
+    ("not an address", {"Host": "localhost:8501"}, False),
     (None, {"Host": "[::1]:8501", "Origin": "http://[::1]:8501"}, True),
     ("10.0.0.7", {"Host": "localhost:8501"}, False),  # a peer elsewhere
     (None, {"Host": "localhost:8601", "X-Forwarded-For": "10.0.0.7"}, False),  # HAProxy's forwardfor

@@ -5,7 +5,9 @@ host every connection comes from loopback, and a proxy may also rewrite ``Host``
 address (nginx's default for ``proxy_pass``), so neither the peer address nor ``Host`` alone says
 "local". A visitor counts as local only when all of these hold:
 
-* the TCP peer is loopback (``st.context.ip_address`` is None: Streamlit's own, unforgeable check);
+* the TCP peer is loopback (``st.context.ip_address``, the unforgeable peer address: None for
+  ``127.0.0.1`` and ``::1``, but ``::ffff:127.0.0.1`` where the server listens on every interface,
+  Streamlit's default, which is loopback too);
 * no forwarding header is present (``X-Forwarded-For``, ``Forwarded``, ``Via``...): a proxy adds
   one, and a client that forges one only makes itself remote;
 * ``Host`` and, where the browser sent it, ``Origin`` (which page scripts cannot set) name loopback.
@@ -16,6 +18,7 @@ hosted deployment also sets ``BGAPP_LOCAL_FILES=0`` (``python -m bgapp host`` an
 
 from __future__ import annotations
 
+import ipaddress
 import urllib.parse
 from collections.abc import Mapping
 
@@ -34,10 +37,22 @@ def _hostname(value: str) -> str:
     return (urllib.parse.urlsplit(f"//{value}").hostname or "").lower()
 
 
+def loopback_peer(ip_address: str | None) -> bool:
+    """Whether the peer address (None: Streamlit's way of saying loopback) is this machine's loopback."""
+    if ip_address is None:
+        return True
+    try:
+        ip = ipaddress.ip_address(ip_address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool((mapped or ip).is_loopback)
+
+
 def is_local(ip_address: str | None, headers: Mapping[str, str]) -> bool:
     """Whether a connection with this peer address (None: loopback) and these headers comes from a
     browser on the server's own machine, with no proxy between (see the module's docstring)."""
-    if ip_address is not None:
+    if not loopback_peer(ip_address):
         return False
     lower = {k.lower(): v for k, v in headers.items()}
     if any(h in lower for h in FORWARDING):

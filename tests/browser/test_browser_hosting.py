@@ -217,3 +217,19 @@ def test_webcam_streams_through_the_turn_relay(request: pytest.FixtureRequest, t
         assert sessions, "no session allocated a relay on coturn:\n" + log[-3000:]
         for user in sessions:
             assert int(user.split(":")[0]) > time.time()  # credentials that expire, in the future
+
+
+def test_a_browser_on_the_server_itself_is_local(page):
+    """``streamlit run app.py`` listens on every interface, where a browser on the same machine
+    arrives as ``::ffff:127.0.0.1`` (reproduced on loopback alone by binding that address): it gets
+    the server's files as a source and no warning about TURN."""
+    env = {"BGAPP_LOCAL_FILES": "", "BGAPP_ICE_SERVERS": "", "BGAPP_TURN_SECRET": "", "BGAPP_TURN_URLS": ""}
+    with bk.streamlit_server(log=bk.ARTIFACTS / "server-mapped.log", env=env,
+                             options=["--server.address", "::ffff:127.0.0.1"]) as server:
+        open_lab(page, f"{server.url}/video_lab")
+        assert page.locator('[data-testid="stSidebar"]').get_by_text(FOLDER).count(), "not offered locally"
+        page.goto(f"{server.url}/webcam")
+        bk.wait_idle(page, timeout=120)
+        page.get_by_text("Cameras are asked for").first.wait_for()
+        assert not page.get_by_text("No TURN server is set up").count()
+        assert not bk.page_problems(page), bk.page_problems(page)
