@@ -348,10 +348,12 @@ def test_host_restarts_a_replica_that_dies_and_stops_everything_on_sigterm(tmp_p
     proc = subprocess.Popen([sys.executable, "-m", "bgapp", "host", "--replicas", "2", "--port", str(port),
                              "--app-port", str(app_port), "--turn-port", str(turn_port), "--workdir", str(tmp_path)],
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    seen: list = []  # every process the command started, stopped at the end whatever happens
     try:
         line = proc.stderr.readline()
         assert "replicas behind" in line, line + proc.stderr.read()
         children = psutil.Process(proc.pid).children(recursive=True)
+        seen += children
         replica = next(c for c in children if str(app_port + 1) in " ".join(c.cmdline()))
         replica.kill()
         line = proc.stderr.readline()
@@ -364,10 +366,18 @@ def test_host_restarts_a_replica_that_dies_and_stops_everything_on_sigterm(tmp_p
             assert time.monotonic() < deadline, "the proxy did not take the replica back"
             time.sleep(0.5)
         children = psutil.Process(proc.pid).children(recursive=True)
+        seen += children
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
         gone, alive = psutil.wait_procs(children, timeout=20)
         assert not alive, [p.cmdline() for p in alive]
-    finally:
+    finally:  # a failed assertion must not leave the topology running (it runs in sessions of its own)
         if proc.poll() is None:
-            proc.kill()
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for child in seen:
+            if child.is_running():
+                child.kill()
