@@ -252,12 +252,7 @@ def main() -> None:
     args = ap.parse_args()
     if bk.missing_browser_reason():
         sys.exit(bk.missing_browser_reason())
-    if not bk.only_loopback():
-        problem = bk.unshare_problem()
-        if problem:
-            sys.exit(f"needs a loopback-only network namespace: {problem}")
-        cmd = bk.netns_command([sys.executable, __file__, *sys.argv[1:]])
-        sys.exit(subprocess.run(cmd, cwd=ROOT, env={**os.environ, bk.NETNS_ENV: "1"}).returncode)
+    bk.rerun_in_loopback_namespace(__file__, sys.argv[1:])
     run(args)
 
 

@@ -21,10 +21,8 @@ latency under 150 ms, a view change within 0.5 s.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -172,12 +170,7 @@ def main() -> None:
     args = ap.parse_args()
     if bk.missing_browser_reason():
         sys.exit(bk.missing_browser_reason())
-    if not bk.only_loopback():
-        problem = bk.unshare_problem()
-        if problem:
-            sys.exit(f"needs a loopback-only network namespace: {problem}")
-        cmd = bk.netns_command([sys.executable, __file__, "--seconds", str(args.seconds)])
-        sys.exit(subprocess.run(cmd, cwd=ROOT, env={**os.environ, bk.NETNS_ENV: "1"}).returncode)
+    bk.rerun_in_loopback_namespace(__file__, ["--seconds", str(args.seconds)])
     run(args.seconds)
 
 

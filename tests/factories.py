@@ -115,3 +115,12 @@ def sequence_zip(n: int = 60, folder: str = "demo_seq", **kwargs) -> bytes:
     kwargs.setdefault("temporal", f"21 {n}")
     with tempfile.TemporaryDirectory() as tmp:
         return zip_folder(cdnet_sequence(Path(tmp) / folder, n, **kwargs))
+
+
+def square_scene(contrast: int) -> tuple[np.ndarray, np.ndarray]:
+    """A textured 64x48 background and the same with a square brighter by ``contrast`` grey levels."""
+    rng = np.random.default_rng(1)
+    bg = cv2.GaussianBlur(rng.integers(60, 160, (48, 64, 3), np.uint8), (5, 5), 0)
+    fg = bg.copy()
+    fg[12:36, 16:48] = np.clip(fg[12:36, 16:48].astype(int) + contrast, 0, 255).astype(np.uint8)
+    return bg, fg

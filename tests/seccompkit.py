@@ -24,6 +24,7 @@ import numpy as np
 from bgapp import pybgs_adapter
 from bgapp.methods import create
 from bgapp.synthetic import SyntheticScene
+from tests.factories import square_scene
 
 LAUNCHER = Path(__file__).resolve().parents[1] / "scripts" / "no_unshare.py"
 CONFIGS = {"default": {}, "min_color_dist_10": {"min_color_dist": 10}}  # SuBSENSE draws from rand()
@@ -67,19 +68,9 @@ def subsense_masks(values: dict) -> np.ndarray:
     return np.stack([model.apply(scene.frame(i)).mask for i in range(scene.n_frames)])
 
 
-def _scene(contrast: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(1)
-    import cv2
-
-    bg = cv2.GaussianBlur(rng.integers(60, 160, (48, 64, 3), np.uint8), (5, 5), 0)
-    fg = bg.copy()
-    fg[12:36, 16:48] = np.clip(fg[12:36, 16:48].astype(int) + contrast, 0, 255).astype(np.uint8)
-    return bg, fg
-
-
 def codebook_mask(alpha: int) -> np.ndarray:
     """Codebook draws no random numbers: its mask depends only on its config."""
-    bg, fg = _scene(30)
+    bg, fg = square_scene(30)
     m = create("codebook", {"alpha": alpha, "learning_frames": 3})
     for _ in range(6):
         m.apply(bg)

@@ -24,6 +24,7 @@ from bgapp.methods.bgslibrary import BGSLIBRARY_METHODS, BGSLibraryMethod
 from bgapp.pipeline import Pipeline
 
 from .conftest import ROOT, bare_loop_counts, need
+from .factories import square_scene
 
 
 @pytest.fixture
@@ -61,15 +62,6 @@ def test_every_declared_field_is_one_the_algorithm_writes(pybgs, tmp_path):
         fs.release()
 
 
-def _scene(contrast: int) -> tuple[np.ndarray, np.ndarray]:
-    """A textured background and the same with a square brighter by ``contrast`` grey levels."""
-    rng = np.random.default_rng(1)
-    bg = cv2.GaussianBlur(rng.integers(60, 160, (48, 64, 3), np.uint8), (5, 5), 0)
-    fg = bg.copy()
-    fg[12:36, 16:48] = np.clip(fg[12:36, 16:48].astype(int) + contrast, 0, 255).astype(np.uint8)
-    return bg, fg
-
-
 def _codebook_mask(alpha: int, bg: np.ndarray, fg: np.ndarray) -> np.ndarray:
     m = create("codebook", {"alpha": alpha, "learning_frames": 3})
     for _ in range(6):
@@ -89,7 +81,7 @@ def test_concurrent_constructions_each_read_their_own_config(pybgs, tmp_path, mo
     temp.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    bg, fg = _scene(30)
+    bg, fg = square_scene(30)
     expected = {5: _codebook_mask(5, bg, fg), 60: _codebook_mask(60, bg, fg)}
     assert expected[5].sum() > 0 and expected[60].sum() == 0  # the two configs give different masks
 
@@ -119,7 +111,7 @@ def test_concurrent_constructions_each_read_their_own_config(pybgs, tmp_path, mo
 
 
 def test_every_change_rebuilds_and_the_pipeline_keeps_its_frame_count(pybgs):
-    bg, fg = _scene(40)
+    bg, fg = square_scene(40)
     p = Pipeline(Config("vibe"))
     for _ in range(5):
         p.process(bg)

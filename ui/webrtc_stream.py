@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 
@@ -86,8 +87,6 @@ class Picture:
     fmt: str
 
     def frame(self) -> Any:
-        import av
-
         return av.VideoFrame.from_ndarray(self.pixels, format=self.fmt)
 
 

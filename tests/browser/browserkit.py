@@ -342,6 +342,18 @@ def netns_command(argv: Sequence[str]) -> list[str]:
     return ["unshare", "-n", "--", "/bin/sh", "-c", 'ip link set lo up && exec "$@"', "sh", *argv]
 
 
+def rerun_in_loopback_namespace(script: str, argv: Sequence[str]) -> None:
+    """For a bench script that needs WebRTC over loopback only: outside such a namespace, run
+    ``script argv`` again inside a new one and exit with its status; inside, return."""
+    if only_loopback():
+        return
+    problem = unshare_problem()
+    if problem:
+        sys.exit(f"needs a loopback-only network namespace: {problem}")
+    cmd = netns_command([sys.executable, script, *argv])
+    sys.exit(subprocess.run(cmd, cwd=ROOT, env={**os.environ, NETNS_ENV: "1"}).returncode)
+
+
 if __name__ == "__main__":  # python tests/browser/browserkit.py clip OUT.y4m [N]
     if len(sys.argv) >= 3 and sys.argv[1] == "clip":
         out = synthetic_clip(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 90)
