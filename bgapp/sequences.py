@@ -277,6 +277,11 @@ class Sequence:
             )
         return fit_to(img, self.max_side) if self.scaled else img
 
+    def ground_truth_file(self, i: int) -> Path | None:
+        """The ground-truth file of frame ``i``, or None when it has none (nothing is read)."""
+        k = self._gt_of[i]
+        return None if k is None else self.gt_files[k]
+
     def ground_truth(self, i: int) -> np.ndarray | None:
         """GT of frame ``i`` as 2-D uint8 CDnet levels, or None when that frame has none."""
         if i < 0:
