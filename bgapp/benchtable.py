@@ -112,9 +112,18 @@ class BenchTable:
     results: list[list[SequenceResult]]  # per entry, per sequence (the same order for every entry)
     post: bool = True
     skipped: dict[str, str] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)  # sequence (as shown) -> why it could not be scored
 
     def __post_init__(self) -> None:
-        """Entries sorted by overall F-measure, best first (undefined last; ties keep their order)."""
+        """Sequences that could not be scored for some entry are left out of every row (so each row
+        covers the same sequences) and listed in ``left_out``; entries sorted by overall F-measure,
+        best first (undefined last; ties keep their order)."""
+        for rs in self.results:
+            for r in rs:
+                if r.error:
+                    self.left_out.setdefault(r.path, r.error)
+        self.results = [[r for r in rs if r.path not in self.left_out] for rs in self.results]
+
         def overall(k: int) -> float:
             f = report(self.results[k])["overall"]["f_measure"]
             return -math.inf if math.isnan(f) else f
@@ -173,7 +182,8 @@ class BenchTable:
             base = {"kind": "measured", "method": entry.label, "config": entry.config.method, "source": "bgapp"}
             for r in results:
                 out.append({**base, "category": r.category or r.name, "sequence": r.name, "frames": r.frames,
-                            "f_measure": r.counts.f_measure, "tuned_on_this": self.tuned_here(entry, r)})
+                            "scored": r.scored, "f_measure": r.counts.f_measure,
+                            "tuned_on_this": self.tuned_here(entry, r)})
             for cat, figures in rep["categories"].items():
                 out.append({**base, "category": cat, "sequence": "", "f_measure": figures["f_measure"]})
             out.append({**base, "category": "overall", "sequence": "", "f_measure": rep["overall"]["f_measure"]})
@@ -185,7 +195,8 @@ class BenchTable:
         return out
 
     def to_csv(self) -> str:
-        cols = ["kind", "method", "config", "category", "sequence", "frames", "f_measure", "tuned_on_this", "source"]
+        cols = ["kind", "method", "config", "category", "sequence", "frames", "scored", "f_measure", "tuned_on_this",
+                "source"]
         buf = io.StringIO()
         w = csv.DictWriter(buf, cols, extrasaction="ignore", lineterminator="\n")
         w.writeheader()
@@ -211,11 +222,13 @@ class BenchTable:
         return header, rows
 
     def sequence_table(self) -> tuple[list[str], list[list[str]]]:
-        """Header and rows of the per-sequence table (``*``: the entry was tuned on that sequence)."""
+        """Header and rows of the per-sequence table (``*``: the entry was tuned on that sequence), and
+        a last row with the frames each sequence was scored on (few where labels are sparse)."""
         seqs = self.sequences
         header = ["method", *(f"{r.category}/{r.name}" if r.category else r.name for r in seqs)]
         rows = [[entry.label, *(_f(r.counts.f_measure) + ("*" if self.tuned_here(entry, r) else "") for r in results)]
                 for entry, results in zip(self.entries, self.results)]
+        rows.append(["(frames scored)", *(f"{r.scored:,} of {r.frames:,}" for r in seqs)])
         return header, rows
 
     def to_markdown(self) -> str:
@@ -236,7 +249,19 @@ class BenchTable:
             parts += ["", self.published_note()]
         if self.skipped:
             parts += ["", "Not run here: " + "; ".join(f"{k} ({v})" for k, v in self.skipped.items())]
+        if self.left_out:
+            parts += ["", "Left out (could not be scored): "
+                      + "; ".join(f"{k} ({v})" for k, v in self.left_out.items())]
+        few = self.few_scored()
+        if few:
+            parts += ["", "Few scored frames: " + "; ".join(few)]
         return "\n".join(parts) + "\n"
+
+    def few_scored(self) -> list[str]:
+        """The warnings of :func:`~bgapp.evaluate.scoring_warnings` for the table's sequences."""
+        from .evaluate import scoring_warnings
+
+        return scoring_warnings(self.sequences)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``bgapp bench-table --json`` document."""
@@ -249,6 +274,7 @@ class BenchTable:
                           for p in self.published()],
             "published_note": self.published_note(),
             "skipped": self.skipped,
+            "left_out": self.left_out,
         }
 
 
@@ -323,10 +349,10 @@ def measure_cost(method: str, frames: int = 300) -> float:
 
 def sequence_shapes(specs: Iterable[str]) -> list[Shape]:
     """The :class:`Shape` of every sequence ``specs`` name (as ``bgapp eval`` expands them)."""
-    from .distributed import list_sequences, open_spec
+    from .distributed import find_specs, open_spec
 
     out = []
-    for spec in list_sequences([str(s) for s in specs]):
+    for spec in find_specs([str(s) for s in specs]).specs:  # those left out are not run
         src = open_spec(spec)
         w, h = src.size
         out.append(Shape(len(src), w * h, spec != "demo"))

@@ -21,6 +21,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .config import Config
@@ -63,17 +64,40 @@ def open_spec(spec: str) -> IndexedSource:
 
 def list_sequences(specs: Sequence[str]) -> list[str]:
     """Expand user specs (``demo``, sequence folders, category or dataset trees) to one spec per
-    sequence, in the order ``bgapp eval`` evaluates them. Raises BgappError as eval does."""
+    sequence, in the order ``bgapp eval`` evaluates them. Raises the first problem (a sequence that
+    cannot be scored); :func:`find_specs` leaves such sequences out instead."""
     from .sources import open_scored_sources
+
+    return [_spec_of(src) for src in open_scored_sources(list(specs))]
+
+
+@dataclass(frozen=True)
+class Found:
+    """The sequences a run over many scores (specs, as :func:`list_sequences` gives them), and
+    those it leaves out, with why, as results that carry the reason (:meth:`SequenceResult.failed`)."""
+
+    specs: list[str]
+    skipped: list[SequenceResult]
+
+
+def find_specs(specs: Sequence[str]) -> Found:
+    """:func:`list_sequences`, leaving out (and listing) each sequence that cannot be scored;
+    raises only when none can."""
+    from .sequences import Skipped
+    from .sources import open_scored_sources
+
+    skipped: list[Skipped] = []
+    found = [_spec_of(src) for src in open_scored_sources(list(specs), skipped)]
+    return Found(found, [SequenceResult.failed(s.path, s.reason) for s in skipped])
+
+
+def _spec_of(src: Any) -> str:
     from .synthetic import SyntheticScene
 
-    out = []
-    for src in open_scored_sources(list(specs)):
-        if isinstance(src, SyntheticScene):
-            out.append("demo")
-        else:  # a folder literally called "demo" must not turn into the synthetic scene
-            out.append(os.path.join(".", src.path) if src.path == "demo" else str(src.path))
-    return out
+    if isinstance(src, SyntheticScene):
+        return "demo"
+    # a folder literally called "demo" must not turn into the synthetic scene
+    return os.path.join(".", src.path) if src.path == "demo" else str(src.path)
 
 
 def sequence_lengths(specs: Sequence[str]) -> list[int]:
@@ -82,11 +106,17 @@ def sequence_lengths(specs: Sequence[str]) -> list[int]:
 
 
 def evaluate_spec(spec: str, config: dict[str, Any], post: bool = True, per_frame: bool = False,
-                  worker: bool = False) -> SequenceResult:
-    """The evaluation task: open ``spec`` and score ``config`` on it (the engine's ``evaluate``)."""
+                  worker: bool = False, progress: Progress | None = None) -> SequenceResult:
+    """The evaluation task: open ``spec`` and score ``config`` on it (the engine's ``evaluate``).
+    A sequence that fails (a bad file mid-way) comes back as a failed result, not an exception."""
     if worker:
         _quiet_threads()
-    return evaluate(open_spec(spec), Config.from_dict(config), post=post, per_frame=per_frame)
+    try:
+        return evaluate(open_spec(spec), Config.from_dict(config), post=post, per_frame=per_frame, progress=progress)
+    except BgappError as exc:  # a bad file mid-way: this sequence is left out, the others go on
+        from .archive import shown_path
+
+        return SequenceResult.failed(shown_path(spec), str(exc))
 
 
 # Where tasks run -------------------------------------------------------------------------------
@@ -288,12 +318,14 @@ def evaluate_grid(specs: Iterable[str], configs: Sequence[Config], post: bool = 
                   scheduler: str | None = None, progress: Progress | None = None, per_frame: bool = False,
                   run: SerialRunner | DaskRunner | None = None) -> list[list[SequenceResult]]:
     """Evaluate every config on every sequence ``specs`` name, one task per (config, sequence);
-    returns, per config, its results in ``bgapp eval`` order."""
+    returns, per config, its results in ``bgapp eval`` order. A sequence that cannot be scored is
+    there as a failed result (``error``), which :func:`~bgapp.evaluate.report` lists and leaves out."""
     specs = [str(s) for s in specs]
     owned = run is None
     run = run or runner(workers, scheduler)
     try:
-        seqs = run.call(list_sequences, specs)
+        found: Found = run.call(find_specs, specs)
+        seqs = found.specs
         remote = on_cluster(run)
         calls = [(s, c.to_dict(), post, per_frame, remote) for c in configs for s in seqs]
         weights = run.call(sequence_lengths, seqs) * len(configs) if remote else None
@@ -302,7 +334,7 @@ def evaluate_grid(specs: Iterable[str], configs: Sequence[Config], post: bool = 
         if owned:
             run.close()
     n = len(seqs)
-    return [done[i * n:(i + 1) * n] for i in range(len(configs))]
+    return [done[i * n:(i + 1) * n] + list(found.skipped) for i in range(len(configs))]
 
 
 def eval_document(specs: Iterable[str], config: Config, post: bool = True, workers: int | None = None,

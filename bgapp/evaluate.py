@@ -21,6 +21,9 @@ from .sequences import Sequence
 from .source import Source
 
 Progress = Callable[[int, int], None]
+# A sequence scored on fewer frames than this gets a warning: a figure from a handful of labelled
+# frames moves a lot with which frames they are (sparse labels, see bgapp.labels).
+FEW_SCORED = 10
 
 
 @dataclass
@@ -35,9 +38,21 @@ class SequenceResult:
     fps: float
     frame_index: list[int] = field(default_factory=list)
     per_frame: list[Counts] = field(default_factory=list)
+    scored: int = 0  # frames whose counts are in ``counts``
+    error: str = ""  # why this sequence could not be scored (then it is left out of every figure)
+
+    @classmethod
+    def failed(cls, path: str, error: str) -> SequenceResult:
+        """A sequence a run over many left out, with why (named from its path, ``category/name``)."""
+        parts = path.replace("\\", "/").rstrip("/").split("/")
+        return cls(parts[-1], path, parts[-2] if len(parts) > 1 else "", 0, Counts(), 0.0, error=error)
+
+    @property
+    def label(self) -> str:
+        return f"{self.category}/{self.name}" if self.category else self.name
 
     def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"name": self.name, "path": self.path, "frames": self.frames}
+        d: dict[str, Any] = {"name": self.name, "path": self.path, "frames": self.frames, "scored": self.scored}
         d.update(self.counts.as_dict())
         d["fps"] = round(self.fps, 2)
         return d
@@ -64,6 +79,7 @@ def evaluate(source: Source, config: Config, post: bool = True, progress: Progre
         if scored and gt is not None:
             c = confusion(res.clean, gt, roi)
             total += c
+            result.scored += 1
             if per_frame:
                 result.frame_index.append(i)
                 result.per_frame.append(c)
@@ -81,13 +97,42 @@ def evaluate(source: Source, config: Config, post: bool = True, progress: Progre
 
 
 def report(results: list[SequenceResult]) -> dict[str, Any]:
-    """The ``bgapp eval --json`` document: per sequence, per category and overall (CDnet means)."""
-    summary = summarize([(r.category or r.name, r.counts) for r in results])
+    """The ``bgapp eval --json`` document: per sequence, per category and overall (CDnet means).
+
+    Sequences that could not be scored (``error``) are listed under ``skipped`` and left out of
+    every figure; ``scored`` counts the frames the figures come from, and ``warnings`` says where
+    they are few (:data:`FEW_SCORED`).
+    """
+    ok = [r for r in results if not r.error]
+    summary = summarize([(r.category or r.name, r.counts) for r in ok])
     return {
-        "sequences": [r.as_dict() for r in results],
+        "sequences": [r.as_dict() for r in ok],
         "categories": summary["categories"],
         "overall": summary["overall"],
+        "scored": sum(r.scored for r in ok),
+        "warnings": scoring_warnings(ok),
+        "skipped": [{"name": r.label, "path": r.path, "reason": r.error} for r in results if r.error],
     }
+
+
+def scoring_warnings(results: list[SequenceResult]) -> list[str]:
+    """One line per sequence scored on fewer than :data:`FEW_SCORED` frames (none scored included)."""
+    out = []
+    for r in results:
+        if r.error or r.scored >= FEW_SCORED:
+            continue
+        if r.scored == 0:
+            out.append(f"{r.label}: no frame was scored (none of the {r.frames} frames processed has a label "
+                       "inside the temporal ROI), so its figures are undefined")
+        else:
+            out.append(f"{r.label}: scored on only {r.scored} labelled frame{'s' if r.scored > 1 else ''} of "
+                       f"{r.frames}: a rough figure, which a few more labels would steady")
+    return out
+
+
+def skipped_lines(doc: dict[str, Any]) -> list[str]:
+    """What a report says of the sequences it left out, one line each."""
+    return [f"{s['name']} left out: {s['reason']}" for s in doc.get("skipped", [])]
 
 
 # Which frames count ---------------------------------------------------------------------------

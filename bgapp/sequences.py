@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -330,10 +331,14 @@ class Sequence:
         return self.frame_files[i].name
 
 
-def find_sequences(path: str | Path, max_depth: int = 3, max_side: int | None = None) -> list[Sequence]:
+def find_sequences(path: str | Path, max_depth: int = 3, max_side: int | None = None,
+                   skipped: list[Skipped] | None = None) -> list[Sequence]:
     """Sequences under ``path``: a sequence folder, a category of sequences, or a dataset tree.
 
-    Searches down to ``max_depth`` levels and does not descend into a sequence once found.
+    Searches down to ``max_depth`` levels and does not descend into a sequence once found. With a
+    ``skipped`` list, a sequence that cannot be opened (an ROI of another size, an unreadable
+    temporalROI.txt) is added to it and left out, so one bad copy in a dataset does not stop a run
+    over the others; when none can be opened the first one's error is raised.
     """
     root = Path(path)
     if not root.is_dir():
@@ -359,4 +364,27 @@ def find_sequences(path: str | Path, max_depth: int = 3, max_side: int | None = 
             f"no image sequence under {shown_path(root)}: expected SEQ/input/ (or SEQ/in/) with frames, "
             f"as a sequence, category/SEQ or dataset/category/SEQ folder"
         )
-    return [Sequence(p, max_side=max_side) for p in sorted(found)]
+    if skipped is None:
+        return [Sequence(p, max_side=max_side) for p in sorted(found)]
+    out: list[Sequence] = []
+    errors: list[Skipped] = []
+    for p in sorted(found):
+        try:
+            out.append(Sequence(p, max_side=max_side))
+        except BgappError as exc:
+            errors.append(Skipped(shown_path(p), str(exc)))
+    if not out:
+        raise BgappError(errors[0].reason if len(errors) == 1 else "; ".join(e.line() for e in errors))
+    skipped.extend(errors)
+    return out
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A sequence a run over many left out, and why (what the run's report says about it)."""
+
+    path: str  # as the user named it (NAME.zip:member for an upload)
+    reason: str
+
+    def line(self) -> str:
+        return f"{self.path}: {self.reason}"

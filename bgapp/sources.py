@@ -12,7 +12,7 @@ from .errors import BgappError
 from .source import Source
 
 if TYPE_CHECKING:
-    from .sequences import Sequence
+    from .sequences import Sequence, Skipped
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m")
 
@@ -37,8 +37,10 @@ class _Extracted:
 _EXTRACTED: dict[tuple, _Extracted] = {}  # one extraction per zip (path, size, mtime) and process
 
 
-def zip_sequences(path: str | Path, max_side: int | None = None) -> list[Sequence]:
-    """The sequences in a zip of a sequence folder (or of a category or dataset of them)."""
+def zip_sequences(path: str | Path, max_side: int | None = None, skipped: list[Skipped] | None = None) \
+        -> list[Sequence]:
+    """The sequences in a zip of a sequence folder (or of a category or dataset of them); with
+    ``skipped``, those that cannot be opened are listed there (see ``find_sequences``)."""
     from .sequences import find_sequences
 
     path = Path(path)
@@ -48,7 +50,7 @@ def zip_sequences(path: str | Path, max_side: int | None = None) -> list[Sequenc
     if extracted is None or not extracted.path.is_dir():
         extracted = _EXTRACTED[key] = _Extracted(path)
     try:
-        seqs = find_sequences(extracted.path, max_side=max_side)
+        seqs = find_sequences(extracted.path, max_side=max_side, skipped=skipped)
     except BgappError as exc:  # its message names files inside the zip as NAME.zip:member already
         message = str(exc)
         raise BgappError(message if path.name in message else f"{path.name}: {message}") from None
@@ -83,11 +85,18 @@ def open_source(spec: str | Path, max_side: int | None = None) -> Source:
     raise BgappError(f"no such file or folder: {spec}")
 
 
-def open_scored_sources(specs: list[str]) -> list[Source]:
-    """Sources with ground truth for evaluation: ``demo``, sequence folders, or trees of them."""
-    from .sequences import find_sequences
+def open_scored_sources(specs: list[str], skipped: list[Skipped] | None = None) -> list[Source]:
+    """Sources with ground truth for evaluation: ``demo``, sequence folders, or trees of them.
+
+    With a ``skipped`` list, a sequence that cannot be scored (it cannot be opened, has no ground
+    truth, or its first label is unreadable or of another size) is added to it and left out, and
+    the others are returned; an error is raised only when none is left. Without it, the first
+    problem is raised.
+    """
+    from .sequences import Skipped, find_sequences
 
     out: list[Source] = []
+    found: list[Skipped] = []
     for spec in specs:
         if str(spec) == "demo":
             out.append(open_source("demo"))
@@ -96,16 +105,30 @@ def open_scored_sources(specs: list[str]) -> list[Source]:
         if not path.exists():
             raise BgappError(f"no such folder: {spec}")
         if path.is_file() and path.suffix.lower() == ".zip":
-            out.extend(zip_sequences(path))
+            out.extend(zip_sequences(path, skipped=found if skipped is not None else None))
             continue
         if not path.is_dir():
             raise BgappError(f"{spec} is a file: evaluation needs a sequence folder (or a zip of one) with "
                              "ground truth")
-        seqs = find_sequences(path)
-        out.extend(seqs)
-    without_gt = [s.name for s in out if not s.has_ground_truth]
-    if without_gt:
-        raise BgappError(f"no ground truth in {', '.join(without_gt[:3])}: evaluation needs a groundtruth/ folder")
+        out.extend(find_sequences(path, skipped=found if skipped is not None else None))
+    if skipped is None:
+        without_gt = [s.name for s in out if not s.has_ground_truth]
+        if without_gt:
+            raise BgappError(f"no ground truth in {', '.join(without_gt[:3])}: evaluation needs a groundtruth/ folder")
+        for src in out:
+            src.check_ground_truth()
+        return out
+    usable: list[Source] = []
     for src in out:
-        src.check_ground_truth()
-    return out
+        try:
+            if not src.has_ground_truth:
+                raise BgappError("no ground truth: evaluation needs a groundtruth/ folder")
+            src.check_ground_truth()
+        except BgappError as exc:
+            found.append(Skipped(src.shown_path, str(exc)))
+            continue
+        usable.append(src)
+    if not usable:
+        raise BgappError("nothing to score: " + "; ".join(s.line() for s in found))
+    skipped.extend(found)
+    return usable

@@ -12,6 +12,15 @@ sequences of a category, mean over categories) by the same ``evaluate``/``report
 ``bgapp eval``. Lower-is-better metrics are minimised; an undefined (NaN) metric counts as the
 worst possible value.
 
+Settings that generalise: tuned on one minute of one scene, a study happily finds settings that
+fit those frames and nothing else (a 60-trial study on CDnet highway alone chose history 30 and
+heavy morphology, which then scored below the defaults on a scene of people waiting). So a study
+holds back part of its labels as a *check set* (:class:`Holdout`): other sequences, or, by
+default, every other block of each sequence's labelled frames. The sampler is told the tuning
+score only; the check score is reported beside it for every trial, and the result is the trial
+that does best by :data:`SELECT` (default: on the worse of the two), with warnings where the two
+part (:meth:`TuneResult.warnings`).
+
 Reproducibility: trials are asked in fixed-size batches (``batch``, independent of the number of
 workers) with Optuna's ask/tell interface, the batch is evaluated (in this process or as Dask
 tasks, one per trial and sequence) and told back in trial order, and the TPE sampler is seeded.
@@ -20,6 +29,7 @@ So a seed gives the same study, and the same best config, with 1 worker or 20.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -34,17 +44,18 @@ import numpy as np
 from .config import Config
 from .distributed import (
     DaskRunner,
+    Found,
     SerialRunner,
     evaluate_spec,
+    find_specs,
     list_sequences,
     longest_first,
     map_longest_first,
-    open_spec,
     runner,
     sequence_lengths,
 )
 from .errors import BgappError
-from .evaluate import SequenceResult, evaluate, report
+from .evaluate import SequenceResult, report
 from .methods import get_method
 from .metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES
 from .params import Param, is_active
@@ -56,6 +67,17 @@ DEFAULT_BATCH = 4
 MIN_TRIALS_FOR_IMPORTANCE = 10
 # In-process runs report a running sequence about this many times (every 1/FRAME_REPORTS of its frames).
 FRAME_REPORTS = 20
+# How a study picks its result among the trials (see Holdout): the best tuning score, the best check
+# score, or the best of the worse of the two (default: a setting must do well on both).
+SELECT: dict[str, str] = {
+    "worse": "best on the worse of the tuning and check scores",
+    "check": "best on the check set",
+    "tune": "best on the tuning labels (the check score is only reported)",
+}
+DEFAULT_SELECT = "worse"
+CHECK_BLOCKS = 10  # a sequence's labelled frames split into this many runs of frames, every other one held back
+# Tuning and check scores further apart than this (F-measure points) are worth a warning.
+PART = 0.05
 # The worst value each metric can take: what a NaN (undefined) metric is told to the study.
 WORST: dict[str, float] = {m: (0.0 if m in HIGHER_IS_BETTER else 100.0 if m == "pwc" else 1.0) for m in METRIC_NAMES}
 
@@ -244,6 +266,65 @@ def main_threshold(method: str) -> Param | None:
     return candidates[0] if candidates else None
 
 
+# The check set --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Holdout:
+    """What a study keeps back to check that its settings generalise.
+
+    ``sequences``: check sequences (specs), scored in full for every trial; the tuning sequences
+    then keep all their labels. Without them and with ``frames``, each tuning sequence's scored
+    frames are cut into :data:`CHECK_BLOCKS` runs (fewer where it has fewer labelled frames) and
+    every other run is held back: with 10 labels spread over a clip, 5 tune and 5 check, spread
+    over the clip alike. A sequence with one labelled frame keeps it for tuning. ``frames=False``
+    and no sequences: nothing is held back (every label tunes).
+    """
+
+    sequences: tuple[str, ...] = ()
+    frames: bool = True
+
+    @property
+    def active(self) -> bool:
+        return bool(self.sequences) or self.frames
+
+    def describe(self) -> str:
+        if self.sequences:
+            return f"check set: {len(self.sequences)} other sequence(s), scored in full"
+        if self.frames:
+            return "check set: every other run of each sequence's labelled frames"
+        return "no check set: every label tunes"
+
+
+NO_HOLDOUT = Holdout(frames=False)
+
+
+def check_positions(scored: int, blocks: int = CHECK_BLOCKS) -> list[bool]:
+    """For each of a sequence's ``scored`` frames in order, whether it is held back for the check
+    set: ``min(blocks, scored)`` runs of about equal length, every other one (the second, fourth,
+    ...). One frame alone is never held back."""
+    if scored < 2:
+        return [False] * scored
+    n = min(blocks, scored)
+    return [(k * n // scored) % 2 == 1 for k in range(scored)]
+
+
+def split_result(result: SequenceResult) -> tuple[SequenceResult, SequenceResult]:
+    """A result with per-frame counts cut into its tuning and check parts (:func:`check_positions`)."""
+    from .metrics import Counts
+
+    held = check_positions(len(result.per_frame))
+    parts = []
+    for keep in (False, True):
+        counts = Counts()
+        n = 0
+        for c, h in zip(result.per_frame, held):
+            if h == keep:
+                counts += c
+                n += 1
+        parts.append(dataclasses.replace(result, counts=counts, scored=n, frame_index=[], per_frame=[]))
+    return parts[0], parts[1]
+
+
 # Results -------------------------------------------------------------------------------------
 
 @dataclass
@@ -258,6 +339,18 @@ class TrialRecord:
     params: dict[str, Any]  # the study's own view (keys as in the search space)
     cached: bool = False  # same config as an earlier trial: its result was reused
     seconds: float = 0.0  # time its sequence runs took (0 when cached; see TuneProgress.trial_seconds)
+    check: float = float("nan")  # the metric on the check set (NaN without one)
+    check_overall: dict[str, Any] = field(default_factory=dict)  # CDnet overall figures on the check set
+
+    def score(self, metric: str, select: str) -> float:
+        """What :data:`SELECT` ranks this trial by (NaN where undefined)."""
+        if select == "tune" or math.isnan(self.check):
+            return self.value
+        if select == "check":
+            return self.check
+        if math.isnan(self.value):
+            return self.value
+        return min(self.value, self.check) if metric in HIGHER_IS_BETTER else max(self.value, self.check)
 
 
 @dataclass
@@ -353,6 +446,10 @@ class TuneResult:
     study: Any = None  # optuna.Study (for importances and plots)
     best_trial: int = 0
     seconds: float = 0.0  # wall time of the whole study
+    holdout: Holdout = NO_HOLDOUT
+    select: str = "tune"
+    check_value: float = float("nan")  # the chosen trial's metric on the check set
+    skipped: list[SequenceResult] = field(default_factory=list)  # sequences left out, with why
 
     @property
     def trials(self) -> int:
@@ -362,9 +459,50 @@ class TuneResult:
     def direction(self) -> str:
         return direction(self.metric)
 
+    @property
+    def chosen(self) -> TrialRecord:
+        return next(r for r in self.records if r.number == self.best_trial)
+
+    def best_on_tuning(self) -> TrialRecord:
+        """The trial with the best tuning score (what a study without a check set would pick)."""
+        best = self.records[0]
+        for r in self.records[1:]:
+            if better(r.value, best.value, self.metric):
+                best = r
+        return best
+
+    def warnings(self) -> list[str]:
+        """What the user should know about how far the result carries: the tuning and check
+        scores of the chosen trial part by more than :data:`PART`, or the trial best on the
+        tuning labels does clearly worse on the check set than the one chosen (it overfits)."""
+        out = []
+        label = METRIC_LABELS.get(self.metric, self.metric)
+        left = [f"{r.label} ({r.error})" for r in self.skipped]
+        if left:
+            out.append("Left out (could not be scored): " + "; ".join(left))
+        if self.holdout.active and math.isnan(self.check_value) and not math.isnan(self.value):
+            out.append("Nothing could be held back to check the result (too few labelled frames): the score "
+                       "is on the very frames it was tuned on.")
+        if math.isnan(self.check_value) or not self.records:
+            return out
+        chosen, top = self.chosen, self.best_on_tuning()
+        if abs(chosen.value - chosen.check) > PART:
+            out.append(f"The tuning and check scores part: {label} {value_text(chosen.value)} on the tuning labels, "
+                       f"{value_text(chosen.check)} on the check set. Expect the check figure where the "
+                       "settings are deployed; more labels, or labels from more of the footage, narrow the gap.")
+        if top.number != chosen.number and better(chosen.check, top.check, self.metric) \
+                and abs(chosen.check - top.check) > PART / 2:
+            out.append(f"The trial best on the tuning labels (trial {top.number}: {value_text(top.value)}) scores "
+                       f"{value_text(top.check)} on the check set: it fits the tuning frames, not the scene. "
+                       f"Chose trial {chosen.number} ({value_text(chosen.value)} tuning, {value_text(chosen.check)} "
+                       "check) instead.")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """The ``bgapp tune --json`` document."""
-        return {"best": self.best.to_dict(), "value": self.value, "trials": self.trials}
+        return {"best": self.best.to_dict(), "value": self.value, "check": self.check_value, "trials": self.trials,
+                "best_trial": self.best_trial, "select": self.select, "holdout": self.holdout.describe(),
+                "warnings": self.warnings()}
 
     def table(self) -> list[dict[str, Any]]:
         """One row per trial: number, metric, precision/recall/F, and the searched values."""
@@ -376,6 +514,8 @@ class TuneResult:
                     keys.append(k)
         for r in self.records:
             row: dict[str, Any] = {"trial": r.number, self.metric: r.value}
+            if self.holdout.active:
+                row[f"check {self.metric}"] = r.check
             for m in ("f_measure", "precision", "recall"):
                 if m != self.metric:
                     row[m] = r.overall.get(m, float("nan"))
@@ -414,8 +554,33 @@ def _config_value(cfg: Config, key: str) -> Any:
 def _overall_value(results: list[SequenceResult], metric: str) -> tuple[float, dict[str, Any], dict[str, float]]:
     doc = report(results)
     value = float(doc["overall"][metric])
-    per_seq = {f"{r.category}/{r.name}" if r.category else r.name: float(r.counts.as_dict()[metric]) for r in results}
+    per_seq = {r.label: float(r.counts.as_dict()[metric]) for r in results if not r.error}
     return value, doc["overall"], per_seq
+
+
+@dataclass
+class _Scores:
+    """One config's figures: on the tuning labels, and on the check set (NaN without one)."""
+
+    value: float
+    overall: dict[str, Any]
+    per_seq: dict[str, float]
+    check: float = float("nan")
+    check_overall: dict[str, Any] = field(default_factory=dict)
+
+
+def _scores(results: list[SequenceResult], tuning: int, holdout: Holdout, metric: str) -> _Scores:
+    """Score a config's results (the ``tuning`` sequences first, then any check sequences) on its
+    tuning part and its check part, as ``holdout`` splits them."""
+    tune_rs, check_rs = results[:tuning], results[tuning:]
+    if not holdout.sequences and holdout.frames:
+        halves = [split_result(r) for r in tune_rs]
+        tune_rs, check_rs = [h[0] for h in halves], [h[1] for h in halves]
+    value, overall, per_seq = _overall_value(tune_rs, metric)
+    out = _Scores(value, overall, per_seq)
+    if any(r.scored for r in check_rs if not r.error):
+        out.check, out.check_overall, _ = _overall_value([r for r in check_rs if r.scored or r.error], metric)
+    return out
 
 
 def _config_key(cfg: Config) -> str:
@@ -443,8 +608,9 @@ class _Tracker:
     frames done; it makes the :class:`TuneProgress` reports."""
 
     def __init__(self, progress: Callable[[TuneProgress], None] | None, trials: int, metric: str,
-                 frames_per_trial: int, t0: float) -> None:
+                 frames_per_trial: int, t0: float, select: str = "tune") -> None:
         self.progress, self.trials, self.metric, self.t0 = progress, trials, metric, t0
+        self.select = select
         self.per_trial = max(1, frames_per_trial)
         self.work_total = trials * self.per_trial
         self.work = 0  # frames of finished tasks (a reused trial counts whole)
@@ -456,7 +622,8 @@ class _Tracker:
         self.finished.append(rec)
         if rec.cached:  # its frames count as done without running
             self.work += self.per_trial
-        if self.leader is None or better(rec.value, self.leader.value, self.metric):
+        if self.leader is None or better(rec.score(self.metric, self.select),
+                                         self.leader.score(self.metric, self.select), self.metric):
             self.leader = rec
 
     def report(self, told: int, partial: int = 0, **kw: Any) -> None:
@@ -467,7 +634,8 @@ class _Tracker:
         ran = [r.seconds for r in self.finished if not r.cached]
         lead = self.leader
         self.progress(TuneProgress(
-            told, self.trials, lead.value if lead else float("nan"), lead.config if lead else None,
+            told, self.trials, lead.score(self.metric, self.select) if lead else float("nan"),
+            lead.config if lead else None,
             elapsed=now - self.t0, finished=len(self.finished), best_trial=lead.number if lead else None,
             trial_seconds=sum(ran) / len(ran) if ran else float("nan"), fraction=done / self.work_total,
             remaining=(now - self.t_ready) * (self.work_total - done) / done if done else None, **kw))
@@ -478,13 +646,16 @@ class _Batch:
     trial ended as soon as its config's last task is in (at once for a config seen before)."""
 
     def __init__(self, asked: list[Any], configs: list[Config], seqs: list[str], lengths: list[int],
-                 cache: dict[str, tuple[float, dict[str, Any], dict[str, float]]], metric: str, track: _Tracker,
-                 told: int, worker: bool) -> None:
+                 cache: dict[str, _Scores], metric: str, track: _Tracker, told: int, worker: bool,
+                 tuning: int, holdout: Holdout) -> None:
         self.asked, self.configs, self.seqs, self.lengths = asked, configs, seqs, lengths
         self.cache, self.metric, self.track, self.told = cache, metric, track, told
+        self.tuning, self.holdout = tuning, holdout  # the first ``tuning`` of seqs tune, the others check
         self.keys = [_config_key(c) for c in configs]
         self.todo = list(dict.fromkeys(k for k in self.keys if k not in cache))  # new configs, each run once
-        self.calls = [(s, json.loads(k), True, False, worker) for k in self.todo for s in seqs]
+        split = holdout.frames and not holdout.sequences  # per-frame counts, to cut into tune and check frames
+        self.calls = [(s, json.loads(k), True, split and j < tuning, worker) for k in self.todo
+                      for j, s in enumerate(seqs)]
         self.weights = [float(lengths[j % len(seqs)]) for j in range(len(self.calls))]
         self.first = {k: self.keys.index(k) for k in self.todo}  # the trial that runs a new config
         self.pending = {k: len(seqs) for k in self.todo}
@@ -498,13 +669,13 @@ class _Batch:
                           running=len(self.asked) - len(self.ended), **kw)
 
     def _end(self, key: str, seconds: float) -> list[TrialRecord]:
-        value, overall, per_seq = self.cache[key]
+        sc = self.cache[key]
         out = []
         for j, (t, cfg, k) in enumerate(zip(self.asked, self.configs, self.keys)):
             if k == key and j not in self.ended:
                 reused = self.first.get(key) != j
-                rec = TrialRecord(t.number, value, cfg, overall, per_seq, dict(t.params), reused,
-                                  0.0 if reused else seconds)
+                rec = TrialRecord(t.number, sc.value, cfg, sc.overall, sc.per_seq, dict(t.params), reused,
+                                  0.0 if reused else seconds, sc.check, sc.check_overall)
                 self.ended[j] = rec
                 self.track.end(rec)
                 out.append(rec)
@@ -531,7 +702,7 @@ class _Batch:
         out: list[TrialRecord] = []
         if self.pending[key] == 0:
             k0 = self.todo.index(key) * n
-            self.cache[key] = _overall_value(self.results[k0:k0 + n], self.metric)
+            self.cache[key] = _scores(self.results[k0:k0 + n], self.tuning, self.holdout, self.metric)
             out = self._end(key, self.seconds[key])
         self._report(ended=out)
 
@@ -542,11 +713,11 @@ def _run_tasks(run: SerialRunner | DaskRunner, calls: Sequence[tuple], weights: 
     """Run the :func:`~bgapp.distributed.evaluate_spec` ``calls``, telling ``on_task(i, result,
     seconds)`` as each ends (in any order on a cluster).
 
-    ``weights`` are the calls' frame counts. In this process each call is the same ``evaluate``
-    as ``evaluate_spec``, with its start and its frames reported to ``on_frame(i, frame, frames)``
-    and its wall time measured. On Dask, heaviest calls go first (as
-    :func:`~bgapp.distributed.map_longest_first` does), and a task's time is its frames over its
-    measured rate (the model's set-up left out: the worker's clock is not ours).
+    ``weights`` are the calls' frame counts. In this process each call is ``evaluate_spec``, with
+    its start and its frames reported to ``on_frame(i, frame, frames)`` and its wall time measured.
+    On Dask, heaviest calls go first (as :func:`~bgapp.distributed.map_longest_first` does), and a
+    task's time is its frames over its measured rate (the model's set-up left out: the worker's
+    clock is not ours).
     """
     if isinstance(run, DaskRunner):
         for i, res in run.as_done(evaluate_spec, calls, longest_first(weights)):
@@ -555,8 +726,7 @@ def _run_tasks(run: SerialRunner | DaskRunner, calls: Sequence[tuple], weights: 
     for i, (spec, cfg, post, per_frame, _worker) in enumerate(calls):
         t = time.perf_counter()
         on_frame(i, 0, int(weights[i]))  # it starts: which trial, which sequence
-        res = evaluate(open_spec(spec), Config.from_dict(cfg), post=post, per_frame=per_frame,
-                       progress=functools.partial(on_frame, i))
+        res = evaluate_spec(spec, cfg, post, per_frame, False, functools.partial(on_frame, i))
         on_task(i, res, time.perf_counter() - t)
 
 
@@ -566,17 +736,27 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
          batch: int = DEFAULT_BATCH, base: Config | None = None, tune_post: bool = True, exclude: Iterable[str] = (),
          workers: int | None = None, scheduler: str | None = None, start_from_base: bool = True,
          progress: Callable[[TuneProgress], None] | None = None, stop: Callable[[], bool] | None = None,
-         run: SerialRunner | DaskRunner | None = None) -> TuneResult:
-    """Run a study of ``method`` on the sequences ``specs`` names and return the best config.
+         run: SerialRunner | DaskRunner | None = None, holdout: Holdout | None = None,
+         select: str = DEFAULT_SELECT) -> TuneResult:
+    """Run a study of ``method`` on the sequences ``specs`` names and return the chosen config.
 
     ``base`` gives every value the study does not search (default: the declared defaults);
     with ``start_from_base`` the base config itself is the first trial, so the result is never
-    worse than where the user started. ``stop()`` returning True ends the study after the
-    current batch. Pass ``run`` to reuse a runner (a cluster) across calls.
+    worse than where the user started. ``holdout`` is the check set (default: every other run of
+    each sequence's labelled frames, see :class:`Holdout`; :data:`NO_HOLDOUT` tunes on every
+    label); ``select`` names how the result is chosen (:data:`SELECT`). The sampler is told the
+    tuning score only. ``stop()`` returning True ends the study after the current batch. Pass
+    ``run`` to reuse a runner (a cluster) across calls. Sequences that cannot be scored are left
+    out and listed in ``skipped``.
     """
     t0 = time.perf_counter()
     optuna = _optuna()
     metric = check_metric(metric)
+    if select not in SELECT:
+        raise BgappError(f"unknown selection {select!r}; choose one of: {', '.join(SELECT)}")
+    holdout = Holdout() if holdout is None else holdout
+    if not holdout.active:
+        select = "tune"
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise BgappError(f"--trials must be a whole number of at least 1, got {trials!r}")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -602,18 +782,24 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
     owned = run is None
     run = run or runner(workers, scheduler)
     records: list[TrialRecord] = []
-    cache: dict[str, tuple[float, dict[str, Any], dict[str, float]]] = {}
+    cache: dict[str, _Scores] = {}
     best: TrialRecord | None = None  # of the told trials, ties to the earliest: what the study returns
     try:
-        seqs = run.call(list_sequences, specs)
+        found: Found = run.call(find_specs, specs)
+        checks: Found = run.call(find_specs, list(holdout.sequences)) if holdout.sequences else Found([], [])
+        overlap = set(found.specs) & set(checks.specs)
+        if overlap:
+            raise BgappError(f"{sequence_name(sorted(overlap)[0])} is both a tuning and a check sequence: a check "
+                             "set must be labels the study does not tune on")
+        seqs = found.specs + checks.specs
         lengths = run.call(sequence_lengths, seqs)
-        track = _Tracker(progress, trials, metric, sum(lengths), t0)
+        track = _Tracker(progress, trials, metric, sum(lengths), t0, select)
         track.report(0)  # ready: the workers are up and the sequences found
         while len(records) < trials:
             n = min(batch, trials - len(records))
             asked = [study.ask() for _ in range(n)]
             job = _Batch(asked, [suggest(t, base, space) for t in asked], seqs, lengths, cache, metric, track,
-                         len(records), isinstance(run, DaskRunner))
+                         len(records), isinstance(run, DaskRunner), len(found.specs), holdout)
             job.start()
             _run_tasks(run, job.calls, job.weights, job.on_task, job.on_frame)
             told = []
@@ -622,7 +808,7 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
                 study.tell(t, rec.value if not math.isnan(rec.value) else WORST[metric])
                 records.append(rec)
                 told.append(rec)
-                if best is None or better(rec.value, best.value, metric):
+                if best is None or better(rec.score(metric, select), best.score(metric, select), metric):
                     best = rec
             track.leader = best  # ties resolved in trial order, as the result is
             track.report(len(records), last=told)
@@ -632,8 +818,8 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
         if owned:
             run.close()
     assert best is not None
-    return TuneResult(method, metric, best.config, best.value, records, seqs, seed, study, best.number,
-                      time.perf_counter() - t0)
+    return TuneResult(method, metric, best.config, best.value, records, found.specs, seed, study, best.number,
+                      time.perf_counter() - t0, holdout, select, best.check, found.skipped + checks.skipped)
 
 
 # Threshold sweep --------------------------------------------------------------------------------

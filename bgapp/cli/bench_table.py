@@ -54,4 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown:
         args.markdown.write_text(table.to_markdown(), encoding="utf-8")
     print(dumps(table.to_dict()) if args.json else table.to_markdown(), end="" if not args.json else "\n")
+    for path, why in table.left_out.items():
+        print(f"warning: {path} left out: {why}", file=sys.stderr)
+    for line in table.few_scored():
+        print(f"warning: {line}", file=sys.stderr)
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..config import Config
 from ..documents import dumps
+from ..evaluate import skipped_lines
 from .common import SubParsers, add_cluster_args, add_config_args, config_from_args, print_notes
 
 
@@ -24,9 +25,9 @@ def register(sub: SubParsers) -> None:
 
 
 def print_table(doc: dict[str, Any]) -> None:
-    cols = ["frames", "recall", "precision", "f_measure", "specificity", "pwc", "fps"]
+    cols = ["frames", "scored", "recall", "precision", "f_measure", "specificity", "pwc", "fps"]
     print(f"{'sequence':24s}" + "".join(f"{c:>12s}" for c in cols))
-    for row in doc["sequences"] + [dict(doc["overall"], name="overall", frames="", fps="")]:
+    for row in doc["sequences"] + [dict(doc["overall"], name="overall", frames="", scored=doc["scored"], fps="")]:
         cells = []
         for c in cols:
             v = row.get(c, "")
@@ -51,17 +52,26 @@ def run(args: argparse.Namespace) -> int:
         print(dumps(doc))
     else:
         print_table(doc)
+    for line in doc["warnings"] + skipped_lines(doc):  # on stderr, so --json stays one document
+        print(f"warning: {line}", file=sys.stderr)
     return 0
 
 
 def _serial(args: argparse.Namespace, cfg: Config) -> dict[str, Any]:
-    from ..evaluate import evaluate, report
+    from ..errors import BgappError
+    from ..evaluate import SequenceResult, evaluate, report
+    from ..sequences import Skipped
     from ..sources import open_scored_sources
 
     results = []
-    for src in open_scored_sources(args.sources):
+    skipped: list[Skipped] = []
+    for src in open_scored_sources(args.sources, skipped):
         if not args.json:
             print(f"evaluating {src.name} ({len(src)} frames)...", file=sys.stderr)
         print_notes(src.name, src.notes)
-        results.append(evaluate(src, cfg, post=not args.no_post))
+        try:
+            results.append(evaluate(src, cfg, post=not args.no_post))
+        except BgappError as exc:  # one bad sequence of many: reported, the others still scored
+            results.append(SequenceResult.failed(src.shown_path, str(exc)))
+    results += [SequenceResult.failed(s.path, s.reason) for s in skipped]
     return report(results)
