@@ -33,6 +33,8 @@ USES = {
     "app_pages/video_lab.py": "play the demo or upload a clip; change the method and its sliders while it plays and "
     "watch the masks react. With ground truth you get live F-measure, precision and recall and an image of where the "
     "errors are. Download the masks or the composite video.",
+    "app_pages/label.py": "your own video has no ground truth: label a few frames (the method's mask is the "
+    "starting point, you correct it with a brush), save them as a CDnet sequence and score or tune on it.",
     "app_pages/webcam.py": "the same pipeline on your camera, in the browser.",
     "app_pages/compare.py": "run two to four methods on the same clip side by side, with a chart of their foreground "
     "and accuracy over time.",

@@ -41,6 +41,9 @@ _FROM_CDNET[85] = _FROM_CDNET[170] = UNKNOWN
 _FROM_CDNET[255] = FOREGROUND
 JPEG_QUALITY = 95  # input frames: CDnet's own are JPEG; the model sees these, so keep them close
 FEW_LABELS = 5  # below this many labelled frames a score says little (see bgapp.evaluate.FEW_SCORED)
+PREROLL_SECONDS = 4  # frames this early show what a model has not learnt yet: not worth labelling first
+DEFAULT_COUNT = 10  # frames offered for labelling: enough for a rough score, few enough for ten minutes' work
+UNDO_DEPTH = 50  # undo steps kept per frame (each a compressed mask, a few KB)
 
 Progress = Callable[[int, int], None]
 
@@ -53,6 +56,13 @@ def spread(frames: int, count: int, start: int = 0) -> list[int]:
     span = frames - start
     count = max(0, min(count, span))
     return sorted({start + int((k + 0.5) * span / count) for k in range(count)})
+
+
+def first_to_label(frames: int, fps: float) -> int:
+    """Where labelling starts: after :data:`PREROLL_SECONDS` (the model learns the empty scene
+    then, so its masks say little and a score there says less), but never past a tenth of a short
+    clip, so its frames are still spread over most of it."""
+    return max(0, min(round(PREROLL_SECONDS * (fps or 25.0)), frames // 10))
 
 
 def to_levels(mask: np.ndarray) -> np.ndarray:
@@ -175,6 +185,180 @@ def overlay(frame: np.ndarray, mask: np.ndarray, opacity: float, palette: Palett
             tint = np.array((b, g, r), np.float32)
             out[where] = (frame[where] * (1 - opacity) + tint * opacity).astype(np.uint8)
     return out
+
+
+# The labelling work --------------------------------------------------------------------------------
+
+def _pack(mask: np.ndarray | None) -> bytes | None:
+    """A mask as PNG bytes for the undo history: a label mask compresses to a few KB, so fifty
+    steps on ten 640x480 frames take a few MB rather than 150."""
+    return None if mask is None else cv2.imencode(".png", mask)[1].tobytes()
+
+
+def _unpack(data: bytes | None) -> np.ndarray | None:
+    return None if data is None else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
+@dataclass
+class LabelEditor:
+    """One clip's labelling in progress, free of any user interface so it is tested as it is.
+
+    ``chosen`` are the frames offered for labelling (sorted); ``suggestions`` a method's clean mask
+    for each (:func:`starting_masks`), which the labeller corrects. A frame is *labelled* (in
+    ``labels``, saved and scored) only once drawn on or accepted as it is: until then the method's
+    mask is a suggestion, and saving it as truth would score the method against itself. Each frame
+    has its own undo history of what it was before each change (``None``: not labelled).
+    """
+
+    labels: Labels
+    chosen: list[int] = field(default_factory=list)
+    suggestions: dict[int, np.ndarray] = field(default_factory=dict)
+    suggested_with: dict | None = None  # the Config (as a dict) the suggestions came from
+    history: dict[int, list[bytes | None]] = field(default_factory=dict)
+    current: int | None = None  # the frame being labelled
+    fps: float = 25.0
+    count: int = 0  # how many spread frames were asked for (:meth:`respread`)
+    changes: int = 0  # counts every change of the labels, so a saved copy knows it is out of date
+
+    @classmethod
+    def start(cls, size: tuple[int, int], frames: int, fps: float, count: int = DEFAULT_COUNT) -> LabelEditor:
+        """``count`` frames spread over the clip from :func:`first_to_label` on."""
+        editor = cls(Labels((int(size[0]), int(size[1])), frames), fps=float(fps or 25.0))
+        editor.respread(count)
+        return editor
+
+    # which frames ---------------------------------------------------------------------------------
+
+    def respread(self, count: int) -> None:
+        """Offer ``count`` evenly spread frames, keeping every labelled one and the current one (work
+        is never dropped, and the frame on screen stays)."""
+        n = self.labels.frames
+        self.count = count
+        keep = set(self.labels.indices) | ({self.current} if self.current is not None else set())
+        self.chosen = sorted(set(spread(n, count, first_to_label(n, self.fps))) | keep)
+        if self.current not in self.chosen:
+            self.current = self.chosen[0] if self.chosen else None
+
+    def shorten(self, frames: int) -> None:
+        """The clip proved to hold only ``frames`` frames (a video's header promised more): frames
+        past them leave the list and the labels."""
+        self.labels.frames = frames
+        for i in [i for i in self.labels.indices if i >= frames]:
+            self.labels.drop(i)
+        self.chosen = [i for i in self.chosen if i < frames]
+        if self.current not in self.chosen:
+            self.current = self.chosen[-1] if self.chosen else None
+
+    def add(self, i: int) -> None:
+        """Offer frame ``i`` too and make it the current one."""
+        if not 0 <= i < self.labels.frames:
+            raise BgappError(f"frame {i + 1} is outside the clip's {self.labels.frames} frames")
+        if i not in self.chosen:
+            self.chosen = sorted([*self.chosen, i])
+        self.current = i
+
+    def step(self, by: int) -> int | None:
+        """Move ``by`` places along the chosen frames (clamped at either end); the new current frame."""
+        if not self.chosen:
+            return None
+        k = self.chosen.index(self.current) if self.current in self.chosen else 0
+        self.current = self.chosen[max(0, min(len(self.chosen) - 1, k + by))]
+        return self.current
+
+    @property
+    def labelled(self) -> int:
+        """How many of the chosen frames are labelled."""
+        return sum(1 for i in self.chosen if i in self.labels)
+
+    def needs_suggestion(self) -> list[int]:
+        """Chosen frames with neither a label nor a method's mask yet."""
+        return [i for i in self.chosen if i not in self.labels and i not in self.suggestions]
+
+    def suggest(self, masks: dict[int, np.ndarray], config: Config | None = None) -> None:
+        """Take a method's masks as suggestions (labelled frames keep their labels)."""
+        self.suggestions.update(masks)
+        if config is not None:
+            self.suggested_with = config.to_dict()
+
+    # one frame's mask ------------------------------------------------------------------------------
+
+    def mask(self, i: int) -> np.ndarray:
+        """Frame ``i`` as it stands: its label, else the method's mask, else all background."""
+        if i in self.labels.masks:
+            return self.labels.masks[i]
+        if i in self.suggestions:
+            return self.suggestions[i]
+        w, h = self.labels.size
+        return np.zeros((h, w), np.uint8)
+
+    def is_labelled(self, i: int) -> bool:
+        return i in self.labels
+
+    def _remember(self, i: int) -> None:
+        self.changes += 1
+        steps = self.history.setdefault(i, [])
+        steps.append(_pack(self.labels.masks.get(i)))
+        del steps[:-UNDO_DEPTH]
+
+    def draw(self, i: int, rgba: np.ndarray) -> bool:
+        """Lay a canvas's strokes (:func:`apply_strokes`) on frame ``i``, which becomes labelled.
+        False, with nothing changed, when the picture holds no stroke."""
+        before = self.mask(i)
+        after = apply_strokes(before, rgba)
+        if i in self.labels and np.array_equal(after, before):
+            return False
+        if i not in self.labels and not (rgba[:, :, 3] >= 128).any():
+            return False
+        self._remember(i)
+        self.labels.put(i, after)
+        return True
+
+    def accept(self, i: int) -> None:
+        """Label frame ``i`` with what it shows now (the method's mask, when nothing was drawn)."""
+        if i not in self.labels:
+            self._remember(i)
+            self.labels.put(i, self.mask(i))
+
+    def reset(self, i: int) -> None:
+        """Back to the method's mask, not labelled (undoable)."""
+        if i in self.labels:
+            self._remember(i)
+            self.labels.drop(i)
+
+    def can_undo(self, i: int) -> bool:
+        return bool(self.history.get(i))
+
+    def undo(self, i: int) -> bool:
+        """Frame ``i`` as it was before its last change; False when there is nothing to undo."""
+        steps = self.history.get(i)
+        if not steps:
+            return False
+        before = _unpack(steps.pop())
+        self.changes += 1
+        if before is None:
+            self.labels.drop(i)
+        else:
+            self.labels.masks[i] = before
+        return True
+
+    def merge(self, loaded: Labels) -> int:
+        """Take the labels of a loaded sequence (read back by :func:`read_labels`) into this clip's:
+        they must have its size and lie within its frames. Returns how many frames they label."""
+        if tuple(loaded.size) != tuple(self.labels.size):
+            raise BgappError(f"the loaded labels are {loaded.size[0]}x{loaded.size[1]} but this clip is labelled at "
+                             f"{self.labels.size[0]}x{self.labels.size[1]}: they belong to another clip (or another "
+                             f"processing size)")
+        outside = [i for i in loaded.indices if i >= self.labels.frames]
+        if outside:
+            raise BgappError(f"the loaded labels reach frame {outside[-1] + 1} but this clip has "
+                             f"{self.labels.frames} frames: they belong to another clip")
+        for i in loaded.indices:
+            self._remember(i)
+            self.labels.put(i, loaded.masks[i])
+        self.chosen = sorted(set(self.chosen) | set(loaded.indices))
+        if loaded.indices:
+            self.current = loaded.indices[0]
+        return len(loaded)
 
 
 # The CDnet layout ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import streamlit as st
 from bgapp.archive import shown_path, zip_origin
 from ui.errors import guard
 from ui.evaluate import describe_specs, sample_sequences, unpack_zip
+from ui.keys import LABELLED
 from ui.session import workdir
 from ui.sources import local_paths_allowed, upload_limit_mb
 
@@ -26,10 +27,14 @@ def describe(specs: tuple[str, ...]):
 
 
 def choose_specs(key: str) -> list[str]:
-    """The sequences to score: the sample data, an uploaded zip, or a local folder (spec strings)."""
+    """The sequences to score: the sample data, an uploaded zip, a local folder, or the sequence the
+    Label page saved (spec strings)."""
     kinds = {"sample": "Sample data", "zip": "Upload a zip", "folder": "Folder on this computer"}
     if not local_paths_allowed():
         kinds.pop("folder")
+    labelled = st.session_state.get(LABELLED)
+    if labelled and Path(labelled).is_dir():
+        kinds["labelled"] = "Labelled here"
     kind = st.radio("Sequences from", list(kinds), format_func=kinds.get, horizontal=True, key=f"{key}.kind",
                     help="Every sequence needs ground truth (a groundtruth/ folder, CDnet levels). The built-in "
                          "demo is a synthetic room with exact labels, including a cast shadow (label 50).")
@@ -43,6 +48,10 @@ def choose_specs(key: str) -> list[str]:
             st.caption("The shared sample data (CDnet, SBI, UCSD sequences) is not installed beside this copy "
                        "of bgapp; the demo scene is always available.")
         return chosen
+    if kind == "labelled":
+        st.caption(f"**{Path(labelled).name}**, saved on the Label frames page: only its labelled frames are "
+                   "scored, while the model runs over every frame.")
+        return [labelled]
     if kind == "zip":
         up = st.file_uploader(f"Zip of a sequence folder or a dataset tree, up to {upload_limit_mb()} MB",
                               type=["zip"], key=f"{key}.zip",

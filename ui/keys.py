@@ -10,3 +10,6 @@ from __future__ import annotations
 APPLIED_CONFIG = "applied_config"
 # The Video lab's current settings; Evaluate & tune starts from them and "Apply best" replaces them.
 LAB_CONFIG = "lab.config"
+# The folder of the sequence the Label page saved last (a str path, CDnet layout: every frame, ground
+# truth for the labelled frames only); Evaluate & tune offers it as "Labelled here".
+LABELLED = "labels.saved"
