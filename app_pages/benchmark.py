@@ -14,7 +14,7 @@ from bgapp.distributed import default_workers
 from bgapp.methods import METHODS, get_method
 from bgapp.presets import list_presets
 from bgapp.tuning import duration_text
-from ui.errors import guard
+from ui.errors import guard, plain
 from ui.eval_inputs import LiveProgress, choose_specs
 
 KEY = "bench"
@@ -77,6 +77,10 @@ if go:
 
 table = state.get(f"{KEY}.table")
 if table is not None:
+    for path, why in table.left_out.items():
+        st.warning(plain(f"{path} left out: {why}"), icon=":material/block:")
+    for line in table.few_scored():
+        st.warning(plain(line), icon=":material/warning:")
     st.subheader("F-measure per category")
     header, rows = table.category_table()
     st.dataframe(pd.DataFrame(rows, columns=header), hide_index=True, width="stretch")

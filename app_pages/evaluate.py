@@ -11,11 +11,16 @@ from bgapp.config import Config
 from bgapp.distributed import open_spec
 from bgapp.documents import dumps
 from bgapp.errors import BgappError
+from bgapp.evaluate import skipped_lines
 from bgapp.export import EXPORT_FORMATS
 from bgapp.metrics import METRIC_LABELS, METRIC_SHORT
 from bgapp.presets import list_presets
 from bgapp.tuning import (
     DEFAULT_BATCH,
+    DEFAULT_SELECT,
+    NO_HOLDOUT,
+    SELECT,
+    Holdout,
     TrialRecord,
     TuneProgress,
     direction,
@@ -26,7 +31,7 @@ from bgapp.tuning import (
     tune,
 )
 from ui.errors import guard, plain
-from ui.eval_inputs import LiveProgress, choose_specs, describe, study_sequence
+from ui.eval_inputs import LiveProgress, choose_specs, describe, sequence_label, study_sequence
 from ui.evaluate import (
     METRIC_CHOICES,
     busiest_frame,
@@ -143,9 +148,16 @@ with tab_eval:
         if ev.config.to_dict() != config.to_dict():
             st.caption("These results are for the settings of the last run; the sidebar has changed since.")
         o = doc["overall"]
-        st.caption(f"{len(ev.results)} sequence(s), {sum(r.frames for r in ev.results):,} frames, evaluated in "
-                   f"{duration_text(ev.seconds)}. Only frames inside each sequence's temporal ROI count (the model "
-                   "warms up on the earlier ones): the sequence view below says which.")
+        for line in skipped_lines(doc):
+            st.warning(plain(line), icon=":material/block:")
+        for line in doc["warnings"]:
+            st.warning(plain(line), icon=":material/warning:")
+        if not ev.results:
+            st.stop()
+        st.caption(f"{len(ev.results)} sequence(s), {sum(r.frames for r in ev.results):,} frames, "
+                   f"{doc['scored']:,} of them scored, evaluated in {duration_text(ev.seconds)}. Only frames with "
+                   "ground truth inside each sequence's temporal ROI count (the model sees every frame): the "
+                   "sequence view below says which.")
         cols = st.columns(5)
         for col, m in zip(cols, ("f_measure", "precision", "recall", "specificity", "pwc")):
             col.metric(METRIC_SHORT[m], fmt(o[m], 4 if m != "pwc" else 3), help=METRIC_LABELS[m] + " (CDnet overall)")
@@ -227,7 +239,22 @@ with tab_tune:
                                      if d.param.visible_if else ""), "what it does": d.param.help}
                       for d in space], hide_index=True, width="stretch")
     exclude = [k for k in keys if k not in chosen]
-    st.button("Run study", type="primary", key=f"{KEY}.tune", disabled=not specs or not chosen,
+    h1, h2 = st.columns(2)
+    checks = h1.multiselect("Check on these sequences", specs, key=f"{KEY}.checks", format_func=sequence_label,
+                            help="Sequences held back from tuning: scored for every trial, never tuned on, so they "
+                                 "show whether the settings carry to other footage. With none picked, every "
+                                 "other run of each sequence's labelled frames is held back instead.")
+    hold_none = h1.checkbox("Hold nothing back", key=f"{KEY}.no_check", disabled=bool(checks),
+                            help="Tune on every label and pick the best tuning score: settings that fit these "
+                                 "frames, which may not carry to other footage.")
+    select = h2.radio("Pick the trial that does best", list(SELECT), format_func=SELECT.get,
+                      index=list(SELECT).index(DEFAULT_SELECT), key=f"{KEY}.select", disabled=hold_none,
+                      help="The sampler always learns from the tuning score; this only chooses the result.")
+    holdout = Holdout(tuple(checks)) if checks else NO_HOLDOUT if hold_none else Holdout()
+    tuning_specs = [s_ for s_ in specs if s_ not in checks]
+    if checks and not tuning_specs:
+        st.warning("Every chosen sequence is a check sequence: leave at least one to tune on.")
+    st.button("Run study", type="primary", key=f"{KEY}.tune", disabled=not tuning_specs or not chosen,
               on_click=set_flag(f"{KEY}.tune_req"),
               help="Starts from the sidebar's settings (the first trial) and searches the chosen values.")
     start_study = flag(f"{KEY}.tune_req")
@@ -244,8 +271,9 @@ with tab_tune:
                     ended.extend(p.ended)
                     show.table(ended_trials_frame(ended, metric))
 
-            result = tune(specs, method, trials=trials, metric=metric, seed=seed, batch=batch, base=config,
-                          tune_post=tune_post, exclude=exclude, workers=workers, progress=on_progress)
+            result = tune(tuning_specs, method, trials=trials, metric=metric, seed=seed, batch=batch, base=config,
+                          tune_post=tune_post, exclude=exclude, workers=workers, progress=on_progress,
+                          holdout=holdout, select=select)
             state[f"{KEY}.tuned"] = (result, config, list(specs))
             state.pop(f"{KEY}.sweep", None)
 
@@ -253,9 +281,16 @@ with tab_tune:
     if tuned is not None:
         result, started, tuned_specs = tuned
         label = METRIC_LABELS[result.metric]
-        st.subheader(f"Best {label}: {metric_text(result.value, result.metric)}")
-        st.caption(f"Trial {result.best_trial} of {result.trials} · {result.method} · "
-                   f"{len(result.sequences)} sequence(s) · seed {result.seed} · took {duration_text(result.seconds)}")
+        if result.holdout.active:
+            st.subheader(f"{label}: {metric_text(result.value, result.metric)} tuning · "
+                         f"{metric_text(result.check_value, result.metric)} check")
+        else:
+            st.subheader(f"Best {label}: {metric_text(result.value, result.metric)}")
+        st.caption(f"Trial {result.best_trial} of {result.trials}, picked {SELECT[result.select]} · {result.method} · "
+                   f"{len(result.sequences)} sequence(s) · {result.holdout.describe()} · seed {result.seed} · "
+                   f"took {duration_text(result.seconds)}")
+        for line in result.warnings():
+            st.warning(plain(line), icon=":material/warning:")
         if result.best == started:
             st.info("No trial beat the starting settings (trial 0). More trials, another seed, or a narrower "
                     "search space (expander above) may help.")

@@ -341,6 +341,9 @@ class TrialRecord:
     seconds: float = 0.0  # time its sequence runs took (0 when cached; see TuneProgress.trial_seconds)
     check: float = float("nan")  # the metric on the check set (NaN without one)
     check_overall: dict[str, Any] = field(default_factory=dict)  # CDnet overall figures on the check set
+    # the metric on every label of the tuning sequences, held-back frames included: what bgapp eval
+    # reports for them (equal to ``value`` when no frame is held back)
+    whole: float = float("nan")
 
     def score(self, metric: str, select: str) -> float:
         """What :data:`SELECT` ranks this trial by (NaN where undefined)."""
@@ -489,7 +492,9 @@ class TuneResult:
         if abs(chosen.value - chosen.check) > PART:
             out.append(f"The tuning and check scores part: {label} {value_text(chosen.value)} on the tuning labels, "
                        f"{value_text(chosen.check)} on the check set. Expect the check figure where the "
-                       "settings are deployed; more labels, or labels from more of the footage, narrow the gap.")
+                       "settings are deployed; " + ("the check sequences differ from the tuning ones: tune on some "
+                       "of each kind of scene the settings will meet." if self.holdout.sequences else
+                       "more labels, or labels from more of the footage, narrow the gap."))
         if top.number != chosen.number and better(chosen.check, top.check, self.metric) \
                 and abs(chosen.check - top.check) > PART / 2:
             out.append(f"The trial best on the tuning labels (trial {top.number}: {value_text(top.value)}) scores "
@@ -500,7 +505,8 @@ class TuneResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``bgapp tune --json`` document."""
-        return {"best": self.best.to_dict(), "value": self.value, "check": self.check_value, "trials": self.trials,
+        return {"best": self.best.to_dict(), "value": self.value, "check": self.check_value,
+                "all_labels": self.chosen.whole if self.records else float("nan"), "trials": self.trials,
                 "best_trial": self.best_trial, "select": self.select, "holdout": self.holdout.describe(),
                 "warnings": self.warnings()}
 
@@ -567,17 +573,19 @@ class _Scores:
     per_seq: dict[str, float]
     check: float = float("nan")
     check_overall: dict[str, Any] = field(default_factory=dict)
+    whole: float = float("nan")
 
 
 def _scores(results: list[SequenceResult], tuning: int, holdout: Holdout, metric: str) -> _Scores:
     """Score a config's results (the ``tuning`` sequences first, then any check sequences) on its
     tuning part and its check part, as ``holdout`` splits them."""
     tune_rs, check_rs = results[:tuning], results[tuning:]
+    whole = _overall_value(tune_rs, metric)[0]
     if not holdout.sequences and holdout.frames:
         halves = [split_result(r) for r in tune_rs]
         tune_rs, check_rs = [h[0] for h in halves], [h[1] for h in halves]
     value, overall, per_seq = _overall_value(tune_rs, metric)
-    out = _Scores(value, overall, per_seq)
+    out = _Scores(value, overall, per_seq, whole=whole)
     if any(r.scored for r in check_rs if not r.error):
         out.check, out.check_overall, _ = _overall_value([r for r in check_rs if r.scored or r.error], metric)
     return out
@@ -675,7 +683,7 @@ class _Batch:
             if k == key and j not in self.ended:
                 reused = self.first.get(key) != j
                 rec = TrialRecord(t.number, sc.value, cfg, sc.overall, sc.per_seq, dict(t.params), reused,
-                                  0.0 if reused else seconds, sc.check, sc.check_overall)
+                                  0.0 if reused else seconds, sc.check, sc.check_overall, sc.whole)
                 self.ended[j] = rec
                 self.track.end(rec)
                 out.append(rec)

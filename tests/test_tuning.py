@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 
@@ -16,7 +17,7 @@ from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.evaluate import evaluate, report
 from bgapp.methods import METHODS
-from bgapp.metrics import HIGHER_IS_BETTER
+from bgapp.metrics import HIGHER_IS_BETTER, Counts
 from bgapp.postprocess import POST_PARAMS
 from bgapp.presets import get_preset, list_presets
 from bgapp.sequences import Sequence
@@ -24,9 +25,12 @@ from bgapp.synthetic import SyntheticScene
 from bgapp.tuning import (
     FRAME_REPORTS,
     MIN_TRIALS_FOR_IMPORTANCE,
+    NO_HOLDOUT,
     WORST,
+    Holdout,
     TrialRecord,
     TuneProgress,
+    check_positions,
     search_space,
     suggest,
     sweep_values,
@@ -113,8 +117,8 @@ def test_suggest_asks_only_active_values():
 
 def test_study_is_reproducible_and_scored_the_cdnet_way(seq_tree):
     specs = [str(seq_tree)]
-    a = tune(specs, "mog2", trials=4, seed=7, batch=2, workers=1)
-    b = tune(specs, "mog2", trials=4, seed=7, batch=2, workers=1)
+    a = tune(specs, "mog2", trials=4, seed=7, batch=2, workers=1, holdout=NO_HOLDOUT)
+    b = tune(specs, "mog2", trials=4, seed=7, batch=2, workers=1, holdout=NO_HOLDOUT)
     assert [r.config.to_dict() for r in a.records] == [r.config.to_dict() for r in b.records]
     assert [repr(r.value) for r in a.records] == [repr(r.value) for r in b.records]  # NaN compares too
     assert a.to_dict() == b.to_dict() and a.to_dict()["trials"] == 4
@@ -275,7 +279,10 @@ def test_cli_tune_json_out_and_reload(seq_tree, tmp_path):
                  "--json", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # exactly one JSON object on stdout
-    assert set(doc) == {"best", "value", "trials"} and doc["trials"] == 3
+    assert set(doc) == {"best", "value", "check", "all_labels", "trials", "best_trial", "select", "holdout",
+                        "warnings"}
+    assert doc["trials"] == 3 and doc["select"] == "worse" and "every other run" in doc["holdout"]
+    assert 0 < doc["check"] <= 1  # the check set: every other run of hall/c's labelled frames
     ended = [line for line in proc.stderr.splitlines() if " ended (" in line]  # each trial as it ends, on stderr
     assert [line.split(" ended")[0] for line in ended] == ["trial 0", "trial 1", "trial 2"]
     assert ended[0].startswith("trial 0 ended (1 of 3 done): F-measure 0.") and " in " in ended[0]
@@ -283,7 +290,7 @@ def test_cli_tune_json_out_and_reload(seq_tree, tmp_path):
     assert Config.from_dict(doc["best"]) == Config.load(out) and Config.load(out).method == "knn"
     again = bgapp("eval", seq, "--config", str(out), "--json")
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["overall"]["f_measure"] == doc["value"]
+    assert json.loads(again.stdout)["overall"]["f_measure"] == doc["all_labels"]  # tuning and check frames
     text = bgapp("tune", seq, "--config", str(out), "--trials", "1", "--workers", "1")  # trial 0: the config
     assert text.returncode == 0 and f"best f_measure (highest): {doc['value']:.4f}" in text.stdout
 
@@ -322,3 +329,82 @@ def test_demo_preset_reproduces_its_score():
         pytest.skip("strong_shadows was not tuned on the demo scene")
     doc = report([evaluate(SyntheticScene(), shadows.config)])
     assert doc["overall"]["f_measure"] == pytest.approx(shadows.value, abs=1e-12)
+
+
+# The check set ---------------------------------------------------------------------------------
+
+def test_check_positions_hold_back_every_other_run():
+    assert check_positions(0) == [] and check_positions(1) == [False]
+    assert check_positions(2) == [False, True]
+    assert check_positions(5) == [False, True, False, True, False]  # 5 labels: 3 tune, 2 check
+    held = check_positions(100)  # 10 runs of 10 frames, every other one held back
+    assert held == [(k // 10) % 2 == 1 for k in range(100)] and sum(held) == 50
+
+
+def test_holdout_splits_each_sequences_labelled_frames_and_picks_on_the_worse(seq_tree):
+    seq = seq_tree / "hall" / "c"
+    res = tune([str(seq)], "mog2", trials=6, seed=2, batch=3, workers=1)
+    assert res.select == "worse" and res.holdout == Holdout()
+    # the two parts are exactly the full evaluation's per-frame counts, cut by check_positions
+    full = evaluate(Sequence(seq), res.best, per_frame=True)
+    held = check_positions(len(full.per_frame))
+    tune_counts = sum((c for c, h in zip(full.per_frame, held) if not h), Counts())
+    check_counts = sum((c for c, h in zip(full.per_frame, held) if h), Counts())
+    assert tune_counts + check_counts == full.counts
+    assert res.chosen.whole == full.counts.f_measure
+    assert res.value == tune_counts.f_measure and res.check_value == check_counts.f_measure
+    assert all(not math.isnan(r.check) for r in res.records)
+    # the chosen trial is the best on the worse of the two scores, not on the tuning score alone
+    worse = [min(r.value, r.check) for r in res.records]
+    assert min(res.value, res.check_value) == max(worse)
+    assert "check f_measure" in res.table()[0]
+
+
+def test_check_sequences_are_scored_in_full_and_never_tuned_on(seq_tree):
+    tune_seq, check_seq = seq_tree / "rooms" / "a", seq_tree / "hall" / "c"
+    res = tune([str(tune_seq)], "mog2", trials=4, seed=1, batch=2, workers=1, holdout=Holdout((str(check_seq),)),
+               select="check")
+    assert res.sequences == [str(tune_seq)] and set(res.records[0].sequences) == {"rooms/a"}
+    best = max(res.records, key=lambda r: r.check)
+    assert res.best_trial == best.number
+    assert res.check_value == evaluate(Sequence(check_seq), res.best).counts.f_measure
+    assert res.value == evaluate(Sequence(tune_seq), res.best).counts.f_measure  # all of its labels tune
+    with pytest.raises(BgappError, match="both a tuning and a check sequence"):
+        tune([str(tune_seq)], "mog2", trials=1, workers=1, holdout=Holdout((str(tune_seq),)))
+
+
+def test_a_study_warns_when_the_best_on_tuning_frames_fails_the_check(seq_tree):
+    """Built so: a trial that fits the tuning frames and not the check ones, against a steadier one."""
+    from bgapp.tuning import TuneResult
+
+    cfg = Config("mog2")
+    steady = TrialRecord(0, 0.80, cfg, {}, {}, {}, check=0.78)
+    overfit = TrialRecord(1, 0.95, cfg, {}, {}, {}, check=0.58)
+    res = TuneResult("mog2", "f_measure", cfg, 0.80, [steady, overfit], ["x"], 0, best_trial=0, holdout=Holdout(),
+                     select="worse", check_value=0.78)
+    warnings = res.warnings()
+    assert len(warnings) == 1 and "trial 1: 0.9500) scores 0.5800 on the check set" in warnings[0]
+    res.best_trial, res.value, res.check_value = 1, 0.95, 0.58  # had it picked the overfit one: they part
+    assert any("part: F-measure 0.9500 on the tuning labels, 0.5800 on the check set" in w for w in res.warnings())
+
+
+def test_one_labelled_frame_cannot_be_held_back_and_the_study_says_so(tmp_path):
+    seq = cdnet_sequence(tmp_path / "cat" / "one", n=30, warmup=5, skip_gt=[k for k in range(1, 31) if k != 20])
+    res = tune([str(seq)], "absdiff", trials=2, workers=1)
+    assert math.isnan(res.check_value) and res.records[0].overall["tp"] > 0
+    assert any("Nothing could be held back" in w for w in res.warnings())
+
+
+def test_a_sequence_that_cannot_be_scored_is_left_out_of_a_study(seq_tree, tmp_path):
+    import shutil
+
+    import cv2
+
+    tree = tmp_path / "tree"
+    shutil.copytree(seq_tree / "hall", tree / "hall")
+    bad = cdnet_sequence(tree / "rooms" / "bad", n=20)
+    cv2.imwrite(str(bad / "ROI.bmp"), np.full((240, 352), 255, np.uint8))  # CDnet copy with a wrong-size ROI
+    res = tune([str(tree)], "mog2", trials=2, workers=1)
+    assert res.sequences == [str(tree / "hall" / "c")]
+    assert [r.label for r in res.skipped] == ["rooms/bad"] and "352x240" in res.skipped[0].error
+    assert any(w.startswith("Left out (could not be scored): rooms/bad (ROI.bmp is 352x240") for w in res.warnings())

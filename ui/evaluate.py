@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 
 from bgapp.archive import safe_extract
 from bgapp.config import Config
-from bgapp.distributed import list_sequences, open_spec
+from bgapp.distributed import find_specs, open_spec
 from bgapp.errors import BgappError
 from bgapp.evaluate import SequenceResult, evaluate, report
 from bgapp.metrics import ERROR_COLOURS, METRIC_LABELS, METRIC_NAMES, error_image
@@ -39,6 +39,7 @@ from bgapp.tuning import (
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+SPARSE_POINTS = 60  # below this many scored frames the per-frame chart marks each one
 MAX_KEPT_FRAMES = 20_000  # masks kept for the viewer (PNG, a few KB each)
 TABLE_METRICS = ("recall", "precision", "f_measure", "specificity", "fpr", "fnr", "pwc")
 
@@ -50,7 +51,7 @@ def sample_sequences(root: Path = SHARED_DATA) -> list[tuple[str, str]]:
     if not root.is_dir():
         return []
     try:
-        specs = list_sequences([str(root)])
+        specs = find_specs([str(root)]).specs  # a copy that cannot be scored is not offered
     except BgappError:
         return []
     return [(Path(s).relative_to(root).as_posix(), s) for s in specs]
@@ -128,21 +129,20 @@ def run_evaluation(specs: list[str], config: Config, post: bool = True,
     ``progress`` receives an :class:`EvalProgress` before the first frame and after every frame.
     """
     t0 = time.perf_counter()
-    seqs = list_sequences(specs)
-    sources = [open_spec(s) for s in seqs]
+    found = find_specs(specs)  # sequences that cannot be scored are reported, the others run
+    sources = [open_spec(s) for s in found.specs]
     total = sum(len(s) for s in sources)
     done = 0
     kept = 0
+    ok: list[str] = []
     results: list[SequenceResult] = []
+    failed: list[SequenceResult] = list(found.skipped)
     masks: dict[int, list[bytes]] = {}
     kept_all = True
-    for k, src in enumerate(sources):
+    for k, (spec, src) in enumerate(zip(found.specs, sources)):
         store: list[bytes] | None = [] if kept + len(src) <= max_kept else None
         if store is None:
             kept_all = False
-        else:
-            masks[k] = store
-            kept += len(src)
 
         def on_frame(i: int, res: Any, gt: Any, store: list[bytes] | None = store) -> None:
             if store is not None:
@@ -154,10 +154,18 @@ def run_evaluation(specs: list[str], config: Config, post: bool = True,
                                       time.perf_counter() - t0))
 
         step(0, len(src))
-        results.append(evaluate(src, config, post=post, progress=step, per_frame=True, on_frame=on_frame))
+        try:
+            result = evaluate(src, config, post=post, progress=step, per_frame=True, on_frame=on_frame)
+        except BgappError as exc:  # one bad sequence of many: reported, the others still scored
+            failed.append(SequenceResult.failed(src.shown_path, str(exc)))
+        else:
+            if store is not None:
+                masks[len(ok)] = store
+                kept += len(src)
+            ok.append(spec)
+            results.append(result)
         done += len(src)
-    return EvalRun(list(seqs), config, post, results, report(results), masks, kept_all,
-                   time.perf_counter() - t0)
+    return EvalRun(ok, config, post, results, report(results + failed), masks, kept_all, time.perf_counter() - t0)
 
 
 # Progress lines --------------------------------------------------------------------------------
@@ -179,10 +187,11 @@ def study_progress_line(p: TuneProgress, metric: str) -> tuple[float, str]:
 
 def ended_trials_frame(records: list[TrialRecord], metric: str) -> pd.DataFrame:
     """The finished trials of a running study, newest first: its number, score and time."""
-    rows = [{"trial": r.number, METRIC_LABELS.get(metric, metric): r.value,
+    label = METRIC_LABELS.get(metric, metric)
+    rows = [{"trial": r.number, label: r.value, f"check {label}": r.check,
              "seconds": None if r.cached else round(r.seconds, 1),
              "note": "same settings as an earlier trial" if r.cached else ""} for r in reversed(records)]
-    return pd.DataFrame(rows, columns=["trial", METRIC_LABELS.get(metric, metric), "seconds", "note"])
+    return pd.DataFrame(rows, columns=["trial", label, f"check {label}", "seconds", "note"])
 
 
 # Tables ----------------------------------------------------------------------------------------
@@ -194,7 +203,7 @@ def results_table(doc: dict[str, Any], categories: list[str]) -> pd.DataFrame:
     """
     rows = []
     for s in doc["sequences"]:
-        rows.append({"level": "sequence", "name": s["name"], "frames": s["frames"],
+        rows.append({"level": "sequence", "name": s["name"], "frames": s["frames"], "scored": s["scored"],
                      **{m: s[m] for m in TABLE_METRICS}, "fps": s["fps"]})
     cats = {c: [r for r, k in zip(rows, categories) if k == c] for c in doc["categories"]}
     for cat, c in doc["categories"].items():
@@ -202,14 +211,15 @@ def results_table(doc: dict[str, Any], categories: list[str]) -> pd.DataFrame:
     seqs = [r for r in rows if r["level"] == "sequence"]
     rows.append({"level": "overall", "name": "overall", **_frames_fps(seqs),
                  **{m: doc["overall"][m] for m in TABLE_METRICS}})
-    cols = ["level", "name", "frames", *TABLE_METRICS, "fps"]
+    cols = ["level", "name", "frames", "scored", *TABLE_METRICS, "fps"]
     return pd.DataFrame(rows)[cols]
 
 
 def _frames_fps(rows: list[dict[str, Any]]) -> dict[str, Any]:
     frames = sum(int(r["frames"]) for r in rows)
     secs = sum(r["frames"] / r["fps"] for r in rows if r["fps"])
-    return {"frames": frames, "fps": round(frames / secs, 2) if secs else float("nan")}
+    return {"frames": frames, "scored": sum(int(r["scored"]) for r in rows),
+            "fps": round(frames / secs, 2) if secs else float("nan")}
 
 
 def per_frame_frame(result: SequenceResult) -> pd.DataFrame:
@@ -231,8 +241,10 @@ def per_frame_figure(result: SequenceResult, marker: int | None = None) -> go.Fi
     df = per_frame_frame(result)
     fig = go.Figure()
     colours = {"f_measure": "#1f77b4", "precision": "#2ca02c", "recall": "#d62728"}
+    sparse = len(df) < SPARSE_POINTS  # a few labelled frames: points, a line between them would invent the rest
     for m, colour in colours.items():
-        fig.add_trace(go.Scatter(x=df["frame"], y=df[m], mode="lines", name=METRIC_LABELS[m],
+        fig.add_trace(go.Scatter(x=df["frame"], y=df[m], mode="lines+markers" if sparse else "lines",
+                                 name=METRIC_LABELS[m], marker={"size": 8},
                                  line={"color": colour, "width": 1.4},
                                  hovertemplate=f"frame %{{x}}<br>{METRIC_LABELS[m]} %{{y:.3f}}<extra></extra>"))
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis={"range": [0, 1.02]},

@@ -11,13 +11,12 @@ import cv2
 import numpy as np
 
 from bgapp.display import jpeg, tile
-from bgapp.evaluate import scored_span
+from bgapp.evaluate import FEW_SCORED, scored_span
 from bgapp.metrics import ERROR_COLOURS, ERROR_LABELS, Counts
 from bgapp.source import Source
 
 MAX_WIDTH = 1400  # px: wider combined images are scaled down before encoding
 GAP = 4  # px between views
-FEW_SCORED = 30  # fewer scored frames than this: a score says little, and the pages say so
 
 
 def combined(views: Sequence[np.ndarray | None], labels: Sequence[str], cols: int, max_width: int = MAX_WIDTH,

@@ -16,12 +16,13 @@ from ..errors import BgappError
 from .common import SubParsers, add_cluster_args, config_from_args, int_at_least
 
 _positive = int_at_least(1)
+SELECT_TEXT = {"worse": "on the worse of the two", "check": "on the check set", "tune": "on the tuning labels"}
 PROGRESS_EVERY = 10.0  # seconds between progress lines while a trial runs
 
 
 def register(sub: SubParsers) -> None:
     from ..metrics import METRIC_NAMES
-    from ..tuning import DEFAULT_BATCH, DEFAULT_METRIC
+    from ..tuning import DEFAULT_BATCH, DEFAULT_METRIC, DEFAULT_SELECT, SELECT
 
     t = sub.add_parser("tune", help="search a method's settings for the best score on sequences with ground truth")
     t.add_argument("sources", nargs="+", metavar="SOURCE",
@@ -42,6 +43,15 @@ def register(sub: SubParsers) -> None:
     t.add_argument("--no-post", action="store_true", help="keep post-processing as configured (do not search it)")
     t.add_argument("--exclude", action="append", metavar="KEY",
                    help="leave this value as configured (a method parameter, or post.NAME; repeatable)")
+    t.add_argument("--check", action="append", metavar="SOURCE",
+                   help="hold these sequences back as the check set (repeatable): scored for every trial, never "
+                        "tuned on. Default: every other run of each tuning sequence's labelled frames")
+    t.add_argument("--no-check", action="store_true",
+                   help="hold nothing back: tune on every label and pick the best tuning score (overfits easily)")
+    t.add_argument("--select", choices=list(SELECT), default=DEFAULT_SELECT,
+                   help="how the result is picked among the trials: " + "; ".join(f"{k}: {v}" for k, v in
+                                                                                  SELECT.items())
+                        + f" (default {DEFAULT_SELECT})")
     add_cluster_args(t, "Default: 0 (one worker per core).")
     t.add_argument("--json", action="store_true",
                    help='print one JSON object: {"best": config, "value": metric, "trials": N}')
@@ -53,7 +63,7 @@ def register(sub: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..tuning import TuneProgress, direction, tune
+    from ..tuning import NO_HOLDOUT, Holdout, TuneProgress, direction, tune, value_text
 
     base = config_from_args(args)
     metric = args.metric
@@ -75,9 +85,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {p.line(metric)}", file=sys.stderr, flush=True)
         shown[0] = now
 
+    if args.check and args.no_check:
+        raise BgappError("--check and --no-check contradict each other: give one")
+    holdout = NO_HOLDOUT if args.no_check else Holdout(tuple(args.check or ()))
     result = tune(args.sources, base.method, trials=args.trials, metric=metric, seed=args.seed, batch=args.batch,
                   base=base, tune_post=not args.no_post, exclude=args.exclude or (), workers=workers,
-                  scheduler=args.scheduler, progress=show)
+                  scheduler=args.scheduler, progress=show, holdout=holdout, select=args.select)
+    for line in result.warnings():  # on stderr, so --json stays one document
+        print(f"warning: {line}", file=sys.stderr)
     if args.out:
         try:
             result.best.save(args.out)
@@ -90,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
     value = "n/a (undefined on every trial)" if math.isnan(result.value) else f"{result.value:.4f}"
     print(f"best {metric} ({goal}): {value}  [trial {result.best_trial} of {result.trials}, "
           f"{len(result.sequences)} sequence(s)]")
+    if result.holdout.active:
+        print(f"  on the check set: {value_text(result.check_value)} ({result.holdout.describe()}; "
+              f"picked {SELECT_TEXT[result.select]}); on every label of the tuning sequences: "
+              f"{value_text(result.chosen.whole)}")
     searched = {d for r in result.records for d in r.params}
     sections = (("", result.best.params), ("post.", result.best.post))
     for prefix, values in sections:
