@@ -25,8 +25,8 @@ from tests.apphelpers import APP, TIMEOUT, assert_clean, captions, images, metri
 from tests.conftest import need
 from tests.factories import png, sequence_zip
 
-PAGES = ["app_pages/home.py", "app_pages/video_lab.py", "app_pages/compare.py", "app_pages/background_stats.py",
-         "app_pages/image_diff.py", "app_pages/benchmark.py"]
+PAGES = ["app_pages/home.py", "app_pages/video_lab.py", "app_pages/label.py", "app_pages/compare.py",
+         "app_pages/background_stats.py", "app_pages/image_diff.py", "app_pages/benchmark.py"]
 
 
 # every page -----------------------------------------------------------------------------------------

@@ -289,7 +289,7 @@ def legend(editor: LabelEditor, i: int) -> str:
     state = ("**labelled**: " + ", ".join(f"{k} {v:.1%}" for k, v in shares.items())) if shares else \
         "not labelled yet: the method's mask is a suggestion (draw on it, or Accept as is)"
     return (f"Frame {i + 1} is {state}. :red[■ foreground] · background is left untinted (the eraser paints "
-            ":blue[■ blue] while you draw) · :orange[■ don't care], never scored. Keys: **B** brush, **E** eraser, "
+            ":blue[■ blue] while you draw) · :yellow[■ don't care], never scored. Keys: **B** brush, **E** eraser, "
             "**D** don't care, **G** polygon, **Z** undo, **A** accept, **N**/**P** next/previous frame.")
 
 
@@ -360,17 +360,20 @@ def load(editor: LabelEditor, choice: SourceChoice) -> None:
     seq: Sequence | None = None
     labels: Labels | None = None
     with guard("reading the labels zip"):
-        dest = workdir().path / f"zip-{ztag}"
-        if not (dest / ".complete").exists():
-            extract_zip(up.getvalue(), dest, up.name)
-            (dest / ".complete").touch()
-        seqs = keep(f"{KEY}.load_seqs", lambda: find_sequences(dest, max_side=APP_MAX_SIDE), ztag)
-        seq = seqs[0]
-        if len(seqs) > 1:
-            st.caption(f"The zip holds {len(seqs)} sequences: the first, {plain(seq.name)}, is read.")
-        if not seq.has_ground_truth:
-            raise BgappError(f"{up.name} has no groundtruth/ folder: there are no labels in it")
-        labels = read_labels(seq)
+        try:
+            dest = workdir().path / f"zip-{ztag}"
+            if not (dest / ".complete").exists():
+                extract_zip(up.getvalue(), dest, up.name)
+                (dest / ".complete").touch()
+            seqs = keep(f"{KEY}.load_seqs", lambda: find_sequences(dest, max_side=APP_MAX_SIDE), ztag)
+            seq = seqs[0]
+            if len(seqs) > 1:
+                st.caption(f"The zip holds {len(seqs)} sequences: the first, {plain(seq.name)}, is read.")
+            if not seq.has_ground_truth:
+                raise BgappError(f"{up.name} has no groundtruth/ folder: there are no labels in it")
+            labels = read_labels(seq)
+        except BgappError as exc:  # say which upload, where the message names only a file inside it
+            raise BgappError(str(exc) if up.name in str(exc) else f"{up.name}: {exc}") from None
     if seq is None or labels is None:
         return
     done = f"{KEY}.loaded"
@@ -379,9 +382,10 @@ def load(editor: LabelEditor, choice: SourceChoice) -> None:
     if mark not in merged:
         with guard("loading the labels") as g:
             merged[mark] = editor.merge(labels)
+        if g.ok:
             _renew_canvas()
-        if not g.ok:
-            st.caption("To label that zip's own frames further, open it as the source:")
+            st.rerun()  # the count, the frames and the canvas above show them
+        st.caption("To label that zip's own frames further, open it as the source:")
     if mark in merged:
         st.caption(f":material/check_circle: {merged[mark]} labelled frame(s) from **{plain(up.name)}** are in "
                    "this clip's labels.")
