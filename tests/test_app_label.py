@@ -246,3 +246,18 @@ def test_the_zip_download_holds_the_saved_sequence() -> None:
     gt = cv2.imdecode(np.frombuffer((folder / "groundtruth" / f"gt{first + 1:06d}.png").read_bytes(), np.uint8),
                       cv2.IMREAD_UNCHANGED)
     assert gt.shape == (240, 320) and set(np.unique(gt)) <= {0, 170, 255}
+
+
+def test_the_tools_switch_and_the_polygon_asks_for_its_level() -> None:
+    at = open_page(PAGE)
+    assert at.button(key="label.tool.fg").proto.type == "primary"
+    assert not [w for w in at.get("button_group") if w.label == "Polygon fills with"]
+    at.button(key="label.tool.polygon").click().run()
+    assert_clean(at)
+    assert at.button(key="label.tool.polygon").proto.type == "primary"
+    assert at.button(key="label.tool.fg").proto.type == "secondary"
+    level = next(w for w in at.get("button_group") if w.label == "Polygon fills with")
+    assert level.options == ["foreground", "background", "don't care"]
+    at.button(key="label.tool.bg").click().run()
+    assert at.button(key="label.tool.bg").proto.type == "primary"
+    assert not [w for w in at.get("button_group") if w.label == "Polygon fills with"]
