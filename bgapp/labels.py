@@ -40,7 +40,6 @@ _FROM_CDNET = np.zeros(256, dtype=np.uint8)
 _FROM_CDNET[85] = _FROM_CDNET[170] = UNKNOWN
 _FROM_CDNET[255] = FOREGROUND
 JPEG_QUALITY = 95  # input frames: CDnet's own are JPEG; the model sees these, so keep them close
-FEW_LABELS = 5  # below this many labelled frames a score says little (see bgapp.evaluate.FEW_SCORED)
 PREROLL_SECONDS = 4  # frames this early show what a model has not learnt yet: not worth labelling first
 DEFAULT_COUNT = 10  # frames offered for labelling: enough for a rough score, few enough for ten minutes' work
 UNDO_DEPTH = 50  # undo steps kept per frame (each a compressed mask, a few KB)

@@ -147,6 +147,25 @@ def test_save_writes_the_sequence_for_evaluate_and_offers_the_zip() -> None:
     assert table["scored"].tolist() == [2] and table["frames"].tolist() == [DEMO_FRAMES]
 
 
+def test_the_video_lab_opens_the_labelled_frames_and_scores_them() -> None:
+    at = open_page(PAGE)
+    at.button(key="label.accept").click().run()
+    ed = _editor(at)
+    at.button(key="label.save").click().run()
+    at.switch_page("app_pages/video_lab.py").run()
+    assert_clean(at)
+    radio = at.sidebar.radio(key="src.kind")
+    assert "Your labelled frames (Label frames)" in radio.options
+    radio.set_value("labelled").run()
+    assert_clean(at)
+    player = at.session_state["lab.player"][1]
+    assert player.clip.has_gt and player.clip.source.scored_indices == [ed.chosen[0]]
+    assert "(labelled here)" in "\n".join(c.value for c in at.sidebar.caption)
+    k = ed.chosen[0] + 1
+    assert f"Scored: frames {k}–{k}" in "\n".join(c.value for c in at.caption)  # the one labelled frame
+    assert "1 scored frames · TP " in "\n".join(c.value for c in at.caption)
+
+
 # loading a labels zip ----------------------------------------------------------------------------
 
 def _upload(at: AppTest, name: str, data: bytes) -> AppTest:

@@ -26,10 +26,10 @@ from streamlit_drawable_canvas import st_canvas
 from bgapp.clip import Clip
 from bgapp.config import Config
 from bgapp.errors import BgappError, printable
+from bgapp.evaluate import FEW_SCORED
 from bgapp.labels import (
     BACKGROUND,
     DEFAULT_COUNT,
-    FEW_LABELS,
     FOREGROUND,
     LEVEL_NAMES,
     PALETTE,
@@ -332,8 +332,8 @@ def save(editor: LabelEditor, choice: SourceChoice, tag: str) -> None:
         bar.empty()
     saved = st.session_state.get(saved_key)
     if saved is None or not Path(saved[0]).is_dir():
-        if len(editor.labels) and len(editor.labels) < FEW_LABELS:
-            st.caption(f"A score over fewer than {FEW_LABELS} labelled frames says little: label a few more "
+        if len(editor.labels) and len(editor.labels) < FEW_SCORED:
+            st.caption(f"A score over fewer than {FEW_SCORED} labelled frames says little: label a few more "
                        "if you can.")
         return
     folder, at = Path(saved[0]), saved[1]

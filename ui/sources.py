@@ -30,6 +30,7 @@ from bgapp.synthetic import SyntheticScene
 from bgapp.video import VideoSource, open_video_bytes
 
 from .errors import guard, plain
+from .keys import LABELLED
 from .session import keep, workdir
 from .visitor import visitor_is_local
 
@@ -48,6 +49,7 @@ KINDS = {
     "zip": "Upload an image sequence (zip)",
     "folder": "Folder or file on this computer",
     "study": "The sequence of the study (Evaluate & tune)",
+    "labelled": "Your labelled frames (Label frames)",
 }
 STUDY_KEY = "bgapp.study_source"  # the sequence "Apply best" opened, offered as a source from then on
 LOCAL_ENV = LOCAL_FILES_ENV  # "1" allows local paths anywhere, "0" nowhere
@@ -122,6 +124,15 @@ def study_choice(spec: str) -> SourceChoice:
     seq = Sequence(spec, max_side=APP_MAX_SIDE)
     seq.check_ground_truth()
     return SourceChoice("study", f"study:{seq.path}", seq, describe(seq))
+
+
+def labelled_choice(folder: str) -> SourceChoice:
+    """The sequence saved on the Label frames page (``ui.keys.LABELLED``) as a source: the Video lab
+    then scores, and shows the errors of, its labelled frames. A new save is a new clip."""
+    seq = Sequence(folder, max_side=APP_MAX_SIDE)
+    seq.check_ground_truth()
+    saved = Path(folder, "groundtruth").stat().st_mtime_ns
+    return SourceChoice("labelled", f"labelled:{seq.path}:{saved}", seq, describe(seq) + " (labelled here)")
 
 
 def select_source(choice: SourceChoice) -> SourceChoice:
@@ -283,7 +294,11 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
     """The source widgets; returns the session's chosen source (None until one is usable)."""
     current: SourceChoice | None = st.session_state.get(SOURCE_KEY)
     study: SourceChoice | None = st.session_state.get(STUDY_KEY)
-    kinds = [k for k in KINDS if (k != "folder" or local_paths_allowed()) and (k != "study" or study is not None)]
+    labelled: str | None = st.session_state.get(LABELLED)
+    if labelled is not None and not Path(labelled, "groundtruth").is_dir():
+        labelled = None  # its session folder is gone
+    kinds = [k for k in KINDS if (k != "folder" or local_paths_allowed()) and (k != "study" or study is not None)
+             and (k != "labelled" or labelled is not None)]
     default = current.kind if current is not None and current.kind in kinds else "demo"
     kind = where.radio("Source", kinds, index=kinds.index(default), key=_KIND_KEY,
                        format_func=lambda k: f"The study's sequence: {study.source.name}" if k == "study" and study
@@ -308,6 +323,13 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
         choice = _zip(where, current)
     elif kind == "study":
         choice = study
+    elif kind == "labelled":
+        assert labelled is not None
+        choice = None
+        with guard("opening your labelled frames", where):
+            choice = labelled_choice(labelled)
+        if choice is not None and current is not None and current.ident == choice.ident:
+            choice = current  # the same save: keep the open clip
     else:
         choice = _folder(where, current, max_side)
     if choice is not None:
