@@ -187,6 +187,26 @@ def test_a_bad_file_in_an_uploaded_zip_is_named_inside_the_zip(tmp_path):
     assert "lobby.zip:lobby/temporalROI.txt" in msg and tempfile.gettempdir() not in msg, msg
 
 
+def test_a_sequence_of_a_zipped_dataset_that_cannot_be_scored_is_named_and_the_rest_evaluated(tmp_path):
+    import cv2
+    import numpy as np
+
+    cdnet_sequence(tmp_path / "baseline" / "good", n=12)
+    bad = cdnet_sequence(tmp_path / "baseline" / "bad", n=12)
+    cv2.imwrite(str(bad / "ROI.bmp"), np.full((240, 352), 255, np.uint8))
+    at = page()
+    at.radio(key="eval.kind").set_value("zip").run()
+    at.file_uploader(key="eval.zip").set_value(("cdnet.zip", zip_folder(tmp_path / "baseline"), "application/zip"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [w.value for w in at.warning] == [
+        "cdnet.zip:baseline/bad left out: ROI.bmp is 352x240 but the frames are 320x240"]  # named in the zip
+    assert at.multiselect[0].value and all(v.endswith("good") for v in at.multiselect[0].value)
+    at.button(key="eval.run").click().run()
+    assert not at.exception and not at.error
+    assert overall_row(at)["scored"] == 2  # cdnet_sequence: temporal ROI from frame 11 of 12
+
+
 @pytest.fixture
 def stored_files(monkeypatch) -> dict[str, str | None]:
     """File id -> the file name Streamlit serves it under (what a browser saves a download as)."""

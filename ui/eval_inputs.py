@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from bgapp.archive import shown_path, zip_origin
-from ui.errors import guard
+from ui.errors import guard, plain
 from ui.evaluate import describe_specs, sample_sequences, unpack_zip
 from ui.keys import LABELLED
 from ui.session import workdir
@@ -73,9 +73,12 @@ def choose_specs(key: str) -> list[str]:
 
 
 def _found(root: str, key: str) -> list[str]:
-    from bgapp.distributed import list_sequences
+    from bgapp.distributed import find_specs
 
-    specs = list_sequences([root])
+    found = find_specs([root])  # a sequence that cannot be scored is named and left out, the others offered
+    for r in found.skipped:
+        st.warning(plain(f"{r.label} left out: {r.error}"), icon=":material/block:")
+    specs = found.specs
     base = Path(root)
     if zip_origin(base) is not None:  # an upload: NAME.zip:member, never the server's folder
         labels = {s: shown_path(s) for s in specs}
