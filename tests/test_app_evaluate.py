@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -128,7 +129,8 @@ def test_run_evaluation_and_study_through_the_app(demo_doc):
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     result, started, specs = at.session_state["eval.tuned"]
     assert result.trials == 2 and result.method == "knn" and specs == ["demo"]
-    assert any(s.value.startswith("Best F-measure") for s in at.subheader)
+    heading = f"F-measure: {result.value:.4f} tuning · {result.check_value:.4f} check"  # the default check set
+    assert any(s.value == heading for s in at.subheader), [s.value for s in at.subheader]
     at.button(key="eval.apply").click().run()
     assert at.success and "Applied" in at.success[0].value
     assert at.session_state["applied_config"] == result.best
@@ -296,7 +298,8 @@ def test_study_progress_shows_each_trial_as_it_ends(drawn, monkeypatch):
     assert all(s > 0 for s in tables[-1]["seconds"])
     assert not at.get("progress")
     tab = at.tabs[1]
-    assert tab.label == "Tune" and tab.subheader[0].value.startswith("Best F-measure: 0.")
+    assert tab.label == "Tune" and re.fullmatch(r"F-measure: 0\.\d+ tuning · 0\.\d+ check", tab.subheader[0].value)
+    assert list(tables[-1]["check F-measure"]) == [r.check for r in reversed(result.records)]
     assert any(" · took " in c.value for c in tab.caption)
     assert any(i.value.startswith("No parameter-importance chart: with 3 trial(s) over ") and "from 10 trials" in
                i.value for i in tab.info)

@@ -81,9 +81,10 @@ def test_evaluate_study_and_apply_best_reach_the_video_lab(page, app_server) -> 
     bk.wait_idle(page)
     assert trials.input_value() == "2"
     page.get_by_role("button", name="Run study").click()
-    page.get_by_text(re.compile(r"^Best F-measure: [\d.]+$")).wait_for(timeout=300_000)
+    page.get_by_text(re.compile(r"^F-measure: [\d.]+ tuning · [\d.]+ check$")).wait_for(timeout=300_000)
     bk.wait_idle(page, timeout=300)
-    assert page.get_by_text(re.compile(rf"^Trial \d+ of 2 · {METHOD} · 1 sequence")).count() == 1
+    picked = "picked best on the worse of the tuning and check scores"  # the default check set and pick rule
+    assert page.get_by_text(re.compile(rf"^Trial \d+ of 2, {picked} · {METHOD} · 1 sequence")).count() == 1
     assert not bk.page_problems(page), bk.page_problems(page)
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download best config (JSON)").click()
