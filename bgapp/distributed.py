@@ -106,13 +106,14 @@ def sequence_lengths(specs: Sequence[str]) -> list[int]:
 
 
 def evaluate_spec(spec: str, config: dict[str, Any], post: bool = True, per_frame: bool = False,
-                  worker: bool = False, progress: Progress | None = None) -> SequenceResult:
+                  worker: bool = False, progress: Progress | None = None, signature: bool = False) -> SequenceResult:
     """The evaluation task: open ``spec`` and score ``config`` on it (the engine's ``evaluate``).
     A sequence that fails (a bad file mid-way) comes back as a failed result, not an exception."""
     if worker:
         _quiet_threads()
     try:
-        return evaluate(open_spec(spec), Config.from_dict(config), post=post, per_frame=per_frame, progress=progress)
+        return evaluate(open_spec(spec), Config.from_dict(config), post=post, per_frame=per_frame, progress=progress,
+                        signature=signature)
     except BgappError as exc:  # a bad file mid-way: this sequence is left out, the others go on
         from .archive import shown_path
 

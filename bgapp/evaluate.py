@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from .config import Config
@@ -21,6 +22,9 @@ from .sequences import Sequence
 from .source import Source
 
 Progress = Callable[[int, int], None]
+# What a signature keeps (see evaluate's ``signature``): about this many frames, this wide.
+SIGNATURE_FRAMES = 100
+SIGNATURE_WIDTH = 64
 # A sequence scored on fewer frames than this gets a warning: a figure from a handful of labelled
 # frames moves a lot with which frames they are (sparse labels, see bgapp.labels).
 FEW_SCORED = 10
@@ -40,6 +44,7 @@ class SequenceResult:
     per_frame: list[Counts] = field(default_factory=list)
     scored: int = 0  # frames whose counts are in ``counts``
     error: str = ""  # why this sequence could not be scored (then it is left out of every figure)
+    signature: np.ndarray | None = None  # coarse masks of frames spread over the clip (see evaluate)
 
     @classmethod
     def failed(cls, path: str, error: str) -> SequenceResult:
@@ -60,12 +65,14 @@ class SequenceResult:
 
 def evaluate(source: Source, config: Config, post: bool = True, progress: Progress | None = None,
              per_frame: bool = False, on_frame: Callable[[int, Any, np.ndarray | None], None] | None = None,
-             stop: Callable[[], bool] | None = None) -> SequenceResult:
+             stop: Callable[[], bool] | None = None, signature: bool = False) -> SequenceResult:
     """Run ``config`` over ``source`` and sum the confusion counts of its scored frames.
 
     ``post=False`` scores the method's own mask (no post-processing). ``per_frame`` keeps the
     counts of each scored frame for plots. ``on_frame(i, result, gt)`` lets a viewer see each
-    frame; ``stop()`` returning True ends the run early (counts so far are kept).
+    frame; ``stop()`` returning True ends the run early (counts so far are kept). ``signature``
+    keeps the masks of :func:`signature_frames`, labelled or not, scaled down and packed as bits
+    (a few KB): how a tuner compares settings where there are no labels.
     """
     pipeline = Pipeline(config if post else config.without_post())
     pipeline.prime(source)
@@ -73,9 +80,13 @@ def evaluate(source: Source, config: Config, post: bool = True, progress: Progre
     total = Counts()
     result = SequenceResult(source.name, source.shown_path, source.category, 0, total, 0.0)
     n = len(source)
+    kept = set(signature_frames(source)) if signature else set()
+    coarse: list[np.ndarray] = []
     t0 = time.perf_counter()
     for i, (frame, gt, scored) in enumerate(source.pairs()):
         res = pipeline.process(frame)
+        if i in kept:
+            coarse.append(_coarse(res.clean))
         if scored and gt is not None:
             c = confusion(res.clean, gt, roi)
             total += c
@@ -93,7 +104,36 @@ def evaluate(source: Source, config: Config, post: bool = True, progress: Progre
     elapsed = time.perf_counter() - t0
     result.counts = total
     result.fps = result.frames / elapsed if elapsed > 0 else 0.0
+    if coarse:
+        result.signature = np.stack(coarse)
     return result
+
+
+def signature_frames(source: Source) -> list[int]:
+    """About :data:`SIGNATURE_FRAMES` frames spread evenly from the first scored frame to the end
+    (the model's warm-up before it says nothing), labelled or not."""
+    scored = source.scored_indices
+    first = scored[0] if scored else 0
+    n = len(source)
+    step = max(1, (n - first) // SIGNATURE_FRAMES)
+    return list(range(first, n, step))
+
+
+def _coarse(mask: np.ndarray) -> np.ndarray:
+    """A mask's foreground (255) at :data:`SIGNATURE_WIDTH` pixels wide, packed as bits."""
+    h, w = mask.shape[:2]
+    size = (SIGNATURE_WIDTH, max(1, round(h * SIGNATURE_WIDTH / w)))
+    small = cv2.resize((mask == 255).astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA)
+    return np.packbits(small >= 128, axis=None)
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> float:
+    """How alike two signatures are: the mean over their frames of the foreground's intersection
+    over union (a frame empty in both counts as full agreement)."""
+    x, y = np.unpackbits(a, axis=1), np.unpackbits(b, axis=1)
+    inter = np.count_nonzero(x & y, axis=1)
+    union = np.count_nonzero(x | y, axis=1)
+    return float(np.mean(np.where(union > 0, inter / np.maximum(union, 1), 1.0)))
 
 
 def report(results: list[SequenceResult]) -> dict[str, Any]:

@@ -78,6 +78,12 @@ DEFAULT_SELECT = "worse"
 CHECK_BLOCKS = 10  # a sequence's labelled frames split into this many runs of frames, every other one held back
 # Tuning and check scores further apart than this (F-measure points) are worth a warning.
 PART = 0.05
+# Trials this close to the best pick score (in the metric's units; PWC's are percent) are ties the
+# labels cannot separate: with 5 labels on CDnet highway, settings within 0.02 of each other there
+# ranged from 0.77 to 0.94 over all of its labels. Among them the study takes the consensus (see
+# consensus) when there are at least MIN_CONSENSUS.
+TIE: dict[str, float] = {m: (2.0 if m == "pwc" else 0.02) for m in METRIC_NAMES}
+MIN_CONSENSUS = 3
 # The worst value each metric can take: what a NaN (undefined) metric is told to the study.
 WORST: dict[str, float] = {m: (0.0 if m in HIGHER_IS_BETTER else 100.0 if m == "pwc" else 1.0) for m in METRIC_NAMES}
 
@@ -325,6 +331,50 @@ def split_result(result: SequenceResult) -> tuple[SequenceResult, SequenceResult
     return parts[0], parts[1]
 
 
+def consensus(records: Sequence[TrialRecord], metric: str, select: str) -> tuple[TrialRecord, list[int]]:
+    """The trial a study returns, and the trials it weighed (empty when there was no choice).
+
+    The best by ``select`` (ties to the earliest), unless at least :data:`MIN_CONSENSUS` distinct
+    settings come within :data:`TIE` of it: then, of those, the one whose masks over the whole clip
+    (the evaluation's signature: frames spread from the first scored one, labelled or not) agree
+    most with the others' (mean intersection over union, averaged over the tuning sequences).
+    Why: a handful of labels cannot tell such settings apart, but a setting that fails between the
+    labels (a burst of false positives where no frame is labelled) fails its own way, and so
+    disagrees with the rest there; those that are right agree with each other.
+    """
+    from .evaluate import agreement
+
+    best = records[0]
+    for r in records[1:]:
+        if better(r.score(metric, select), best.score(metric, select), metric):
+            best = r
+    top = best.score(metric, select)
+    if math.isnan(top):
+        return best, []
+    seen: set[str] = set()
+    ties = []
+    for r in records:
+        key = _config_key(r.config)
+        v = r.score(metric, select)
+        if key in seen or math.isnan(v) or abs(v - top) > TIE[metric] or not r.signatures \
+                or any(sig is None for sig in r.signatures):
+            continue
+        seen.add(key)
+        ties.append(r)
+    if len(ties) < MIN_CONSENSUS:
+        return best, []
+    agree = np.zeros((len(ties), len(ties)))
+    for a in range(len(ties)):
+        for b in range(a + 1, len(ties)):
+            pairs = zip(ties[a].signatures, ties[b].signatures)
+            agree[a, b] = agree[b, a] = float(np.mean([agreement(x, y) for x, y in pairs]))
+    mean = agree.sum(axis=1) / (len(ties) - 1)
+    pick = max(range(len(ties)), key=lambda k: (round(float(mean[k]), 12), ties[k].score(metric, select)
+                                                 if metric in HIGHER_IS_BETTER else -ties[k].score(metric, select),
+                                                 -ties[k].number))
+    return ties[pick], [r.number for r in ties]
+
+
 # Results -------------------------------------------------------------------------------------
 
 @dataclass
@@ -344,6 +394,7 @@ class TrialRecord:
     # the metric on every label of the tuning sequences, held-back frames included: what bgapp eval
     # reports for them (equal to ``value`` when no frame is held back)
     whole: float = float("nan")
+    signatures: list[Any] = field(default_factory=list, repr=False)  # coarse masks per tuning sequence
 
     def score(self, metric: str, select: str) -> float:
         """What :data:`SELECT` ranks this trial by (NaN where undefined)."""
@@ -453,6 +504,7 @@ class TuneResult:
     select: str = "tune"
     check_value: float = float("nan")  # the chosen trial's metric on the check set
     skipped: list[SequenceResult] = field(default_factory=list)  # sequences left out, with why
+    weighed: list[int] = field(default_factory=list)  # the tied trials the consensus chose among (see consensus)
 
     @property
     def trials(self) -> int:
@@ -507,6 +559,7 @@ class TuneResult:
         """The ``bgapp tune --json`` document."""
         return {"best": self.best.to_dict(), "value": self.value, "check": self.check_value,
                 "all_labels": self.chosen.whole if self.records else float("nan"), "trials": self.trials,
+                "weighed": self.weighed,
                 "best_trial": self.best_trial, "select": self.select, "holdout": self.holdout.describe(),
                 "warnings": self.warnings()}
 
@@ -574,6 +627,7 @@ class _Scores:
     check: float = float("nan")
     check_overall: dict[str, Any] = field(default_factory=dict)
     whole: float = float("nan")
+    signatures: list[Any] = field(default_factory=list)  # the tuning sequences' (see consensus)
 
 
 def _scores(results: list[SequenceResult], tuning: int, holdout: Holdout, metric: str) -> _Scores:
@@ -581,11 +635,12 @@ def _scores(results: list[SequenceResult], tuning: int, holdout: Holdout, metric
     tuning part and its check part, as ``holdout`` splits them."""
     tune_rs, check_rs = results[:tuning], results[tuning:]
     whole = _overall_value(tune_rs, metric)[0]
+    signatures = [r.signature for r in tune_rs]
     if not holdout.sequences and holdout.frames:
         halves = [split_result(r) for r in tune_rs]
         tune_rs, check_rs = [h[0] for h in halves], [h[1] for h in halves]
     value, overall, per_seq = _overall_value(tune_rs, metric)
-    out = _Scores(value, overall, per_seq, whole=whole)
+    out = _Scores(value, overall, per_seq, whole=whole, signatures=signatures)
     if any(r.scored for r in check_rs if not r.error):
         out.check, out.check_overall, _ = _overall_value([r for r in check_rs if r.scored or r.error], metric)
     return out
@@ -662,7 +717,8 @@ class _Batch:
         self.keys = [_config_key(c) for c in configs]
         self.todo = list(dict.fromkeys(k for k in self.keys if k not in cache))  # new configs, each run once
         split = holdout.frames and not holdout.sequences  # per-frame counts, to cut into tune and check frames
-        self.calls = [(s, json.loads(k), True, split and j < tuning, worker) for k in self.todo
+        # (spec, config, post, per_frame, worker, progress, signature): evaluate_spec's arguments
+        self.calls = [(s, json.loads(k), True, split and j < tuning, worker, None, j < tuning) for k in self.todo
                       for j, s in enumerate(seqs)]
         self.weights = [float(lengths[j % len(seqs)]) for j in range(len(self.calls))]
         self.first = {k: self.keys.index(k) for k in self.todo}  # the trial that runs a new config
@@ -683,7 +739,8 @@ class _Batch:
             if k == key and j not in self.ended:
                 reused = self.first.get(key) != j
                 rec = TrialRecord(t.number, sc.value, cfg, sc.overall, sc.per_seq, dict(t.params), reused,
-                                  0.0 if reused else seconds, sc.check, sc.check_overall, sc.whole)
+                                  0.0 if reused else seconds, sc.check, sc.check_overall, sc.whole,
+                                  sc.signatures)
                 self.ended[j] = rec
                 self.track.end(rec)
                 out.append(rec)
@@ -731,10 +788,10 @@ def _run_tasks(run: SerialRunner | DaskRunner, calls: Sequence[tuple], weights: 
         for i, res in run.as_done(evaluate_spec, calls, longest_first(weights)):
             on_task(i, res, res.frames / res.fps if res.fps else 0.0)
         return
-    for i, (spec, cfg, post, per_frame, _worker) in enumerate(calls):
+    for i, (spec, cfg, post, per_frame, _worker, _progress, signature) in enumerate(calls):
         t = time.perf_counter()
         on_frame(i, 0, int(weights[i]))  # it starts: which trial, which sequence
-        res = evaluate_spec(spec, cfg, post, per_frame, False, functools.partial(on_frame, i))
+        res = evaluate_spec(spec, cfg, post, per_frame, False, functools.partial(on_frame, i), signature)
         on_task(i, res, time.perf_counter() - t)
 
 
@@ -750,12 +807,13 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
 
     ``base`` gives every value the study does not search (default: the declared defaults);
     with ``start_from_base`` the base config itself is the first trial, so the result is never
-    worse than where the user started. ``holdout`` is the check set (default: every other run of
-    each sequence's labelled frames, see :class:`Holdout`; :data:`NO_HOLDOUT` tunes on every
-    label); ``select`` names how the result is chosen (:data:`SELECT`). The sampler is told the
-    tuning score only. ``stop()`` returning True ends the study after the current batch. Pass
-    ``run`` to reuse a runner (a cluster) across calls. Sequences that cannot be scored are left
-    out and listed in ``skipped``.
+    worse than where the user started (by more than :data:`TIE`, where :func:`consensus` picks).
+    ``holdout`` is the check set (default: every other run of each sequence's labelled frames,
+    see :class:`Holdout`; :data:`NO_HOLDOUT` tunes on every label); ``select`` names how the
+    result is chosen (:data:`SELECT`, then :func:`consensus` among ties). The sampler is told
+    the tuning score only. ``stop()`` returning True ends the study after the current batch.
+    Pass ``run`` to reuse a runner (a cluster) across calls. Sequences that cannot be scored are
+    left out and listed in ``skipped``.
     """
     t0 = time.perf_counter()
     optuna = _optuna()
@@ -826,8 +884,10 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
         if owned:
             run.close()
     assert best is not None
+    best, weighed = consensus(records, metric, select)
     return TuneResult(method, metric, best.config, best.value, records, found.specs, seed, study, best.number,
-                      time.perf_counter() - t0, holdout, select, best.check, found.skipped + checks.skipped)
+                      time.perf_counter() - t0, holdout, select, best.check, found.skipped + checks.skipped,
+                      weighed)
 
 
 # Threshold sweep --------------------------------------------------------------------------------
