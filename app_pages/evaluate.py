@@ -20,6 +20,7 @@ from bgapp.tuning import (
     DEFAULT_SELECT,
     NO_HOLDOUT,
     SELECT,
+    TIE,
     Holdout,
     TrialRecord,
     TuneProgress,
@@ -289,6 +290,10 @@ with tab_tune:
         st.caption(f"Trial {result.best_trial} of {result.trials}, picked {SELECT[result.select]} · {result.method} · "
                    f"{len(result.sequences)} sequence(s) · {result.holdout.describe()} · seed {result.seed} · "
                    f"took {duration_text(result.seconds)}")
+        if result.weighed:
+            st.caption(f"Trials {', '.join(map(str, result.weighed))} came within {TIE[result.metric]:g} of each "
+                       f"other, closer than the labels can tell apart: trial {result.best_trial} is the one whose "
+                       "masks over the whole clip, labelled frames or not, agree most with the others'.")
         for line in result.warnings():
             st.warning(plain(line), icon=":material/warning:")
         if result.best == started:

@@ -63,7 +63,7 @@ def register(sub: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..tuning import NO_HOLDOUT, Holdout, TuneProgress, direction, tune, value_text
+    from ..tuning import NO_HOLDOUT, TIE, Holdout, TuneProgress, direction, tune, value_text
 
     base = config_from_args(args)
     metric = args.metric
@@ -109,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  on the check set: {value_text(result.check_value)} ({result.holdout.describe()}; "
               f"picked {SELECT_TEXT[result.select]}); on every label of the tuning sequences: "
               f"{value_text(result.chosen.whole)}")
+    if result.weighed:
+        print(f"  chosen by consensus among trials {', '.join(map(str, result.weighed))} (within "
+              f"{TIE[metric]:g} of the best): its masks over the whole clip agree most with theirs")
     searched = {d for r in result.records for d in r.params}
     sections = (("", result.best.params), ("post.", result.best.post))
     for prefix, values in sections:
