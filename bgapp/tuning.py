@@ -82,7 +82,7 @@ PART = 0.05
 # labels cannot separate: with 5 labels on CDnet highway, settings within 0.02 of each other there
 # ranged from 0.77 to 0.94 over all of its labels. Among them the study takes the consensus (see
 # consensus) when there are at least MIN_CONSENSUS.
-TIE: dict[str, float] = {m: (2.0 if m == "pwc" else 0.02) for m in METRIC_NAMES}
+TIE: dict[str, float] = {m: (0.2 if m == "pwc" else 0.02) for m in METRIC_NAMES}
 MIN_CONSENSUS = 3
 # The worst value each metric can take: what a NaN (undefined) metric is told to the study.
 WORST: dict[str, float] = {m: (0.0 if m in HIGHER_IS_BETTER else 100.0 if m == "pwc" else 1.0) for m in METRIC_NAMES}

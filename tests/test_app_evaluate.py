@@ -264,7 +264,7 @@ def test_evaluation_progress_counts_sequences_and_frames_then_the_results_take_i
     assert not at.get("progress")  # gone: the results are shown where it was
     tab = at.tabs[0]
     assert tab.label == "Evaluate" and tab.metric and tab.metric[0].label == "F-measure"
-    assert any(c.value.startswith("1 sequence(s), 300 frames, evaluated in ") for c in tab.caption)
+    assert any(c.value.startswith("1 sequence(s), 300 frames, 260 of them scored, evaluated in ") for c in tab.caption)
     assert any(c.value == "Scored: frames 41–300 (the demo's temporal ROI); earlier frames are the model's warm-up "
                           "and CDnet does not score them." for c in tab.caption)  # under the per-frame chart
 

@@ -46,7 +46,8 @@ def test_eval_demo_json_contract_and_set_changes_result():
     base = json.loads(bgapp("eval", "demo", "--method", "mog2", "--json").stdout)
     assert len(base["sequences"]) == 1
     seq = base["sequences"][0]
-    assert set(seq) == METRIC_KEYS | {"name", "path", "frames", "fps"}
+    assert set(seq) == METRIC_KEYS | {"name", "path", "frames", "scored", "fps"}
+    assert seq["scored"] == 260 and base["scored"] == 260 and base["warnings"] == [] and base["skipped"] == []
     assert seq["name"] == "demo" and seq["frames"] == 300
     assert set(base["overall"]) >= METRIC_KEYS
     assert 0.77 <= seq["f_measure"] <= 1.0
