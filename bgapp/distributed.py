@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import Config
-from .errors import BgappError
+from .errors import BgappError, SourceError
 from .evaluate import SequenceResult, evaluate, report
 from .source import IndexedSource
 
@@ -109,14 +109,18 @@ def evaluate_spec(spec: str, config: dict[str, Any], post: bool = True, per_fram
                   worker: bool = False, progress: Progress | None = None, signature: bool = False) -> SequenceResult:
     """The evaluation task: open ``spec`` and score ``config`` on it (the engine's ``evaluate``).
     A sequence that fails (a bad file mid-way) comes back as a failed result, not an exception."""
+    from .archive import shown_path
+
     if worker:
         _quiet_threads()
     try:
-        return evaluate(open_spec(spec), Config.from_dict(config), post=post, per_frame=per_frame, progress=progress,
+        source = open_spec(spec)
+    except BgappError as exc:  # listed a moment ago, gone or broken since: left out
+        return SequenceResult.failed(shown_path(spec), str(exc))
+    try:
+        return evaluate(source, Config.from_dict(config), post=post, per_frame=per_frame, progress=progress,
                         signature=signature)
-    except BgappError as exc:  # a bad file mid-way: this sequence is left out, the others go on
-        from .archive import shown_path
-
+    except SourceError as exc:  # a bad file mid-way: this sequence is left out, the others go on
         return SequenceResult.failed(shown_path(spec), str(exc))
 
 

@@ -17,6 +17,12 @@ class BgappError(Exception):
         return printable(super().__str__())
 
 
+class SourceError(BgappError):
+    """A source's own files cannot be read (a label of another size, a frame missing mid-way): a
+    run over many sequences leaves that one out and goes on. A problem of the method or the
+    settings stays a plain :class:`BgappError`, which stops the run: it would fail everywhere."""
+
+
 def printable(text: object) -> str:
     """``text`` safe to print or show: a file name that is not valid UTF-8 (Python keeps its
     bytes as lone surrogates) gets ``\\xNN`` escapes instead of breaking the terminal or the page."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .config import Config
+from .errors import BgappError, SourceError
 from .metrics import Counts, confusion, summarize
 from .pipeline import Pipeline
 from .sequences import Sequence
@@ -83,7 +84,7 @@ def evaluate(source: Source, config: Config, post: bool = True, progress: Progre
     kept = set(signature_frames(source)) if signature else set()
     coarse: list[np.ndarray] = []
     t0 = time.perf_counter()
-    for i, (frame, gt, scored) in enumerate(source.pairs()):
+    for i, (frame, gt, scored) in enumerate(_read(source.pairs())):
         res = pipeline.process(frame)
         if i in kept:
             coarse.append(_coarse(res.clean))
@@ -107,6 +108,22 @@ def evaluate(source: Source, config: Config, post: bool = True, progress: Progre
     if coarse:
         result.signature = np.stack(coarse)
     return result
+
+
+def _read(pairs: Iterator[tuple[np.ndarray, np.ndarray | None, bool]]) \
+        -> Iterator[tuple[np.ndarray, np.ndarray | None, bool]]:
+    """The source's frames, a problem reading them raised as a :class:`SourceError` (so a run over
+    many sequences can tell it from a problem of the method)."""
+    while True:
+        try:
+            item = next(pairs)
+        except StopIteration:
+            return
+        except SourceError:
+            raise
+        except BgappError as exc:
+            raise SourceError(str(exc)) from None
+        yield item
 
 
 def signature_frames(source: Source) -> list[int]:

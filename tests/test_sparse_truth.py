@@ -102,3 +102,23 @@ def test_cli_eval_and_bench_table_report_the_left_out_and_the_few(tree):
     assert bench.returncode == 0, bench.stderr
     assert "| (frames scored) | 30 of 40 | 5 of 50 |" in bench.stdout
     assert f"warning: {tree / 'cat' / 'bad'} left out: ROI.bmp is 352x240" in bench.stderr
+
+
+def test_a_problem_of_the_method_stops_the_run_a_bad_file_leaves_its_sequence_out(tree, tmp_path, monkeypatch):
+    """A label of the wrong size half-way is the sequence's problem: that sequence is left out. A method
+    that cannot run fails on every sequence: the run stops with its message (exit status 2 in the CLI)."""
+    import shutil
+
+    from bgapp.methods import METHODS
+
+    root = tmp_path / "t"
+    shutil.copytree(tree / "cat" / "full", root / "cat" / "full")
+    shutil.copytree(tree / "cat" / "sparse", root / "cat" / "late")
+    cv2.imwrite(str(root / "cat" / "late" / "groundtruth" / f"gt{LABELLED[-1]:06d}.png"),
+                np.zeros((10, 10), np.uint8))  # the first label is fine, so it is found mid-way
+    doc = report(evaluate_many([str(root)], Config("absdiff")))
+    assert [s["name"] for s in doc["sequences"]] == ["full"]
+    assert doc["skipped"][0]["name"] == "cat/late" and "is 10x10 but frame" in doc["skipped"][0]["reason"]
+    monkeypatch.setattr(METHODS["mog2"], "_build", lambda self: (_ for _ in ()).throw(BgappError("cannot build")))
+    with pytest.raises(BgappError, match="cannot build"):
+        evaluate_many([str(root)], Config("mog2"))

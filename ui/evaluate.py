@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from bgapp.archive import safe_extract
 from bgapp.config import Config
 from bgapp.distributed import find_specs, open_spec
-from bgapp.errors import BgappError
+from bgapp.errors import BgappError, SourceError
 from bgapp.evaluate import SequenceResult, evaluate, report
 from bgapp.metrics import ERROR_COLOURS, METRIC_LABELS, METRIC_NAMES, error_image
 from bgapp.tuning import (
@@ -156,7 +156,7 @@ def run_evaluation(specs: list[str], config: Config, post: bool = True,
         step(0, len(src))
         try:
             result = evaluate(src, config, post=post, progress=step, per_frame=True, on_frame=on_frame)
-        except BgappError as exc:  # one bad sequence of many: reported, the others still scored
+        except SourceError as exc:  # one bad sequence of many: reported, the others still scored
             failed.append(SequenceResult.failed(src.shown_path, str(exc)))
         else:
             if store is not None:

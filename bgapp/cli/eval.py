@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serial(args: argparse.Namespace, cfg: Config) -> dict[str, Any]:
-    from ..errors import BgappError
+    from ..errors import SourceError
     from ..evaluate import SequenceResult, evaluate, report
     from ..sequences import Skipped
     from ..sources import open_scored_sources
@@ -71,7 +71,7 @@ def _serial(args: argparse.Namespace, cfg: Config) -> dict[str, Any]:
         print_notes(src.name, src.notes)
         try:
             results.append(evaluate(src, cfg, post=not args.no_post))
-        except BgappError as exc:  # one bad sequence of many: reported, the others still scored
+        except SourceError as exc:  # one bad sequence of many: reported, the others still scored
             results.append(SequenceResult.failed(src.shown_path, str(exc)))
     results += [SequenceResult.failed(s.path, s.reason) for s in skipped]
     return report(results)
