@@ -20,6 +20,7 @@ from bgapp.evaluate import FEW_SCORED, evaluate, report
 from bgapp.metrics import Counts, confusion
 from bgapp.pipeline import Pipeline
 from bgapp.sequences import Sequence
+from bgapp.synthetic import SyntheticScene
 
 from .conftest import ROOT
 from .factories import cdnet_sequence
@@ -122,3 +123,13 @@ def test_a_problem_of_the_method_stops_the_run_a_bad_file_leaves_its_sequence_ou
     monkeypatch.setattr(METHODS["mog2"], "_build", lambda self: (_ for _ in ()).throw(BgappError("cannot build")))
     with pytest.raises(BgappError, match="cannot build"):
         evaluate_many([str(root)], Config("mog2"))
+
+
+def test_the_per_frame_chart_marks_sparse_labels_as_points_and_dense_ones_as_lines(tree):
+    from ui.evaluate import SPARSE_POINTS, per_frame_figure
+
+    sparse = evaluate(Sequence(tree / "cat" / "sparse"), Config("absdiff"), per_frame=True)
+    fig = per_frame_figure(sparse)
+    assert [t.mode for t in fig.data] == ["markers"] * 3 and list(fig.data[0].x) == list(LABELLED)
+    dense = evaluate(SyntheticScene(), Config("absdiff"), per_frame=True)
+    assert dense.scored >= SPARSE_POINTS and [t.mode for t in per_frame_figure(dense).data] == ["lines"] * 3

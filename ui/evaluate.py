@@ -243,7 +243,7 @@ def per_frame_figure(result: SequenceResult, marker: int | None = None) -> go.Fi
     colours = {"f_measure": "#1f77b4", "precision": "#2ca02c", "recall": "#d62728"}
     sparse = len(df) < SPARSE_POINTS  # a few labelled frames: points, a line between them would invent the rest
     for m, colour in colours.items():
-        fig.add_trace(go.Scatter(x=df["frame"], y=df[m], mode="lines+markers" if sparse else "lines",
+        fig.add_trace(go.Scatter(x=df["frame"], y=df[m], mode="markers" if sparse else "lines",
                                  name=METRIC_LABELS[m], marker={"size": 8},
                                  line={"color": colour, "width": 1.4},
                                  hovertemplate=f"frame %{{x}}<br>{METRIC_LABELS[m]} %{{y:.3f}}<extra></extra>"))
