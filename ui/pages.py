@@ -13,4 +13,5 @@ PAGES: list[tuple[str, str, str]] = [
     ("app_pages/image_diff.py", "Image diff", ":material/difference:"),
     ("app_pages/evaluate.py", "Evaluate & tune", ":material/tune:"),
     ("app_pages/benchmark.py", "Benchmark", ":material/leaderboard:"),
+    ("app_pages/challenge.py", "Class challenge", ":material/emoji_events:"),
 ]
