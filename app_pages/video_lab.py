@@ -6,6 +6,7 @@ import streamlit as st
 from bgapp.config import Config
 from bgapp.display import jpeg, label
 from bgapp.metrics import METRIC_SHORT
+from ui import inspector
 from ui.charts import over_time
 from ui.errors import guard, plain
 from ui.keys import LAB_CONFIG
@@ -76,6 +77,7 @@ with guard("processing the clip"):
         if (update is not None or pictures) and not playing:
             scopes = [c for c in (update and update.scope, pictures) if c]
             player.changed(max(scopes, key=SCOPES.index))
+        inspector.follow(player, player.pipeline.trace, inspector.wanted("lab", player.clip.source.size))
         if player.shown is None:  # something to look at while the model learns its first seconds
             first = player.clip.frame(0)
             if first is not None:
@@ -130,6 +132,9 @@ def stage() -> None:
     if dropped is not None:
         with guard("jumping to the frame"):
             player.aim(dropped)
+    size = player.clip.source.size
+    with guard("following the pixel"):
+        inspector.follow(player, player.pipeline.trace, inspector.wanted("lab", size))
     bar = st.empty()
     if player.pending is not None and in_fragment:
         done = True
@@ -148,12 +153,19 @@ def stage() -> None:
                    f"between, going back replays from the start (at most {MAX_REPLAY:,} frames before the target). "
                    "A later jump replaces one still under way; while playing, it plays on from there.")
     picture, status, pace_box = st.empty(), st.empty(), st.empty()
-    if player.shown is not None:
+    trace = player.pipeline.trace
+    shown = player.shown
+    if shown is not None:
         if playing:
-            picture.html(Html(inline_jpeg(player.shown.jpeg, "lab frame")))  # the element playback updates
+            picture.html(Html(inline_jpeg(shown.jpeg, "lab frame")))  # the element playback updates
+        elif trace is not None and shown.grid is not None:
+            if inspector.clickable(picture, "lab", shown.jpeg, shown.grid, (trace.x, trace.y)):
+                st.rerun(scope="fragment")  # follow the pixel clicked (from the start: the model replays)
         else:
-            picture.image(player.shown.jpeg, width="stretch")
+            picture.image(shown.jpeg, width="stretch")
         show_status(status, pace_box, player, playing)
+    if inspector.controls("lab", size, clicks="the paused picture, in any view"):
+        inspector.show(st, trace, player.pipeline.config.method, shown.index if shown is not None else None)
     if player.clip.has_gt:
         st.html(error_legend())
     for note in player.pipeline.notes + ([player.clip.note] if player.clip.note else []):

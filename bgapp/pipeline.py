@@ -24,6 +24,7 @@ from .methods import Method, create
 from .postprocess import PostProcessor
 from .source import Source
 from .stats import ForegroundSeries, RunningStats, SampledMedian, foreground_fraction
+from .trace import PixelTrace
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Pipeline:
         self._samples: list[np.ndarray] | None = None  # the source's sample(self._sampled_n)
         self._sampled_n = 0
         self._source: Source | None = None
+        self.trace: PixelTrace | None = None  # the inspected pixel's history, only while one is inspected
         _LIVE.add(self)
 
     # settings -----------------------------------------------------------------------------------
@@ -113,6 +115,8 @@ class Pipeline:
                 result.rebuilt = self.method.update(new.params)
                 if result.rebuilt or self.method.wants_samples != wanted:
                     self._prime_method()
+            if self.trace is not None and new != cur:
+                self.trace.mark(self.index, "new model" if result.rebuilt else "settings changed")
             if new.post != cur.post:
                 self.post.update(new.post)
             if new.composite != cur.composite:
@@ -125,15 +129,30 @@ class Pipeline:
         """Move to ``config`` with the fewest rebuilds (same method: only changed values)."""
         return self.update(config.method, config.params, config.post, config.composite)
 
-    def reset(self) -> None:
-        """Forget everything learned: model, statistics, frame count."""
+    def reset(self, start: int = 0) -> None:
+        """Forget everything learned: model, statistics, the inspected pixel's history; the next frame
+        is numbered ``start`` (a player that replays from part-way through a clip keeps its numbers)."""
         with self._lock:
             self.method.reset()
             self._prime_method()
             self.running.reset()
             self.sampled.reset()
             self.series = ForegroundSeries()
-            self.index = 0
+            self.index = start
+            if self.trace is not None:
+                self.trace.clear()
+
+    # the pixel inspector -------------------------------------------------------------------------
+    def inspect(self, x: int, y: int) -> PixelTrace:
+        """Follow pixel (``x``, ``y``) from the next frame on (see :mod:`bgapp.trace`); replaces any
+        pixel followed before. Until :meth:`stop_inspecting`, each frame costs a few reads more."""
+        with self._lock:
+            self.trace = PixelTrace(x, y)
+            return self.trace
+
+    def stop_inspecting(self) -> None:
+        with self._lock:
+            self.trace = None
 
     @property
     def notes(self) -> list[str]:
@@ -208,6 +227,8 @@ class Pipeline:
                 self.running.update(frame)
                 self.sampled.update(frame)
             self.series.append(self.index, result.fg_fraction)
+            if self.trace is not None:
+                self.trace.record(result, self.method)
             result.model_frames = self.method.frames_seen
             self.last_frame = frame
             self.index += 1
@@ -222,7 +243,10 @@ class Pipeline:
         would teach it the same frame twice and drift it).
         """
         with self._lock:
-            return self._finish(replace(result))
+            out = self._finish(replace(result))
+            if self.trace is not None:
+                self.trace.redraw(out)
+            return out
 
     def _finish(self, result: FrameResult) -> FrameResult:
         """The stages after the model, which keep no state: clean-up, foreground share, composite."""

@@ -29,9 +29,10 @@ from bgapp.metrics import METRIC_HELP, METRIC_SHORT, Counts, confusion, error_im
 from bgapp.pace import FpsMeter, Pace, explain, rate_text
 from bgapp.pipeline import FrameResult, Pipeline, Views
 from bgapp.source import Source
+from bgapp.trace import PixelTrace
 from bgapp.video import Mp4Writer, ZipPngWriter
 
-from .views import Html, combined, counts_line, fmt, inline_jpeg, scored_note, too_few_scored
+from .views import Grid, Html, combined, counts_line, fmt, inline_jpeg, scored_note, too_few_scored
 
 Progress = Callable[[int, int], None]
 MAX_REPLAY = 1500  # a jump replays at most this many frames before its target (long clips stay responsive)
@@ -48,6 +49,7 @@ class Shown:
     ms: float
     learning: bool
     counts: Counts | None
+    grid: Grid | None = None  # where each view lies in the picture (a click there names a frame pixel)
 
 
 @dataclass
@@ -121,6 +123,7 @@ class Pending:
 CATCH_UP = "Catching up"
 REPLAY = "Replaying with the new settings"
 WARM_UP = "Warming up"
+TRACE = "Following the pixel from the start"
 
 
 class Player:
@@ -182,6 +185,8 @@ class Player:
         self.next = i + 1
         gt, scored = self.clip.truth(i)
         self._score(i, res, gt, scored)
+        if self.pipeline.trace is not None:
+            self.pipeline.trace.set_truth(i, gt)
         return Kept(i, res, gt, scored)
 
     def _render(self, kept: Kept) -> Shown:
@@ -199,7 +204,8 @@ class Player:
                        "errors" if scored else "errors: frame not scored"]
             cols = 4
         i = kept.index
-        return Shown(i, combined(views, labels, cols), res.fg_fraction, res.ms, res.learning, self.counts.get(i))
+        grid = Grid.of((res.frame.shape[1], res.frame.shape[0]), len(views), cols)
+        return Shown(i, combined(views, labels, cols), res.fg_fraction, res.ms, res.learning, self.counts.get(i), grid)
 
     def _show(self, kept: Kept) -> Shown:
         self.kept = kept
@@ -222,9 +228,22 @@ class Player:
         if not replay and self.pending is None and self.shown is not None and i == self.shown.index:
             return  # already there
         if replay or i < self.next or i - self.next > MAX_REPLAY:
-            self._forget()
-            self.next = max(0, i - MAX_REPLAY)
+            self._forget(max(0, i - MAX_REPLAY))
         self.pending = Pending(i, self.next, why)
+
+    @_locked
+    def inspect(self, x: int, y: int) -> PixelTrace:
+        """Follow pixel (``x``, ``y``): the model replays the clip up to the user's frame so that the
+        pixel's history covers every frame it has seen (a replay gives the same masks as playing)."""
+        trace = self.pipeline.inspect(x, y)
+        goal = self.goal
+        if goal is not None:
+            self.aim(goal, TRACE, replay=True)
+        return trace
+
+    @_locked
+    def stop_inspecting(self) -> None:
+        self.pipeline.stop_inspecting()
 
     @_locked
     def changed(self, scope: str) -> None:
@@ -290,10 +309,11 @@ class Player:
         self.work(progress)
         return self.shown
 
-    def _forget(self) -> None:
-        """Forget what the model learned and every per-frame number (the picture stays)."""
-        self.pipeline.reset()
-        self.next = 0
+    def _forget(self, start: int = 0) -> None:
+        """Forget what the model learned and every per-frame number (the picture stays); the model
+        goes on from frame ``start``."""
+        self.pipeline.reset(start)
+        self.next = start
         self.pending = None
         self.fraction.clear()
         self.counts.clear()

@@ -24,7 +24,7 @@ from ..params import Notes, Param, validate
 from ..reference import REFERENCE_MODES
 from ..standalone import RNG_SEED, binarise, blur, threshold
 
-__all__ = ["RNG_SEED", "Method", "MethodOutput", "binarise", "blur", "threshold"]
+__all__ = ["RNG_SEED", "Method", "MethodOutput", "PixelState", "binarise", "blur", "threshold"]
 
 
 @dataclass
@@ -33,6 +33,32 @@ class MethodOutput:
 
     mask: np.ndarray  # uint8 0/255
     score: np.ndarray | None = None  # the map that was thresholded (distance, 1 - SSIM...)
+
+
+@dataclass(frozen=True)
+class PixelState:
+    """What a method compared one pixel with on its last frame, beyond the mask (the pixel inspector).
+
+    ``background``: the model's background value there, per channel (B, G, R), where the method has
+    a background image in pixel units; ``low``/``high``: per channel, the band the pixel had to stay
+    inside to be background, where the method decides per channel on such a band (Sigma-Delta);
+    ``threshold``: what the score map was compared with (foreground above it), where the method
+    thresholds one; ``shadow``: the method marked the pixel as shadow (OpenCV's 127).
+    """
+
+    background: tuple[float, ...] | None = None
+    low: tuple[float, ...] | None = None
+    high: tuple[float, ...] | None = None
+    threshold: float | None = None
+    shadow: bool = False
+
+
+def pixel_of(img: np.ndarray | None, x: int, y: int) -> tuple[float, ...] | None:
+    """``img[y, x]`` as a tuple of floats (one per channel), or None where ``img`` is absent or smaller."""
+    if img is None or not (0 <= y < img.shape[0] and 0 <= x < img.shape[1]):
+        return None
+    v = img[y, x]
+    return tuple(float(c) for c in np.atleast_1d(v))
 
 
 # Shared declarations ---------------------------------------------------------------------------
@@ -103,6 +129,10 @@ class Method:
     wants_samples: ClassVar[int] = 0  # frames to sample from the clip before running (0: none)
     script: ClassVar[str | None] = None  # the bgapp.standalone model class a script export runs
     script_needs: ClassVar[str | None] = None  # what that script needs beyond OpenCV and numpy
+    score_threshold: ClassVar[str | None] = None  # the parameter the score map is compared with, if any
+    inspect_note: ClassVar[str] = (
+        "Shown: the pixel, the background image the method gives (where it gives one) and its decision. "
+        "The method keeps the rest of its per-pixel model inside its library, which does not expose it.")
 
     @classmethod
     def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
@@ -174,6 +204,17 @@ class Method:
     def background(self) -> np.ndarray | None:
         """The current background image (BGR uint8) where the method has one."""
         return None
+
+    def inspect(self, x: int, y: int) -> PixelState:
+        """What pixel (``x``, ``y``) was compared with on the last frame (see :class:`PixelState`).
+
+        By default: the background image's value there and the threshold of the score map. A
+        method whose model holds more per pixel (a band, a shadow mark) says so by overriding this;
+        it is called only while someone inspects a pixel, so it may cost a little.
+        """
+        name = self.score_threshold
+        return PixelState(background=pixel_of(self.background(), x, y),
+                          threshold=None if name is None else float(self.values[name]))
 
     @property
     def learning(self) -> bool:

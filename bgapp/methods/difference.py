@@ -22,6 +22,7 @@ class _AgainstReference(Method):
     running average or sampled median) and thresholds the dissimilarity ``_score``."""
 
     uses_reference = True
+    score_threshold = "threshold"
 
     @classmethod
     def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
@@ -94,6 +95,9 @@ class AbsDiff(_AgainstReference):
         blur_param(5),
     )
     script = "AbsDiff"
+    inspect_note = ("The score is the distance between the blurred frame and the reference (the background "
+                    "line: the blurred reference's value); the pixel is foreground where the score exceeds "
+                    "the threshold.")
 
     def _pre(self, img: np.ndarray) -> np.ndarray:
         return blur(img, self.values["blur"])
@@ -120,6 +124,9 @@ class SSIM(_AgainstReference):
               min=0.5, max=5.0, step=0.1, tune_min=0.8, tune_max=3.0),
     )
     script = "SSIM"
+    inspect_note = ("The score is 1 - SSIM between the window around the pixel in the frame and in the "
+                    "reference (grey levels); the pixel is foreground where it exceeds the threshold. A pixel "
+                    "whose own value hardly changes can still score high when its neighbourhood does.")
 
     def _build(self) -> None:
         super()._build()
@@ -152,6 +159,10 @@ class FrameDiff(Method):
         blur_param(5),
     )
     script = "FrameDiff"
+    score_threshold = "threshold"
+    inspect_note = ("Frame differencing keeps no background: the score is the pixel's grey-level change from "
+                    "the previous frame (three-frame: the smaller change of the last two), foreground above "
+                    "the threshold. A pixel inside a still object scores 0.")
 
     def _build(self) -> None:
         self.prev: list[np.ndarray] = []

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import bmn_bsn
 from ..params import Param
-from .base import MethodOutput, threshold
+from .base import MethodOutput, PixelState, threshold
 from .sampled import SampledBackground, sample_params
 
 
@@ -42,6 +42,10 @@ class BMNBSN(SampledBackground):
         return bmn_bsn.unavailable_reason()
 
     script = "BMNBSN"
+    score_threshold = "threshold"
+    inspect_note = ("The score is the subtraction network's probability that the pixel is foreground, "
+                    "foreground above the threshold. The learned background is 12 channels of features, not "
+                    "colours, so no background value is drawn for the pixel.")
     script_needs = ("the learned model's two network files, bmn.onnx and bsn.onnx (bgapp/models/ in a bgapp "
                     "install, about 2.5 MB): it looks for them in $BGAPP_MODELS, then next to the script, then "
                     "where they were when it was exported (CONFIG's model_args)")
@@ -71,6 +75,9 @@ class BMNBSN(SampledBackground):
         p = self.nets.probability(prepared, self.model)
         p = cv2.resize(p, self.size, interpolation=cv2.INTER_LINEAR) if p.shape != frame.shape[:2] else p
         return MethodOutput(threshold(p, self.values["threshold"]), p)
+
+    def inspect(self, x: int, y: int) -> PixelState:
+        return PixelState(threshold=float(self.values["threshold"]))
 
     def background(self) -> np.ndarray | None:
         """The learned model's 12 channels as four false-colour images (2 x 2), as the paper shows them."""

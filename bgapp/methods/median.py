@@ -30,6 +30,9 @@ class TemporalMedian(SampledBackground):
     # A script always samples its median from the input (the engine's live-stream collection never
     # runs there), so it has its own simpler model; tests/test_export.py checks both give the same masks.
     script = "TemporalMedian"
+    score_threshold = "threshold"
+    inspect_note = ("The background line is the median of the sampled (blurred) frames at this pixel; the score "
+                    "is the blurred frame's distance from it, foreground above the threshold.")
 
     def _restart(self, keep: list[np.ndarray] | None = None) -> None:
         super()._restart(keep)

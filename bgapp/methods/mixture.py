@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..params import Param
 from ..standalone import create_knn, create_mog2
-from .base import Method, MethodOutput, binarise, learning_rate_param, shadow_params
+from .base import Method, MethodOutput, PixelState, binarise, learning_rate_param, pixel_of, shadow_params
 
 
 class _Subtractor(Method):
@@ -23,7 +24,12 @@ class _Subtractor(Method):
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
         raw = self.model.apply(frame, learningRate=self._rate())
+        self._raw = raw  # OpenCV's 0/127/255 (127: shadow), for inspect
         return MethodOutput(binarise(raw, self.values["keep_shadows"]))
+
+    def inspect(self, x: int, y: int) -> PixelState:
+        raw = pixel_of(getattr(self, "_raw", None), x, y)
+        return replace(super().inspect(x, y), shadow=raw is not None and raw[0] == 127)
 
     def background(self) -> np.ndarray | None:
         return self.model.getBackgroundImage() if self.frames_seen else None
@@ -38,6 +44,10 @@ class MOG2(_Subtractor):
     title = "MOG2 (Gaussian mixture)"
     summary = ("Models each pixel as a mixture of Gaussians learned over the recent history; "
                "pixels no Gaussian of the background explains are foreground (Zivkovic 2004/2006).")
+    inspect_note = ("OpenCV keeps MOG2's per-pixel Gaussians (their weights, means and variances) private: no "
+                    "call returns them, so the band a pixel is compared with cannot be drawn. Shown: the "
+                    "background image OpenCV gives (the weighted mean of the Gaussians it counts as "
+                    "background), the pixel, and the decision, with shadows (OpenCV marks them apart).")
     params = (
         Param("history", "int", 500,
               "Number of recent frames the model mainly reflects. Short: adapts fast to lighting "
@@ -97,6 +107,9 @@ class KNN(_Subtractor):
     title = "KNN (sample-based)"
     summary = ("Keeps a few recent samples per pixel; a pixel is background when enough samples "
                "lie within a distance of it (Zivkovic & van der Heijden 2006).")
+    inspect_note = ("OpenCV keeps KNN's per-pixel samples private: no call returns them, so the samples a pixel "
+                    "is matched against cannot be drawn. Shown: the background image OpenCV gives (built from "
+                    "the samples), the pixel, and the decision, with shadows (OpenCV marks them apart).")
     params = (
         Param("history", "int", 500,
               "Number of recent frames the samples are drawn from. Short adapts fast; long keeps "

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import standalone
 from ..params import Param
-from .base import Method, MethodOutput
+from .base import Method, MethodOutput, PixelState, pixel_of
 
 
 class SigmaDelta(Method):
@@ -39,6 +39,10 @@ class SigmaDelta(Method):
               min=1, max=255, step=1, tune=False),
     )
     script = "SigmaDelta"
+    inspect_note = ("The background line is the mean M, which steps one grey level a frame towards the pixel; "
+                    "the band is M \u00b1 V, V the variance, which steps towards amp_factor times the distance "
+                    "and stays within [min_var, max_var]. The pixel is foreground where any channel leaves "
+                    "its band (the edge included).")
 
     @classmethod
     def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
@@ -70,3 +74,11 @@ class SigmaDelta(Method):
 
     def background(self) -> np.ndarray | None:
         return None if self.model.m is None else self.model.m.astype(np.uint8)
+
+    def inspect(self, x: int, y: int) -> PixelState:
+        m, v = self.model.m, self.model.v
+        mean, var = pixel_of(m, x, y), pixel_of(v, x, y)
+        if mean is None or var is None:
+            return PixelState()
+        return PixelState(background=mean, low=tuple(a - b for a, b in zip(mean, var)),
+                          high=tuple(a + b for a, b in zip(mean, var)))
