@@ -355,7 +355,7 @@ def sequence_shapes(specs: Iterable[str]) -> list[Shape]:
     for spec in find_specs([str(s) for s in specs]).specs:  # those left out are not run
         src = open_spec(spec)
         w, h = src.size
-        out.append(Shape(len(src), w * h, spec != "demo"))
+        out.append(Shape(len(src), w * h, spec != "demo" and not spec.startswith("case:")))  # generated frames
     return out
 
 

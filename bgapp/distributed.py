@@ -52,11 +52,16 @@ def _warm_up() -> None:
 
 
 def open_spec(spec: str) -> IndexedSource:
-    """One scored source from a spec that :func:`list_sequences` returned (``demo`` or a folder)."""
+    """One scored source from a spec that :func:`list_sequences` returned (``demo``, ``case:<name>``
+    or a folder)."""
     if spec == "demo":
         from .synthetic import SyntheticScene
 
         return SyntheticScene()
+    if spec.startswith("case:"):
+        from .gallery import open_case
+
+        return open_case(spec)
     from .sequences import Sequence
 
     return Sequence(spec)
@@ -95,9 +100,10 @@ def _spec_of(src: Any) -> str:
     from .synthetic import SyntheticScene
 
     if isinstance(src, SyntheticScene):
-        return "demo"
-    # a folder literally called "demo" must not turn into the synthetic scene
-    return os.path.join(".", src.path) if src.path == "demo" else str(src.path)
+        return str(src.path)  # "demo", or a gallery case's "case:<name>"
+    # a folder literally called "demo" (or "case:...") must not turn into a synthetic scene
+    path = str(src.path)
+    return os.path.join(".", path) if path == "demo" or path.startswith("case:") else path
 
 
 def sequence_lengths(specs: Sequence[str]) -> list[int]:

@@ -1,4 +1,5 @@
-"""Open what a user names: ``demo``, a video file, an image-sequence folder or a zip of one."""
+"""Open what a user names: ``demo``, a gallery case (``case:shadows``), a video file, an
+image-sequence folder or a zip of one."""
 
 from __future__ import annotations
 
@@ -60,12 +61,16 @@ def zip_sequences(path: str | Path, max_side: int | None = None, skipped: list[S
 
 
 def open_source(spec: str | Path, max_side: int | None = None) -> Source:
-    """A frame source for ``spec``: ``demo`` (the synthetic scene), a video file, a sequence
-    folder or a zip holding one sequence folder."""
+    """A frame source for ``spec``: ``demo`` (the synthetic scene), ``case:<name>`` (a failure case
+    of :mod:`bgapp.gallery`), a video file, a sequence folder or a zip holding one sequence folder."""
     if str(spec) == "demo":
         from .synthetic import SyntheticScene
 
         return SyntheticScene()
+    if is_case(spec):
+        from .gallery import open_case
+
+        return open_case(str(spec))
     path = Path(spec)
     if path.is_dir():
         from .sequences import Sequence
@@ -85,8 +90,14 @@ def open_source(spec: str | Path, max_side: int | None = None) -> Source:
     raise BgappError(f"no such file or folder: {spec}")
 
 
+def is_case(spec: str | Path) -> bool:
+    """Whether ``spec`` names a gallery case, ``case:<name>`` (a folder of that name is ``./case:...``)."""
+    return isinstance(spec, str) and spec.startswith("case:")
+
+
 def open_scored_sources(specs: list[str], skipped: list[Skipped] | None = None) -> list[Source]:
-    """Sources with ground truth for evaluation: ``demo``, sequence folders, or trees of them.
+    """Sources with ground truth for evaluation: ``demo``, gallery cases (``case:<name>``), sequence
+    folders, or trees of them.
 
     With a ``skipped`` list, a sequence that cannot be scored (it cannot be opened, has no ground
     truth, or its first label is unreadable or of another size) is added to it and left out, and
@@ -98,8 +109,8 @@ def open_scored_sources(specs: list[str], skipped: list[Skipped] | None = None) 
     out: list[Source] = []
     found: list[Skipped] = []
     for spec in specs:
-        if str(spec) == "demo":
-            out.append(open_source("demo"))
+        if str(spec) == "demo" or is_case(spec):
+            out.append(open_source(spec))
             continue
         path = Path(spec)
         if not path.exists():

@@ -7,9 +7,14 @@ Every frame is random-access and repeatable from ``(seed, i)``.
 
 Options that are off in the demo add what real footage has and a learned model must learn to
 ignore or keep: a moving background (``dynamic``: waving vegetation or rippling water, labelled
-background), camera shake (``jitter``), sudden light changes (``light_steps``), objects that stop
-and start again (``stops``, still foreground while stopped) and any still image as the scene
-(``background``). ``train/bmn_bsn.py`` draws unlimited training clips from them.
+background), camera shake (``jitter``), sudden light changes (``light_steps``, or one known switch
+with ``light_switch``), objects that stop and start again (``stops``, still foreground while
+stopped), an object left behind for good (``left_behind``), a figure coloured like the wall behind
+it (``camouflage``), a dark room lit by a few lamps (``night``), darker shadows (``shadow_gain``),
+a subset of the objects (``objects``) and any still image as the scene (``background``).
+``train/bmn_bsn.py`` draws unlimited training clips from them, and :mod:`bgapp.gallery` builds its
+failure cases on them. Options draw their randomness from their own generators, so turning one on
+never changes what the others draw, and the demo stays frame-for-frame as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ from .source import sample_indices
 
 SHADOW_GAIN = 0.6
 DYNAMIC = ("none", "vegetation", "water")
+OBJECTS = ("stroller", "drone", "cart", "walker", "ball")  # the demo's objects, back to front
+NIGHT_AMBIENT = 0.15  # share of the daylight left at night outside the lamps' pools
+# Lamp pools at night: centre (fractions of width, height), radius (fraction of the width), strength
+LAMPS = ((0.3, 0.8, 0.13, 0.7), (0.8, 0.5, 0.08, 0.55), (0.52, 0.2, 0.06, 0.45))
+CAMOUFLAGE_OFFSET = (7, -6, 8)  # BGR: the camouflaged figure's colour minus the (smoothed) wall behind it
 NOISE_PAD = 128  # the noise bank is this much larger than a frame: 128*128 distinct windows
 
 
@@ -49,6 +59,8 @@ class _Sprite:
     shadow_at: tuple[int, int] = (0, 0)  # shadow patch offset from the sprite's top-left
     pause_at: float = 0.5  # where a pause happens, as a fraction of the crossing
     pause: int = 0  # frames it stands still there on each pass (0: never stops)
+    name: str = ""
+    camo: np.ndarray | None = None  # h x w x 3 int16: drawn as the smoothed background plus this
 
     def position(self, t: int, width: int) -> tuple[int, int] | None:
         """Top-left (x, y) at ``t`` frames after the warm-up, or None when off screen."""
@@ -114,13 +126,34 @@ class SyntheticScene:
         light_steps: int = 0,
         stops: bool = False,
         background: np.ndarray | None = None,
+        objects: tuple[str, ...] | None = None,
+        shadow_gain: float = SHADOW_GAIN,
+        light_switch: int | None = None,
+        switch_gain: float = 1.6,
+        left_behind: int | None = None,
+        camouflage: bool = False,
+        night: bool = False,
     ):
         """``dynamic``: "none", "vegetation" (a swaying bush) or "water" (a rippling band at the
         bottom); ``jitter``: camera shake, the largest shift in pixels; ``light_steps``: sudden
-        changes of the light over the clip; ``stops``: two objects stop mid-way for a while;
-        ``background``: a BGR image (resized to the frame) that replaces the room."""
+        changes of the light over the clip, at random frames; ``stops``: two objects stop mid-way
+        for a while; ``background``: a BGR image (resized to the frame) that replaces the room.
+
+        ``objects``: which of the demo's objects (:data:`OBJECTS`) appear (None: all);
+        ``shadow_gain``: what a cast shadow leaves of the light (lower is darker); ``light_switch``:
+        the frame at which the light comes on: before it the scene gets ``1/switch_gain`` of its
+        light; ``left_behind``: a suitcase slides in and comes to rest at this frame, then stays to
+        the end (labelled foreground throughout, as an abandoned object is what a detector must
+        report); ``camouflage``: a walking figure whose colour is the smoothed wall or floor behind
+        it, off by :data:`CAMOUFLAGE_OFFSET`; ``night``: the room dark (:data:`NIGHT_AMBIENT` of its
+        light) except for the pools of a few lamps (:data:`LAMPS`), objects and shadows included;
+        pair it with a larger ``noise_sigma``, as a camera's gain at night gives."""
         if dynamic not in DYNAMIC:
             raise ValueError(f"dynamic must be one of {DYNAMIC}, not {dynamic!r}")
+        if objects is not None and not set(objects) <= set(OBJECTS):
+            raise ValueError(f"objects must be among {OBJECTS}, not {tuple(objects)!r}")
+        if switch_gain <= 0:
+            raise ValueError(f"switch_gain must be positive, not {switch_gain!r}")
         self.size: tuple[int, int] = (int(width), int(height))
         self.n_frames = int(n_frames)
         self.fps = float(fps)
@@ -132,6 +165,10 @@ class SyntheticScene:
         self.temporal_roi: tuple[int, int] = (self.warmup + 1, self.n_frames)
         self.notes: list[str] = []
         self.dynamic, self.jitter, self.stops = dynamic, float(jitter), bool(stops)
+        self.objects = None if objects is None else tuple(objects)
+        self.shadow_gain = float(shadow_gain)
+        self.light_switch, self.switch_gain = light_switch, float(switch_gain)
+        self.left_behind, self.camouflage, self.night = left_behind, bool(camouflage), bool(night)
         rng = np.random.default_rng(self.seed)
         self.horizon = int(round(0.45 * height))
         self._bg = (self._background(rng) if background is None
@@ -144,12 +181,19 @@ class SyntheticScene:
         if stops:
             for sp in self._sprites[2:4]:  # the cart and the walker
                 sp.pause, sp.pause_at = int(extra.integers(30, 90)), float(extra.uniform(0.3, 0.7))
+        self._blurred: np.ndarray | None = None
+        if camouflage:
+            self._blurred = cv2.GaussianBlur(self._bg, (0, 0), 6 * min(width / 320, height / 240))
+            self._sprites.append(self._camouflaged(np.random.default_rng((self.seed, 3))))
+        if left_behind is not None:
+            self._sprites.append(self._suitcase(int(left_behind), np.random.default_rng((self.seed, 4))))
+        self._light = self._lamps() if night else None
         self._noise = (
             np.round(rng.standard_normal((height + NOISE_PAD, width + NOISE_PAD, 3)) * self.noise_sigma)
             .clip(-127, 127)
             .astype(np.int16)
         )
-        self._dark = (np.arange(256) * SHADOW_GAIN).astype(np.uint8)
+        self._dark = (np.arange(256) * self.shadow_gain).clip(0, 255).astype(np.uint8)
 
     # -- scene construction (once) -------------------------------------------------------------
 
@@ -257,6 +301,61 @@ class SyntheticScene:
         region = img[box]
         region[keep] = src[keep]
 
+    def _camouflaged(self, rng: np.random.Generator) -> _Sprite:
+        """A figure that walks along the back of the floor, coloured like what is behind it: drawn
+        each frame as the smoothed background plus :data:`CAMOUFLAGE_OFFSET` and a fine grain, so it
+        differs from the scene behind it by a few grey levels wherever it goes."""
+        w, h = self.size
+        s = min(w / 320, h / 240)
+        sw, sh = max(4, int(round(24 * s))), max(8, int(round(64 * s)))
+        mask = np.zeros((sh, sw), np.uint8)
+        head = max(2, sh // 8)
+        cv2.circle(mask, (sw // 2, head), head, 1, -1)
+        cv2.rectangle(mask, (sw // 8, 2 * head), (sw - 1 - sw // 8, int(sh * 0.6)), 1, -1)
+        cv2.rectangle(mask, (sw // 2 - max(2, sw // 3) - 1, int(sh * 0.6)), (sw // 2 + max(2, sw // 3), sh - 1), 1, -1)
+        offset = np.array(CAMOUFLAGE_OFFSET, np.float32)
+        camo = np.round(offset + rng.standard_normal((sh, sw, 3)).astype(np.float32) * np.float32(2.0)).astype(np.int16)
+        tex = np.zeros((sh, sw, 3), np.uint8)  # unused: the colour comes from the background each frame
+        return _Sprite(tex, mask > 0, y0=0.74 * h - sh, vx=2.0 * s, delay=0, gap=30, name="camouflaged", camo=camo)
+
+    def _suitcase(self, rest: int, rng: np.random.Generator) -> _Sprite:
+        """A suitcase that slides in from the left and comes to rest at frame ``rest``, for good."""
+        w, h = self.size
+        s = min(w / 320, h / 240)
+        sw, sh = max(4, int(round(36 * s))), max(4, int(round(26 * s)))
+        tex = np.zeros((sh, sw, 3), np.float32)
+        tex[:] = (40, 60, 150)  # a dark red case
+        tex[: max(1, sh // 6)] = (30, 40, 110)  # its lid's edge
+        cv2.rectangle(tex, (sw // 3, 0), (sw - 1 - sw // 3, max(1, sh // 10)), (25, 25, 25), -1)  # handle
+        tex += rng.standard_normal(tex.shape).astype(np.float32) * np.float32(5)
+        mask = np.ones((sh, sw), bool)
+        speed, x_rest = 4.0 * s, int(0.35 * w)
+        travel = (x_rest + sw) / speed  # frames from just outside the left edge to its resting place
+        delay = rest - self.warmup - int(math.ceil(travel))
+        if delay < 0:
+            raise ValueError(f"left_behind must be at least {self.warmup + int(math.ceil(travel))} "
+                             f"(the warm-up plus the {int(math.ceil(travel))} frames it takes to slide in), "
+                             f"not {rest}")
+        crossing = (w + sw) / speed
+        return _Sprite(np.clip(tex, 0, 255).astype(np.uint8), mask, y0=0.9 * h - sh, vx=speed, delay=delay,
+                       gap=0, pause_at=math.ceil(travel) / crossing, pause=10**9, name="suitcase")
+
+    def _lamps(self) -> np.ndarray:
+        """The night's light: :data:`NIGHT_AMBIENT` everywhere, brighter in each lamp's soft pool."""
+        w, h = self.size
+        yy, xx = np.mgrid[:h, :w].astype(np.float32)
+        light = np.full((h, w), NIGHT_AMBIENT, np.float32)
+        for fx, fy, fr, strength in LAMPS:
+            r = fr * w
+            light += np.float32(strength) * np.exp(-((xx - fx * w) ** 2 + (yy - fy * h) ** 2) / (2 * r * r))
+        return cv2.merge([np.minimum(light, 1.0)] * 3)
+
+    def _lit(self, img: np.ndarray, i: int) -> np.ndarray:
+        """``img`` under frame ``i``'s light: the night's lamps, then the global gain."""
+        if self._light is not None:
+            return cv2.convertScaleAbs(cv2.multiply(img, self._light, dtype=cv2.CV_32F), alpha=self._gain(i))
+        return cv2.convertScaleAbs(img, alpha=self._gain(i))
+
     def _shift(self, i: int) -> np.ndarray | None:
         """Camera shake for frame ``i``: a 2x3 translation, or None without jitter."""
         if not self.jitter:
@@ -352,6 +451,8 @@ class SyntheticScene:
         tex[sh_ // 2 :, :] = (20, 150, 200)
         sprites.append(_Sprite(*finish(tex, mask, 5), y0=0.74 * h, vx=6.0 * s, delay=110, gap=25,
                                bob=14 * s, bob_period=24))
+        for sp, name in zip(sprites, OBJECTS):
+            sp.name = name
         return sprites
 
     def _cast_shadow(self, mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
@@ -374,6 +475,8 @@ class SyntheticScene:
         """Slow global illumination drift (one smooth sine period over the clip, +-drift), times the
         sudden light changes that have happened by frame ``i``."""
         steps = float(np.prod(self._step_gain[: np.searchsorted(self._steps, i, side="right")]))
+        if self.light_switch is not None and i < self.light_switch:
+            steps /= self.switch_gain
         return steps * (1.0 + self.drift * math.sin(2 * math.pi * i / max(1, self.n_frames) + 0.3))
 
     def _check(self, i: int) -> int:
@@ -387,6 +490,8 @@ class SyntheticScene:
             return []
         placed = []
         for sp in self._sprites:
+            if self.objects is not None and sp.name in OBJECTS and sp.name not in self.objects:
+                continue
             pos = sp.position(t, self.size[0])
             if pos is not None:
                 placed.append((sp, pos))
@@ -427,8 +532,12 @@ class SyntheticScene:
             sl = _clip(pos[0], pos[1], sp.mask.shape[1], sp.mask.shape[0], w, h)
             if sl is not None:
                 (fy, fx), (py, px) = sl
-                np.copyto(img[fy, fx], sp.tex[py, px], where=sp.mask[py, px][..., None])
-        img = cv2.convertScaleAbs(img, alpha=self._gain(i))
+                tex = sp.tex[py, px]
+                if sp.camo is not None:
+                    assert self._blurred is not None
+                    tex = cv2.add(self._blurred[fy, fx], sp.camo[py, px], dtype=cv2.CV_8U)
+                np.copyto(img[fy, fx], tex, where=sp.mask[py, px][..., None])
+        img = self._lit(img, i)
         shift = self._shift(i)
         if shift is not None:
             img = cv2.warpAffine(img, shift, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
@@ -463,7 +572,7 @@ class SyntheticScene:
         """The true empty scene under frame ``i``'s lighting, without noise or shake (for background
         scores); a moving region is shown at rest."""
         self._check(i)
-        return cv2.convertScaleAbs(self._bg, alpha=self._gain(i))
+        return self._lit(self._bg, i)
 
     def object_sizes(self) -> list[tuple[int, int]]:
         """(width, height) of each moving object, back to front."""

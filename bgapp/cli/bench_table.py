@@ -19,7 +19,8 @@ from .common import SubParsers, add_cluster_args
 def register(sub: SubParsers) -> None:
     b = sub.add_parser("bench-table", help="a table of every method's F-measure on a dataset, beside the literature")
     b.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="a sequence folder, a folder of them (CDnet category or dataset), a zip of either, or 'demo'")
+                   help="a sequence folder, a folder of them (CDnet category or dataset), a zip of either, 'demo', "
+                        "or a gallery case such as 'case:shadows'")
     b.add_argument("--methods", default=None, metavar="A,B,...",
                    help="the methods to run, at their defaults (default: every method available here)")
     b.add_argument("--presets", action="store_true", help="add a row for each shipped preset")

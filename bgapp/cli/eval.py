@@ -16,7 +16,8 @@ from .common import SubParsers, add_cluster_args, add_config_args, config_from_a
 def register(sub: SubParsers) -> None:
     e = sub.add_parser("eval", help="score a method on sequences with ground truth (CDnet 2014 rules)")
     e.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="a sequence folder, a folder of them (CDnet category or dataset), a zip of either, or 'demo'")
+                   help="a sequence folder, a folder of them (CDnet category or dataset), a zip of either, 'demo', "
+                        "or a gallery case such as 'case:shadows'")
     add_config_args(e)
     e.add_argument("--no-post", action="store_true", help="score the method's mask without post-processing")
     e.add_argument("--json", action="store_true", help="print one JSON object")

@@ -15,7 +15,8 @@ def register(sub: SubParsers) -> None:
 
     r = sub.add_parser("process", help="write masks or a composite of a video or sequence")
     r.add_argument("source", metavar="SOURCE",
-                   help="a video file, an image-sequence folder (or a zip of one), or 'demo'")
+                   help="a video file, an image-sequence folder (or a zip of one), 'demo', "
+                        "or a gallery case such as 'case:shadows'")
     add_config_args(r)
     r.add_argument("--composite", choices=[m for m in COMPOSITES if m != "none"],
                    help="write this composite instead of masks")

@@ -26,7 +26,8 @@ def register(sub: SubParsers) -> None:
 
     t = sub.add_parser("tune", help="search a method's settings for the best score on sequences with ground truth")
     t.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="a sequence folder, a folder of them (CDnet category or dataset), or 'demo'")
+                   help="a sequence folder, a folder of them (CDnet category or dataset), 'demo', "
+                        "or a gallery case such as 'case:shadows'")
     t.add_argument("--method", help="method to tune (see 'bgapp methods'); default mog2 or the config's")
     t.add_argument("--config", help="starting config: values not searched come from it (a config file, a "
                                     "'bgapp tune --json' document, or a preset name)")
