@@ -8,14 +8,17 @@ import streamlit as st
 
 from bgapp.composite import uses_image
 from bgapp.config import Config
+from bgapp.display import jpeg
 from bgapp.frames import decode_image
 from bgapp.load import machine_load
 from bgapp.methods import METHODS
 from bgapp.pace import explain
 from bgapp.pipeline import Pipeline
+from ui import inspector
 from ui.errors import attempt, guard
 from ui.lab import load_settings, take_applied
 from ui.st_runtime import session_id
+from ui.views import Grid
 from ui.visitor import visitor_is_local
 from ui.webcam import (
     DEFAULT_CAPTURE,
@@ -199,6 +202,28 @@ def live_stats() -> None:
 
 with info_col:
     live_stats()
+
+last = pipeline.last_frame
+size = None if last is None else (last.shape[1], last.shape[0])  # of the frames processed, None before the first
+with guard("following the pixel"):
+    inspector.follow(pipeline, pipeline.trace, inspector.wanted(KEY, size))
+if inspector.controls(KEY, size, clicks="the still below"):
+
+    @st.fragment(run_every=1.0 if streaming else None)
+    def live_pixel() -> None:
+        """The followed pixel, refreshed every second while the stream runs."""
+        trace, still = pipeline.trace, pipeline.last_frame
+        left, right = st.columns([2, 3])
+        if still is not None and trace is not None:
+            grid = Grid.of((still.shape[1], still.shape[0]), 1, 1)
+            if inspector.clickable(left, KEY, jpeg(still), grid, (trace.x, trace.y)):
+                st.rerun()  # follow the pixel clicked
+            left.caption("The latest frame: click to follow another pixel.")
+        inspector.show(right, trace, pipeline.config.method, since=" since you picked it")
+
+    live_pixel()
+elif st.session_state.get(f"{KEY}.inspect"):
+    st.caption("Press START: the pixel inspector follows a pixel of the live stream once frames arrive.")
 
 with st.expander("What am I looking at?", expanded=ctx is None or not ctx.state.playing):
     st.markdown(

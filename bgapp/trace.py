@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,12 @@ class PixelTrace:
         self.x, self.y = int(x), int(y)
         self.samples: deque[PixelSample] = deque(maxlen=max_frames)
         self.events: deque[Event] = deque(maxlen=64)
+        self._lock = threading.Lock()  # a live stream records on its own thread while the page reads
+
+    def latest(self) -> tuple[list[PixelSample], list[Event]]:
+        """A consistent copy of the samples and events (safe while another thread records)."""
+        with self._lock:
+            return list(self.samples), list(self.events)
 
     def record(self, result: FrameResult, method: Method) -> None:
         """Add ``result``'s frame, reading the method's state right after it processed that frame."""
@@ -80,36 +87,42 @@ class PixelTrace:
         score = pixel_of(result.score, x, y)
         fg = result.raw[y, x] > 0
         decision = "shadow" if state.shadow else "foreground" if fg else "background"
-        self.samples.append(PixelSample(
+        sample = PixelSample(
             index=result.index, value=value, background=state.background, low=state.low, high=state.high,
             score=None if score is None else score[0], threshold=state.threshold, decision=decision,
-            clean=bool(result.clean[y, x] > 0)))
+            clean=bool(result.clean[y, x] > 0))
+        with self._lock:
+            self.samples.append(sample)
 
     def redraw(self, result: FrameResult) -> None:
         """The post-processing changed and ``result`` (the last frame) was drawn again: update its decision."""
-        if self.samples and self.samples[-1].index == result.index:
-            self.samples[-1] = replace(self.samples[-1], clean=bool(result.clean[self.y, self.x] > 0))
+        with self._lock:
+            if self.samples and self.samples[-1].index == result.index:
+                self.samples[-1] = replace(self.samples[-1], clean=bool(result.clean[self.y, self.x] > 0))
 
     def set_truth(self, index: int, gt: np.ndarray | None) -> None:
         """The ground-truth label of frame ``index`` at the pixel (None: no label for that frame)."""
         label = pixel_of(gt, self.x, self.y)
-        if label is not None and self.samples and self.samples[-1].index == index:
-            self.samples[-1] = replace(self.samples[-1], truth=int(label[0]))
+        with self._lock:
+            if label is not None and self.samples and self.samples[-1].index == index:
+                self.samples[-1] = replace(self.samples[-1], truth=int(label[0]))
 
     def mark(self, index: int, text: str) -> None:
-        self.events.append(Event(index, text))
+        with self._lock:
+            self.events.append(Event(index, text))
 
     def clear(self) -> None:
         """Forget everything (the model restarted from nothing)."""
-        self.samples.clear()
-        self.events.clear()
+        with self._lock:
+            self.samples.clear()
+            self.events.clear()
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per frame (a table for pandas or a chart): ``frame``, the value (``B``/``G``/``R``, or ``grey``), ``background B``...,
-        ``low B``/``high B``..., ``score``, ``threshold``, ``decision``, ``clean`` and ``truth`` (a name
-        from TRUTH, or empty). Missing values are NaN."""
+        """One row per frame (a table for pandas or a chart): ``frame``, the value (``B``/``G``/``R``, or
+        ``grey``), ``background B``..., ``low B``/``high B``..., ``score``, ``threshold``, ``decision``,
+        ``clean`` and ``truth`` (a name from TRUTH, or empty). Missing values are NaN."""
         rows: list[dict[str, Any]] = []
-        for s in self.samples:
+        for s in self.latest()[0]:
             row: dict[str, Any] = {"frame": s.index}
             for name, vals in (("", s.value), ("background ", s.background), ("low ", s.low), ("high ", s.high)):
                 for c, ch in enumerate(_channels(s.value)):

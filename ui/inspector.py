@@ -103,14 +103,15 @@ def show(where: Any, trace: PixelTrace | None, method: str, marker: int | None =
     box = where.container()
     if trace is None:
         return
-    df = pd.DataFrame(trace.rows())
-    if df.empty:
+    samples, events = trace.latest()
+    if not samples:
         box.caption(f"Pixel ({trace.x}, {trace.y}): no frame yet{since}.")
         return
+    df = pd.DataFrame(trace.rows())
     title = f"Pixel ({trace.x}, {trace.y}) over {len(df)} frames{since}"
-    fig = pixel_history(df, [(e.index, e.text) for e in trace.events], marker, title)
+    fig = pixel_history(df, [(e.index, e.text) for e in events], marker, title)
     box.plotly_chart(fig, key=f"inspector.chart.{id(trace)}.{len(df)}", config={"displayModeBar": False})
-    last = trace.samples[-1]
+    last = samples[-1]
     value = ", ".join(f"{c} {v:.0f}" for c, v in zip(("B", "G", "R"), last.value))
     parts = [f"frame {last.index + 1}: {value}", f"method: {last.decision}",
              f"after clean-up: {'foreground' if last.clean else 'background'}"]
