@@ -142,6 +142,7 @@ def pixel_history(df: pd.DataFrame, events: list[tuple[int, str]] | None = None,
     lanes = [("method", "decision"), ("after clean-up", "clean")]
     if "truth" in df.columns and (df["truth"] != "").any():
         lanes.append(("ground truth", "truth"))
+    named: set[str] = set()  # each decision in the legend once
     for name, column in lanes:
         for value, colour in _DECISION_COLOURS.items():
             part = df[df[column] == value] if column in df.columns else df.iloc[:0]
@@ -149,9 +150,11 @@ def pixel_history(df: pd.DataFrame, events: list[tuple[int, str]] | None = None,
                 continue
             fig.add_trace(go.Scatter(
                 x=part["frame"], y=[name] * len(part), mode="markers", name=value, legendgroup=f"d-{value}",
-                showlegend=False, marker={"color": colour, "symbol": "line-ns-open" if len(df) > 200 else "square",
-                                          "size": 9, "line": {"color": colour, "width": 2}},
+                showlegend=value not in named,
+                marker={"color": colour, "symbol": "line-ns-open" if len(df) > 200 else "square", "size": 9,
+                        "line": {"color": colour, "width": 2}},
                 hovertemplate=f"frame %{{x}}<br>{name}: {value}<extra></extra>"), row=rows, col=1)
+            named.add(value)
     fig.update_yaxes(categoryorder="array", categoryarray=[n for n, _ in reversed(lanes)], row=rows, col=1)
     for frame, text in events or []:
         fig.add_vline(x=frame - 0.5, line_dash="dot", line_color="#757575")
