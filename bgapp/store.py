@@ -268,8 +268,7 @@ class SQLiteStore(Store):
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
+            self._wal()
             with self.transaction(write=True) as cur:
                 for sql in self._schema():
                     cur.run(sql)
@@ -278,6 +277,21 @@ class SQLiteStore(Store):
         except OSError as exc:
             raise BgappError(f"cannot create the challenge database's folder {self.path.parent}: "
                              f"{exc.strerror or exc}") from None
+
+    def _wal(self) -> None:
+        """Switch the file to WAL (it stays so). Switching answers "locked" at once, without the busy
+        timeout, while another process is switching or creating the file: retry for as long."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                with self._connect() as conn:
+                    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
