@@ -11,6 +11,7 @@ import pytest
 
 import bgapp.trace
 from bgapp import standalone
+from bgapp.methods import METHODS
 from bgapp.pipeline import Pipeline
 from bgapp.postprocess import NO_POST
 from bgapp.synthetic import SyntheticScene
@@ -164,3 +165,20 @@ def test_grid_maps_a_click_in_any_view_to_the_frame_pixel() -> None:
     w, h = grid.size
     assert grid.pixel(grid.tile[0] + 1, 10) is None  # on the gap between two views
     assert grid.pixel(200, 100, shown=(w / 2, h / 2)) == grid.pixel(400, 200)  # drawn at half size
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_method_can_be_inspected(scene: SyntheticScene, name: str) -> None:
+    """Each method gives the inspector what it has (never raising), and says what it cannot show."""
+    if not METHODS[name].available():
+        pytest.skip(METHODS[name].unavailable_reason() or "unavailable")
+    pipe = Pipeline({"method": name})
+    trace = pipe.inspect(*WALKER)
+    results = [pipe.process(scene.frame(i)) for i in range(6)]
+    assert [s.index for s in trace.samples] == list(range(6))
+    for r, s in zip(results, trace.samples, strict=True):
+        assert s.value == tuple(float(c) for c in r.frame[WALKER[1], WALKER[0]])
+        assert (s.decision == "foreground") == bool(r.raw[WALKER[1], WALKER[0]]) or s.decision == "shadow"
+        if r.score is not None:
+            assert s.score == pytest.approx(float(r.score[WALKER[1], WALKER[0]])) and s.threshold is not None
+    assert METHODS[name].inspect_note
