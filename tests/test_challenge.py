@@ -130,6 +130,17 @@ def test_create_refuses_what_cannot_be_scored(board: Board, tmp_path: Path):
     assert board.challenges() == []
 
 
+def test_a_gallery_case_is_a_clip(board: Board):
+    from bgapp.gallery import case_names
+
+    name = "case:" + case_names()[0]
+    ch = board.create("Case", name, None, 80, host=True)
+    e = board.submit(ch.id, "ann", new_owner_token(), ABSDIFF).entry
+    assert e.frames == 80 and e.scored > 0 and e.f_measure is not None
+    with pytest.raises(BgappError, match="no gallery case"):
+        board.create("Case", "case:nosuch", host=True)
+
+
 def test_a_clip_is_a_shared_sample_under_the_data_root_only(tmp_path: Path):
     from tests.factories import cdnet_sequence
 

@@ -28,6 +28,7 @@ from bgapp.challenge import (
 )
 from bgapp.config import Config
 from bgapp.errors import BgappError
+from bgapp.gallery import PREFIX, case_names
 from bgapp.methods import METHODS
 from bgapp.store import DATABASE_URL_ENV, Entry, database_url, open_store
 
@@ -230,7 +231,7 @@ def teacher_section(b: Board, ch: Challenge | None) -> None:
         host = is_host()
         st.markdown("**New challenge**")
         title = st.text_input("Title", key=f"{KEY}.title", max_chars=TITLE_MAX)
-        clips = ["demo", *(label for label, _ in sample_sequences())]
+        clips = ["demo", *(PREFIX + n for n in case_names()), *(label for label, _ in sample_sequences())]
         clip = st.selectbox("Clip (with ground truth)", clips, key=f"{KEY}.clip")
         methods = [None, *(n for n, c in METHODS.items() if c.available())]
         method = st.selectbox("Method", methods, key=f"{KEY}.method",
