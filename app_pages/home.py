@@ -35,6 +35,9 @@ USES = {
     "errors are. Download the masks or the composite video.",
     "app_pages/label.py": "your own video has no ground truth: label a few frames (the method's mask is the "
     "starting point, you correct it with a brush), save them as a CDnet sequence and score or tune on it.",
+    "app_pages/gallery.py": "the classic failure cases (shadows, rippling water, camera shake, a light switched on, an "
+    "object left behind, camouflage, night), each a short clip with exact labels, why methods fail there and their "
+    "scores; open any in the Video lab.",
     "app_pages/webcam.py": "the same pipeline on your camera, in the browser.",
     "app_pages/compare.py": "run two to four methods on the same clip side by side, with a chart of their foreground "
     "and accuracy over time.",

@@ -1,8 +1,9 @@
 """Links that open an exercise: the Video lab's source and settings live in the page's address.
 
-The address holds ``source`` (``demo``, or a shared sample's path under the shared data, as Evaluate &
-tune lists them) and the engine's query of the config (:meth:`bgapp.config.Config.to_query`: the
-method, and only the values that differ from their defaults), for example
+The address holds ``source`` (``demo``, a failure case of the gallery such as ``case:shadows``, or a
+shared sample's path under the shared data, as Evaluate & tune lists them) and the engine's query of
+the config (:meth:`bgapp.config.Config.to_query`: the method, and only the values that differ from
+their defaults), for example
 ``?source=demo&method=knn&history=300&post.open=5&composite.mode=blur``. Uploads and local folders
 cannot travel in a link: a link made from one carries the settings alone.
 
@@ -16,7 +17,7 @@ as they are.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -30,21 +31,26 @@ from bgapp.methods import METHODS
 from .errors import plain
 from .evaluate import SHARED_DATA, sample_sequences
 from .keys import LAB_CONFIG
-from .sources import KINDS, SourceChoice, demo_choice, select_source, study_choice
+from .sources import KINDS, SourceChoice, case_choice, demo_choice, select_source, study_choice
 from .widgets import clear_widgets
 
 SOURCE = "source"
 DEMO = "demo"
+CASE = "case:"  # a gallery case: case:<name>
+LAB_PAGE = "app_pages/video_lab.py"
 FOREIGN = ("s",)  # keys other parts of the app own: never read as a setting, never reported or removed
 SEEN_MAX = 64  # the queries a session remembers having written or opened
 NOTE_LINES = 8  # a note lists at most this many problems, then says how many more
 
 
 def source_name(choice: SourceChoice) -> str | None:
-    """How a link names ``choice``: ``demo``, a shared sample's path under the shared data
-    (``cdnet/baseline/highway``), or None for what cannot travel (an upload, a local folder)."""
+    """How a link names ``choice``: ``demo``, a gallery case (``case:shadows``), a shared sample's path
+    under the shared data (``cdnet/baseline/highway``), or None for what cannot travel (an upload, a
+    local folder)."""
     if choice.kind == "demo":
         return DEMO
+    if choice.kind == "case":
+        return CASE + choice.source.name
     path = getattr(choice.source, "path", None)
     if choice.kind == "study" and path:
         here, root = Path(path).resolve(), SHARED_DATA.resolve()
@@ -55,9 +61,15 @@ def source_name(choice: SourceChoice) -> str | None:
 
 def open_source(name: str) -> SourceChoice:
     """Make the source a link names the session's source (the one :func:`ui.sources.choose_source`
-    then shows). Only the demo and the shared samples can be named; raises BgappError otherwise."""
+    then shows). Only the demo, the gallery's cases and the shared samples can be named; raises
+    BgappError otherwise."""
     if name == DEMO:
         return select_source(demo_choice())
+    if name.startswith(CASE):
+        try:
+            return select_source(case_choice(name))
+        except BgappError as exc:
+            raise BgappError(f"{exc}; the source stays as it was") from None
     specs = dict(sample_sequences())
     if name not in specs:
         raise BgappError(f"{brief(name)} is not one of this server's shared samples; the source stays as "
@@ -69,6 +81,17 @@ def link_query(choice: SourceChoice, cfg: Config) -> dict[str, str]:
     """The lab's part of the address: the source where it can travel, then the config's query."""
     name = source_name(choice)
     return ({SOURCE: name} if name is not None else {}) | cfg.to_query()
+
+
+def open_in_lab(query: dict[str, str], key: str = "lab") -> NoReturn:
+    """Go to the Video lab with the address ``query`` (a :func:`link_query`), read as a link even where
+    this session opened the same one before (the gallery's "Open in the lab" opens the case afresh
+    each time, however its settings were changed in between)."""
+    seen: list[frozenset] = st.session_state.setdefault(f"{key}.link_seen", [])
+    item = frozenset(query.items())
+    if item in seen:
+        seen.remove(item)
+    st.switch_page(LAB_PAGE, query_params=query)
 
 
 def owns(key: str) -> bool:

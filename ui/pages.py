@@ -7,6 +7,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("app_pages/home.py", "Home", ":material/home:"),
     ("app_pages/video_lab.py", "Video lab", ":material/movie:"),
     ("app_pages/label.py", "Label frames", ":material/brush:"),
+    ("app_pages/gallery.py", "Failure gallery", ":material/school:"),
     ("app_pages/webcam.py", "Live webcam", ":material/videocam:"),
     ("app_pages/compare.py", "Compare", ":material/compare:"),
     ("app_pages/background_stats.py", "Background statistics", ":material/analytics:"),

@@ -1,5 +1,5 @@
-"""Choosing what to process (demo, uploaded video, zipped image sequence, local folder) and
-reading its frames one at a time.
+"""Choosing what to process (demo, a failure case of the gallery, uploaded video, zipped image
+sequence, local folder) and reading its frames one at a time.
 
 The chosen source is shared by the pages of a session (``bgapp.source``), so a clip uploaded
 in the Video lab is also there on Compare and Background statistics, and stays chosen until the
@@ -22,6 +22,7 @@ import streamlit as st
 
 from bgapp.archive import safe_extract
 from bgapp.errors import BgappError, printable
+from bgapp.gallery import BY_NAME, case_names, get_case
 from bgapp.hosting import LOCAL_FILES_ENV
 from bgapp.sequences import Sequence, find_sequences
 from bgapp.source import Source
@@ -36,6 +37,7 @@ from .visitor import visitor_is_local
 
 SOURCE_KEY = "bgapp.source"
 _KIND_KEY = "src.kind"  # the Source radio
+_CASE_KEY = "src.case"  # the failure case's selectbox
 VIDEO_TYPES = ("mp4", "avi", "mov", "mkv", "webm")
 MAX_SIDES = (240, 320, 480, 640, 960, 1280, 0)  # 0: the video's own size, up to APP_MAX_SIDE
 DEFAULT_MAX_SIDE = 640
@@ -45,6 +47,7 @@ APP_MAX_SIDE = 1920
 ZIP_LIMIT_MB = 1024  # an uploaded zip may expand to at most this much on disk
 KINDS = {
     "demo": "Built-in demo",
+    "case": "A failure case (Gallery)",
     "video": "Upload a video",
     "zip": "Upload an image sequence (zip)",
     "folder": "Folder or file on this computer",
@@ -116,6 +119,14 @@ def demo_choice() -> SourceChoice:
     return SourceChoice("demo", "demo", src, describe(src) + " (synthetic room, exact labels)")
 
 
+def case_choice(name: str) -> SourceChoice:
+    """A failure case of the gallery (``shadows`` or ``case:shadows``); raises BgappError naming
+    the cases for another name."""
+    case = get_case(name)
+    src = case.scene()
+    return SourceChoice("case", src.path, src, describe(src) + f" ({case.title.lower()}, exact labels)")
+
+
 def study_choice(spec: str) -> SourceChoice:
     """A sequence a study ran on (a spec from ``bgapp.distributed.list_sequences``) as a source:
     the demo, a sample or local folder, or a folder unpacked from an uploaded zip."""
@@ -143,6 +154,8 @@ def select_source(choice: SourceChoice) -> SourceChoice:
         st.session_state[STUDY_KEY] = choice
     if _KIND_KEY in st.session_state:
         st.session_state[_KIND_KEY] = choice.kind
+    if choice.kind == "case" and _CASE_KEY in st.session_state:
+        st.session_state[_CASE_KEY] = choice.source.name
     return choice
 
 
@@ -290,6 +303,20 @@ def _folder(where: Any, current: SourceChoice | None, max_side: int | None) -> S
     return None if not g.ok else current
 
 
+def _case(where: Any, current: SourceChoice | None) -> SourceChoice:
+    names = case_names()
+    shown = current.source.name if current is not None and current.kind == "case" else names[0]
+    # the widget's own value wins where it has one (select_source keeps it in step with the source)
+    at = {} if _CASE_KEY in st.session_state else {"index": names.index(shown)}
+    name = where.selectbox("Failure case", names, **at, key=_CASE_KEY,
+                           format_func=lambda n: BY_NAME[n].title,
+                           help="A short synthetic clip per classic challenge, with exact ground truth: the "
+                                "Failure gallery page explains each and scores a few methods on it.")
+    if current is not None and current.kind == "case" and current.source.name == name:
+        return current
+    return case_choice(name)
+
+
 def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
     """The source widgets; returns the session's chosen source (None until one is usable)."""
     current: SourceChoice | None = st.session_state.get(SOURCE_KEY)
@@ -317,6 +344,8 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
                  "side (sequences included, with their ground truth).") or None
     if kind == "demo":
         choice = current if current is not None and current.kind == "demo" else demo_choice()
+    elif kind == "case":
+        choice = _case(where, current)
     elif kind == "video":
         choice = _video(where, current, max_side)
     elif kind == "zip":
