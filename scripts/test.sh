@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up (the system packages the tests need, then .venv) and run the whole test suite.
 # As root with apt-get, installs whichever of chromium chromium-driver ffmpeg iproute2 util-linux
-# cmake build-essential pkg-config libopencv-dev haproxy coturn is missing; otherwise says which are missing and which
+# cmake build-essential pkg-config libopencv-dev haproxy coturn postgresql is missing; otherwise says which are missing and which
 # tests skip (or run differently) without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,7 @@ have() {  # is Debian package $1 here? judged by the program the tests call
     libopencv-dev) pkg-config --exists opencv4 2>/dev/null ;;
     haproxy) command -v haproxy >/dev/null ;;
     coturn) command -v turnserver >/dev/null ;;
+    postgresql) ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 ;;
   esac
 }
 
@@ -32,11 +33,13 @@ without() {  # what happens to the tests without package $1
     cmake|build-essential|pkg-config|libopencv-dev)
       echo "BGSLibrary's wrapper (pybgs) cannot be built: its methods' tests skip" ;;
     haproxy|coturn) echo "the class-hosting tests (replicas behind HAProxy, TURN through coturn) skip" ;;
+    postgresql) echo "the class challenge's PostgreSQL tests skip (its SQLite tests still run)" ;;
   esac
 }
 
 missing=()
-for pkg in chromium chromium-driver ffmpeg iproute2 util-linux cmake build-essential pkg-config libopencv-dev haproxy coturn; do
+for pkg in chromium chromium-driver ffmpeg iproute2 util-linux cmake build-essential pkg-config libopencv-dev haproxy coturn \
+  postgresql; do
   have "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
