@@ -33,7 +33,10 @@ def _keys(key: str) -> tuple[str, str, str, str]:
 def wanted(key: str, size: tuple[int, int] | None) -> tuple[int, int] | None:
     """The pixel the inspector's widgets ask for (None: closed, or no frame size known yet), read from
     the session before the widgets are drawn, so a page can act on it first."""
-    on, kx, ky, _ = _keys(key)
+    on, kx, ky, pick = _keys(key)
+    clicked = st.session_state.pop(f"{pick}.clicked", None)
+    if clicked is not None:  # the coordinates' widgets show a click from now on (see clickable)
+        st.session_state[kx], st.session_state[ky] = clicked
     if not st.session_state.get(on) or size is None:
         return None
     w, h = size
@@ -94,7 +97,11 @@ def clickable(where: Any, key: str, picture: bytes, grid: Grid, pixel: tuple[int
     hit = grid.pixel(value["x"], value["y"], (value.get("width", 0), value.get("height", 0)))
     if hit is None:
         return False
+    # Where the coordinates' widgets are drawn later in this run, they take the click now; elsewhere (not
+    # drawn in a fragment's run) the browser would send their old values back, so the next run's
+    # :func:`wanted` puts the click into them before they are drawn.
     st.session_state[kx], st.session_state[ky] = hit
+    st.session_state[f"{pick}.clicked"] = hit
     return True
 
 

@@ -131,6 +131,31 @@ def _stream(request: pytest.FixtureRequest, tmp_path: Path, method: str | None, 
         # the processed stream comes back to the browser (SENDRECV): the output video plays
         size = frame.locator("video").last.evaluate("v => [v.videoWidth, v.videoHeight, v.paused]")
         assert size[0] > 0 and size[1] > 0 and not size[2], f"output video not playing: {size}"
+        if method is None:
+            _inspect_live_pixel(page)
+
+
+def _inspector_frames(page, x: int, y: int, more_than: int, timeout: float = 60.0) -> int:
+    """Wait until the inspector's chart follows pixel (x, y) over more than ``more_than`` frames."""
+    pattern = rf"Pixel \({x}, {y}\) over (\d+) frames since you picked it"
+    handle = page.wait_for_function(
+        f"""() => {{ for (const t of document.querySelectorAll('.js-plotly-plot .gtitle')) {{
+                const m = t.textContent.match(/{pattern}/); if (m && +m[1] > {more_than}) return +m[1]; }}
+                return null; }}""", timeout=timeout * 1000)
+    return int(handle.json_value())
+
+
+def _inspect_live_pixel(page) -> None:
+    """The pixel inspector on the live stream: it follows the middle pixel from the moment it is opened,
+    the chart grows every second, and a click on the latest frame follows another pixel."""
+    page.get_by_text("Pixel inspector").click()
+    n = _inspector_frames(page, 320, 240, 5)  # the fake camera's 640x480 frames
+    assert _inspector_frames(page, 320, 240, n) > n  # it follows the stream
+    still = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("img")
+    box = still.bounding_box()
+    assert box is not None
+    still.click(position={"x": 100.5 * box["width"] / 640, "y": 400.5 * box["width"] / 640})
+    _inspector_frames(page, 100, 400, 2)
 
 
 @pytest.mark.browser
