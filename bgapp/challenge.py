@@ -286,9 +286,9 @@ class Board:
         if challenge.method is not None and cfg.method != challenge.method:
             raise BgappError(f"this challenge is for {METHODS[challenge.method].title}; your settings use "
                              f"{METHODS[cfg.method].title}")
-        mine = {e.name_key: e for e in self.store.entries(challenge_id)}.get(key)
-        if mine is not None and mine.owner != who:
-            raise _taken(name)
+        held = self.store.entry(challenge_id, key)
+        if held is not None and held.owner != who:
+            raise _taken(name)  # early, before scoring; the store decides again when it writes
         s = score(challenge, cfg, self.data_root, progress)
         entry = Entry(0, challenge_id, name, key, who, cfg.method, json_settings(cfg), s.f_measure, s.precision,
                       s.recall, s.scored, s.frames, time.time())

@@ -223,6 +223,12 @@ class Store(ABC):
                            "ORDER BY f_measure DESC NULLS LAST, submitted ASC, id ASC", (challenge_id,))
         return [_entry(r) for r in rows]
 
+    def entry(self, challenge_id: int, name_key: str) -> Entry | None:
+        with self.transaction() as cur:
+            rows = cur.run(f"SELECT {_ENTRY_COLS} FROM bgapp_entries WHERE challenge = ? AND name_key = ?",
+                           (challenge_id, name_key))
+        return _entry(rows[0]) if rows else None
+
     def delete_entry(self, challenge_id: int, name_key: str, owner: str) -> bool:
         """Delete a row only where ``owner`` wrote it; whether one was deleted."""
         with self.transaction(write=True) as cur:

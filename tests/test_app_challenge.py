@@ -77,6 +77,17 @@ def test_without_a_passcode_configured_the_page_says_how(monkeypatch: pytest.Mon
     assert not [t for t in at.text_input if t.key == "challenge.passcode"]
 
 
+def test_a_database_that_cannot_be_used_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    (tmp_path / "file").write_text("")
+    for url in ("mysql://u@db/class", f"sqlite:///{tmp_path / 'file' / 'under-a-file.sqlite3'}"):
+        monkeypatch.setenv(DATABASE_URL_ENV, url)
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.switch_page(PAGE).run()
+        assert not at.exception
+        [error] = [e.value for e in at.error]
+        assert DATABASE_URL_ENV in error or "challenge database" in error, error
+
+
 def test_a_student_submits_and_the_leaderboard_shows_the_servers_score_as_text():
     create(session(), "Week 3")
     cfg = Config("absdiff", {"threshold": 40})

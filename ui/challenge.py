@@ -124,10 +124,9 @@ def _rows(ch: Challenge, entries: list[Entry], mine: str) -> pd.DataFrame:
             summary, link = "(settings no longer load)", None
         rows.append({"Rank": rank, "Name": e.name, "F": e.f_measure, "Precision": e.precision, "Recall": e.recall,
                      "Method": METHODS[e.method].title if e.method in METHODS else e.method, "Settings": summary,
-                     "Scored frames": e.scored, "Submitted": when,
-                     "Yours": e.owner == mine, "Lab": link})
-    return pd.DataFrame(rows, columns=["Rank", "Name", "F", "Precision", "Recall", "Method", "Settings",
-                                       "Scored frames", "Submitted", "Yours", "Lab"])
+                     "Lab": link, "Scored frames": e.scored, "Submitted": when, "Yours": e.owner == mine})
+    return pd.DataFrame(rows, columns=["Rank", "Name", "F", "Precision", "Recall", "Method", "Settings", "Lab",
+                                       "Scored frames", "Submitted", "Yours"])
 
 
 def leaderboard(b: Board, ch: Challenge, token: str) -> None:
