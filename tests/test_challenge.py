@@ -253,7 +253,7 @@ HOSTILE_SETTINGS: dict[str, tuple[Any, str]] = {
     "malformed JSON": ('{"method": "absdiff",', "not valid JSON"),
     "empty JSON": ("", "empty"),
     "too big": ("{" + " " * 200_000 + "}", "bytes"),
-    "deep": ("[" * 100_000 + "]" * 100_000, "settings"),
+    "deep": ("[" * 50_000 + "]" * 50_000, "nested too deeply"),
 }
 
 
