@@ -17,7 +17,7 @@ st.caption("Every background subtractor has scenes it gets wrong. Each card is a
 st.markdown(" · ".join(f"[{c.title}](#{c.name})" for c in CASES))
 slow = slow_available() and st.toggle(
     "Add SuBSENSE to the tables", key="gallery.slow",
-    help="SuBSENSE (BGSLibrary) is the strongest classic method here, and about ten times slower: about ten "
+    help="SuBSENSE (BGSLibrary), a strong classic on CDnet, is about twenty times slower than MOG2: ten to twenty "
          "seconds more per case the first time (the tables are kept for every visitor after that).")
 methods = scored_methods(slow)
 for number, case in enumerate(CASES, start=1):

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from bgapp.config import Config
 from bgapp.distributed import list_sequences, open_spec
 from bgapp.errors import BgappError
 from bgapp.gallery import BY_NAME, CASES, PREFIX, case_names, case_scores, get_case, open_case
@@ -173,6 +174,25 @@ def test_the_object_left_behind_is_absent_at_first_then_stays_foreground() -> No
     assert np.abs(scene.frame(150)[box].astype(int) - scene.background(150)[box].astype(int)).mean() > 40
     with pytest.raises(ValueError, match="left_behind must be at least"):
         SyntheticScene(n_frames=100, warmup=40, left_behind=50)
+
+
+def test_the_left_behind_why_holds_mog2_absorbs_it_the_median_never_sees_it_absdiff_keeps_it() -> None:
+    scene = open_case("left_behind")
+    suitcase = scene._sprites[-1]
+    h, w = suitcase.mask.shape
+    x, y = suitcase.position(90 - scene.warmup, 320)
+    pipes = {m: Pipeline(Config(m)) for m in ("mog2", "median", "absdiff")}
+    found: dict[str, list[float]] = {m: [] for m in pipes}
+    for m, pipe in pipes.items():
+        pipe.prime(scene)
+        for i, frame in enumerate(scene):
+            mask = pipe.process(frame).clean
+            if i in (92, 120, 199):
+                found[m].append(float((mask[y:y + h, x:x + w] == 255).mean()))
+    assert found["mog2"][0] > 0.9 and found["mog2"][1] < 0.05 and found["mog2"][2] < 0.05, found["mog2"]
+    assert max(found["median"]) < 0.05, found["median"]
+    assert min(found["absdiff"]) > 0.9, found["absdiff"]
+    assert "within about 30 frames" in BY_NAME["left_behind"].why
 
 
 def test_the_camouflaged_figure_is_coloured_like_what_is_behind_it() -> None:
