@@ -32,7 +32,8 @@ st.caption("The built-in demo: a synthetic room with people, a cart, a drone and
 USES = {
     "app_pages/video_lab.py": "play the demo or upload a clip; change the method and its sliders while it plays and "
     "watch the masks react. With ground truth you get live F-measure, precision and recall and an image of where the "
-    "errors are. Download the masks or the composite video.",
+    "errors are. Turn on the pixel inspector and click a pixel to see why: its value, the background and threshold "
+    "it was compared with, and the decision, frame by frame. Download the masks or the composite video.",
     "app_pages/label.py": "your own video has no ground truth: label a few frames (the method's mask is the "
     "starting point, you correct it with a brush), save them as a CDnet sequence and score or tune on it.",
     "app_pages/gallery.py": "the classic failure cases (shadows, rippling water, camera shake, a light switched on, an "
@@ -47,6 +48,9 @@ USES = {
     "app_pages/evaluate.py": "score settings on labelled sequences the CDnet way and search for better ones.",
     "app_pages/benchmark.py": "every method at its defaults on labelled sequences, scored per sequence, per "
     "category and overall: the papers' table for your own data.",
+    "app_pages/challenge.py": "a contest for a class: the teacher sets a clip, students tune in the Video lab and "
+    "submit their settings under a name; the server scores each one and the leaderboard shows who leads, with "
+    "each row's settings one click from the lab.",
 }
 
 

@@ -185,7 +185,7 @@ else:
     with st.expander("Foreground and F-measure over time" if player.clip.has_gt else "Foreground over time",
                      expanded=True):
         df = player.timeline()
-        marker = player.shown.index if player.shown is not None else None
+        marker = player.shown.index + 1 if player.shown is not None else None
         st.plotly_chart(over_time(df, ["foreground %", METRIC_SHORT["f_measure"]], marker=marker), key="lab.chart")
         if player.clip.has_gt:
             st.caption("Per processed frame; F-measure only on scored frames. " + scored_note(player.clip.source))

@@ -286,7 +286,7 @@ def test_the_end_of_the_clip_and_the_numbers_for_the_page() -> None:
     status = player.status()
     assert status.startswith("frame 40 / 40 · ") and "foreground" in status and "F this frame" in status
     df = player.timeline()
-    assert list(df["frame"]) == list(range(40))
+    assert list(df["frame"]) == list(range(1, 41))  # as the status line counts
     f = df[METRIC_SHORT["f_measure"]].to_numpy()
     assert np.isnan(f[:10]).all()  # before the temporal ROI
     assert f[10:] == pytest.approx([player.counts[i].f_measure for i in range(10, 40)], nan_ok=True)

@@ -106,7 +106,8 @@ def clickable(where: Any, key: str, picture: bytes, grid: Grid, pixel: tuple[int
 
 
 def show(where: Any, trace: PixelTrace | None, method: str, marker: int | None = None, since: str = "") -> None:
-    """The followed pixel's chart and what the method's model lets it show (see the engine's notes)."""
+    """The followed pixel's chart and what the method's model lets it show (see the engine's notes); ``marker``:
+    the index of the frame shown, drawn as a line."""
     box = where.container()
     if trace is None:
         return
@@ -115,8 +116,9 @@ def show(where: Any, trace: PixelTrace | None, method: str, marker: int | None =
         box.caption(f"Pixel ({trace.x}, {trace.y}): no frame yet{since}.")
         return
     df = pd.DataFrame(trace.rows())
+    df["frame"] += 1  # counted from 1, as the pages' status lines and sliders count
     title = f"Pixel ({trace.x}, {trace.y}) over {len(df)} frames{since}"
-    fig = pixel_history(df, [(e.index, e.text) for e in events], marker, title)
+    fig = pixel_history(df, [(e.index + 1, e.text) for e in events], None if marker is None else marker + 1, title)
     box.plotly_chart(fig, key=f"inspector.chart.{id(trace)}.{len(df)}", config={"displayModeBar": False})
     last = samples[-1]
     value = ", ".join(f"{c} {v:.0f}" for c, v in zip(("B", "G", "R"), last.value))

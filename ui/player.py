@@ -403,9 +403,10 @@ class Player:
         return Pace(self.clip.fps, self.rate.fps(), self._work_ms)
 
     def timeline(self) -> pd.DataFrame:
-        """Per-frame foreground fraction and, where scored, F-measure (for a chart)."""
+        """Per-frame foreground fraction and, where scored, F-measure (for a chart); ``frame`` counts from
+        1, as the status line and the Frame slider do."""
         idx = sorted(self.fraction)
-        data: dict[str, Any] = {"frame": idx, "foreground %": [100 * self.fraction[i] for i in idx]}
+        data: dict[str, Any] = {"frame": [i + 1 for i in idx], "foreground %": [100 * self.fraction[i] for i in idx]}
         if self.clip.has_gt:
             data[METRIC_SHORT["f_measure"]] = [self.counts[i].f_measure if i in self.counts else math.nan for i in idx]
         return pd.DataFrame(data)
