@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +17,15 @@ from bgapp.sequences import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The server state the tests make (the class challenge's SQLite file) goes to a folder of this run,
+    never the user's home; the servers the tests start inherit it."""
+    if "BGAPP_STATE_DIR" not in os.environ:
+        state = tempfile.mkdtemp(prefix="bgapp-test-state-")
+        os.environ["BGAPP_STATE_DIR"] = state
+        config.add_cleanup(lambda: shutil.rmtree(state, ignore_errors=True))
 
 
 @pytest.fixture(scope="session")
