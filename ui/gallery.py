@@ -58,7 +58,7 @@ def card(case: Case, number: int, methods: tuple[str, ...]) -> None:
     with st.container(border=True):
         st.subheader(f"{number}. {case.title}", anchor=case.name)
         st.caption(f"Stands for: {plain(case.stands_for)}. Source name: `case:{case.name}`")
-        left, right = st.columns([3, 2], gap="medium")
+        left, right = st.columns(2, gap="medium")
         with left:
             with guard(f"drawing {case.title}"):
                 st.image(thumbnail(case.name), width="stretch",
