@@ -24,15 +24,11 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from .methods.base import pixel_of
-
-if TYPE_CHECKING:
-    from .methods import Method
-    from .pipeline import FrameResult
+from .methods.base import Method, pixel_of
 
 MAX_FRAMES = 3000  # frames a trace keeps (the oldest go first)
 DECISIONS = ("background", "shadow", "foreground")
@@ -53,6 +49,16 @@ class PixelSample:
     decision: str  # the method's: one of DECISIONS
     clean: bool  # foreground after post-processing
     truth: int | None = None  # the ground-truth label (CDnet values, see TRUTH), where known
+
+
+class Processed(Protocol):
+    """What :meth:`PixelTrace.record` reads of a frame's result (a :class:`bgapp.pipeline.FrameResult`)."""
+
+    index: int
+    frame: np.ndarray
+    raw: np.ndarray
+    clean: np.ndarray
+    score: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,7 @@ class PixelTrace:
         with self._lock:
             return list(self.samples), list(self.events)
 
-    def record(self, result: FrameResult, method: Method) -> None:
+    def record(self, result: Processed, method: Method) -> None:
         """Add ``result``'s frame, reading the method's state right after it processed that frame."""
         x, y = self.x, self.y
         value = pixel_of(result.frame, x, y)
@@ -94,7 +100,7 @@ class PixelTrace:
         with self._lock:
             self.samples.append(sample)
 
-    def redraw(self, result: FrameResult) -> None:
+    def redraw(self, result: Processed) -> None:
         """The post-processing changed and ``result`` (the last frame) was drawn again: update its decision."""
         with self._lock:
             if self.samples and self.samples[-1].index == result.index:
