@@ -36,11 +36,11 @@ from .errors import guard, plain
 from .eval_inputs import LiveProgress
 from .evaluate import SHARED_DATA, sample_sequences
 from .keys import LAB_CONFIG
+from .links import open_in_lab
 
 KEY = "challenge"
 OWNER = f"{KEY}.owner"  # this session's secret: its rows are the ones whose owner is its hash
 REFRESH_S = 5  # the leaderboard reloads this often
-LAB_PAGE = "app_pages/video_lab.py"
 LAB_URL = "video_lab"  # the lab's address (st.navigation names a page after its file)
 
 
@@ -165,7 +165,7 @@ def row_actions(b: Board, ch: Challenge, token: str) -> None:
         if st.button("Open in the Video lab", key=f"{KEY}.open", icon=":material/movie:"):
             with guard("opening the row"):
                 row = next(e for e in entries if e.id == chosen)
-                st.switch_page(LAB_PAGE, query_params=lab_query(ch, row))
+                open_in_lab(lab_query(ch, row))  # afresh, even where this tab opened the same row before
     mine = owner_hash(token)
     own = [e for e in entries if e.owner == mine]
     with c2:
