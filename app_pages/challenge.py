@@ -2,7 +2,7 @@
 # under a name; the server scores them (bgapp.challenge) and the leaderboard shows F, method and settings.
 from __future__ import annotations
 
-from ui.challenge import board, leaderboard, owner, page_intro, pick, row_actions, submit_section, teacher_section
+from ui.challenge import board, leaderboard, owner, page_intro, pick, submit_section, teacher_section
 
 page_intro()
 b = board()
@@ -10,6 +10,5 @@ token = owner()
 challenge = pick(b)
 if challenge is not None:
     submit_section(b, challenge, token)
-    leaderboard(b, challenge, token)
-    row_actions(b, challenge, token)
+    leaderboard(b, challenge, token)  # with each row's actions
 teacher_section(b, challenge)

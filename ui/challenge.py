@@ -75,10 +75,19 @@ def describe(ch: Challenge) -> str:
     return f"{ch.title} · {ch.clip} · {method} · {frames}" + ("" if ch.open else " · closed")
 
 
+@st.fragment(run_every=REFRESH_S)
+def _waiting(b: Board) -> None:
+    """Until the teacher creates a challenge: the page shows it within REFRESH_S, no reload needed."""
+    if b.challenges():
+        st.rerun()
+    st.info("No challenge yet: the teacher creates one below. It appears here by itself.",
+            icon=":material/emoji_events:")
+
+
 def pick(b: Board) -> Challenge | None:
     challenges = b.challenges()
     if not challenges:
-        st.info("No challenge yet: the teacher creates one below.", icon=":material/emoji_events:")
+        _waiting(b)
         return None
     ids = [c.id for c in sorted(challenges, key=lambda c: (not c.open, -c.id))]
     by_id = {c.id: c for c in challenges}
@@ -130,10 +139,12 @@ def _rows(ch: Challenge, entries: list[Entry], mine: str) -> pd.DataFrame:
 
 
 def leaderboard(b: Board, ch: Challenge, token: str) -> None:
-    """The table, reloaded every few seconds (a fragment: the rest of the page does not rerun)."""
+    """The table and the row actions, reloaded every few seconds (a fragment: the rest of the page does
+    not rerun), so a row another student submits can be opened as soon as it shows."""
 
     @st.fragment(run_every=REFRESH_S)
     def table() -> None:
+        entries: list[Entry] = []
         with guard("reading the leaderboard"):
             entries = b.leaderboard(ch.id)
             if not entries:
@@ -147,16 +158,15 @@ def leaderboard(b: Board, ch: Challenge, token: str) -> None:
                              "Lab": st.column_config.LinkColumn(display_text="Open in lab",
                                                                 help="Opens the clip with these settings in a new "
                                                                      "tab")})
+        if entries:
+            row_actions(b, ch, token, entries)
 
     st.subheader("Leaderboard")
     table()
 
 
-def row_actions(b: Board, ch: Challenge, token: str) -> None:
+def row_actions(b: Board, ch: Challenge, token: str, entries: list[Entry]) -> None:
     """Open a row's settings in the lab (this tab); delete one of your own rows."""
-    entries = b.leaderboard(ch.id)
-    if not entries:
-        return
     c1, c2 = st.columns(2)
     with c1:
         labels = {e.id: f"{rank}. {e.name}" for rank, e in enumerate(entries, 1)}
