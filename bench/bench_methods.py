@@ -1,13 +1,14 @@
 """Per-frame cost of each method through the Pipeline versus the same library calls in a bare loop.
 
     python bench/bench_methods.py [--frames 120] [--repeats 3] [--sizes 320x240,640x480,1280x720]
-                                  [--methods mog2,subsense,...]
+                                  [--methods mog2,subsense,...] [--inspect]
 
 Both loops run in the same process on the same frames (the synthetic demo scene rendered at
 each size, held in memory so decoding is not measured). The ratio pipeline/bare is the
 overhead bgapp adds; the target is at most 1.10 for mog2 and knn with post-processing, 1.05 for
 BGSLibrary's methods (their bare loop calls pybgs directly, built from the same config file).
-Absolute milliseconds vary between machines; the ratio is what to compare.
+Absolute milliseconds vary between machines; the ratio is what to compare. ``--inspect`` adds a
+third loop, the pipeline following one pixel (the pixel inspector open), and its ratio to the bare loop.
 """
 
 from __future__ import annotations
@@ -131,11 +132,15 @@ def bare_loop(name: str, frames: list[np.ndarray]) -> float:
     raise KeyError(name)
 
 
-def pipeline_loop(name: str, frames: list[np.ndarray], source: SyntheticScene) -> float:
-    """Seconds for bgapp's pipeline on ``frames``, primed from ``source`` as the app and the CLI do.
-    Its reference is ready before the timer, as the bare loop's is: a median is computed from its
-    samples at the first frame, so one frame before ``frames`` runs untimed."""
+def pipeline_loop(name: str, frames: list[np.ndarray], source: SyntheticScene, inspect: bool = False) -> float:
+    """Seconds for bgapp's pipeline on ``frames``, primed from ``source`` as the app and the CLI do
+    (``inspect``: following the middle pixel). Its reference is ready before the timer, as the bare
+    loop's is: a median is computed from its samples at the first frame, so one frame before
+    ``frames`` runs untimed."""
     p = Pipeline(Config(name, post=POST))
+    if inspect:
+        w, h = source.size
+        p.inspect(w // 2, h // 2)
     p.prime(source)
     p.process(source.frame(39))
     t = time.perf_counter()
@@ -150,10 +155,12 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="best of N runs for each loop")
     ap.add_argument("--sizes", default="320x240,640x480,1280x720")
     ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--inspect", action="store_true", help="also time the pipeline with the pixel inspector open")
     args = ap.parse_args()
     print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, {args.frames} frames (a quarter for lsbp and "
           f"the LBSP family), best of {args.repeats}")
-    print(f"{'method':11s} {'size':>10s} {'bare ms':>9s} {'bgapp ms':>9s} {'ratio':>7s}")
+    extra = f" {'inspected':>9s} {'ratio':>7s}" if args.inspect else ""
+    print(f"{'method':11s} {'size':>10s} {'bare ms':>9s} {'bgapp ms':>9s} {'ratio':>7s}{extra}")
     for size in args.sizes.split(","):
         w, h = (int(x) for x in size.split("x"))
         scene = SyntheticScene(w, h, n_frames=args.frames + 40)
@@ -164,12 +171,15 @@ def main() -> None:
                 continue
             slow = name in ("lsbp", "pawcs", "subsense", "lobster")
             n = len(frames) if not slow else max(10, len(frames) // 4)
-            bare, ours = [], []
+            bare, ours, inspected = [], [], []
             for _ in range(args.repeats):  # interleaved so drifts in machine load hit both
                 bare.append(bare_loop(name, frames[:n]))
                 ours.append(pipeline_loop(name, frames[:n], scene))
+                if args.inspect:
+                    inspected.append(pipeline_loop(name, frames[:n], scene, inspect=True))
             b, o = min(bare) / n * 1000, min(ours) / n * 1000
-            print(f"{name:11s} {size:>10s} {b:9.2f} {o:9.2f} {o / b:7.2f}", flush=True)
+            i = f" {min(inspected) / n * 1000:9.2f} {min(inspected) / n * 1000 / b:7.2f}" if inspected else ""
+            print(f"{name:11s} {size:>10s} {b:9.2f} {o:9.2f} {o / b:7.2f}{i}", flush=True)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def test_a_student_submits_and_the_leaderboard_shows_the_servers_score_as_text()
     seen = [0]
     ref = evaluate(open_source("demo"), cfg, progress=lambda i, n: seen.__setitem__(0, i), stop=lambda: seen[0] >= 60)
     assert row["Name"] == SCRIPT  # a dataframe cell is text
-    assert (row["F"], row["Precision"], row["Recall"], row["Scored frames"]) == (
+    assert (row["F-measure"], row["Precision"], row["Recall"], row["Scored frames"]) == (
         ref.counts.f_measure, ref.counts.precision, ref.counts.recall, 20)
     assert (row["Method"], row["Settings"], row["Yours"]) == ("Absolute difference", "threshold=40", True)
     assert row["Lab"] == "video_lab?source=demo&method=absdiff&threshold=40"

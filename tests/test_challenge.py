@@ -6,9 +6,12 @@ submitting at once."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
 import sqlite3
+import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -344,12 +347,25 @@ def _session(url: str, challenge_id: int, i: int, barrier: Any, out: Any) -> Non
         out.put((i, None, repr(exc)))
 
 
+@contextlib.contextmanager
+def _no_main_to_rerun() -> Iterator[None]:
+    """A spawned child first runs the parent's ``__main__`` again; in a whole test run an AppTest has left
+    the app's script there, which cannot run outside Streamlit. The children need nothing of it."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 def _run_sessions(target: Any, *args: Any) -> list[tuple]:
     ctx = mp.get_context("spawn")  # separate interpreters, as replicas are
     barrier, out = ctx.Barrier(SESSIONS), ctx.Queue()
     procs = [ctx.Process(target=target, args=(*args, i, barrier, out)) for i in range(SESSIONS)]
-    for p in procs:
-        p.start()
+    with _no_main_to_rerun():
+        for p in procs:
+            p.start()
     try:
         results = [out.get(timeout=180) for _ in procs]
     finally:

@@ -30,6 +30,7 @@ from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.gallery import PREFIX, case_names
 from bgapp.methods import METHODS
+from bgapp.metrics import METRIC_SHORT
 from bgapp.store import DATABASE_URL_ENV, Entry, database_url, open_store
 
 from .errors import guard, plain
@@ -42,6 +43,7 @@ KEY = "challenge"
 OWNER = f"{KEY}.owner"  # this session's secret: its rows are the ones whose owner is its hash
 REFRESH_S = 5  # the leaderboard reloads this often
 LAB_URL = "video_lab"  # the lab's address (st.navigation names a page after its file)
+F, PRECISION, RECALL = (METRIC_SHORT[m] for m in ("f_measure", "precision", "recall"))  # the table's columns
 
 
 @st.cache_resource(show_spinner=False)
@@ -131,10 +133,10 @@ def _rows(ch: Challenge, entries: list[Entry], mine: str) -> pd.DataFrame:
             link = f"{LAB_URL}?{urlencode(lab_query(ch, e))}"
         except BgappError:  # a row from an older version whose settings no longer load
             summary, link = "(settings no longer load)", None
-        rows.append({"Rank": rank, "Name": e.name, "F": e.f_measure, "Precision": e.precision, "Recall": e.recall,
+        rows.append({"Rank": rank, "Name": e.name, F: e.f_measure, PRECISION: e.precision, RECALL: e.recall,
                      "Method": METHODS[e.method].title if e.method in METHODS else e.method, "Settings": summary,
                      "Lab": link, "Scored frames": e.scored, "Submitted": when, "Yours": e.owner == mine})
-    return pd.DataFrame(rows, columns=["Rank", "Name", "F", "Precision", "Recall", "Method", "Settings", "Lab",
+    return pd.DataFrame(rows, columns=["Rank", "Name", F, PRECISION, RECALL, "Method", "Settings", "Lab",
                                        "Scored frames", "Submitted", "Yours"])
 
 
@@ -152,9 +154,7 @@ def leaderboard(b: Board, ch: Challenge, token: str) -> None:
                 return
             st.dataframe(_rows(ch, entries, owner_hash(token)), hide_index=True, width="stretch",
                          key=f"{KEY}.table.{ch.id}", column_config={
-                             "F": st.column_config.NumberColumn(format="%.4f"),
-                             "Precision": st.column_config.NumberColumn(format="%.4f"),
-                             "Recall": st.column_config.NumberColumn(format="%.4f"),
+                             **{c: st.column_config.NumberColumn(format="%.4f") for c in (F, PRECISION, RECALL)},
                              "Lab": st.column_config.LinkColumn(display_text="Open in lab",
                                                                 help="Opens the clip with these settings in a new "
                                                                      "tab")})

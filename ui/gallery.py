@@ -13,12 +13,14 @@ from bgapp.config import Config
 from bgapp.display import jpeg, label, tile
 from bgapp.gallery import METHODS_SCORED, SLOW_METHODS, Case, case_scores
 from bgapp.methods import METHODS
+from bgapp.metrics import METRIC_SHORT
 
 from .errors import guard, plain
 from .links import link_query, open_in_lab
 from .sources import case_choice
 
-COLUMNS = {"method": "Method", "f_measure": "F-measure", "precision": "Precision", "recall": "Recall"}
+FIGURES = ("f_measure", "precision", "recall")
+COLUMNS = {"method": "Method"} | {m: METRIC_SHORT[m] for m in FIGURES}
 
 
 def scored_methods(slow: bool) -> tuple[str, ...]:
@@ -71,7 +73,7 @@ def card(case: Case, number: int, methods: tuple[str, ...]) -> None:
                 st.dataframe(
                     [{COLUMNS[k]: v for k, v in row.items()} for row in rows], hide_index=True, width="stretch",
                     column_config={c: st.column_config.NumberColumn(c, format="%.3f")
-                                   for c in ("F-measure", "Precision", "Recall")},
+                                   for c in (METRIC_SHORT[m] for m in FIGURES)},
                     key=f"gallery.{case.name}.table")
                 st.caption("CDnet 2014 rules, each method at its defaults with default post-processing, on the "
                            "160 frames after a 40-frame warm-up.")

@@ -80,14 +80,15 @@ def controls(key: str, size: tuple[int, int] | None, where: Any = st, clicks: st
 def clickable(where: Any, key: str, picture: bytes, grid: Grid, pixel: tuple[int, int] | None) -> bool:
     """Draw ``picture`` (a :func:`ui.views.combined` JPEG laid out as ``grid``) so that a click picks
     the pixel under it in any view; the followed ``pixel`` is ringed in each view. Returns True on
-    the run a new click arrives (the coordinates' widgets then hold its pixel)."""
+    the run a new click arrives: the caller reruns, and :func:`wanted` hands the pixel to the coordinates'
+    widgets."""
     img = cv2.imdecode(np.frombuffer(picture, np.uint8), cv2.IMREAD_COLOR)
     if pixel is not None:
         for px, py in grid.places(*pixel):
             cv2.circle(img, (px, py), 6, MARK, 1, cv2.LINE_AA)
             cv2.circle(img, (px, py), 1, MARK, -1)
     rgb = Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-    _, kx, ky, pick = _keys(key)
+    pick = _keys(key)[3]
     with where.container():
         value = streamlit_image_coordinates(rgb, key=pick, width="stretch", image_format="JPEG", jpeg_quality=85,
                                             cursor="crosshair")
@@ -97,10 +98,10 @@ def clickable(where: Any, key: str, picture: bytes, grid: Grid, pixel: tuple[int
     hit = grid.pixel(value["x"], value["y"], (value.get("width", 0), value.get("height", 0)))
     if hit is None:
         return False
-    # Where the coordinates' widgets are drawn later in this run, they take the click now; elsewhere (not
-    # drawn in a fragment's run) the browser would send their old values back, so the next run's
-    # :func:`wanted` puts the click into them before they are drawn.
-    st.session_state[kx], st.session_state[ky] = hit
+    # The coordinates' widgets take the click on the next run, in :func:`wanted`, before they are drawn
+    # (the caller reruns): set now, a widget drawn elsewhere than in this fragment's run would get its old
+    # value back from the browser, and one drawn in it left the Streamlit frontend in a broken state
+    # ("'setIn' cannot be called on an ElementNode") once the same value was set again on the rerun.
     st.session_state[f"{pick}.clicked"] = hit
     return True
 
