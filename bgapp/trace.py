@@ -59,6 +59,7 @@ class Processed(Protocol):
     raw: np.ndarray
     clean: np.ndarray
     score: np.ndarray | None
+    background: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class PixelTrace:
         value = pixel_of(result.frame, x, y)
         if value is None:  # a stream whose frames shrank below the pixel: nothing to show for this frame
             return
-        state = method.inspect(x, y)
+        state = method.inspect(x, y, result.background)
         score = pixel_of(result.score, x, y)
         fg = result.raw[y, x] > 0
         decision = "shadow" if state.shadow else "foreground" if fg else "background"

@@ -205,15 +205,17 @@ class Method:
         """The current background image (BGR uint8) where the method has one."""
         return None
 
-    def inspect(self, x: int, y: int) -> PixelState:
-        """What pixel (``x``, ``y``) was compared with on the last frame (see :class:`PixelState`).
+    def inspect(self, x: int, y: int, background: np.ndarray | None = None) -> PixelState:
+        """What pixel (``x``, ``y``) was compared with on the last frame (see :class:`PixelState`);
+        ``background``: this frame's :meth:`background`, where the caller has it already.
 
         By default: the background image's value there and the threshold of the score map. A
         method whose model holds more per pixel (a band, a shadow mark) says so by overriding this;
         it is called only while someone inspects a pixel, so it may cost a little.
         """
         name = self.score_threshold
-        return PixelState(background=pixel_of(self.background(), x, y),
+        bg = self.background() if background is None else background
+        return PixelState(background=pixel_of(bg, x, y),
                           threshold=None if name is None else float(self.values[name]))
 
     @property

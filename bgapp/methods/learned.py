@@ -76,7 +76,7 @@ class BMNBSN(SampledBackground):
         p = cv2.resize(p, self.size, interpolation=cv2.INTER_LINEAR) if p.shape != frame.shape[:2] else p
         return MethodOutput(threshold(p, self.values["threshold"]), p)
 
-    def inspect(self, x: int, y: int) -> PixelState:
+    def inspect(self, x: int, y: int, background: np.ndarray | None = None) -> PixelState:
         return PixelState(threshold=float(self.values["threshold"]))
 
     def background(self) -> np.ndarray | None:

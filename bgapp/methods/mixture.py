@@ -27,9 +27,9 @@ class _Subtractor(Method):
         self._raw = raw  # OpenCV's 0/127/255 (127: shadow), for inspect
         return MethodOutput(binarise(raw, self.values["keep_shadows"]))
 
-    def inspect(self, x: int, y: int) -> PixelState:
+    def inspect(self, x: int, y: int, background: np.ndarray | None = None) -> PixelState:
         raw = pixel_of(getattr(self, "_raw", None), x, y)
-        return replace(super().inspect(x, y), shadow=raw is not None and raw[0] == 127)
+        return replace(super().inspect(x, y, background), shadow=raw is not None and raw[0] == 127)
 
     def background(self) -> np.ndarray | None:
         return self.model.getBackgroundImage() if self.frames_seen else None

@@ -75,7 +75,7 @@ class SigmaDelta(Method):
     def background(self) -> np.ndarray | None:
         return None if self.model.m is None else self.model.m.astype(np.uint8)
 
-    def inspect(self, x: int, y: int) -> PixelState:
+    def inspect(self, x: int, y: int, background: np.ndarray | None = None) -> PixelState:
         m, v = self.model.m, self.model.v
         mean, var = pixel_of(m, x, y), pixel_of(v, x, y)
         if mean is None or var is None:
