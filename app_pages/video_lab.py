@@ -152,14 +152,17 @@ def stage() -> None:
               help="Jump to a frame. The model sees the frames on the way: going forward processes those "
                    f"between, going back replays from the start (at most {MAX_REPLAY:,} frames before the target). "
                    "A later jump replaces one still under way; while playing, it plays on from there.")
-    picture, status, pace_box = st.empty(), st.empty(), st.empty()
+    # The clickable picture has a slot of its own, always a container: a placeholder that holds an
+    # element on one run and a container on the next broke Streamlit's frontend under quick fragment
+    # reruns (a blank page: "'setIn' cannot be called on an ElementNode").
+    picture, clicker, status, pace_box = st.empty(), st.container(), st.empty(), st.empty()
     trace = player.pipeline.trace
     shown = player.shown
     if shown is not None:
         if playing:
             picture.html(Html(inline_jpeg(shown.jpeg, "lab frame")))  # the element playback updates
         elif trace is not None and shown.grid is not None:
-            if inspector.clickable(picture, "lab", shown.jpeg, shown.grid, (trace.x, trace.y)):
+            if inspector.clickable(clicker, "lab", shown.jpeg, shown.grid, (trace.x, trace.y)):
                 st.rerun(scope="fragment")  # follow the pixel clicked (from the start: the model replays)
         else:
             picture.image(shown.jpeg, width="stretch")

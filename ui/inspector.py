@@ -78,7 +78,8 @@ def controls(key: str, size: tuple[int, int] | None, where: Any = st, clicks: st
 
 
 def clickable(where: Any, key: str, picture: bytes, grid: Grid, pixel: tuple[int, int] | None) -> bool:
-    """Draw ``picture`` (a :func:`ui.views.combined` JPEG laid out as ``grid``) so that a click picks
+    """Draw ``picture`` (a :func:`ui.views.combined` JPEG laid out as ``grid``) into ``where``, a
+    container used for nothing else, so that a click picks
     the pixel under it in any view; the followed ``pixel`` is ringed in each view. Returns True on
     the run a new click arrives: the caller reruns, and :func:`wanted` hands the pixel to the coordinates'
     widgets."""
@@ -89,7 +90,7 @@ def clickable(where: Any, key: str, picture: bytes, grid: Grid, pixel: tuple[int
             cv2.circle(img, (px, py), 1, MARK, -1)
     rgb = Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
     pick = _keys(key)[3]
-    with where.container():
+    with where:  # a container of its own (see the lab's stage)
         value = streamlit_image_coordinates(rgb, key=pick, width="stretch", image_format="JPEG", jpeg_quality=85,
                                             cursor="crosshair")
     if not value or value.get("unix_time") == st.session_state.get(f"{pick}.seen"):
@@ -99,9 +100,8 @@ def clickable(where: Any, key: str, picture: bytes, grid: Grid, pixel: tuple[int
     if hit is None:
         return False
     # The coordinates' widgets take the click on the next run, in :func:`wanted`, before they are drawn
-    # (the caller reruns): set now, a widget drawn elsewhere than in this fragment's run would get its old
-    # value back from the browser, and one drawn in it left the Streamlit frontend in a broken state
-    # ("'setIn' cannot be called on an ElementNode") once the same value was set again on the rerun.
+    # (the caller reruns): set here, a widget drawn outside this fragment would get its old value back
+    # from the browser.
     st.session_state[f"{pick}.clicked"] = hit
     return True
 
