@@ -22,6 +22,7 @@ import numpy as np
 from .errors import BgappError
 from .frames import to_bgr8
 from .params import Param, odd_kernel, validate
+from .registry import Registry
 
 Colour = tuple[int, int, int]  # BGR
 
@@ -262,15 +263,9 @@ class Composite:
         raise NotImplementedError
 
 
-COMPOSITES: dict[str, Composite] = {}
-
-
-def register(cls: type[Composite]) -> type[Composite]:
-    """Class decorator: add a composite to :data:`COMPOSITES` (the order is the mode menu's)."""
-    if cls.name in COMPOSITES:
-        raise ValueError(f"composite {cls.name!r} is registered twice")
-    COMPOSITES[cls.name] = cls()
-    return cls
+# The composites by name, one instance each (bgapp.registry); the order is the mode menu's.
+COMPOSITES: Registry[Composite] = Registry("composite", make=lambda cls: cls())
+register = COMPOSITES.register  # class decorator: a taken name is a ValueError
 
 
 FEATHER = Param(

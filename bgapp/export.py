@@ -29,6 +29,7 @@ from .config import Config
 from .errors import BgappError
 from .methods import get_method
 from .params import odd_kernel
+from .registry import Registry
 
 ROBOFLOW_BLOCKS = ("background_subtraction", "motion_detection")
 
@@ -103,17 +104,13 @@ class PythonExport(ExportFormat):
                 "folder, OUTDIR receives mask000001.png, mask000002.png, ...")
 
 
-EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (JsonExport(), RoboflowExport(), PythonExport())}
+EXPORT_FORMATS: Registry[ExportFormat] = Registry("export format", (JsonExport(), RoboflowExport(), PythonExport()))
 FORMATS = tuple(EXPORT_FORMATS)
 
 
 def export(config: Config, fmt: str, roboflow_block: str = "background_subtraction", name: str = "bgapp") -> Export:
     """Export ``config`` in ``fmt`` (one of FORMATS), as a file named ``NAME_METHOD`` + the format's ending."""
-    try:
-        form = EXPORT_FORMATS[fmt]
-    except KeyError:
-        raise BgappError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
-    return form.export(config, f"{name}_{config.method}", roboflow_block=roboflow_block)
+    return EXPORT_FORMATS.get(fmt).export(config, f"{name}_{config.method}", roboflow_block=roboflow_block)
 
 
 # Roboflow Workflows ------------------------------------------------------------------------------

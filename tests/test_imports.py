@@ -102,7 +102,8 @@ def test_every_command_registers_itself() -> None:
     argvs = {"methods": ["methods"], "eval": ["eval", "demo"], "process": ["process", "demo", "--out", "x"],
              "tune": ["tune", "demo"], "export": ["export", "x.json"], "bench_table": ["bench-table", "demo"],
              "host": ["host", "--write", "x"]}
-    assert [c.__name__.rsplit(".", 1)[1] for c in COMMANDS] == list(argvs)
-    for command, (name, argv) in zip(COMMANDS, argvs.items()):
+    assert [c.__name__.rsplit(".", 1)[1] for c in COMMANDS.values()] == list(argvs)
+    assert list(COMMANDS) == [name.replace("_", "-") for name in argvs]  # a registry by sub-command name
+    for command, (name, argv) in zip(COMMANDS.values(), argvs.items()):
         args = parser.parse_args(argv)
         assert args.command == name.replace("_", "-") and args.func is command.run

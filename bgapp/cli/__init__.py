@@ -4,7 +4,8 @@ Contract other tools rely on: ``--json`` prints exactly one JSON object on stdou
 path, value or unreadable media exits with status 2 and one clear line on stderr.
 
 Each command module has ``register(sub)``, which adds its sub-parser and sets ``func`` to the
-function that runs it; :func:`build_parser` calls them in :data:`COMMANDS` order. What the
+function that runs it (``run``); :data:`COMMANDS` is their :class:`~bgapp.registry.Registry`, by
+sub-command name, and :func:`build_parser` calls them in its order. What the
 commands share with the pages (JSON documents, config resolution) lives in the engine
 (:mod:`bgapp.documents`); what they share as a command line lives in :mod:`.common`.
 """
@@ -13,21 +14,38 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Protocol
 
 from ..errors import BgappError
 from ..pybgs_adapter import close_all
+from ..registry import Registry
 from . import bench_table, export, host, methods, process, tune
 from . import eval as eval_command
-from .common import Parser, native_output_to_stderr
+from .common import Parser, SubParsers, native_output_to_stderr
 
-COMMANDS = (methods, eval_command, process, tune, export, bench_table, host)
+
+class Command(Protocol):
+    """What a command module holds: ``register`` adds its sub-parser, ``run`` runs it."""
+
+    def register(self, sub: SubParsers) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _command_name(module: Command) -> str:
+    """A command's name is its module's (``bench_table.py`` is ``bench-table``)."""
+    return str(getattr(module, "__name__", "")).rsplit(".", 1)[-1].replace("_", "-")
+
+
+COMMANDS: Registry[Command] = Registry("command", (methods, eval_command, process, tune, export, bench_table, host),
+                                       name_of=_command_name)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="bgapp", description="Background-subtraction lab: evaluate, tune and process from the shell.")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
     sub.required = True
-    for command in COMMANDS:
+    for command in COMMANDS.values():
         command.register(sub)
     return p
 

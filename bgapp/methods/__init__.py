@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..registry import Registry
 from .base import RNG_SEED, Method, MethodOutput, binarise
 from .bgslibrary import BGSLIBRARY_METHODS, BGSLibraryMethod
 from .contrib import CNT, GMG, GSOC, LSBP, MOG, ContribMethod
@@ -27,10 +28,9 @@ __all__ = ["METHODS", "TAGS", "TRY_FIRST", "RNG_SEED", "BGSLibraryMethod", "Cont
            "binarise", "create", "get_method", "guide", "tag_of", "MOG2", "KNN", "AbsDiff", "SSIM", "FrameDiff",
            "TemporalMedian", "SigmaDelta", "GMG", "CNT", "GSOC", "LSBP", "MOG", "BMNBSN"]
 
-_ALL: tuple[type[Method], ...] = (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, SigmaDelta, GMG, CNT, GSOC,
-                                  LSBP, MOG, BMNBSN,
-                                  *BGSLIBRARY_METHODS)
-METHODS: dict[str, type[Method]] = {m.name: m for m in _ALL}
+# The registry (bgapp.registry): the method picker, the CLI and the tests list methods in this order.
+METHODS: Registry[type[Method]] = Registry("method", (MOG2, KNN, AbsDiff, FrameDiff, SSIM, TemporalMedian, SigmaDelta,
+                                                      GMG, CNT, GSOC, LSBP, MOG, BMNBSN, *BGSLIBRARY_METHODS))
 
 # Where a beginner starts, in the order to try them: method name -> when it is the one to pick.
 # The method picker's help and the Home page show it (:func:`guide`).
