@@ -17,7 +17,7 @@ st.set_page_config(page_title="bgapp", page_icon=":material/blur_on:", layout="w
 
 
 pages = [st.Page(path, title=title, icon=icon, default=(path == "app_pages/home.py"))
-         for path, title, icon in PAGES]
+         for path, title, icon in PAGES.values()]
 page = st.navigation(pages)
 visit(page.url_path)
 replica.show()

@@ -55,7 +55,7 @@ USES = {
 
 
 steps = [f"**{title}** — {USES[path]}" if path in USES else f"**{title}**"
-         for path, title, _ in PAGES if path != "app_pages/home.py"]
+         for path, title, _ in PAGES.values() if path != "app_pages/home.py"]
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("How to use it")

@@ -299,7 +299,7 @@ def _app_pages() -> list[tuple[str, str]]:
     """(file, title) of the sidebar's pages, in its order (ui.pages, which app.py's navigation is built from)."""
     from ui.pages import PAGES
 
-    return [(path, title) for path, title, _ in PAGES]
+    return [(path, title) for path, title, _ in PAGES.values()]
 
 
 def test_home_lists_every_page_in_the_sidebars_order_and_says_where_to_start() -> None:
