@@ -78,7 +78,38 @@ def query_value(param: Param, value: Any) -> str:
 
 @dataclass
 class Config:
-    """Method name plus fully validated parameter, post-processing and composite values."""
+    """Method name plus fully validated parameter, post-processing and composite values.
+
+    Validated on construction and filled with the declared defaults, so two configs that give the
+    same masks compare equal and a saved one reproduces them wherever it is loaded.
+
+    Parameters
+    ----------
+    method : str, default "mog2"
+        A name of :data:`bgapp.methods.METHODS`.
+    params, post, composite : dict, optional
+        Values by name (see ``bgapp methods`` or the declarations); missing ones take their
+        defaults, strings are parsed (``"200"`` for an int).
+
+    Raises
+    ------
+    BgappError
+        For an unknown method, an unknown key or a value out of its declared range; the message
+        names the key.
+
+    Examples
+    --------
+    >>> from bgapp.config import Config
+    >>> cfg = Config("mog2", {"history": 200}, {"open": 5})
+    >>> cfg.params["history"], cfg.params["var_threshold"], cfg.post["open"], cfg.composite["mode"]
+    (200, 16.0, 5, 'none')
+    >>> Config.from_dict({"method": "mog2", "params": {"history": "200"}, "post": {"open": 5}}) == cfg
+    True
+    >>> Config("mog2", {"history": -1})
+    Traceback (most recent call last):
+    ...
+    bgapp.errors.BgappError: params.mog2.history: -1 is out of range [1, 10000]
+    """
 
     method: str = DEFAULT_METHOD
     params: dict[str, Any] = field(default_factory=dict)
@@ -115,7 +146,34 @@ class Config:
         """A settings document as the app's uploads and ``--config`` files hold it (a config, or a
         ``bgapp tune --json`` document whose ``best`` config it loads). Every refusal is one line
         that starts with ``name`` (the file's name) and says what is wrong in words (see
-        :func:`parse_json`); the CLI and the pages both come through here."""
+        :func:`parse_json`); the CLI and the pages both come through here.
+
+        Parameters
+        ----------
+        text : str or bytes
+            The document (bytes must be UTF-8).
+        name : str, default "config"
+            What the messages call the document.
+
+        Returns
+        -------
+        Config
+
+        Raises
+        ------
+        BgappError
+            For text that is not a JSON object or not a valid config.
+
+        Examples
+        --------
+        >>> from bgapp.config import Config
+        >>> Config.from_json('{"method": "knn", "params": {"dist2_threshold": 500}}').params["dist2_threshold"]
+        500.0
+        >>> Config.from_json('{"method": "knn",}', "my.json")
+        Traceback (most recent call last):
+        ...
+        bgapp.errors.BgappError: my.json: not valid JSON at line 1, column 18: expected a name in double quotes
+        """
         data = parse_json(text, name)
         if isinstance(data, Mapping) and isinstance(data.get("best"), Mapping):
             data = data["best"]
@@ -159,6 +217,28 @@ class Config:
 
         A bare key names a method parameter, else a post-processing one, else a composite one;
         ``post.KEY``, ``composite.KEY`` and ``params.KEY`` say which explicitly.
+
+        Parameters
+        ----------
+        sets : iterable of str
+            ``KEY=VALUE`` each; the value is parsed by the key's declaration.
+
+        Returns
+        -------
+        Config
+            A new config; this one is unchanged.
+
+        Raises
+        ------
+        BgappError
+            For an item without ``=``, an unknown key or a value its declaration refuses.
+
+        Examples
+        --------
+        >>> from bgapp.config import Config
+        >>> cfg = Config("mog2").with_sets(["history=200", "post.close=9"])
+        >>> cfg.params["history"], cfg.post["close"]
+        (200, 9)
         """
         values: dict[str, dict[str, Any]] = {"params": dict(self.params), "post": dict(self.post),
                                              "composite": dict(self.composite)}
@@ -179,7 +259,18 @@ class Config:
     def to_query(self) -> dict[str, str]:
         """The config as a short flat query: ``method`` always, then each value that differs from its
         default, in declaration order: a method parameter under its bare name, the others as
-        ``post.NAME`` and ``composite.NAME``. :meth:`from_query` reads it back to an equal config."""
+        ``post.NAME`` and ``composite.NAME``. :meth:`from_query` reads it back to an equal config.
+
+        Returns
+        -------
+        dict of str to str
+
+        Examples
+        --------
+        >>> from bgapp.config import Config
+        >>> Config("mog2", {"history": 200}, {"open": 5}).to_query()
+        {'method': 'mog2', 'history': '200', 'post.open': '5'}
+        """
         out = {"method": self.method}
         for section, params in _sections(self.method).items():
             values = getattr(self, section)
@@ -195,7 +286,25 @@ class Config:
         the key as given. Never raises: a missing, unknown or unavailable ``method`` gives
         DEFAULT_METHOD (an unusable one takes its own parameters with it); an unknown key, an
         unparsable or out-of-range value leaves that value at its default. Keys are ``--set``'s
-        (:meth:`with_sets`); every value is checked by its declaration (``Param.coerce``)."""
+        (:meth:`with_sets`); every value is checked by its declaration (``Param.coerce``).
+
+        Parameters
+        ----------
+        query : mapping of str to str
+            A link's query, as :meth:`to_query` writes it.
+
+        Returns
+        -------
+        (Config, list of str)
+            The config, and one line per key or value it could not use.
+
+        Examples
+        --------
+        >>> from bgapp.config import Config
+        >>> cfg, problems = Config.from_query({"method": "mog2", "history": "lots", "post.open": "5"})
+        >>> cfg.params["history"], cfg.post["open"], problems
+        (500, 5, ["history: expected a number, got 'lots'"])
+        """
         problems: list[str] = []
         raw = query.get("method", DEFAULT_METHOD)
         method, refused = raw, None

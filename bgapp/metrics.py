@@ -67,7 +67,27 @@ def _ratio(num: float, den: float) -> float:
 
 @dataclass
 class Counts:
-    """Confusion counts of one frame, video or category; add them up before taking ratios."""
+    """Confusion counts of one frame, video or category; add them up before taking ratios.
+
+    CDnet sums counts over a video before any ratio is taken, so a frame's ratios are never
+    averaged: ``+`` is how counts combine. Every ratio is NaN where it is 0/0.
+
+    Parameters
+    ----------
+    tp, fp, fn, tn : int
+        True positives, false positives, false negatives and true negatives, in pixels.
+
+    Examples
+    --------
+    >>> from bgapp.metrics import Counts
+    >>> total = Counts(tp=8, fp=2, fn=2, tn=88) + Counts(tp=0, fp=0, fn=0, tn=100)
+    >>> total
+    Counts(tp=8, fp=2, fn=2, tn=188)
+    >>> round(total.precision, 3), round(total.recall, 3), round(total.pwc, 3)
+    (0.8, 0.8, 2.0)
+    >>> Counts(tn=100).recall  # nothing to find: undefined, not zero
+    nan
+    """
 
     tp: int = 0
     fp: int = 0
@@ -161,7 +181,50 @@ def _classes(pred: np.ndarray, gt: np.ndarray, roi: np.ndarray | None):
 
 
 def confusion(pred: np.ndarray, gt: np.ndarray, roi: np.ndarray | None = None) -> Counts:
-    """CDnet confusion counts of one frame (pred: 255 = foreground; gt: CDnet grey levels)."""
+    """CDnet confusion counts of one frame.
+
+    Only 255 is foreground in ``pred``, so MOG2's shadow value (127) counts as background, as
+    the official comparator counts it.
+
+    Parameters
+    ----------
+    pred : (H, W) uint8 array, 0 or 255 (any other value is background), or (H, W) bool array
+        The predicted mask.
+    gt : (H, W) uint8 array of CDnet grey levels
+        255 foreground, 0 background, 50 shadow (background), 85 outside the ROI and 170 unknown
+        motion (neither is scored).
+    roi : (H, W) uint8 array (non-zero inside) or bool array, optional
+        Only pixels inside it are scored.
+
+    Returns
+    -------
+    Counts
+        The frame's TP, FP, FN and TN.
+
+    Raises
+    ------
+    BgappError
+        When the shapes differ or ``gt`` is not 2-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bgapp.metrics import confusion
+    >>> gt = np.zeros((4, 4), np.uint8)
+    >>> gt[:2, :2] = 255  # a 2x2 object
+    >>> gt[3, :] = 170  # a row of unknown motion: not scored
+    >>> pred = np.zeros((4, 4), np.uint8)
+    >>> pred[:2, :3] = 255  # found it, and a column too many
+    >>> c = confusion(pred, gt)
+    >>> c
+    Counts(tp=4, fp=2, fn=0, tn=6)
+    >>> round(c.precision, 3), round(c.recall, 3), round(c.f_measure, 3)
+    (0.667, 1.0, 0.8)
+    >>> roi = np.zeros((4, 4), np.uint8)
+    >>> roi[:, :2] = 255  # score the left half only
+    >>> confusion(pred, gt, roi)
+    Counts(tp=4, fp=0, fn=0, tn=2)
+    """
     fg, pos, neg = _classes(pred, gt, roi)
     n_pos = int(np.count_nonzero(pos))
     n_neg = int(np.count_nonzero(neg))
@@ -173,7 +236,38 @@ def confusion(pred: np.ndarray, gt: np.ndarray, roi: np.ndarray | None = None) -
 
 
 def error_image(pred: np.ndarray, gt: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
-    """BGR uint8 image colouring each pixel TP/FP/FN/TN/not scored with ERROR_COLOURS."""
+    """Each pixel coloured by what :func:`confusion` counts it as, so errors can be seen.
+
+    Parameters
+    ----------
+    pred, gt, roi
+        As for :func:`confusion`.
+
+    Returns
+    -------
+    (H, W, 3) uint8 BGR array
+        :data:`ERROR_COLOURS`: white TP, red FP, blue FN, black TN, grey not scored.
+
+    Raises
+    ------
+    BgappError
+        When the shapes differ or ``gt`` is not 2-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bgapp.metrics import error_image
+    >>> gt = np.zeros((4, 4), np.uint8)
+    >>> gt[:2, :2] = 255
+    >>> gt[3, :] = 170
+    >>> pred = np.zeros((4, 4), np.uint8)
+    >>> pred[:2, :3] = 255
+    >>> img = error_image(pred, gt)
+    >>> img.shape, img.dtype
+    ((4, 4, 3), dtype('uint8'))
+    >>> img[0, 0].tolist(), img[0, 2].tolist(), img[3, 0].tolist()  # TP, FP, not scored
+    ([255, 255, 255], [0, 0, 255], [128, 128, 128])
+    """
     fg, pos, neg = _classes(pred, gt, roi)
     # One code per pixel and a table lookup: 10x faster than boolean-mask assignments at 720p.
     code = fg.view(np.uint8) << 2
@@ -192,6 +286,25 @@ def mean_figures(rows: list[dict]) -> dict[str, int | float]:
 
     A NaN (e.g. recall of a video with no foreground at all) says "undefined", not "zero",
     so it is left out of the mean rather than dragging it down.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Figures as :meth:`Counts.as_dict` gives them (the counts and :data:`METRIC_NAMES`).
+
+    Returns
+    -------
+    dict
+        The four counts (int, summed) and the seven metrics (float, NaN where every row's is).
+
+    Examples
+    --------
+    >>> from bgapp.metrics import Counts, mean_figures
+    >>> busy = Counts(tp=8, fp=2, fn=2, tn=88).as_dict()
+    >>> empty = Counts(tn=100).as_dict()  # no foreground: recall and F-measure are NaN
+    >>> m = mean_figures([busy, empty])
+    >>> m["tp"], m["tn"], round(m["f_measure"], 3), round(m["specificity"], 3)
+    (8, 188, 0.8, 0.989)
     """
     out: dict[str, int | float] = {k: int(sum(int(r[k]) for r in rows)) for k in COUNT_NAMES}
     out.update({m: _nanmean([float(r[m]) for r in rows]) for m in METRIC_NAMES})
@@ -201,7 +314,29 @@ def mean_figures(rows: list[dict]) -> dict[str, int | float]:
 def summarize(results: list[tuple[str, Counts]]) -> dict[str, dict]:
     """Per-category figures (mean over videos) and overall (mean over categories).
 
-    ``results`` holds one ``(category, counts summed over the video)`` per video.
+    Means of means, as CDnet's tables are: a category with many videos weighs no more overall
+    than one with few.
+
+    Parameters
+    ----------
+    results : list of (str, Counts)
+        One ``(category, counts summed over the video)`` per video.
+
+    Returns
+    -------
+    dict
+        ``{"categories": {name: figures}, "overall": figures}``, each figures dict as
+        :func:`mean_figures` gives it; categories sorted by name.
+
+    Examples
+    --------
+    >>> from bgapp.metrics import Counts, summarize
+    >>> s = summarize([("baseline", Counts(8, 2, 2, 88)), ("baseline", Counts(4, 0, 4, 92)),
+    ...                ("shadow", Counts(5, 5, 0, 90))])
+    >>> sorted(s["categories"])
+    ['baseline', 'shadow']
+    >>> round(s["categories"]["baseline"]["f_measure"], 3), round(s["overall"]["f_measure"], 3)
+    (0.733, 0.7)
     """
     by_cat: dict[str, list[dict]] = {}
     for cat, counts in results:

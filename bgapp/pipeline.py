@@ -68,7 +68,37 @@ def live_pipelines() -> int:
 
 
 class Pipeline:
-    """Holds a session's model and turns frames into masks and views."""
+    """Holds a session's model and turns frames into masks and views.
+
+    One object per stream: the model learns from every frame it is given, so two streams need two.
+
+    Parameters
+    ----------
+    config : Config or dict, optional
+        The settings; a dict is read by :meth:`Config.from_dict` (default: MOG2 at its defaults).
+    views : Views, optional
+        Which optional outputs each frame computes (default: none of them).
+    roi : (H, W) uint8 array, optional
+        Foreground only where it is non-zero (a mask of another size is ignored, with a note).
+
+    Raises
+    ------
+    BgappError
+        For an invalid config, or a method not available here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bgapp.pipeline import Pipeline
+    >>> pipe = Pipeline({"method": "absdiff"})  # the first frame is the reference
+    >>> empty = np.full((48, 64, 3), 100, np.uint8)
+    >>> frame = empty.copy()
+    >>> frame[10:30, 20:40] = 250  # a bright 20x20 object
+    >>> result = pipe.process(empty)
+    >>> result = pipe.process(frame)
+    >>> result.index, result.clean.shape, result.clean.dtype, np.unique(result.clean).tolist()
+    (1, (48, 64), dtype('uint8'), [0, 255])
+    """
 
     def __init__(self, config: Config | Mapping[str, Any] | None = None, views: Views | None = None,
                  roi: np.ndarray | None = None) -> None:
@@ -97,6 +127,34 @@ class Pipeline:
 
         A new method, or a parameter whose declaration says ``rebuild``, restarts the model
         (``rebuilt`` is True); anything else keeps what the model has learned.
+
+        Parameters
+        ----------
+        method : str, optional
+            A new method (its parameters start from their defaults, then ``params``).
+        params, post, composite : dict, optional
+            Values to change by name; the others keep theirs.
+
+        Returns
+        -------
+        UpdateResult
+            ``rebuilt``: whether the model restarted; ``notes``: :attr:`notes` after the change.
+
+        Raises
+        ------
+        BgappError
+            For an invalid value; then nothing changes, the other values included.
+
+        Examples
+        --------
+        >>> from bgapp.pipeline import Pipeline
+        >>> pipe = Pipeline({"method": "mog2"})
+        >>> pipe.update(params={"history": 50}, post={"open": 5}).rebuilt
+        False
+        >>> pipe.update(params={"n_mixtures": 3}).rebuilt  # declared ``rebuild``
+        True
+        >>> pipe.update(method="knn").rebuilt, pipe.config.method
+        (True, 'knn')
         """
         with self._lock:
             cur = self.config
@@ -131,7 +189,25 @@ class Pipeline:
 
     def reset(self, start: int = 0) -> None:
         """Forget everything learned: model, statistics, the inspected pixel's history; the next frame
-        is numbered ``start`` (a player that replays from part-way through a clip keeps its numbers)."""
+        is numbered ``start`` (a player that replays from part-way through a clip keeps its numbers).
+
+        Parameters
+        ----------
+        start : int, default 0
+            The next frame's ``index``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bgapp.pipeline import Pipeline
+        >>> pipe = Pipeline()
+        >>> results = list(pipe.run([np.zeros((8, 8, 3), np.uint8)] * 3))
+        >>> pipe.index, pipe.method.frames_seen
+        (3, 3)
+        >>> pipe.reset(start=100)
+        >>> pipe.index, pipe.method.frames_seen
+        (100, 0)
+        """
         with self._lock:
             self.method.reset()
             self._prime_method()
@@ -208,7 +284,44 @@ class Pipeline:
 
     # processing ---------------------------------------------------------------------------------
     def process(self, frame: np.ndarray) -> FrameResult:
-        """Run one frame through the model and the enabled views."""
+        """Run one frame through the model and the enabled views.
+
+        Parameters
+        ----------
+        frame : (H, W, 3) uint8 BGR array
+            Also taken: grey (H, W), BGRA, uint16 and float in [0, 1], converted as
+            :func:`bgapp.frames.to_bgr8` says.
+
+        Returns
+        -------
+        FrameResult
+            ``raw`` (the method's mask) and ``clean`` (post-processed): (H, W) uint8 arrays, 0 or
+            255 (127 for a shadow where the method keeps shadows); ``fg_fraction``: the share of
+            ``clean`` that is foreground; ``background`` and ``composite`` where :class:`Views` asks.
+
+        Raises
+        ------
+        BgappError
+            For a frame that cannot be read as an image.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bgapp.pipeline import Pipeline
+        >>> pipe = Pipeline({"method": "mog2"})
+        >>> empty = np.full((48, 64, 3), 100, np.uint8)
+        >>> frame = empty.copy()
+        >>> frame[10:30, 20:40] = 250
+        >>> for _ in range(5):
+        ...     result = pipe.process(empty)
+        >>> print(f"{result.fg_fraction:.3f}")
+        0.000
+        >>> result = pipe.process(frame)
+        >>> result.index, result.clean.shape, result.clean.dtype
+        (5, (48, 64), dtype('uint8'))
+        >>> print(f"{result.fg_fraction:.3f}")  # the 20x20 object, corners rounded by the opening
+        0.129
+        """
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             frame = to_bgr8(frame)
         with self._lock:
@@ -241,6 +354,30 @@ class Pipeline:
         Post-processing and compositing keep no state between frames, so a paused view can show a
         change of theirs exactly without feeding the frame to the model a second time (which
         would teach it the same frame twice and drift it).
+
+        Parameters
+        ----------
+        result : FrameResult
+            A result of :meth:`process`; it is not changed.
+
+        Returns
+        -------
+        FrameResult
+            A copy with ``clean``, ``fg_fraction`` and ``composite`` made again.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bgapp.pipeline import Pipeline
+        >>> pipe = Pipeline({"method": "absdiff"})
+        >>> empty = np.full((48, 64, 3), 100, np.uint8)
+        >>> frame = empty.copy()
+        >>> frame[10:30, 20:40] = 250
+        >>> result = pipe.process(empty)
+        >>> result = pipe.process(frame)
+        >>> _ = pipe.update(post={"dilate": 7})
+        >>> int(np.count_nonzero(result.clean)), int(np.count_nonzero(pipe.redraw(result).clean))
+        (480, 756)
         """
         with self._lock:
             out = self._finish(replace(result))
@@ -256,6 +393,28 @@ class Pipeline:
         return result
 
     def run(self, frames: Iterable[np.ndarray]) -> Iterable[FrameResult]:
-        """Process a stream of frames lazily (nothing is held beyond the current frame)."""
+        """Process a stream of frames lazily (nothing is held beyond the current frame).
+
+        Parameters
+        ----------
+        frames : iterable of (H, W, 3) uint8 BGR arrays
+            A :class:`bgapp.source.Source`, a list, a generator.
+
+        Yields
+        ------
+        FrameResult
+            As :meth:`process` returns it, one per frame, in order.
+
+        Examples
+        --------
+        >>> from bgapp.pipeline import Pipeline
+        >>> from bgapp.synthetic import SyntheticScene
+        >>> scene = SyntheticScene(width=160, height=120, n_frames=60, warmup=30)
+        >>> shares = [r.fg_fraction for r in Pipeline({"method": "mog2"}).run(scene)]
+        >>> len(shares)
+        60
+        >>> print(f"{max(shares[:30]):.3f} {max(shares[30:]):.3f}")  # an empty room while it learns
+        0.000 0.012
+        """
         for frame in frames:
             yield self.process(frame)

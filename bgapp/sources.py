@@ -62,7 +62,45 @@ def zip_sequences(path: str | Path, max_side: int | None = None, skipped: list[S
 
 def open_source(spec: str | Path, max_side: int | None = None) -> Source:
     """A frame source for ``spec``: ``demo`` (the synthetic scene), ``case:<name>`` (a failure case
-    of :mod:`bgapp.gallery`), a video file, a sequence folder or a zip holding one sequence folder."""
+    of :mod:`bgapp.gallery`), a video file, a sequence folder or a zip holding one sequence folder.
+
+    One entry point for the CLI, the pages and the tuner, so a spec means the same thing everywhere.
+
+    Parameters
+    ----------
+    spec : str or Path
+        ``demo``, ``case:<name>``, or a path.
+    max_side : int, optional
+        Scale a video's or a sequence's frames down (never up) so their longer side is at most this
+        many pixels; the synthetic scenes ignore it.
+
+    Returns
+    -------
+    Source
+        Frames as (H, W, 3) uint8 BGR arrays, ``len()`` of them; ``size`` is ``(W, H)``.
+        ``demo`` and the cases also have ground truth: (H, W) uint8 CDnet grey levels.
+
+    Raises
+    ------
+    BgappError
+        When the path does not exist, a zip holds several sequences, or the file cannot be read.
+
+    Examples
+    --------
+    >>> from bgapp.sources import open_source
+    >>> demo = open_source("demo")
+    >>> demo, len(demo), demo.size
+    (SyntheticScene(320x240, 300 frames, seed=0), 300, (320, 240))
+    >>> frame, gt, scored = next(demo.pairs())
+    >>> frame.shape, frame.dtype, gt.shape, scored  # the first frames are warm-up: not scored
+    ((240, 320, 3), dtype('uint8'), (240, 320), False)
+    >>> open_source("case:shadows")
+    SyntheticScene(320x240, 200 frames, seed=11)
+    >>> open_source("no/such/clip.mp4")
+    Traceback (most recent call last):
+    ...
+    bgapp.errors.BgappError: no such file or folder: no/such/clip.mp4
+    """
     if str(spec) == "demo":
         from .synthetic import SyntheticScene
 

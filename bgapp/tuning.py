@@ -814,6 +814,48 @@ def tune(specs: Iterable[str], method: str = "mog2", trials: int = 40, metric: s
     the tuning score only. ``stop()`` returning True ends the study after the current batch.
     Pass ``run`` to reuse a runner (a cluster) across calls. Sequences that cannot be scored are
     left out and listed in ``skipped``.
+
+    Parameters
+    ----------
+    specs : iterable of str
+        Sequences with ground truth: ``demo``, ``case:<name>``, CDnet sequence folders or trees
+        of them, zips of them.
+    method : str, default "mog2"
+        A name of :data:`bgapp.methods.METHODS`.
+    trials : int, default 40
+        Settings to try (the base config counts as one).
+    metric : str, default "f_measure"
+        One of :data:`bgapp.metrics.METRIC_NAMES`; fpr, fnr and pwc are minimised.
+    seed : int, default 0
+        The sampler's seed: the same seed gives the same study whatever ``workers`` is.
+    batch, workers, scheduler
+        Trials asked at a time; where they run (see :func:`bgapp.distributed.runner`).
+    base, tune_post, exclude, start_from_base, holdout, select, progress, stop, run
+        As above.
+
+    Returns
+    -------
+    TuneResult
+        ``best`` (the chosen :class:`Config`), ``value`` (its tuning score), ``check_value``
+        (its score on the check set), every trial in ``records``; ``to_dict()`` is the
+        ``bgapp tune --json`` document.
+
+    Raises
+    ------
+    BgappError
+        For an unknown method, metric or ``select``, ``trials`` or ``batch`` below 1, no
+        tunable parameter, or when no sequence can be scored.
+
+    Examples
+    --------
+    >>> from bgapp.tuning import tune
+    >>> result = tune(["case:shadows"], "mog2", trials=2, seed=0, tune_post=False)
+    >>> [round(r.value, 2) for r in result.records]  # trial 0: the defaults, trial 1: the sampler's
+    [0.95, 0.9]
+    >>> result.best.method, result.best_trial, round(result.value, 2), round(result.check_value, 2)
+    ('mog2', 0, 0.95, 0.95)
+    >>> result.warnings()
+    []
     """
     t0 = time.perf_counter()
     optuna = _optuna()
