@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -138,14 +137,6 @@ def _bgr(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img
 
 
-_LIVE: weakref.WeakSet = weakref.WeakSet()
-
-
-def live_processors() -> int:
-    """How many LiveProcessors exist in this process (a debug figure for closed webcam sessions)."""
-    return len(_LIVE)
-
-
 class LiveProcessor:
     """Feeds one session's :class:`Pipeline` with camera frames and returns the chosen view.
 
@@ -160,7 +151,6 @@ class LiveProcessor:
         self.stats = stats or LiveStats()
         self._mode = "composite"
         self.mode = mode
-        _LIVE.add(self)
 
     @property
     def mode(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -57,14 +56,6 @@ class Views:
 class UpdateResult:
     rebuilt: bool = False
     notes: list[str] = field(default_factory=list)
-
-
-_LIVE: weakref.WeakSet = weakref.WeakSet()
-
-
-def live_pipelines() -> int:
-    """How many Pipelines exist in this process (a debug figure: sessions must not leak them)."""
-    return len(_LIVE)
 
 
 class Pipeline:
@@ -117,7 +108,6 @@ class Pipeline:
         self._sampled_n = 0
         self._source: Source | None = None
         self.trace: PixelTrace | None = None  # the inspected pixel's history, only while one is inspected
-        _LIVE.add(self)
 
     # settings -----------------------------------------------------------------------------------
     def update(self, method: str | None = None, params: Mapping[str, Any] | None = None,

@@ -48,8 +48,10 @@ async def _drive(tmp: Path, scenario: str) -> dict:
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
     from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 
-    from ui import lifecycle, st_runtime
+    from tests import census
+    from ui import st_runtime
 
+    census.install()  # counts ended sessions
     marker = tmp / "workdir.txt"
     main = tmp / "main.py"  # like app.py: the page runs through st.navigation, in a module of its own
     main.write_text("import streamlit as st\nst.navigation([st.Page('page.py')]).run()\n")
@@ -77,7 +79,7 @@ async def _drive(tmp: Path, scenario: str) -> dict:
         raise AssertionError("the page never ran")
 
     def counts() -> dict:
-        s = lifecycle.stats()
+        s = census.stats()
         return {k: s[k] for k in ("sessions_active", "sessions_disconnected", "sessions_ended", "pipelines")}
 
     out: dict = {}
@@ -171,6 +173,19 @@ class _Worker:
         self.stopped += 1
 
 
+def _count_ends(own: lifecycle.SessionOwner) -> list[str]:
+    """The ids of ``own``'s session each time it ends (its ``end`` wrapped on the instance)."""
+    ended: list[str] = []
+    end = own.end
+
+    def counted() -> None:
+        end()
+        ended.append(own.session_id)
+
+    own.end = counted  # type: ignore[method-assign]
+    return ended
+
+
 def _in_fresh_thread(fn):
     """``fn()`` in a new thread, which has no running event loop (the browser tests' Playwright keeps
     one running in the main thread for the whole session), and its result."""
@@ -196,11 +211,11 @@ def test_a_release_off_the_event_loop_ends_the_session_at_once():
     worker = _Worker()
     own.clean_up_at_end(d)
     own.stop_on_disconnect(worker)
-    before = lifecycle.stats()["sessions_ended"]
+    ended = _count_ends(own)
     _in_fresh_thread(lambda: lifecycle._release(own))
     assert worker.stopped == 1
     assert not d.path.exists()
-    assert lifecycle.stats()["sessions_ended"] == before + 1
+    assert ended == [own.session_id]
 
 
 def test_a_release_on_the_event_loop_stops_the_worker_now_and_ends_later(monkeypatch):

@@ -21,23 +21,18 @@ A session that came back and ran again gets a new owner, which takes over what t
 Under ``AppTest`` nothing is ever released (there is no disconnect); temp folders then go when
 their session state is dropped, or at interpreter exit.
 
-``BGAPP_DEBUG_STATS=1`` (or a file path) makes a thread write, about every second, a small JSON file
-with live counts (sessions, pipelines, camera processors and workers, session folders) and the
-server's memory: ``<tempdir>/bgapp-debug-stats-<pid>.json`` for ``1``. Tests read it; users never
-see it.
+The module keeps no figures for tests: ``tests/census.py`` counts live sessions, pipelines and
+folders from outside (the garbage collector, this module's session tables).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
-import os
 import shutil
 import tempfile
 import threading
-import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -47,20 +42,14 @@ import streamlit as st
 from . import st_runtime
 
 log = logging.getLogger("bgapp.ui")
-DEBUG_ENV = "BGAPP_DEBUG_STATS"
 DEFAULT_TTL = 120.0  # Streamlit's default server.disconnectedSessionTTL
 
 _lock = threading.Lock()
 _owners: dict[str, SessionOwner] = {}  # sessions connected since their last run
 _leaving: dict[str, SessionOwner] = {}  # released at a disconnect, waiting out the reconnect window
-_ended = 0
-_stats_thread: threading.Thread | None = None
 
 
 # What a session owns -----------------------------------------------------------------------------------
-
-_DIRS: weakref.WeakSet = weakref.WeakSet()
-
 
 class SessionDir:
     """A temp folder deleted when its session ends, when it is dropped, or at interpreter exit."""
@@ -68,7 +57,6 @@ class SessionDir:
     def __init__(self) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="bgapp-session-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
-        _DIRS.add(self)
 
     def sub(self, name: str) -> Path:
         """A sub-folder (created on demand)."""
@@ -78,11 +66,6 @@ class SessionDir:
 
     def cleanup(self) -> None:
         self._cleanup()
-
-
-def live_session_dirs() -> list[Path]:
-    """Session folders of this process that still exist on disk (a debug figure)."""
-    return [d.path for d in list(_DIRS) if d.path.is_dir()]
 
 
 class SessionOwner:
@@ -181,11 +164,8 @@ def _end(own: SessionOwner, close: bool) -> None:
         st_runtime.close_session(own.session_id, own.app)
 
     def finish() -> None:
-        global _ended
         own.end()
         gc.collect()  # players and frames held in reference cycles go now, not some day
-        with _lock:
-            _ended += 1
 
     if close:  # off the event loop: deleting folders and a collection take a while
         threading.Thread(target=finish, name="bgapp-session-end", daemon=True).start()
@@ -212,80 +192,3 @@ def ttl() -> float:
         log.warning("cannot read server.disconnectedSessionTTL (%s); assuming %.0f s", exc, DEFAULT_TTL)
         return DEFAULT_TTL
 
-
-# Debug statistics (BGAPP_DEBUG_STATS) ------------------------------------------------------------------
-
-def debug_enabled() -> bool:
-    return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
-
-
-def start_debug_stats() -> None:
-    """Start the statistics writer once per process, when ``BGAPP_DEBUG_STATS`` asks for it."""
-    global _stats_thread
-    if not debug_enabled():
-        return
-    with _lock:
-        if _stats_thread is not None and _stats_thread.is_alive():
-            return
-        _stats_thread = threading.Thread(target=_write_forever, name="bgapp-debug-stats", daemon=True)
-        _stats_thread.start()
-
-
-def _write_forever() -> None:
-    while True:
-        try:
-            write_stats()
-        except Exception:  # noqa: BLE001 - a debug aid must not die on one bad tick
-            log.exception("writing the debug statistics")
-        time.sleep(min(1.0, max(0.25, ttl() / 4)))
-
-
-def stats_path() -> Path:
-    value = os.environ.get(DEBUG_ENV, "").strip()
-    if value in ("", "0", "1"):
-        return Path(tempfile.gettempdir()) / f"bgapp-debug-stats-{os.getpid()}.json"
-    return Path(value)
-
-
-def _memory() -> dict[str, float]:
-    out = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out["rss_mb" if key == "VmRSS" else "peak_rss_mb"] = int(value.split()[0]) / 1024
-    except OSError:
-        pass
-    return out
-
-
-def stats() -> dict[str, Any]:
-    """Live counts (after a garbage collection) for tests and operators."""
-    from bgapp.live import WORKER_PREFIX, live_processors
-    from bgapp.pipeline import live_pipelines
-
-    gc.collect()
-    with _lock:
-        active, leaving, ended = len(_owners), len(_leaving), _ended
-    return {
-        "time": time.time(),
-        "pid": os.getpid(),
-        "sessions_tracked": active + leaving,
-        "sessions_active": active,
-        "sessions_disconnected": leaving,
-        "sessions_ended": ended,
-        "pipelines": live_pipelines(),
-        "live_processors": live_processors(),
-        "webrtc_workers": sum(1 for t in threading.enumerate()
-                              if t.name.startswith(("async_media_processor", WORKER_PREFIX))),
-        "session_dirs": [str(p) for p in live_session_dirs()],
-        **_memory(),
-    }
-
-
-def write_stats() -> Path:
-    path = stats_path()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(stats()))
-    tmp.replace(path)
-    return path

@@ -49,7 +49,6 @@ def visit(page: str) -> None:
     """Record the page being shown (app.py calls this before running it); every session that runs
     gets its owner here, so its end is noticed."""
     lifecycle.owner()
-    lifecycle.start_debug_stats()
     st.session_state["bgapp.previous_page"] = st.session_state.get("bgapp.page")
     st.session_state["bgapp.page"] = page
 

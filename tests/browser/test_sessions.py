@@ -3,7 +3,7 @@
 * Eight browser sessions (eight Playwright contexts) use the Video lab at the same time, each with
   its own method or upload. Each page must show exactly what a lone session with those settings
   shows (computed here with the same Player class): no crosstalk, no shared model.
-* The server runs with ``BGAPP_DEBUG_STATS`` (ui/lifecycle.py writes live counts to a JSON file),
+* The server runs under tests/census.py (a thread in the server writes live counts to a JSON file),
   ``server.disconnectedSessionTTL`` = 3 s, and a fresh ``TMPDIR`` and ``HOME``. After the tabs
   close, every pipeline and session folder is released, ``TMPDIR`` is empty again, ``HOME`` and
   the repository got no new file. The server's RSS is sampled throughout; the peak is printed.
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import census
 from tests.browser import browserkit as bk
 from tests.browser import webcamkit as wk
 
@@ -35,7 +36,7 @@ MAX_RSS_MB = 1500
 IGNORED = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "artifacts"}
 
 
-# a server with the debug statistics --------------------------------------------------------------------
+# a server with the census's statistics ------------------------------------------------------------------
 
 @dataclass
 class DebugServer:
@@ -87,8 +88,8 @@ def debug_server(tmp_path_factory) -> Iterator[DebugServer]:
     tmpdir, home, stats = base / "tmp", base / "home", base / "stats" / "stats.json"
     for d in (tmpdir, home, stats.parent):
         d.mkdir()
-    env = {"TMPDIR": str(tmpdir), "HOME": str(home), "BGAPP_DEBUG_STATS": str(stats), "BGAPP_LOCAL_FILES": "0"}
-    with bk.streamlit_server(log=bk.ARTIFACTS / "server-sessions.log", env=env,
+    env = {"TMPDIR": str(tmpdir), "HOME": str(home), "BGAPP_LOCAL_FILES": "0"}
+    with bk.streamlit_server(log=bk.ARTIFACTS / "server-sessions.log", env=env, prefix=census.launcher(stats),
                              options=["--server.disconnectedSessionTTL", str(TTL)]) as server:
         ds = DebugServer(server, stats, tmpdir, home)
         stop = threading.Event()
@@ -333,7 +334,7 @@ def test_closing_a_webcam_tab_stops_its_worker(request: pytest.FixtureRequest, t
     stats = tmp_path / "stats.json"
     pw = request.getfixturevalue("playwright_session")
     clip = bk.synthetic_clip(tmp_path / "camera.y4m", 60)
-    with bk.streamlit_server(log=bk.ARTIFACTS / "server-webcam-close.log", env={"BGAPP_DEBUG_STATS": str(stats)},
+    with bk.streamlit_server(log=bk.ARTIFACTS / "server-webcam-close.log", prefix=census.launcher(stats),
                              options=["--server.disconnectedSessionTTL", str(TTL)]) as server:
         ds = DebugServer(server, stats, tmp_path, tmp_path)
         browser = pw.chromium.launch(executable_path=str(bk.CHROMIUM), headless=True,
