@@ -10,6 +10,8 @@
   after its next disconnect.
 * Without an event loop (the server stopping) a release ends the session at once; a webcam worker
   stops at the disconnect.
+* The adapter's one access to streamlit-webrtc: its shared aiortc relay, made to hand a slow consumer
+  the newest frame instead of queueing every frame.
 
 Run as a script (``python tests/test_lifecycle.py TMPDIR SCENARIO``) it is that child process.
 """
@@ -293,3 +295,50 @@ def test_lifecycle_and_session_import_one_way():
 
     assert not {".session", "ui.session"} & imported(lifecycle), imported(lifecycle)
     assert ".lifecycle" in imported(session), imported(session)
+
+
+def test_streamlit_webrtc_still_routes_tracks_through_one_aiortc_relay() -> None:
+    """The adapter's private access to streamlit-webrtc: fails when an upgrade moves it."""
+    from aiortc.contrib.media import MediaRelay
+    from streamlit_webrtc import relay as webrtc_relay
+
+    assert callable(webrtc_relay.get_global_relay)
+    assert webrtc_relay.MediaRelay is MediaRelay
+
+
+def test_the_adapted_relay_hands_a_slow_consumer_the_newest_frame() -> None:
+    from aiortc import MediaStreamTrack
+    from aiortc.contrib.media import MediaRelay
+
+    class Counter(MediaStreamTrack):
+        kind = "video"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.n = 0
+
+        async def recv(self):
+            await asyncio.sleep(0.002)
+            self.n += 1
+            return self.n
+
+    async def gap(relay: MediaRelay) -> int:
+        proxy = relay.subscribe(Counter())
+        first = await proxy.recv()
+        await asyncio.sleep(0.2)  # a slow consumer: the source made many frames meanwhile
+        second = await proxy.recv()
+        proxy.stop()
+        return second - first
+
+    def run(relay: MediaRelay) -> int:
+        """``gap`` on a fresh event loop in its own thread (another test may leave one running here)."""
+        out: list[int] = []
+        t = threading.Thread(target=lambda: out.append(asyncio.run(gap(relay))))
+        t.start()
+        t.join(30)
+        return out[0]
+
+    assert run(MediaRelay()) == 1, "aiortc's default relay queues every frame"
+    adapted = MediaRelay()
+    assert st_runtime.newest_frames_only(adapted)
+    assert run(adapted) > 10, "the adapted relay skips to the newest frame"

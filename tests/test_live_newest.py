@@ -1,10 +1,9 @@
 """Live frames never queue: the worker processes the newest frame, counts what it skipped and
-how long a frame took from arrival to being sent back; the relay adapter keeps only the newest
-frame for each consumer (what streamlit-webrtc would otherwise buffer without bound)."""
+how long a frame took from arrival to being sent back. (The relay adapter that keeps only the newest
+frame for each consumer is tested with the adapter, in tests/test_lifecycle.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
@@ -126,55 +125,6 @@ def test_a_failing_frame_is_reported_and_the_stream_goes_on() -> None:
 
 
 # the relay adapter -----------------------------------------------------------------------------------
-
-def test_streamlit_webrtc_still_routes_tracks_through_one_aiortc_relay() -> None:
-    """The adapter's one private access: fails when a streamlit-webrtc upgrade moves it."""
-    from aiortc.contrib.media import MediaRelay
-    from streamlit_webrtc import relay as webrtc_relay
-
-    assert callable(webrtc_relay.get_global_relay)
-    assert webrtc_relay.MediaRelay is MediaRelay
-
-
-def test_the_adapted_relay_hands_a_slow_consumer_the_newest_frame() -> None:
-    from aiortc import MediaStreamTrack
-    from aiortc.contrib.media import MediaRelay
-
-    from ui.webrtc_stream import newest_frames_only
-
-    class Counter(MediaStreamTrack):
-        kind = "video"
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.n = 0
-
-        async def recv(self):
-            await asyncio.sleep(0.002)
-            self.n += 1
-            return self.n
-
-    async def gap(relay: MediaRelay) -> int:
-        proxy = relay.subscribe(Counter())
-        first = await proxy.recv()
-        await asyncio.sleep(0.2)  # a slow consumer: the source made many frames meanwhile
-        second = await proxy.recv()
-        proxy.stop()
-        return second - first
-
-    def run(relay: MediaRelay) -> int:
-        """``gap`` on a fresh event loop in its own thread (another test may leave one running here)."""
-        out: list[int] = []
-        t = threading.Thread(target=lambda: out.append(asyncio.run(gap(relay))))
-        t.start()
-        t.join(30)
-        return out[0]
-
-    assert run(MediaRelay()) == 1, "aiortc's default relay queues every frame"
-    adapted = MediaRelay()
-    assert newest_frames_only(adapted)
-    assert run(adapted) > 10, "the adapted relay skips to the newest frame"
-
 
 def test_a_lowered_camera_size_is_said_and_a_raised_one_is_not() -> None:
     from bgapp.live import LiveStats

@@ -1,4 +1,5 @@
-"""The only place the app reaches into Streamlit's private runtime (tested against streamlit==1.67.0).
+"""The only place the app reaches into Streamlit's private runtime (tested against streamlit==1.67.0)
+and into streamlit-webrtc's private relay.
 
 Streamlit's public API has no session id and no way to end a session; the app needs both for one
 job (:mod:`ui.lifecycle`): once a closed tab's reconnect window is over, shut its session down
@@ -21,6 +22,14 @@ runs, only Streamlit's side of a closed session stays until Streamlit drops it. 
 checks every call against the installed Streamlit (a real runtime, no browser), so an upgrade
 that breaks one fails there first. Under ``AppTest`` there is no runtime (it installs a mock):
 everything here answers "none".
+
+streamlit-webrtc routes every track through one shared aiortc ``MediaRelay`` (``streamlit_webrtc.relay.
+get_global_relay``; its track factories take no relay of their own) whose consumers each get an unbounded
+queue by default (``buffered=True``). When a consumer (the video encoder on a busy machine) is slower
+than its source, that queue grows without end and the webcam picture lags by seconds, then minutes.
+aiortc's own ``buffered=False`` keeps only the newest frame; :func:`newest_frames_only` makes it the
+default for that shared relay. If a streamlit-webrtc upgrade moves the relay, it logs a warning and the
+page keeps working, with the old buffering (``tests/test_lifecycle.py`` fails on that change).
 """
 
 from __future__ import annotations
@@ -117,3 +126,27 @@ def close_session(sid: str, app: weakref.ref | None = None) -> bool:
         except AttributeError as exc:
             _broken("AppSession state", exc)
     return True
+
+
+def newest_frames_only(relay: Any = None) -> bool:
+    """Make ``relay`` (default: streamlit-webrtc's shared one) give every consumer only the newest
+    frame. Returns True when it is (now) unbuffered, False when it could not be reached."""
+    try:
+        if relay is None:
+            from streamlit_webrtc.relay import get_global_relay
+
+            relay = get_global_relay()
+        if getattr(relay, "_bgapp_newest_only", False):
+            return True
+        subscribe = type(relay).subscribe
+
+        def newest_only(track: Any, buffered: bool = False) -> Any:
+            return subscribe(relay, track, buffered=False)
+
+        relay.subscribe = newest_only
+        relay._bgapp_newest_only = True
+        return True
+    except Exception as exc:  # noqa: BLE001 - the page must work without it
+        log.warning("could not make streamlit-webrtc's relay unbuffered (%s: %s); the webcam view may lag "
+                    "on a busy machine", type(exc).__name__, exc)
+        return False

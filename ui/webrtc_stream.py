@@ -5,18 +5,13 @@ hands each one to a :class:`bgapp.live.NewestFrameWorker`; the view goes back th
 track (``create_video_source_track``) that sends the latest processed view at the camera's
 rate. Nothing between the two queues frames, so the picture follows the camera and the controls.
 
-One private access remains, in :func:`newest_frames_only`: streamlit-webrtc routes every track
-through one shared aiortc ``MediaRelay`` whose consumers each get an unbounded queue by
-default (``buffered=True``). When a consumer (the video encoder on a busy machine) is slower than
-its source, that queue grows without end and the picture lags by seconds, then minutes.
-aiortc's own ``buffered=False`` keeps only the newest frame; the adapter makes it the default for
-that shared relay. If a streamlit-webrtc upgrade moves the relay, it logs a warning and the page
-keeps working, with the old buffering (``tests/test_live_newest.py`` fails on that change).
+One private access remains: streamlit-webrtc's shared relay would queue every frame for a slow
+consumer; :func:`ui.st_runtime.newest_frames_only` (the adapter for private library calls) makes it
+keep only the newest.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,35 +24,10 @@ import numpy as np
 from bgapp.display import label
 from bgapp.live import LiveProcessor, NewestFrameWorker
 
-from . import lifecycle
+from . import lifecycle, st_runtime
 
-log = logging.getLogger(__name__)
 FPS = 30  # the rate the view is sent back at by default (the usual camera rate; frames repeat when slower)
 WAITING_SIZE = (640, 480)
-
-
-def newest_frames_only(relay: Any = None) -> bool:
-    """Make ``relay`` (default: streamlit-webrtc's shared one) give every consumer only the newest
-    frame. Returns True when it is (now) unbuffered, False when it could not be reached."""
-    try:
-        if relay is None:
-            from streamlit_webrtc.relay import get_global_relay
-
-            relay = get_global_relay()
-        if getattr(relay, "_bgapp_newest_only", False):
-            return True
-        subscribe = type(relay).subscribe
-
-        def newest_only(track: Any, buffered: bool = False) -> Any:
-            return subscribe(relay, track, buffered=False)
-
-        relay.subscribe = newest_only
-        relay._bgapp_newest_only = True
-        return True
-    except Exception as exc:  # noqa: BLE001 - the page must work without it
-        log.warning("could not make streamlit-webrtc's relay unbuffered (%s: %s); the webcam view may lag "
-                    "on a busy machine", type(exc).__name__, exc)
-        return False
 
 
 def waiting_frame(size: tuple[int, int] = WAITING_SIZE) -> np.ndarray:
@@ -121,7 +91,7 @@ def live_stream(key: str, processor: LiveProcessor, state: Any, fps: int = FPS) 
     back at ``fps``, the rate the camera was asked for: a faster one would encode repeats."""
     from streamlit_webrtc import create_video_sink_track, create_video_source_track
 
-    newest_frames_only()
+    st_runtime.newest_frames_only()
     worker = state.get(f"{key}.worker")
     if not isinstance(worker, NewestFrameWorker) or worker.processor is not processor:
         worker = NewestFrameWorker(processor, to_bgr=av_to_bgr, from_bgr=to_picture)
