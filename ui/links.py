@@ -31,7 +31,7 @@ from bgapp.methods import METHODS
 from .errors import plain
 from .evaluate import SHARED_DATA, sample_sequences
 from .keys import LAB_CONFIG
-from .sources import KINDS, SourceChoice, case_choice, demo_choice, select_source, study_choice
+from .sources import SOURCE_KINDS, SourceChoice, case_choice, demo_choice, select_source, study_choice
 from .widgets import clear_widgets
 
 SOURCE = "source"
@@ -73,7 +73,7 @@ def open_source(name: str) -> SourceChoice:
     specs = dict(sample_sequences())
     if name not in specs:
         raise BgappError(f"{brief(name)} is not one of this server's shared samples; the source stays as "
-                         f"it was ({KINDS['demo'].lower()} in a new session)")
+                         f"it was ({SOURCE_KINDS['demo'].label.lower()} in a new session)")
     return select_source(study_choice(specs[name]))
 
 
