@@ -177,10 +177,11 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
     if labelled is not None and not Path(labelled, "groundtruth").is_dir():
         labelled = None  # its session folder is gone
     picker = _Picker(where, current, labelled)
-    kinds = [kind.name for kind in SOURCE_KINDS.values() if kind.offered(picker)]
+    # the titles now: a radio's format_func may be called again outside this run (no session state then)
+    titles = {kind.name: kind.title(picker) for kind in SOURCE_KINDS.values() if kind.offered(picker)}
+    kinds = list(titles)
     default = current.kind if current is not None and current.kind in kinds else "demo"
-    name = where.radio("Source", kinds, index=kinds.index(default), key=_KIND_KEY,
-                       format_func=lambda k: SOURCE_KINDS[k].title(picker),
+    name = where.radio("Source", kinds, index=kinds.index(default), key=_KIND_KEY, format_func=titles.__getitem__,
                        help="The built-in demo is a synthetic room with exact ground truth, so every "
                             "score is shown. Uploads are private to your session.")
     kind = SOURCE_KINDS[name]
