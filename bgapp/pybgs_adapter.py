@@ -44,9 +44,15 @@ interpreter tears down. How the folder becomes the working directory (:func:`wor
 
 Not ``CLONE_FILES`` as well (a private stdout for that thread): a copied file table keeps every socket
 the server had open at that moment alive in the copy, so a connection the server closes stays open
-and stays registered with its epoll loop (it stalled the app's pages). The prints reach stdout;
-``python -m bgapp`` points file descriptor 1 at stderr while a command runs and calls
-:func:`close_all` before it restores it, so its ``--json`` output stays one JSON object.
+and stays registered with its epoll loop (it stalled the app's pages). Instead the prints of
+construction, first frame and destruction are caught at file-descriptor level (:func:`quiet_stdout`):
+for each of those native calls alone, descriptor 1 points at an in-memory file; afterwards it points
+back and every captured line that is not BGSLibrary's (:data:`NATIVE_LINE`: another thread wrote it
+in that short window) is written on, so a user's terminal (``bgapp bench-table``'s progress, a server's
+log) no longer shows ``+SuBSENSE()`` and ``-SuBSENSE()``. What some algorithms print while they run
+(IMBS's ``WARNING: changeBg``) still reaches stdout: ``python -m bgapp`` points file descriptor 1 at
+stderr while a command runs and calls :func:`close_all` before it restores it, so its ``--json`` output
+stays one JSON object.
 
 Several algorithms draw from C's ``rand()``; each model seeds it when built, so a single run is repeatable.
 It is one state per process: sessions running at once interleave their draws.
@@ -55,16 +61,18 @@ It is one state per process: sessions running at once interleave their draws.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import gc
 import logging
 import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from functools import cache, partial
 from operator import methodcaller
@@ -86,6 +94,11 @@ log = logging.getLogger(__name__)
 _DIR_FLAGS = (getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0)
               | getattr(os, "O_CLOEXEC", 0))  # a descriptor to come back to; O_PATH needs no read permission
 _CALL = methodcaller("__call__")
+# What BGSLibrary prints on construction (``+Name()``), destruction (``-Name()``) and, for the fuzzy
+# integral, at the first frame (its settings); measured on every algorithm bgapp offers.
+NATIVE_LINE = re.compile(rb"[+-]\w+\(\)|\w+ parameters:|Color space: \w+"
+                         rb"|Fuzzing by \d+ colou?r components? \+ \d+ texture components?"
+                         rb"|\w+ initializing background model by .+")
 
 
 @cache
@@ -231,6 +244,73 @@ class _BuilderThread:
         return built[1]
 
 
+@cache
+def _libc() -> Any:
+    return ctypes.CDLL(None)
+
+
+def _flush_c_stdout() -> None:
+    """Flush C's stdio buffers, so BGSLibrary's ``std::cout`` text lands on the descriptor of now."""
+    with contextlib.suppress(OSError, AttributeError):
+        _libc().fflush(None)
+
+
+def _capture_file() -> int:
+    """A descriptor of an unnamed in-memory file (a temp file where memfd is not offered): unlike a pipe
+    it never fills up, so a writer in the window never blocks while the builder holds the GIL."""
+    try:
+        return os.memfd_create("bgapp-bgslibrary-stdout", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        return os.dup(tempfile.TemporaryFile().fileno())
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Keep BGSLibrary's prints off file descriptor 1 for the native call(s) inside; pass on the rest.
+
+    Descriptor 1 points at a capture file only for the block (keep it to the native call: other threads'
+    stdout lines written meanwhile arrive after it, not lost); lines matching :data:`NATIVE_LINE` are
+    dropped, everything else is written to the descriptor 1 of before, in order. Where no capture file
+    or descriptor can be had, nothing is caught.
+    """
+    try:
+        capture = _capture_file()
+    except OSError:
+        yield
+        return
+    try:
+        saved = os.dup(1)
+    except OSError:
+        os.close(capture)
+        yield
+        return
+    _flush_c_stdout()
+    os.dup2(capture, 1)
+    try:
+        yield
+    finally:
+        _flush_c_stdout()
+        os.dup2(saved, 1)
+        os.close(saved)
+        _pass_on(capture)
+
+
+def _pass_on(capture: int) -> None:
+    """Write the captured lines that are not BGSLibrary's to descriptor 1, then close the capture."""
+    try:
+        os.lseek(capture, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(capture, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(capture)
+    rest = b"".join(line for line in b"".join(chunks).splitlines(keepends=True)
+                    if not NATIVE_LINE.fullmatch(line.rstrip(b"\r\n")))
+    with contextlib.suppress(OSError):
+        while rest:
+            rest = rest[os.write(1, rest):]
+
+
 _BUILDER: _BuilderThread | None = None
 _BUILDER_LOCK = threading.RLock()  # re-entrant: a model collected inside it closes through _builder()
 
@@ -277,11 +357,13 @@ class NativeModel:
         try:
             write_bgs_config(folder, self.algorithm, self.fields)
             seed_c_rand(self.rng_seed)
-            obj = _builder().build_in(folder, getattr(_module(), self.algorithm))
+            with quiet_stdout():  # "+Name()"
+                obj = _builder().build_in(folder, getattr(_module(), self.algorithm))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         try:
-            out = obj.apply(frame)
+            with quiet_stdout():  # some print their settings here
+                out = obj.apply(frame)
         except BaseException:
             _UNSAFE.append(obj)  # some crash when destroyed before a frame went through: never destroy it
             raise
@@ -309,8 +391,9 @@ class NativeModel:
 
 
 def _retire(box: list[Any]) -> None:
-    obj = box.pop()
-    del obj  # the last reference: destroyed here, on the builder thread
+    with quiet_stdout():  # "-Name()"
+        obj = box.pop()
+        del obj  # the last reference: destroyed here, on the builder thread
 
 
 def close_all() -> None:

@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -136,8 +137,24 @@ def failed_builds() -> dict:
     return out
 
 
+def witness_destruction() -> None:
+    """Write ``destroyed NAME`` on stdout whenever a model's native object is gone after the adapter
+    retired it on the builder thread (no reference left: its C++ destructor ran). BGSLibrary's own
+    ``-Name()`` no longer reaches stdout, so this is the parent's proof of a destruction at exit."""
+    retire = pybgs_adapter._retire
+
+    def witnessed(box: list) -> None:
+        ref, name = weakref.ref(box[-1]), type(box[-1]).__name__
+        retire(box)
+        if ref() is None:
+            os.write(1, f"destroyed {name}\n".encode())
+
+    pybgs_adapter._retire = witnessed
+
+
 def main(out_dir: str) -> None:
     out = Path(out_dir)
+    witness_destruction()
     report: dict = {"unshare_errno": unshare_errno(), "mode": pybgs_adapter.working_directory_mode(),
                     "reason": pybgs_adapter.unavailable_reason("SuBSENSE"), "cwd": os.getcwd()}
     t = time.perf_counter()

@@ -209,3 +209,59 @@ def test_a_background_view_is_a_picture_or_declared_absent(pybgs):
         else:
             assert bg is None, cls.name
             assert not m.model.background().any(), f"{cls.name} now has a background image: declare it"
+
+
+_QUIET_CHILD = """
+import gc, os, sys, threading, time
+import numpy as np
+from bgapp import pybgs_adapter
+from bgapp.methods import create
+
+stop = threading.Event()
+
+def other():  # another thread of the process, writing to stdout all along
+    i = 0
+    while not stop.is_set():
+        os.write(1, b"other %d\\n" % i)
+        i += 1
+        time.sleep(0.0002)
+    os.write(1, b"others %d\\n" % i)
+
+writer = threading.Thread(target=other)
+writer.start()
+rng = np.random.default_rng(0)
+for name in sys.argv[1:]:
+    m = create(name)
+    for _ in range(3):
+        m.apply(rng.integers(0, 255, (48, 64, 3), np.uint8))
+    del m
+    gc.collect()
+pybgs_adapter._builder().call(lambda: None)  # every destruction done
+stop.set()
+writer.join()
+"""
+
+
+def test_construction_first_frame_and_destruction_print_nothing_on_stdout(pybgs):
+    """``+SuBSENSE()``, ``-SuBSENSE()`` and the fuzzy integral's settings never reach a real process's
+    stdout (``bgapp bench-table`` printed them between its progress lines), while every line another
+    thread wrote to stdout meanwhile still arrives, once."""
+    names = [cls.name for cls in BGSLIBRARY_METHODS]
+    proc = subprocess.run([sys.executable, "-c", _QUIET_CHILD, *names], cwd=ROOT, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    lines = proc.stdout.decode().splitlines()
+    others = [line for line in lines if line.startswith("other ")]
+    total = int(next(line for line in lines if line.startswith("others ")).split()[1])
+    assert sorted(others) == sorted(f"other {i}" for i in range(total)), "a line of another thread was lost"
+    native = [line for line in lines if not line.startswith("other")]
+    assert native == [], native
+    for cls in BGSLIBRARY_METHODS:  # what the check stands for: these are what BGSLibrary prints
+        assert pybgs_adapter.NATIVE_LINE.fullmatch(f"+{cls.algorithm}()".encode())
+
+
+def test_a_quiet_window_drops_bgslibrary_lines_and_passes_the_rest_on(capfd):
+    with pybgs_adapter.quiet_stdout():
+        os.write(1, b"+SuBSENSE()\nsomeone else\nFuzzyChoquetIntegral parameters:\nColor space: RGB\n")
+        os.write(1, b"-SuBSENSE()\nno newline")
+    os.write(1, b"\nafter\n")
+    assert capfd.readouterr().out == "someone else\nno newline\nafter\n"

@@ -38,7 +38,8 @@ def run_child(tmp: Path, filtered: bool) -> tuple[dict, dict[str, np.ndarray], P
         cmd = [sys.executable, str(LAUNCHER), *cmd]
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"rc {proc.returncode}\n{proc.stderr[-3000:]}"
-    assert "-LBAdaptiveSOM()" in proc.stdout  # the LB* model alive at exit was destroyed (no crash)
+    assert "destroyed LBAdaptiveSOM" in proc.stdout  # the LB* model alive at exit was destroyed (no crash)
+    assert "-LBAdaptiveSOM()" not in proc.stdout  # and BGSLibrary's print of it stayed off stdout
     with np.load(out / "masks.npz") as z:
         masks = {k: z[k] for k in z.files}
     return json.loads((out / "report.json").read_text()), masks, cwd, temp
