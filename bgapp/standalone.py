@@ -4,10 +4,9 @@
 # This module imports nothing but cv2, numpy and the standard library, so that `bgapp export
 # --format python` can copy it verbatim into a script that runs anywhere OpenCV runs; the script
 # adds a CONFIG (which model, its values, the post-processing) and calls main(sys.argv, CONFIG).
-# The engine (bgapp.methods, bgapp.reference, bgapp.ssim, bgapp.postprocess, bgapp.frames) imports
-# its primitives from here, so they are written once; where the engine must do more (live-stream
-# medians, reference snapshots and images, notes for the user) it keeps its own code and
-# tests/test_export.py checks both give the same masks pixel for pixel.
+# Its model classes are the algorithms: bgapp's methods (bgapp.methods) each hold one and add only
+# what the lab needs on top (declared parameters, live changes, views, notes), and the engine imports
+# the primitives below (reading frames, distances, SSIM, post-processing), so each is written once.
 #
 # On purpose: no `from __future__` import and no module docstring (the exported script's own
 # docstring comes first), no bgapp or relative import.
@@ -403,10 +402,19 @@ def create_bgsegm(factory, args):
 
 
 class Model:
-    """A background model. ``wants_samples`` frames sampled across the input go to :meth:`prime`
-    before the first :meth:`apply`."""
+    """A background model: :meth:`apply` turns a BGR uint8 frame into a 0/255 mask.
 
-    wants_samples = 0
+    ``wants_samples`` frames sampled across the input go to :meth:`prime` before the first
+    :meth:`apply`; ``score`` is the map the last mask thresholded, where the model has one. These
+    classes are the algorithms: bgapp's methods hold one each and change its attributes live.
+    """
+
+    score = None
+
+    @property
+    def wants_samples(self):
+        """How many frames sampled across the input :meth:`prime` wants (0: none)."""
+        return 0
 
     def prime(self, samples):
         """Frames sampled evenly across the input (only when ``wants_samples``)."""
@@ -415,103 +423,208 @@ class Model:
         """The 0/255 mask of one BGR uint8 frame."""
         raise NotImplementedError
 
-class MOG2(Model):
-    """OpenCV MOG2 with bgapp's learning-rate schedule (a warm-up rate for the first frames)."""
+
+class Subtractor(Model):
+    """An OpenCV subtractor that marks shadows 127, applied at :meth:`rate` and binarised (shadows are
+    background unless ``keep_shadows``); ``raw`` keeps its last 0/127/255 output."""
+
+    def __init__(self, model, keep_shadows, learning_rate):
+        self.model, self.keep_shadows, self.learning_rate = model, keep_shadows, learning_rate
+        self.raw = None
+        self.frames_seen = 0
+
+    def rate(self):
+        """The learning rate of the next frame."""
+        return self.learning_rate
+
+    def apply(self, frame):
+        rate = self.rate()
+        self.frames_seen += 1
+        self.raw = self.model.apply(frame, learningRate=rate)
+        return binarise(self.raw, self.keep_shadows)
+
+
+class MOG2(Subtractor):
+    """OpenCV MOG2 with bgapp's learning-rate schedule (``warmup_rate`` for the first ``warmup_frames``)."""
 
     def __init__(self, history, var_threshold, detect_shadows, shadow_threshold, keep_shadows, n_mixtures,
                  background_ratio, learning_rate, warmup_frames, warmup_rate):
-        self.model = create_mog2(history, var_threshold, detect_shadows, n_mixtures, background_ratio,
-                                 shadow_threshold)
-        self.keep_shadows = keep_shadows
-        self.rates = (warmup_frames, warmup_rate, learning_rate)
-        self.frames_seen = 0
+        super().__init__(create_mog2(history, var_threshold, detect_shadows, n_mixtures, background_ratio,
+                                     shadow_threshold), keep_shadows, learning_rate)
+        self.warmup_frames, self.warmup_rate = warmup_frames, warmup_rate
 
-    def apply(self, frame):
-        warmup_frames, warmup_rate, learning_rate = self.rates
-        rate = warmup_rate if self.frames_seen < warmup_frames else learning_rate
-        self.frames_seen += 1
-        return binarise(self.model.apply(frame, learningRate=rate), self.keep_shadows)
+    def rate(self):
+        return self.warmup_rate if self.frames_seen < self.warmup_frames else self.learning_rate
 
 
-class KNN(Model):
+class KNN(Subtractor):
     """OpenCV KNN."""
 
     def __init__(self, history, dist2_threshold, detect_shadows, shadow_threshold, keep_shadows, n_samples,
                  knn_samples, learning_rate):
-        self.model = create_knn(history, dist2_threshold, detect_shadows, n_samples, knn_samples, shadow_threshold)
-        self.keep_shadows = keep_shadows
-        self.learning_rate = learning_rate
+        super().__init__(create_knn(history, dist2_threshold, detect_shadows, n_samples, knn_samples,
+                                    shadow_threshold), keep_shadows, learning_rate)
 
-    def apply(self, frame):
-        return binarise(self.model.apply(frame, learningRate=self.learning_rate), self.keep_shadows)
+
+REFERENCE_MODES = ("first", "snapshot", "image", "running_average", "median")
 
 
 class Reference:
-    """The reference background: ``first`` frame, ``running_average`` (exponential, ``rate``) or
-    ``median`` of the frames sampled across the input (given to :meth:`prime`)."""
+    """The reference background a frame is compared with, and how it evolves.
 
-    def __init__(self, mode, rate):
-        if mode not in ("first", "running_average", "median"):
-            raise InputError(f"reference {mode!r} cannot run here: use first, running_average or median")
-        self.mode, self.rate = mode, rate
-        self.image = self.avg = self.primed = None
+    Modes: ``first`` (the first frame after a reset), ``snapshot`` (a frame given to :meth:`capture`),
+    ``image`` (a picture given to :meth:`set_image`, resized to the frames), ``running_average``
+    (exponential average with ``rate``), ``median`` (per-pixel median of ``n_frames`` frames: those
+    given to :meth:`prime`, sampled across the input, else the first frames seen). Until a snapshot or
+    image exists the first frame stands in, and ``note`` says so; ``version`` bumps with each new image,
+    so that callers can cache what they derive from it.
+    """
+
+    def __init__(self, mode="first", rate=0.02, n_frames=25):
+        if mode not in REFERENCE_MODES:
+            raise InputError(f"unknown reference {mode!r}: use one of {', '.join(REFERENCE_MODES)}")
+        self.mode, self.rate, self.n_frames = mode, float(rate), int(n_frames)
+        self.user_image = self.snapshot = self.primed = None
+        self.reset()
+
+    def reset(self):
+        """Forget the learned reference (a snapshot, image or primed samples are kept)."""
+        self.image = self.avg = None
+        self.live_size = max(1, self.n_frames)
+        self.live: deque = deque(maxlen=self.live_size)  # frames a stream's median collects
+        self.version = 0
+        self.note = None
+
+    def configure(self, mode, rate, n_frames):
+        """New settings; a new mode or sample count restarts the reference."""
+        restart = mode != self.mode or int(n_frames) != self.n_frames
+        self.mode, self.rate, self.n_frames = mode, float(rate), int(n_frames)
+        if restart:
+            self.reset()
+
+    def keep(self, other):
+        """Take ``other``'s snapshot, user image and primed samples (they outlive a restart)."""
+        self.snapshot, self.user_image, self.primed = other.snapshot, other.user_image, other.primed
 
     def prime(self, samples):
-        self.primed = list(samples) if samples else None
+        """Frames sampled across the input, for the ``median`` mode."""
+        self.primed = [to_bgr8(s) for s in samples] if samples else None
+        self.reset()
+
+    def capture(self, frame):
+        """Use ``frame`` as the snapshot reference."""
+        self.snapshot = to_bgr8(frame).copy()
+        self.reset()
+
+    def set_image(self, img):
+        """Use a picture as the reference (resized to the frames where they differ); None forgets it."""
+        self.user_image = None if img is None else to_bgr8(img)
+        self.reset()
+
+    def _set(self, img):
+        self.image = img
+        self.version += 1
 
     def update(self, frame):
-        """Advance with ``frame`` and return the reference to compare it with."""
-        if self.mode == "first":
+        """Advance with ``frame`` and return the reference to compare it with (BGR uint8)."""
+        shape = frame.shape
+        if self.image is not None and self.image.shape != shape:
+            self.reset()
+        mode = self.mode
+        if mode == "first":
             if self.image is None:
-                self.image = frame.copy()
-        elif self.mode == "running_average":
+                self._set(frame.copy())
+        elif mode in ("snapshot", "image"):
+            src = self.snapshot if mode == "snapshot" else self.user_image
+            if src is None:
+                if self.image is None:
+                    self._set(frame.copy())
+                    what = "snapshot captured" if mode == "snapshot" else "reference image given"
+                    self.note = f"no {what} yet: using the first frame"
+            elif self.image is None:
+                self._set(src if src.shape == shape else cv2.resize(src, (shape[1], shape[0])))
+        elif mode == "running_average":
             if self.avg is None:
                 self.avg = frame.astype(np.float32)
             else:
                 cv2.accumulateWeighted(frame, self.avg, self.rate)
-            self.image = cv2.convertScaleAbs(self.avg)
-        elif self.image is None:
-            if not self.primed or self.primed[0].shape != frame.shape:
-                raise InputError("the median reference needs frames sampled from the input")
-            self.image = median_image(self.primed)
+            self._set(cv2.convertScaleAbs(self.avg))
+        elif self.primed and self.primed[0].shape == shape:  # median of the sampled frames
+            if self.image is None:
+                self._set(median_image(self.primed))
+        elif len(self.live) < self.live_size:  # median of the first frames of a stream
+            self.live.append(frame.copy())
+            self._set(median_image(list(self.live)))
+            n, total = len(self.live), self.live_size
+            self.note = f"median reference from {n}/{total} frames so far" if n < total else None
         return self.image
 
 
-class AbsDiff(Model):
-    """Absolute difference (a :func:`distance`) between the blurred frame and a :class:`Reference`."""
+class AgainstReference(Model):
+    """Thresholds the :meth:`dissimilarity` of each (:meth:`prepare`-d) frame and a :class:`Reference`;
+    references get the same preparation."""
+
+    def __init__(self, reference, threshold, avg_rate, median_frames):
+        self.ref = Reference(reference, avg_rate, median_frames)
+        self.threshold = threshold
+
+    @property
+    def wants_samples(self):
+        return self.ref.n_frames if self.ref.mode == "median" else 0
+
+    def prepare(self, img):
+        """What a frame goes through before the comparison."""
+        return img
+
+    def dissimilarity(self, frame, ref):
+        """The map thresholded: how far the prepared frame is from the reference, per pixel."""
+        raise NotImplementedError
+
+    def prime(self, samples):
+        self.ref.prime([self.prepare(s) for s in samples])
+
+    def capture(self, frame):
+        """Use ``frame`` (prepared) as the reference: the snapshot mode's."""
+        self.ref.capture(self.prepare(to_bgr8(frame)))
+
+    def set_image(self, img):
+        """Use a picture (prepared) as the reference: the image mode's."""
+        self.ref.set_image(None if img is None else self.prepare(to_bgr8(img)))
+
+    def apply(self, frame):
+        f = self.prepare(frame)
+        self.score = self.dissimilarity(f, self.ref.update(f))
+        return threshold(self.score, self.threshold)
+
+
+class AbsDiff(AgainstReference):
+    """The :func:`distance` between the blurred frame and the blurred reference."""
 
     def __init__(self, reference, threshold, avg_rate, median_frames, distance, blur):
-        self.ref = Reference(reference, avg_rate)
-        self.wants_samples = median_frames if reference == "median" else 0
-        self.threshold, self.distance, self.blur = threshold, distance, blur
+        super().__init__(reference, threshold, avg_rate, median_frames)
+        self.distance, self.blur = distance, blur
 
-    def prime(self, samples):
-        self.ref.prime([blur(s, self.blur) for s in samples])
+    def prepare(self, img):
+        return blur(img, self.blur)
 
-    def apply(self, frame):
-        f = blur(frame, self.blur)
-        return threshold(distance(f, self.ref.update(f), self.distance), self.threshold)
+    def dissimilarity(self, frame, ref):
+        return distance(frame, ref, self.distance)
 
 
-class SSIM(Model):
-    """1 - SSIM between the frame and a :class:`Reference` (the reference's statistics are cached)."""
+class SSIM(AgainstReference):
+    """1 - SSIM between the frame and the reference (grey); the reference's statistics are computed
+    once per reference image."""
 
     def __init__(self, reference, threshold, avg_rate, median_frames, sigma):
-        self.ref = Reference(reference, avg_rate)
-        self.wants_samples = median_frames if reference == "median" else 0
-        self.threshold, self.sigma = threshold, sigma
-        self.stats = self.stats_for = None
+        super().__init__(reference, threshold, avg_rate, median_frames)
+        self.sigma = sigma
+        self.stats = self.stats_key = None
 
-    def prime(self, samples):
-        self.ref.prime(samples)
-
-    def apply(self, frame):
-        ref = self.ref.update(frame)
-        stats = self.stats
-        if stats is None or self.stats_for is not ref:  # the reference's statistics, once per reference
-            stats = self.stats = ReferenceStats(grey(ref), self.sigma)
-            self.stats_for = ref
-        return threshold(np.float32(1.0) - stats.ssim_map(grey(frame)), self.threshold)
+    def dissimilarity(self, frame, ref):
+        key = (self.ref.version, id(ref), self.sigma)
+        if self.stats is None or self.stats_key != key:
+            self.stats, self.stats_key = ReferenceStats(grey(ref), self.sigma), key
+        return np.float32(1.0) - self.stats.ssim_map(grey(frame))
 
 
 class FrameDiff(Model):
@@ -523,42 +636,101 @@ class FrameDiff(Model):
 
     def apply(self, frame):
         g = blur(grey(frame), self.blur)
-        score = frame_difference(g, self.prev, self.mode)
+        if self.prev and self.prev[-1].shape != g.shape:
+            self.prev = []
+        self.score = frame_difference(g, self.prev, self.mode)
         self.prev = (self.prev + [g])[-2:]
-        return threshold(score, self.threshold)
+        return threshold(self.score, self.threshold)
 
 
-class TemporalMedian(Model):
-    """The per-pixel median of ``n_frames`` frames sampled across the input; every ``refresh`` frames
-    (0: never) it is recomputed from the recent frames, one kept in ``sample_every``."""
+class Sampled(Model):
+    """A background fitted to ``n_frames`` frames: those given to :meth:`prime` (sampled across the
+    input), else the first ones seen (one kept in ``sample_every``) while :attr:`fitted` is False;
+    refitted every ``refresh`` frames (0: never) from the recent samples. Subclasses say how a frame is
+    prepared, how samples are fitted and how a frame is scored against the fit."""
 
-    def __init__(self, n_frames, refresh, sample_every, threshold, distance, blur):
-        self.wants_samples = n_frames
-        self.refresh, self.sample_every, self.threshold, self.distance, self.blur = (
-            refresh, sample_every, threshold, distance, blur)
-        self.recent: deque = deque(maxlen=n_frames)
-        self.primed = self.bg = None
-        self.since_refresh = self.frames_seen = 0
+    def __init__(self, n_frames, refresh, sample_every):
+        self.n_frames, self.refresh, self.sample_every = n_frames, refresh, sample_every
+        self.primed = None
+        self.restart()
+
+    @property
+    def wants_samples(self):
+        return self.n_frames
+
+    def restart(self, keep=None):
+        """Forget the fit; ``keep``: samples still valid (the last ``n_frames`` of them are held)."""
+        self.recent: deque = deque(keep or (), maxlen=self.n_frames)
+        self.fitted = False  # fitted to the full sample (primed, or n_frames collected)
+        self.has_fit = False  # some fit exists, also a partial one while a stream collects
+        self.count = 0  # frames seen since the restart: picks one in sample_every
+        self.since_refresh = 0
 
     def prime(self, samples):
         self.primed = [s.copy() for s in samples] if samples else None
-        self.bg = None
+        self.fitted = False
+
+    def prepare(self, frame):
+        """What is kept of a frame as a sample and scored."""
+        return frame
+
+    def fit(self, samples):
+        """Fit the background to prepared ``samples`` (also to a partial set while a stream collects)."""
+        raise NotImplementedError
+
+    def detect(self, prepared, frame):
+        """The mask of ``frame`` against the fit (setting ``score``)."""
+        raise NotImplementedError
+
+    def _refit(self, samples):
+        self.fit(samples)
+        self.fitted = self.has_fit = True
+        self.since_refresh = 0
 
     def apply(self, frame):
-        f = blur(frame, self.blur)
-        if self.frames_seen % self.sample_every == 0 or self.bg is None:
+        f = self.prepare(frame)
+        if self.recent and self.recent[-1].shape != f.shape:
+            self.primed = None
+            self.restart()
+        sampled = self.count % self.sample_every == 0
+        if sampled:
             self.recent.append(f)
-        if self.bg is None:
+        self.count += 1
+        if not self.fitted:
             if self.primed and self.primed[0].shape == frame.shape:
-                self.bg = median_image([blur(s, self.blur) for s in self.primed])
-            else:
-                self.bg = median_image(list(self.recent))
+                self._refit([self.prepare(s) for s in self.primed])
+            elif len(self.recent) == self.n_frames:  # a stream: the N samples are in
+                self._refit(list(self.recent))
+            elif sampled or not self.has_fit:  # still learning: fit what is in
+                self.fit(list(self.recent))
+                self.has_fit = True
         elif self.refresh and self.since_refresh >= self.refresh:
-            self.bg = median_image(list(self.recent))
-            self.since_refresh = 0
+            self._refit(list(self.recent))
         self.since_refresh += 1
-        self.frames_seen += 1
-        return threshold(distance(f, self.bg, self.distance), self.threshold)
+        return self.detect(f, frame)
+
+
+class TemporalMedian(Sampled):
+    """The per-pixel median of the (blurred) samples; a pixel is foreground where the blurred frame's
+    :func:`distance` from it exceeds ``threshold``."""
+
+    def __init__(self, n_frames, refresh, sample_every, threshold, distance, blur):
+        self.threshold, self.distance, self.blur = threshold, distance, blur
+        super().__init__(n_frames, refresh, sample_every)
+
+    def restart(self, keep=None):
+        super().restart(keep)
+        self.background = None
+
+    def prepare(self, frame):
+        return blur(frame, self.blur)
+
+    def fit(self, samples):
+        self.background = median_image(samples)
+
+    def detect(self, prepared, frame):
+        self.score = distance(prepared, self.background, self.distance)
+        return threshold(self.score, self.threshold)
 
 
 class SigmaDelta(Model):
@@ -573,7 +745,7 @@ class SigmaDelta(Model):
 
     def apply(self, frame):
         f = frame.astype(np.int16)
-        if self.m is None:
+        if self.m is None or self.m.shape != f.shape:
             self.m, self.v = f.copy(), np.full_like(f, self.min_var)
         else:
             self.m += np.sign(f - self.m).astype(np.int16)
@@ -583,28 +755,25 @@ class SigmaDelta(Model):
         return np.where((o >= self.v).any(axis=2), 255, 0).astype(np.uint8)
 
 
-def bgsegm_mask(model, frame, motion_compensation=False):
-    """The 0/255 mask of a ``cv2.bgsegm`` subtractor for ``frame``, or None where its camera motion
-    compensation found too few features to track (Lucas-Kanade and findHomography need 4 points; a
-    flat or nearly empty frame has none): that frame shows no motion rather than failing."""
-    try:
-        return binarise(model.apply(frame))
-    except cv2.error:
-        if not motion_compensation:
-            raise
-        return None
-
-
 class Contrib(Model):
-    """An opencv-contrib subtractor (``cv2.bgsegm``): ``factory`` called with ``args``."""
+    """An opencv-contrib subtractor (``cv2.bgsegm``): ``factory`` called with ``args``. With camera
+    motion compensation, a frame with too few features to track (Lucas-Kanade and findHomography need 4
+    points; a flat or nearly empty frame has none) shows no motion rather than failing; ``untracked``
+    counts those frames."""
 
     def __init__(self, factory, args, motion_compensation=False):
         self.model = create_bgsegm(factory, args)
         self.motion_compensation = motion_compensation
+        self.untracked = 0
 
     def apply(self, frame):
-        mask = bgsegm_mask(self.model, frame, self.motion_compensation)
-        return np.zeros(frame.shape[:2], np.uint8) if mask is None else mask
+        try:
+            return binarise(self.model.apply(frame))
+        except cv2.error:
+            if not self.motion_compensation:
+                raise
+        self.untracked += 1
+        return np.zeros(frame.shape[:2], np.uint8)
 
 
 # BGSLibrary ---------------------------------------------------------------------------------------
@@ -656,11 +825,12 @@ def pad_to(frame, side):
 class BGSLibrary(Model):
     """A BGSLibrary algorithm through its Python wrapper, this script's one extra dependency
     (``pip install pybgs``). Built at the first frame, as bgapp builds it: its config written in a
-    temporary folder it is constructed in, C's ``rand()`` seeded. Frames smaller than ``min_side``
-    are padded (:func:`pad_to`)."""
+    temporary folder it is constructed in, C's ``rand()`` seeded; ``native``: an object already built
+    (bgapp's own builder). Frames smaller than ``min_side`` are padded (:func:`pad_to`)."""
 
-    def __init__(self, algorithm, fields, min_side=1):
-        self.algorithm, self.fields, self.min_side, self.model = algorithm, fields, min_side, None
+    def __init__(self, algorithm, fields, min_side=1, native=None):
+        self.algorithm, self.fields, self.min_side, self.model = algorithm, fields, min_side, native
+        self.frames = 0
 
     def _build(self):
         try:
@@ -678,10 +848,11 @@ class BGSLibrary(Model):
                 os.chdir(cwd)
 
     def apply(self, frame):
-        model, first = self.model, self.model is None
-        if model is None:
-            model = self.model = self._build()
-        return bgs_mask(model.apply(pad_to(frame, self.min_side)), frame.shape[:2], first)
+        if self.model is None:
+            self.model = self._build()
+        raw = self.model.apply(pad_to(frame, self.min_side))
+        self.frames += 1
+        return bgs_mask(raw, frame.shape[:2], first=self.frames == 1)
 
 
 BMN_BSN_SIZE = (160, 120)  # (w, h) the learned model's two networks run at, whatever the video's size
@@ -729,41 +900,31 @@ def find_bmn_bsn(models=None):
                      "put them next to this script or name their folder in BGAPP_MODELS")
 
 
-class BMNBSN(Model):
-    """The learned model (BMN-BSN): the modeler's background model of ``n_frames`` frames sampled
-    across the input, recomputed every ``refresh`` frames (0: never) from recent frames (one kept in
-    ``sample_every``); a pixel is foreground where the subtractor's probability exceeds ``threshold``."""
+class BMNBSN(Sampled):
+    """The learned model (BMN-BSN): the modeler's background model (``features``) of the samples; a
+    pixel is foreground where the subtractor's probability exceeds ``threshold``. ``nets``: the two
+    networks already read (bgapp's), else read from :func:`find_bmn_bsn`'s folder."""
 
-    def __init__(self, n_frames, refresh, sample_every, threshold, models=None):
-        folder = find_bmn_bsn(models)
-        self.bmn, self.bsn = (cv2.dnn.readNetFromONNX(os.path.join(folder, n)) for n in BMN_BSN_FILES)
-        self.wants_samples = n_frames
-        self.refresh, self.sample_every, self.threshold = refresh, sample_every, threshold
-        self.recent: deque = deque(maxlen=n_frames)
-        self.primed = self.model = None
-        self.since_refresh = self.frames_seen = 0
+    def __init__(self, n_frames, refresh, sample_every, threshold, models=None, nets=None):
+        if nets is None:
+            folder = find_bmn_bsn(models)
+            nets = [cv2.dnn.readNetFromONNX(os.path.join(folder, n)) for n in BMN_BSN_FILES]
+        self.bmn, self.bsn = nets
+        self.threshold = threshold
+        self.features = None
+        super().__init__(n_frames, refresh, sample_every)
 
-    def prime(self, samples):
-        self.primed = list(samples) if samples else None
-        self.model = None
+    def prepare(self, frame):
+        return cv2.resize(frame, BMN_BSN_SIZE, interpolation=cv2.INTER_AREA)
 
-    def apply(self, frame):
-        small = cv2.resize(frame, BMN_BSN_SIZE, interpolation=cv2.INTER_AREA)
-        if self.frames_seen % self.sample_every == 0 or self.model is None:
-            self.recent.append(small)
-        if self.model is None:
-            refs = list(self.recent)
-            if self.primed and self.primed[0].shape == frame.shape:
-                refs = [cv2.resize(s, BMN_BSN_SIZE, interpolation=cv2.INTER_AREA) for s in self.primed]
-            self.model = bmn_bsn_model(self.bmn, refs)
-        elif self.refresh and self.since_refresh >= self.refresh:
-            self.model = bmn_bsn_model(self.bmn, list(self.recent))
-            self.since_refresh = 0
-        self.since_refresh += 1
-        self.frames_seen += 1
-        p = bmn_bsn_probability(self.bsn, self.model, small)
-        return threshold(cv2.resize(p, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR),
-                         self.threshold)
+    def fit(self, samples):
+        self.features = bmn_bsn_model(self.bmn, samples)
+
+    def detect(self, prepared, frame):
+        p = bmn_bsn_probability(self.bsn, self.features, prepared)
+        h, w = frame.shape[:2]
+        self.score = p if p.shape == (h, w) else cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
+        return threshold(self.score, self.threshold)
 
 
 MODELS = {cls.__name__: cls for cls in (MOG2, KNN, AbsDiff, SSIM, FrameDiff, TemporalMedian, SigmaDelta, Contrib,

@@ -71,10 +71,10 @@ def test_probability_is_the_score_and_the_threshold_acts_live(scene):
     t = m.values["threshold"]
     assert t == bmn_bsn.card()["threshold"]  # the default is the one training calibrated
     assert np.array_equal(out.mask, np.where(p > t, 255, 0).astype(np.uint8))
-    model = m.model
+    model = m.model.features
     assert m.update({"threshold": 0.1}) is False  # no rebuild: the fitted model stays
     again = m.apply(scene.frame(150))
-    assert m.model is model
+    assert m.model.features is model
     assert np.array_equal(again.mask, np.where(p > 0.1, 255, 0).astype(np.uint8))
     assert (again.mask > 0).sum() > (out.mask > 0).sum()
 
@@ -86,18 +86,18 @@ def test_the_model_is_fitted_to_the_samples_and_refitted_on_a_new_sample(scene):
     m.apply(scene.frame(100))
     nets = bmn_bsn.Networks()
     small = [cv2.resize(f, bmn_bsn.NET_SIZE, interpolation=cv2.INTER_AREA) for f in frames]
-    assert np.allclose(m.model, nets.model(small), atol=1e-5)
+    assert np.allclose(m.model.features, nets.model(small), atol=1e-5)
     m.prime(frames[:4])
     m.apply(scene.frame(100))
-    assert np.allclose(m.model, nets.model(small[:4]), atol=1e-5)
-    assert not np.allclose(m.model, nets.model(small), atol=1e-3)
+    assert np.allclose(m.model.features, nets.model(small[:4]), atol=1e-5)
+    assert not np.allclose(m.model.features, nets.model(small), atol=1e-3)
 
 
 def test_a_stream_learns_from_its_first_samples_then_refreshes(scene):
     m = create("bmn_bsn", {"n_frames": 4, "sample_every": 5, "refresh": 30})
     fits = []
-    original = m._fit
-    m._fit = lambda samples: (fits.append((m.frames_seen, len(samples))), original(samples))[1]  # type: ignore
+    original = m.model.fit
+    m.model.fit = lambda samples: (fits.append((m.frames_seen, len(samples))), original(samples))[1]
     for i in range(60):
         out = m.apply(scene.frame(40 + i))
         assert out.mask.shape == (240, 320)

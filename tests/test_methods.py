@@ -78,7 +78,7 @@ def test_growing_n_mixtures_rebuilds_instead_of_crashing(scene):
     for i in range(10):
         m.apply(scene.frame(i))
     assert m.update({"n_mixtures": 7}) is True  # setNMixtures(larger) would segfault here
-    assert m.frames_seen == 0 and m.model.getNMixtures() == 7
+    assert m.frames_seen == 0 and m.model.model.getNMixtures() == 7
     m.apply(scene.frame(11))
     k = M.create("knn", {"n_samples": 3})
     for i in range(5):
@@ -94,7 +94,7 @@ def test_safe_change_keeps_the_learned_model(scene):
     bg_before = m.background().copy()
     assert m.update({"var_threshold": 40.0, "history": 200, "detect_shadows": False}) is False
     assert m.frames_seen == 30
-    assert m.model.getVarThreshold() == 40.0 and m.model.getHistory() == 200
+    assert m.model.model.getVarThreshold() == 40.0 and m.model.model.getHistory() == 200
     assert np.array_equal(m.background(), bg_before)
 
 
@@ -135,7 +135,7 @@ def test_absdiff_reference_modes(scene):
 
 @pytest.mark.parametrize("dist", ["grey", "euclidean", "max", "hsv"])
 def test_distances_are_zero_on_identical_images_and_grow_with_change(dist, scene):
-    from bgapp.reference import distance
+    from bgapp.standalone import distance
 
     a = scene.frame(0)
     assert float(np.max(distance(a, a, dist))) == 0.0

@@ -117,7 +117,7 @@ def test_a_refused_update_changes_nothing(scene):
     p.process(scene.frame(0))
     with pytest.raises(BgappError, match="open"):
         p.update(params={"var_threshold": 40}, post={"open": 999})
-    assert p.config.params["var_threshold"] == 16.0 and p.method.model.getVarThreshold() == 16.0
+    assert p.config.params["var_threshold"] == 16.0 and p.method.model.model.getVarThreshold() == 16.0
 
 
 # Temporal median fed by a stream (a webcam: no frames sampled ahead) -----------------------------
@@ -141,7 +141,7 @@ def test_median_in_a_stream_collects_its_frames_then_stops_learning():
         r = p.process(f)
     assert not r.learning
     assert np.array_equal(r.background, _median(frames[0:13:3]))  # refresh 0: kept for ever
-    assert len(p.method.recent) <= 5  # memory: N frames, not the stream
+    assert len(p.method.model.recent) <= 5  # memory: N frames, not the stream
 
 
 def test_median_in_a_stream_refreshes_every_k_frames_from_recent_samples():
@@ -153,7 +153,7 @@ def test_median_in_a_stream_refreshes_every_k_frames_from_recent_samples():
     assert not r.learning and np.array_equal(r.background, _median([frames[0], frames[2], frames[4]]))
     r = p.process(frames[10])  # six frames later: refreshed from the last three samples
     assert np.array_equal(r.background, _median([frames[6], frames[8], frames[10]]))
-    assert len(p.method.recent) == 3
+    assert len(p.method.model.recent) == 3
 
 
 def test_median_in_a_stream_collects_again_for_a_larger_n():

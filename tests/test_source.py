@@ -10,10 +10,10 @@ import pytest
 
 from bgapp.config import Config
 from bgapp.pipeline import Pipeline, Views
-from bgapp.reference import median_image
 from bgapp.sequences import Sequence
 from bgapp.source import IndexedSource, Source, sample_indices
 from bgapp.sources import open_source
+from bgapp.standalone import median_image
 from bgapp.synthetic import SyntheticScene
 from bgapp.video import Mp4Writer, VideoSource
 

@@ -18,8 +18,8 @@ from bgapp.frames import decode_image, fit_to
 from bgapp.methods import METHODS
 from bgapp.params import Param, odd_kernel
 from bgapp.postprocess import PostProcessor
-from bgapp.reference import distance, grey
 from bgapp.ssim import ssim_map, ssim_score
+from bgapp.standalone import distance, grey
 from bgapp.synthetic import SyntheticScene
 
 DEMO_FRAME = 170  # a busy moment of the demo: several objects and a shadow

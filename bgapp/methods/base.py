@@ -5,8 +5,12 @@ with where it has them a score map (what was thresholded) and a background image
 pixels that OpenCV marks 127 become background unless the user asks to keep them, so every
 mask downstream holds only 0 and 255.
 
-Changing a parameter goes through :meth:`Method.update`, which applies what OpenCV can change
-on a running model and rebuilds the model for the rest (``Param.rebuild``): calling
+The algorithm itself is a model class of :mod:`bgapp.standalone` (the code a script export runs):
+a method names it (``model_class``), maps its validated values to the model's arguments once
+(:meth:`Method.model_args`, used by the engine and the export alike) and holds one instance. On top
+it adds what the lab needs: declared parameters, live changes, the background and score views,
+learning state, notes. Changing a parameter goes through :meth:`Method.update`, which sets what the
+model can change while it runs and rebuilds it for the rest (``Param.rebuild``): calling
 ``setNMixtures``/``setNSamples`` on a running model crashes the process (NOTES).
 """
 
@@ -19,10 +23,10 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from .. import standalone
 from ..errors import BgappError
 from ..params import Notes, Param, validate
-from ..reference import REFERENCE_MODES
-from ..standalone import RNG_SEED, binarise, blur, threshold
+from ..standalone import REFERENCE_MODES, RNG_SEED, binarise, blur, threshold
 
 __all__ = ["RNG_SEED", "Method", "MethodOutput", "PixelState", "binarise", "blur", "threshold"]
 
@@ -126,8 +130,8 @@ class Method:
     summary: ClassVar[str]
     params: ClassVar[tuple[Param, ...]]
     uses_reference: ClassVar[bool] = False  # accepts capture_reference/set_reference_image
-    wants_samples: ClassVar[int] = 0  # frames to sample from the clip before running (0: none)
-    script: ClassVar[str | None] = None  # the bgapp.standalone model class a script export runs
+    model_class: ClassVar[type[standalone.Model] | None] = None  # the algorithm, run here and in scripts
+    model: Any  # the model_class instance this method runs
     script_needs: ClassVar[str | None] = None  # what that script needs beyond OpenCV and numpy
     score_threshold: ClassVar[str | None] = None  # the parameter the score map is compared with, if any
     inspect_note: ClassVar[str] = (
@@ -135,14 +139,21 @@ class Method:
         "The method keeps the rest of its per-pixel model inside its library, which does not expose it.")
 
     @classmethod
+    def model_args(cls, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The keyword arguments of ``model_class`` for the validated ``values``, and a note for each
+        value adjusted to fit the algorithm. By default the model takes every parameter under its own
+        name. The engine builds with these and a script export writes them: one mapping for both."""
+        return {p.name: values[p.name] for p in cls.params}, []
+
+    @classmethod
     def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
-        """How this method exports as a standalone script: the name of its :mod:`bgapp.standalone`
-        model class, that class's keyword arguments for the validated ``values``, and a note for each
-        value adjusted to fit OpenCV. By default the class takes every parameter under its own name.
-        Raises a one-line BgappError where a script cannot reproduce the method."""
-        if cls.script is None:
+        """How this method exports as a standalone script: the name of its model class, that class's
+        arguments (:meth:`model_args`) and the notes. Raises a one-line BgappError where a script
+        cannot reproduce the method."""
+        if cls.model_class is None:
             raise BgappError(f"cannot export {cls.name} as a script: no OpenCV recipe for it")
-        return cls.script, {p.name: values[p.name] for p in cls.params}, []
+        args, notes = cls.model_args(values)
+        return cls.model_class.__name__, args, notes
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
         self.values = validate(self.params, values, f"{self.name}.")
@@ -168,10 +179,35 @@ class Method:
         return None
 
     def _build(self) -> None:
-        """Create the model from ``self.values``."""
+        """Create the model from ``self.values`` (what a restart should keep of the old one: :meth:`_carry`)."""
+        args = self._args()
+        old = getattr(self, "model", None)
+        self.model = self._make(args)
+        if old is not None:
+            self._carry(old)
+
+    def _args(self) -> dict[str, Any]:
+        """:meth:`model_args` of the current values, its notes told to the user."""
+        args, notes = self.model_args(self.values)
+        for note in notes:
+            self.notes.add(note)
+        return args
+
+    def _make(self, args: dict[str, Any]) -> Any:
+        """A new model; a method whose model needs more than its arguments (networks) says so here."""
+        if self.model_class is None:
+            raise NotImplementedError(f"{type(self).__name__} has no model_class")
+        return self.model_class(**args)
+
+    def _carry(self, old: Any) -> None:
+        """Take over what ``old`` (the model being replaced) holds that outlives a restart."""
 
     def _configure(self, changed: set[str]) -> None:
-        """Apply changed values that do not need a rebuild."""
+        """Apply changed values that do not need a rebuild: by default every model argument that is
+        an attribute of the running model (the model classes keep them under the same names)."""
+        for key, value in self._args().items():
+            if hasattr(self.model, key):
+                setattr(self.model, key, value)
 
     def update(self, values: Mapping[str, Any]) -> bool:
         """Change parameters; returns True when the model had to be rebuilt (and so restarts)."""
@@ -199,7 +235,13 @@ class Method:
         return out
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
-        raise NotImplementedError
+        return MethodOutput(self.model.apply(frame), self.model.score)
+
+    @property
+    def wants_samples(self) -> int:
+        """Frames to sample from the clip before running (0: none), as the model asks."""
+        model = getattr(self, "model", None)
+        return int(model.wants_samples) if model is not None else 0
 
     def background(self) -> np.ndarray | None:
         """The current background image (BGR uint8) where the method has one."""
@@ -223,9 +265,11 @@ class Method:
         """True while the model is still warming up (its masks are not yet meaningful)."""
         return False
 
-    # reference-based methods override these
     def prime(self, samples: list[np.ndarray]) -> None:
         """Frames sampled across the clip (only for methods with ``wants_samples``)."""
+        self.model.prime(samples)
+
+    # reference-based methods override these
 
     def capture_reference(self, frame: np.ndarray) -> None:
         """Use ``frame`` as the reference background."""

@@ -21,10 +21,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import pybgs_adapter
+from .. import pybgs_adapter, standalone
 from ..errors import BgappError
 from ..params import Param
-from ..standalone import RNG_SEED, bgs_mask, pad_to
+from ..standalone import RNG_SEED
 from .base import Method, MethodOutput
 
 Fields = dict[str, bool | int | float]
@@ -56,7 +56,8 @@ class BGSLibraryMethod(Method):
     # Codebook keep no image of the background): the lab then says there is none instead of a black tile
     has_background: ClassVar[bool] = True
     _size: tuple[int, int] = (0, 0)  # (h, w) of the frames the model was built for
-    script = "BGSLibrary"
+    model_class = standalone.BGSLibrary
+    model: standalone.BGSLibrary  # holding the adapter's NativeModel
     script_needs = ("BGSLibrary's Python wrapper: pip install pybgs==3.3.1 (it compiles against the system's "
                     "OpenCV: cmake, a C++ compiler and libopencv-dev)")
 
@@ -75,10 +76,9 @@ class BGSLibraryMethod(Method):
         return {**cls.fixed, **{cls.fields[p.name]: values[p.name] for p in cls.params}}, []
 
     @classmethod
-    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+    def model_args(cls, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         fields, notes = cls.config_fields(values)
-        return cls.script or "BGSLibrary", {"algorithm": cls.algorithm, "fields": fields,
-                                            "min_side": cls.min_side}, notes
+        return {"algorithm": cls.algorithm, "fields": fields, "min_side": cls.min_side}, notes
 
     def _build(self) -> None:
         reason = self.unavailable_reason()
@@ -86,11 +86,13 @@ class BGSLibraryMethod(Method):
             raise BgappError(reason)
         old = getattr(self, "model", None)
         if old is not None:
-            old.close()
-        fields, notes = self.config_fields(self.values)
-        for note in notes:
-            self.notes.add(note)
-        self.model = pybgs_adapter.NativeModel(self.algorithm, fields, RNG_SEED)
+            old.model.close()
+        super()._build()
+
+    def _make(self, args: dict[str, Any]) -> standalone.BGSLibrary:
+        """The model, its native object built by the adapter (a private working directory, one builder
+        thread) rather than by the script's chdir, which a server's threads cannot share."""
+        return standalone.BGSLibrary(**args, native=pybgs_adapter.NativeModel(self.algorithm, args["fields"], RNG_SEED))
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
         h, w = frame.shape[:2]
@@ -98,12 +100,12 @@ class BGSLibraryMethod(Method):
             self.notes.add(f"the frame size changed to {w}x{h}: the model restarted")
             self._start()
         try:
-            raw = self.model.apply(pad_to(frame, self.min_side))
+            out = super()._apply(frame)
         except RuntimeError as exc:  # the wrapper's translation of a C++ exception (an OpenCV assertion)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BgappError(f"{self.title} cannot process this {w}x{h} frame: {first}") from None
         self._size = (h, w)
-        return MethodOutput(bgs_mask(raw, (h, w), first=self.model.frames == 1))
+        return out
 
     @property
     def learning(self) -> bool:
@@ -112,7 +114,7 @@ class BGSLibraryMethod(Method):
     def background(self) -> np.ndarray | None:
         if not self.has_background:
             return None
-        bg = self.model.background()
+        bg = self.model.model.background()
         return None if bg is None else bg[: self._size[0], : self._size[1]]
 
 

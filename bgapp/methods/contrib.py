@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 
+from .. import standalone
 from ..params import Param
-from ..standalone import bgsegm_mask, create_bgsegm
 from .base import Method, MethodOutput
 
 
@@ -23,7 +23,8 @@ def _bgsegm():
 
 class ContribMethod(Method):
     factory: ClassVar[str]
-    script = "Contrib"
+    model_class = standalone.Contrib
+    model: standalone.Contrib
 
     @classmethod
     def available(cls) -> bool:
@@ -40,10 +41,7 @@ class ContribMethod(Method):
             from ..errors import BgappError
 
             raise BgappError(self.unavailable_reason())
-        args, notes = self.factory_args(self.values)
-        for note in notes:
-            self.notes.add(note)
-        self.model = create_bgsegm(self.factory, args)
+        super()._build()
 
     @classmethod
     def factory_args(cls, v: Mapping[str, Any]) -> tuple[tuple, list[str]]:
@@ -53,26 +51,29 @@ class ContribMethod(Method):
         raise NotImplementedError
 
     @classmethod
-    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
-        args, notes = cls.factory_args(values)  # the engine's own arguments for these values
+    def model_args(cls, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        args, notes = cls.factory_args(values)
         kwargs: dict[str, Any] = {"factory": cls.factory, "args": list(args)}
         if values.get("motion_compensation"):
-            kwargs["motion_compensation"] = True  # frames it cannot track show no motion, as here
-        return cls.script, kwargs, notes
+            kwargs["motion_compensation"] = True  # frames it cannot track show no motion
+        return kwargs, notes
+
+    def _configure(self, changed: set[str]) -> None:
+        """Only a few of the factories' values have setters: each method sets its own."""
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
-        mask = bgsegm_mask(self.model, frame, bool(self.values.get("motion_compensation")))
-        if mask is None:
+        untracked = self.model.untracked
+        out = super()._apply(frame)
+        if self.model.untracked > untracked:
             self.notes.add("camera motion compensation found too few features in some frames; "
                            "those frames show no foreground")
-            mask = np.zeros(frame.shape[:2], np.uint8)
-        return MethodOutput(mask)
+        return out
 
     def background(self) -> np.ndarray | None:
         if not self.frames_seen:
             return None
         try:
-            return self.model.getBackgroundImage()
+            return self.model.model.getBackgroundImage()
         except cv2.error:  # GMG and a few others have none
             return None
 
@@ -103,7 +104,7 @@ class GMG(ContribMethod):
         return (v["initialization_frames"], v["decision_threshold"]), []
 
     def _configure(self, changed: set[str]) -> None:
-        self.model.setDecisionThreshold(self.values["decision_threshold"])
+        self.model.model.setDecisionThreshold(self.values["decision_threshold"])
 
     @property
     def learning(self) -> bool:

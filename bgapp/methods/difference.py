@@ -1,5 +1,6 @@
 """Methods that threshold a difference: against a reference (absolute difference, SSIM) or
-against the previous frames (frame differencing)."""
+against the previous frames (frame differencing). The algorithms are :mod:`bgapp.standalone`'s
+``AbsDiff``, ``SSIM`` and ``FrameDiff``."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from typing import Any
 
 import numpy as np
 
+from .. import standalone
 from ..errors import BgappError
-from ..frames import to_bgr8
 from ..params import Param
-from ..reference import DISTANCES, Reference, distance, grey
-from ..ssim import ReferenceStats
-from ..standalone import frame_difference
-from .base import Method, MethodOutput, blur, blur_param, reference_params, threshold
+from ..standalone import DISTANCES
+from .base import Method, MethodOutput, blur_param, reference_params
 
 
 class _AgainstReference(Method):
-    """Compares each frame with a :class:`~bgapp.reference.Reference` (first frame, snapshot, image,
-    running average or sampled median) and thresholds the dissimilarity ``_score``."""
+    """Compares each frame with a :class:`~bgapp.standalone.Reference` (first frame, snapshot, image,
+    running average or sampled median) and thresholds the model's dissimilarity."""
+
+    model: standalone.AgainstReference
 
     uses_reference = True
     score_threshold = "threshold"
@@ -34,46 +35,27 @@ class _AgainstReference(Method):
                              "running_average or median")
         return super().script_model(values)
 
-    def _build(self) -> None:
-        v = self.values
-        self.ref = getattr(self, "ref", None) or Reference()
-        self.ref.configure(v["reference"], v["avg_rate"], v["median_frames"])
-        self.ref.reset()
+    def _carry(self, old: standalone.AgainstReference) -> None:
+        self.model.ref.keep(old.ref)  # a snapshot, an uploaded image and sampled frames outlive a reset
 
     def _configure(self, changed: set[str]) -> None:
+        super()._configure(changed)
         v = self.values
-        self.ref.configure(v["reference"], v["avg_rate"], v["median_frames"])
-
-    @property
-    def wants_samples(self) -> int:  # type: ignore[override]
-        return self.values["median_frames"] if self.values["reference"] == "median" else 0
-
-    def _pre(self, img: np.ndarray) -> np.ndarray:
-        """What a frame goes through before comparison; references get the same treatment."""
-        return img
-
-    def prime(self, samples: list[np.ndarray]) -> None:
-        self.ref.prime([self._pre(s) for s in samples])
+        self.model.ref.configure(v["reference"], v["avg_rate"], v["median_frames"])
 
     def capture_reference(self, frame: np.ndarray) -> None:
-        self.ref.capture(self._pre(to_bgr8(frame)))
+        self.model.capture(frame)
 
     def set_reference_image(self, img: np.ndarray | None) -> None:
-        self.ref.set_image(None if img is None else self._pre(to_bgr8(img)))
-
-    def _score(self, frame: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        """The dissimilarity map of a (pre-processed) frame and the reference."""
-        raise NotImplementedError
+        self.model.set_image(img)
 
     def _apply(self, frame: np.ndarray) -> MethodOutput:
-        f = self._pre(frame)
-        ref = self.ref.update(f)
-        score = self._score(f, ref)
-        self.notes.add(self.ref.note)
-        return MethodOutput(threshold(score, self.values["threshold"]), score)
+        out = super()._apply(frame)
+        self.notes.add(self.model.ref.note)
+        return out
 
     def background(self) -> np.ndarray | None:
-        return self.ref.image
+        return self.model.ref.image
 
 
 class AbsDiff(_AgainstReference):
@@ -94,16 +76,10 @@ class AbsDiff(_AgainstReference):
               choices=DISTANCES),
         blur_param(5),
     )
-    script = "AbsDiff"
+    model_class = standalone.AbsDiff
     inspect_note = ("The score is the distance between the blurred frame and the reference (the background "
                     "line: the blurred reference's value); the pixel is foreground where the score exceeds "
                     "the threshold.")
-
-    def _pre(self, img: np.ndarray) -> np.ndarray:
-        return blur(img, self.values["blur"])
-
-    def _score(self, frame: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        return distance(frame, ref, self.values["distance"])
 
 
 class SSIM(_AgainstReference):
@@ -123,22 +99,10 @@ class SSIM(_AgainstReference):
               "et al.). Wider windows ignore fine noise but blur object outlines.",
               min=0.5, max=5.0, step=0.1, tune_min=0.8, tune_max=3.0),
     )
-    script = "SSIM"
+    model_class = standalone.SSIM
     inspect_note = ("The score is 1 - SSIM between the window around the pixel in the frame and in the "
                     "reference (grey levels); the pixel is foreground where it exceeds the threshold. A pixel "
                     "whose own value hardly changes can still score high when its neighbourhood does.")
-
-    def _build(self) -> None:
-        super()._build()
-        self._stats: ReferenceStats | None = None
-        self._stats_key: tuple | None = None
-
-    def _score(self, frame: np.ndarray, ref: np.ndarray) -> np.ndarray:
-        key = (self.ref.version, id(ref), self.values["sigma"])
-        if self._stats is None or self._stats_key != key:  # the reference's statistics, once per reference
-            self._stats = ReferenceStats(grey(ref), self.values["sigma"])
-            self._stats_key = key
-        return np.float32(1.0) - self._stats.ssim_map(grey(frame))
 
 
 class FrameDiff(Method):
@@ -158,26 +122,16 @@ class FrameDiff(Method):
               min=1, max=255, step=1, tune_min=5, tune_max=80, typical=(1, 80)),
         blur_param(5),
     )
-    script = "FrameDiff"
+    model_class = standalone.FrameDiff
     score_threshold = "threshold"
     inspect_note = ("Frame differencing keeps no background: the score is the pixel's grey-level change from "
                     "the previous frame (three-frame: the smaller change of the last two), foreground above "
                     "the threshold. A pixel inside a still object scores 0.")
 
-    def _build(self) -> None:
-        self.prev: list[np.ndarray] = []
-
     def _configure(self, changed: set[str]) -> None:
+        super()._configure(changed)
         if "blur" in changed:
-            self.prev = []
-
-    def _apply(self, frame: np.ndarray) -> MethodOutput:
-        g = blur(grey(frame), self.values["blur"])
-        if self.prev and self.prev[-1].shape != g.shape:
-            self.prev = []
-        score = frame_difference(g, self.prev, self.values["mode"])
-        self.prev = (self.prev + [g])[-2:]
-        return MethodOutput(threshold(score, self.values["threshold"]), score)
+            self.model.prev = []  # frames blurred otherwise are not comparable
 
     @property
     def learning(self) -> bool:

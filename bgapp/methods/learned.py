@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import cv2
 import numpy as np
 
-from .. import bmn_bsn
+from .. import bmn_bsn, standalone
 from ..params import Param
-from .base import MethodOutput, PixelState, threshold
+from .base import MethodOutput, PixelState
 from .sampled import SampledBackground, sample_params
 
 
@@ -41,7 +40,9 @@ class BMNBSN(SampledBackground):
     def unavailable_reason(cls) -> str | None:
         return bmn_bsn.unavailable_reason()
 
-    script = "BMNBSN"
+    model_class = standalone.BMNBSN
+    model: standalone.BMNBSN
+    size: tuple[int, int] = bmn_bsn.NET_SIZE  # (w, h) of the last frame: the false-colour view's
     score_threshold = "threshold"
     inspect_note = ("The score is the subtraction network's probability that the pixel is foreground, "
                     "foreground above the threshold. The learned background is 12 channels of features, not "
@@ -56,29 +57,18 @@ class BMNBSN(SampledBackground):
         name, args, notes = super().script_model(values)
         return name, {**args, "models": str(bmn_bsn.model_dir().resolve())}, notes
 
-    def _build(self) -> None:
-        self.nets = bmn_bsn.Networks()
-        self.model: np.ndarray | None = None
-        self.size: tuple[int, int] = bmn_bsn.NET_SIZE
-        super()._build()
+    def _make(self, args: dict[str, Any]) -> standalone.BMNBSN:
+        nets = bmn_bsn.Networks()  # read once per folder and checked, with a clear message where broken
+        return standalone.BMNBSN(**args, nets=(nets.bmn, nets.bsn))
 
-    def _prepare(self, frame: np.ndarray) -> np.ndarray:
-        """Samples are kept at the networks' size: 16 of them cost under 1 MB whatever the video."""
-        return cv2.resize(frame, bmn_bsn.NET_SIZE, interpolation=cv2.INTER_AREA)
-
-    def _fit(self, samples: list[np.ndarray]) -> None:
-        self.model = self.nets.model(samples)
-
-    def _score(self, prepared: np.ndarray, frame: np.ndarray) -> MethodOutput:
-        assert self.model is not None  # the first frame after a restart is always sampled, so one is fitted
+    def _apply(self, frame: np.ndarray) -> MethodOutput:
         self.size = (frame.shape[1], frame.shape[0])
-        p = self.nets.probability(prepared, self.model)
-        p = cv2.resize(p, self.size, interpolation=cv2.INTER_LINEAR) if p.shape != frame.shape[:2] else p
-        return MethodOutput(threshold(p, self.values["threshold"]), p)
+        return super()._apply(frame)
 
     def inspect(self, x: int, y: int, background: np.ndarray | None = None) -> PixelState:
         return PixelState(threshold=float(self.values["threshold"]))
 
     def background(self) -> np.ndarray | None:
         """The learned model's 12 channels as four false-colour images (2 x 2), as the paper shows them."""
-        return None if self.model is None else bmn_bsn.false_colour(self.model, self.size)
+        features = self.model.features
+        return None if features is None else bmn_bsn.false_colour(features, self.size)

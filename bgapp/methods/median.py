@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import standalone
 from ..params import Param
-from ..reference import DISTANCES, distance, median_image
-from .base import MethodOutput, blur, blur_param, threshold
+from ..standalone import DISTANCES
+from .base import blur_param
 from .sampled import SampledBackground, sample_params
 
 
@@ -27,27 +28,11 @@ class TemporalMedian(SampledBackground):
         blur_param(5),
     )
     restart_on = frozenset({"sample_every", "blur"})
-    # A script always samples its median from the input (the engine's live-stream collection never
-    # runs there), so it has its own simpler model; tests/test_export.py checks both give the same masks.
-    script = "TemporalMedian"
+    model_class = standalone.TemporalMedian
+    model: standalone.TemporalMedian
     score_threshold = "threshold"
     inspect_note = ("The background line is the median of the sampled (blurred) frames at this pixel; the score "
                     "is the blurred frame's distance from it, foreground above the threshold.")
 
-    def _restart(self, keep: list[np.ndarray] | None = None) -> None:
-        super()._restart(keep)
-        self.current: np.ndarray | None = None  # what frames are compared with, also while learning
-
-    def _prepare(self, frame: np.ndarray) -> np.ndarray:
-        return blur(frame, self.values["blur"])
-
-    def _fit(self, samples: list[np.ndarray]) -> None:
-        self.current = median_image(samples)
-
-    def _score(self, prepared: np.ndarray, frame: np.ndarray) -> MethodOutput:
-        assert self.current is not None  # the first frame after a restart is always sampled, so one is fitted
-        score = distance(prepared, self.current, self.values["distance"])
-        return MethodOutput(threshold(score, self.values["threshold"]), score)
-
     def background(self) -> np.ndarray | None:
-        return self.current
+        return self.model.background

@@ -8,31 +8,30 @@ from typing import Any
 
 import numpy as np
 
+from .. import standalone
 from ..params import Param
-from ..standalone import create_knn, create_mog2
-from .base import Method, MethodOutput, PixelState, binarise, learning_rate_param, pixel_of, shadow_params
+from .base import Method, PixelState, learning_rate_param, pixel_of, shadow_params
 
 
 class _Subtractor(Method):
-    """An OpenCV ``BackgroundSubtractor`` that marks shadows 127: applied at ``_rate()`` and binarised
-    (shadows are background unless ``keep_shadows``)."""
+    """An OpenCV ``BackgroundSubtractor`` that marks shadows 127 (:class:`bgapp.standalone.Subtractor`);
+    here its live setters, shadows for the inspector and the background view."""
 
-    model: Any
+    model: standalone.Subtractor
 
-    def _rate(self) -> float:
-        return self.values["learning_rate"]
-
-    def _apply(self, frame: np.ndarray) -> MethodOutput:
-        raw = self.model.apply(frame, learningRate=self._rate())
-        self._raw = raw  # OpenCV's 0/127/255 (127: shadow), for inspect
-        return MethodOutput(binarise(raw, self.values["keep_shadows"]))
+    def _configure(self, changed: set[str]) -> None:
+        super()._configure(changed)  # the learning schedule and keep_shadows
+        v, m = self.values, self.model.model
+        m.setHistory(v["history"])
+        m.setDetectShadows(v["detect_shadows"])
+        m.setShadowThreshold(v["shadow_threshold"])
 
     def inspect(self, x: int, y: int, background: np.ndarray | None = None) -> PixelState:
-        raw = pixel_of(getattr(self, "_raw", None), x, y)
+        raw = pixel_of(self.model.raw, x, y)  # OpenCV's 0/127/255 (127: shadow)
         return replace(super().inspect(x, y, background), shadow=raw is not None and raw[0] == 127)
 
     def background(self) -> np.ndarray | None:
-        return self.model.getBackgroundImage() if self.frames_seen else None
+        return self.model.model.getBackgroundImage() if self.frames_seen else None
 
     @property
     def learning(self) -> bool:
@@ -78,24 +77,13 @@ class MOG2(_Subtractor):
               min=0.001, max=1.0, step=0.001, tune=False, typical=(0.001, 0.2),
               visible_if=("warmup_frames", (">0",))),
     )
-    script = "MOG2"
-
-    def _build(self) -> None:
-        v = self.values
-        self.model = create_mog2(v["history"], v["var_threshold"], v["detect_shadows"], v["n_mixtures"],
-                                 v["background_ratio"], v["shadow_threshold"])
+    model_class = standalone.MOG2
 
     def _configure(self, changed: set[str]) -> None:
-        v, m = self.values, self.model
-        m.setHistory(v["history"])
+        super()._configure(changed)
+        v, m = self.values, self.model.model
         m.setVarThreshold(v["var_threshold"])
-        m.setDetectShadows(v["detect_shadows"])
-        m.setShadowThreshold(v["shadow_threshold"])
         m.setBackgroundRatio(v["background_ratio"])
-
-    def _rate(self) -> float:
-        v = self.values
-        return v["warmup_rate"] if self.frames_seen < v["warmup_frames"] else v["learning_rate"]
 
     @property
     def learning(self) -> bool:
@@ -131,37 +119,20 @@ class KNN(_Subtractor):
               min=1, max=30, step=1, tune_min=1, tune_max=5),
         learning_rate_param(),
     )
-    script = "KNN"
+    model_class = standalone.KNN
 
     @classmethod
-    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
-        name, args, notes = super().script_model(values)
-        args["knn_samples"], note = cls._clamped_knn(values)
-        return name, args, notes + ([note] if note else [])
-
-    def _build(self) -> None:
-        v = self.values
-        self.model = create_knn(v["history"], v["dist2_threshold"], v["detect_shadows"], v["n_samples"],
-                                self._knn(), v["shadow_threshold"])
-
-    @staticmethod
-    def _clamped_knn(v: Mapping[str, Any]) -> tuple[int, str | None]:
-        """knn_samples as OpenCV gets it (at most n_samples), and a note when it was clamped."""
-        k, n = v["knn_samples"], v["n_samples"]
+    def model_args(cls, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """``knn_samples`` at most ``n_samples`` (OpenCV's limit), with a note where it was clamped."""
+        args, notes = super().model_args(values)
+        k, n = values["knn_samples"], values["n_samples"]
         if k > n:
-            return n, f"knn_samples {k} exceeds n_samples {n}: using {n}"
-        return v["knn_samples"], None
-
-    def _knn(self) -> int:
-        k, note = self._clamped_knn(self.values)
-        if note:
-            self.notes.add(note)
-        return k
+            args["knn_samples"] = n
+            notes.append(f"knn_samples {k} exceeds n_samples {n}: using {n}")
+        return args, notes
 
     def _configure(self, changed: set[str]) -> None:
-        v, m = self.values, self.model
-        m.setHistory(v["history"])
+        super()._configure(changed)
+        v, m = self.values, self.model.model
         m.setDist2Threshold(v["dist2_threshold"])
-        m.setDetectShadows(v["detect_shadows"])
-        m.setShadowThreshold(v["shadow_threshold"])
-        m.setkNNSamples(self._knn())
+        m.setkNNSamples(self._args()["knn_samples"])

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import standalone
 from ..params import Param
-from .base import Method, MethodOutput, PixelState, pixel_of
+from .base import Method, PixelState, pixel_of
 
 
 class SigmaDelta(Method):
@@ -38,39 +38,18 @@ class SigmaDelta(Method):
               "The largest variance. Lower caps how far a busy pixel can desensitise itself.",
               min=1, max=255, step=1, tune=False),
     )
-    script = "SigmaDelta"
+    model_class = standalone.SigmaDelta
     inspect_note = ("The background line is the mean M, which steps one grey level a frame towards the pixel; "
                     "the band is M \u00b1 V, V the variance, which steps towards amp_factor times the distance "
                     "and stays within [min_var, max_var]. The pixel is foreground where any channel leaves "
                     "its band (the edge included).")
 
     @classmethod
-    def script_model(cls, values: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
-        args, notes = cls._args(values)
-        return cls.script or "SigmaDelta", args, notes
-
-    @staticmethod
-    def _args(v: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """The model's arguments: ``max_var`` raised to ``min_var`` where it is lower, with a note."""
-        lo, hi = v["min_var"], v["max_var"]
+    def model_args(cls, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """``max_var`` raised to ``min_var`` where it is lower, with a note."""
+        lo, hi = values["min_var"], values["max_var"]
         notes = [f"max_var {hi} is below min_var {lo}: using {lo}"] if hi < lo else []
-        return {"amp_factor": v["amp_factor"], "min_var": lo, "max_var": max(hi, lo)}, notes
-
-    def _build(self) -> None:
-        self.model = standalone.SigmaDelta(**self._configured())
-
-    def _configured(self) -> dict[str, Any]:
-        args, notes = self._args(self.values)
-        for note in notes:
-            self.notes.add(note)
-        return args
-
-    def _configure(self, changed: set[str]) -> None:
-        for key, value in self._configured().items():
-            setattr(self.model, key, value)
-
-    def _apply(self, frame: np.ndarray) -> MethodOutput:
-        return MethodOutput(self.model.apply(frame))
+        return {"amp_factor": values["amp_factor"], "min_var": lo, "max_var": max(hi, lo)}, notes
 
     def background(self) -> np.ndarray | None:
         return None if self.model.m is None else self.model.m.astype(np.uint8)
