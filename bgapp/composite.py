@@ -430,9 +430,13 @@ class Compositor:
         self._generation = 0
         self.update(values or {})
 
-    def update(self, values: dict[str, Any]) -> None:
-        """Change settings; cached backgrounds and the replacement image are kept."""
-        self.values = validate(COMPOSITE_PARAMS, {**self.values, **dict(values)}, "composite.")
+    def update(self, values: Mapping[str, Any]) -> None:
+        """Change settings by name, validating them; cached backgrounds and the replacement image are kept."""
+        self.change(validate(COMPOSITE_PARAMS, {**self.values, **dict(values)}, "composite."))
+
+    def change(self, values: Mapping[str, Any]) -> None:
+        """Apply values already validated (a :class:`~bgapp.config.Change`'s ``composite``)."""
+        self.values = {**self.values, **values}
         self.composite = COMPOSITES[self.values["mode"]]
         # an even kernel rounded up, said for as long as the composite that reads it is chosen
         self._notes = [odd_kernel(self.values[p.name])[1] for p in self.composite.params if p.odd]

@@ -208,6 +208,16 @@ class Config:
         path.write_text(self.to_json() + "\n", encoding="utf-8")
         return path
 
+    def change(self, method: str | None = None, params: Mapping[str, Any] | None = None,
+               post: Mapping[str, Any] | None = None, composite: Mapping[str, Any] | None = None) -> Change:
+        """The :class:`Change` to these settings with the given values changed (a new ``method``
+        starts from its defaults, then ``params``); the new values are validated here, once."""
+        name = method or self.method
+        same = name == self.method
+        after = Config(name, {**(self.params if same else {}), **dict(params or {})},
+                       {**self.post, **dict(post or {})}, {**self.composite, **dict(composite or {})})
+        return Change(self, after)
+
     def without_post(self) -> Config:
         """The same config with every post-processing step turned off."""
         return Config(self.method, dict(self.params), {**self.post, **NO_POST}, dict(self.composite))
@@ -364,6 +374,73 @@ def json_problem(exc: json.JSONDecodeError) -> str:
         return f"not valid JSON: the file ends at {where} before the JSON document is complete"
     what = next((words for start, words in _JSON_WORDS if exc.msg.startswith(start)), exc.msg)
     return f"not valid JSON at {where}: {what}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A move from one validated :class:`Config` to another: the one object a setting travels in.
+
+    A page builds the new Config from its widgets (validated once, there) and the pipeline applies the
+    change part by part: a method gets only its changed values (:attr:`params`), post-processing and
+    the composite likewise, and nobody validates them again.
+
+    Parameters
+    ----------
+    before, after : Config
+        The settings running now and the ones wanted.
+
+    Examples
+    --------
+    >>> from bgapp.config import Change, Config
+    >>> change = Change(Config("mog2"), Config("mog2", {"history": 200}, {"open": 5}))
+    >>> change.params, change.post, change.composite, change.scope
+    ({'history': 200}, {'open': 5}, {}, 'model')
+    >>> Change(Config("mog2"), Config("mog2", composite={"mode": "blur"})).scope
+    'view'
+    >>> Change(Config("mog2"), Config("mog2")).scope is None
+    True
+    """
+
+    before: Config
+    after: Config
+
+    @property
+    def new_method(self) -> bool:
+        """The method itself changes (its model is built afresh)."""
+        return self.after.method != self.before.method
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The method's values that change (all of them for a new method)."""
+        if self.new_method:
+            return dict(self.after.params)
+        return _changed(self.before.params, self.after.params)
+
+    @property
+    def post(self) -> dict[str, Any]:
+        """The post-processing values that change."""
+        return _changed(self.before.post, self.after.post)
+
+    @property
+    def composite(self) -> dict[str, Any]:
+        """The composite values that change."""
+        return _changed(self.before.composite, self.after.composite)
+
+    @property
+    def scope(self) -> str | None:
+        """The widest part of the pipeline the change touches: ``model`` (the method or its values),
+        ``post``, ``view`` (the composite only), or None where nothing changes."""
+        if self.new_method or self.params:
+            return "model"
+        if self.post:
+            return "post"
+        if self.composite:
+            return "view"
+        return None
+
+
+def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in after.items() if before.get(k) != v}
 
 
 def parse_json(text: str | bytes, name: str = "config") -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .composite import Compositor
-from .config import Config
+from .config import Change, Config
 from .frames import to_bgr8
 from .methods import Method, create
 from .postprocess import PostProcessor
@@ -54,8 +54,12 @@ class Views:
 
 @dataclass
 class UpdateResult:
+    """What applying a :class:`~bgapp.config.Change` did: whether the model restarted, the widest part
+    of the pipeline touched (``model``, ``post``, ``view``; None: nothing), the notes after it."""
+
     rebuilt: bool = False
     notes: list[str] = field(default_factory=list)
+    scope: str | None = None
 
 
 class Pipeline:
@@ -147,35 +151,38 @@ class Pipeline:
         (True, 'knn')
         """
         with self._lock:
-            cur = self.config
-            name = method or cur.method
-            same = name == cur.method
-            # Validate everything first: a bad value anywhere changes nothing.
-            new = Config(name, {**(cur.params if same else {}), **dict(params or {})},
-                         {**cur.post, **dict(post or {})}, {**cur.composite, **dict(composite or {})})
-            result = UpdateResult()
-            if not same:
-                self.method = create(new.method, new.params)
-                self._prime_method()
-                result.rebuilt = True
-            elif new.params != cur.params:
-                wanted = self.method.wants_samples
-                result.rebuilt = self.method.update(new.params)
-                if result.rebuilt or self.method.wants_samples != wanted:
-                    self._prime_method()
-            if self.trace is not None and new != cur:
-                self.trace.mark(self.index, "new model" if result.rebuilt else "settings changed")
-            if new.post != cur.post:
-                self.post.update(new.post)
-            if new.composite != cur.composite:
-                self.compositor.update(new.composite)
-            self.config = new
-            result.notes = self.notes
-            return result
+            return self.apply(self.config.change(method, params, post, composite))
 
     def set_config(self, config: Config) -> UpdateResult:
         """Move to ``config`` with the fewest rebuilds (same method: only changed values)."""
-        return self.update(config.method, config.params, config.post, config.composite)
+        with self._lock:
+            return self.apply(Change(self.config, config))
+
+    def apply(self, change: Change) -> UpdateResult:
+        """Apply a validated :class:`~bgapp.config.Change`: each part gets only its changed values.
+        A change made against older settings than the running ones applies as the move from these."""
+        with self._lock:
+            if change.before != self.config:
+                change = Change(self.config, change.after)
+            result = UpdateResult(scope=change.scope)
+            if change.new_method:
+                self.method = create(change.after.method, change.after.params)
+                self._prime_method()
+                result.rebuilt = True
+            elif change.params:
+                wanted = self.method.wants_samples
+                result.rebuilt = self.method.change(change.params)
+                if result.rebuilt or self.method.wants_samples != wanted:
+                    self._prime_method()
+            if self.trace is not None and change.scope is not None:
+                self.trace.mark(self.index, "new model" if result.rebuilt else "settings changed")
+            if change.post:
+                self.post.change(change.post)
+            if change.composite:
+                self.compositor.change(change.composite)
+            self.config = change.after
+            result.notes = self.notes
+            return result
 
     def reset(self, start: int = 0) -> None:
         """Forget everything learned: model, statistics, the inspected pixel's history; the next frame

@@ -70,9 +70,13 @@ class PostProcessor:
         self.set_roi(roi)
 
     def update(self, values: Mapping[str, Any]) -> None:
-        """Change settings (validated against ``POST_PARAMS``); never needs a model rebuild."""
+        """Change settings by name, validating them against ``POST_PARAMS``; never needs a model rebuild."""
         base = getattr(self, "values", None) or {}
-        self.values = validate(POST_PARAMS, {**base, **dict(values)}, "post.")
+        self.change(validate(POST_PARAMS, {**base, **dict(values)}, "post."))
+
+    def change(self, values: Mapping[str, Any]) -> None:
+        """Apply values already validated (a :class:`~bgapp.config.Change`'s ``post``)."""
+        self.values = {**(getattr(self, "values", None) or {}), **values}
         self.notes = Notes()
         for name in MORPHOLOGY:
             note = odd_kernel(self.values[name])[1]

@@ -210,12 +210,19 @@ class Method:
                 setattr(self.model, key, value)
 
     def update(self, values: Mapping[str, Any]) -> bool:
-        """Change parameters; returns True when the model had to be rebuilt (and so restarts)."""
+        """Change parameters by name, validating them (from a notebook or a test); returns True when
+        the model had to be rebuilt (and so restarts). The app's changes come validated: :meth:`change`."""
         new = validate(self.params, {**self.values, **dict(values)}, f"{self.name}.")
-        changed = {k for k in new if new[k] != self.values[k]}
+        return self.change(new)
+
+    def change(self, values: Mapping[str, Any]) -> bool:
+        """Apply values already validated against :attr:`params` (a :class:`~bgapp.config.Change`'s
+        ``params``): what the running model can take is set on it, a ``rebuild`` value restarts it.
+        Returns True when the model was rebuilt."""
+        changed = {k for k, v in values.items() if self.values[k] != v}
         if not changed:
             return False
-        self.values = new
+        self.values = {**self.values, **{k: values[k] for k in changed}}
         by_name = {p.name: p for p in self.params}
         if any(by_name[k].rebuild for k in changed):
             self.frames_seen = 0
