@@ -6,13 +6,14 @@ import streamlit as st
 from bgapp.config import Config
 from bgapp.display import jpeg, label
 from bgapp.metrics import METRIC_SHORT
+from bgapp.player import MAX_REPLAY, SCOPES, WARM_UP, Player
 from ui import inspector
 from ui.charts import over_time
 from ui.errors import guard, plain
 from ui.keys import LAB_CONFIG
 from ui.lab import downloads, load_settings, picture_controls, progress_bar, take_applied
 from ui.links import open_link
-from ui.player import FOLLOW_TICK, MAX_REPLAY, SCOPES, SLICE_SECONDS, WARM_UP, Player, play, show_metrics, show_status
+from ui.player import FOLLOW_TICK, SLICE_SECONDS, play, show_metrics, show_status
 from ui.session import flag, just_arrived, keep, set_flag, workdir
 from ui.sources import choose_source
 from ui.views import Html, error_legend, inline_jpeg, scored_note

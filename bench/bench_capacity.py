@@ -59,8 +59,8 @@ def bare_lab_ms(n: int = 120) -> float:
     """CPU ms per frame of the lab's own work on the demo (the player's step: process and render the
     combined JPEG), as ``bench_playback.py`` measures it."""
     from bgapp.config import Config
+    from bgapp.player import Player
     from bgapp.sources import open_source
-    from ui.player import Player
 
     player = Player(open_source("demo"), Config())
     player.seek(10)

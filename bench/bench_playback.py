@@ -66,8 +66,8 @@ def make_clip(folder: Path, width: int, height: int, frames: int = 300) -> Path:
 def bare_fps(clip: str, frames: int = 90) -> float:
     """Frames per second the lab's own work (process + render one combined JPEG) reaches alone."""
     from bgapp.config import Config
+    from bgapp.player import Player
     from bgapp.sources import open_source
-    from ui.player import Player
 
     player = Player(open_source(clip), Config())
     player.seek(10)

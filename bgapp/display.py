@@ -1,4 +1,5 @@
-"""Turn engine outputs into pictures for a screen: colour maps, labelled tiles, JPEG bytes.
+"""Turn engine outputs into pictures for a screen: colour maps, labelled tiles, JPEG bytes, one
+combined picture of several views (and where each lies in it), numbers formatted for display.
 
 Streamlit shows JPEG bytes several times faster than numpy arrays (NOTES), and one combined
 wide image updates faster than several separate ones, so the pages compose views here.
@@ -7,7 +8,9 @@ wide image updates faster than several separate ones, so the pages compose views
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -89,6 +92,77 @@ def jpeg(img: np.ndarray, quality: int = 80) -> bytes:
     if not ok:  # pragma: no cover - imencode only fails on empty input
         raise ValueError("cannot encode image")
     return buf.tobytes()
+
+
+MAX_WIDTH = 1400  # px: wider combined images are scaled down before encoding
+GAP = 4  # px between views
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Where the views of a :func:`combined` picture lie: ``cols`` columns of ``tile`` (w, h) views
+    with ``gap`` px between them, each a view of a ``frame`` (w, h) scaled down to fit."""
+
+    frame: tuple[int, int]
+    tile: tuple[int, int]
+    cols: int
+    rows: int
+    gap: int = GAP
+
+    @classmethod
+    def of(cls, frame: tuple[int, int], n: int, cols: int, max_width: int = MAX_WIDTH) -> Grid:
+        cols = max(1, min(cols, n))
+        fit = (max_width - GAP * (cols - 1)) // cols
+        w, h = frame
+        tile = (fit, max(1, round(h * fit / w))) if w > fit else (w, h)
+        return cls(frame, tile, cols, (n + cols - 1) // cols)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the whole picture."""
+        (w, h), g = self.tile, self.gap
+        return self.cols * w + (self.cols - 1) * g, self.rows * h + (self.rows - 1) * g
+
+    def places(self, x: int, y: int) -> list[tuple[int, int]]:
+        """Where frame pixel (``x``, ``y``) lies in each view of the picture."""
+        (w, h), g = self.tile, self.gap
+        fw, fh = self.frame
+        cx, cy = int((x + 0.5) * w / fw), int((y + 0.5) * h / fh)
+        return [(c * (w + g) + cx, r * (h + g) + cy) for r in range(self.rows) for c in range(self.cols)]
+
+    def pixel(self, x: float, y: float, shown: tuple[float, float] | None = None) -> tuple[int, int] | None:
+        """The frame pixel under point (``x``, ``y``) of the picture, whichever view it falls in, or
+        None on a gap or outside; ``shown``: the (width, height) the picture was drawn at, when scaled."""
+        if shown is not None and shown[0] > 0 and shown[1] > 0:
+            x, y = x * self.size[0] / shown[0], y * self.size[1] / shown[1]
+        (w, h), g = self.tile, self.gap
+        col, cx = divmod(x, w + g)
+        row, cy = divmod(y, h + g)
+        if not (0 <= col < self.cols and 0 <= row < self.rows) or cx >= w or cy >= h:
+            return None
+        fw, fh = self.frame
+        return min(fw - 1, int(cx * fw / w)), min(fh - 1, int(cy * fh / h))
+
+
+def combined(views: Sequence[np.ndarray | None], labels: Sequence[str], cols: int, max_width: int = MAX_WIDTH,
+             quality: int = 80) -> bytes:
+    """Labelled views in one grid at most ``max_width`` wide, as JPEG bytes (what st.image shows fastest).
+
+    Large frames are scaled down view by view before tiling, so a grid of 1080p views never
+    exists at full size. :meth:`Grid.of` says where each view lies.
+    """
+    first = next((v for v in views if v is not None), None)
+    if first is not None:
+        grid = Grid.of((first.shape[1], first.shape[0]), len(views), cols, max_width)
+        cols = grid.cols
+        if grid.tile[0] != first.shape[1]:
+            views = [None if v is None else cv2.resize(v, grid.tile, interpolation=cv2.INTER_AREA) for v in views]
+    return jpeg(tile(views, labels, cols=cols, gap=GAP), quality)
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """A metric for display; NaN (undefined, e.g. no foreground at all yet) shows as a dash."""
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
 def rgb(img: np.ndarray) -> np.ndarray:

@@ -107,3 +107,16 @@ def test_every_command_registers_itself() -> None:
     for command, (name, argv) in zip(COMMANDS.values(), argvs.items()):
         args = parser.parse_args(argv)
         assert args.command == name.replace("_", "-") and args.func is command.run
+
+
+def test_the_engine_never_imports_streamlit_or_the_pages() -> None:
+    """bgapp/ runs without Streamlit (the CLI, the benches, the Player the lab page draws): no module of
+    it names ``streamlit``, ``streamlit_webrtc`` or ``ui`` in an import, not even inside a function."""
+    offenders = {}
+    for name, (f, pkg) in _module_names().items():
+        bad = sorted(m for m in _imports(f, name, pkg)
+                     if m.split(".")[0] in ("streamlit", "streamlit_webrtc", "ui", "app_pages"))
+        if bad:
+            offenders[name] = bad
+    assert offenders == {}
+    assert "bgapp.player" in _module_names()

@@ -17,11 +17,11 @@ import pytest
 
 from bgapp.config import Config
 from bgapp.metrics import METRIC_SHORT, Counts
+from bgapp.player import SCOPES, Change, Player, change_scope
 from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
 from tests.apphelpers import assert_clean, captions, metrics, open_page
 from tests.factories import cdnet_sequence, png
-from ui.player import SCOPES, Change, Player, change_scope
 
 FRAME = 100  # the lab opens paused here (frame 101 in the page's 1-based numbering)
 

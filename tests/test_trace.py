@@ -13,9 +13,9 @@ import bgapp.trace
 from bgapp import standalone
 from bgapp.methods import METHODS
 from bgapp.pipeline import Pipeline
+from bgapp.player import Player
 from bgapp.postprocess import NO_POST
 from bgapp.synthetic import SyntheticScene
-from ui.player import Player
 from ui.views import Grid
 
 FRAMES = 200

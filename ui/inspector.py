@@ -45,7 +45,7 @@ def wanted(key: str, size: tuple[int, int] | None) -> tuple[int, int] | None:
 
 
 def follow(owner: Any, trace: PixelTrace | None, pixel: tuple[int, int] | None) -> bool:
-    """Make ``owner`` (a :class:`ui.player.Player` or a :class:`bgapp.pipeline.Pipeline`) follow
+    """Make ``owner`` (a :class:`bgapp.player.Player` or a :class:`bgapp.pipeline.Pipeline`) follow
     ``pixel``, or nothing when None; True when that changed what it follows."""
     if pixel is None:
         if trace is None:

@@ -14,10 +14,10 @@ from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.frames import decode_image
 from bgapp.methods import METHODS
+from bgapp.player import Player
 
 from .errors import guard, plain
 from .keys import APPLIED_CONFIG
-from .player import Player
 from .sources import upload_limit_mb
 from .widgets import clear_widgets
 
@@ -107,7 +107,7 @@ def load_settings(key: str, where: Any = st.sidebar) -> Config | None:
 
 def picture_controls(player: Player, cfg: Config, key: str, where: Any = st.sidebar) -> str | None:
     """Widgets that only matter for some settings: capture or upload a reference, upload a
-    background picture. Returns what changed, as :func:`ui.player.change_scope` names it
+    background picture. Returns what changed, as :func:`bgapp.player.change_scope` names it
     (``model`` for a new reference, ``view`` for a new background picture), or None."""
     changed: str | None = None
     pipe = player.pipeline

@@ -16,9 +16,9 @@ import pytest
 from bgapp.config import Config
 from bgapp.methods import METHODS
 from bgapp.metrics import Counts
+from bgapp.player import Player
 from bgapp.synthetic import SyntheticScene
 from tests.browser import browserkit as bk
-from ui.player import Player
 
 COUNTS = re.compile(r"TP ([\d,]+) · FP ([\d,]+) · FN ([\d,]+) · TN ([\d,]+)")
 

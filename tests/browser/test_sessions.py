@@ -114,8 +114,8 @@ def repo_files() -> set[Path]:
 
 def expected_view(source, config, index: int) -> tuple[str, str]:
     """(status prefix, metric) a single session shows at frame ``index`` with ``config``."""
-    from ui.player import Player
-    from ui.views import fmt
+    from bgapp.display import fmt
+    from bgapp.player import Player
 
     p = Player(source, config)
     s = p.seek(index)
