@@ -12,13 +12,16 @@ import sys
 
 import pytest
 
+from bgapp.methods import METHODS
+
 from .conftest import ROOT
 
 # Each module, and the names in it whose docstrings must hold at least one example.
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "bgapp.pipeline": ("Pipeline", "Pipeline.process", "Pipeline.update", "Pipeline.reset", "Pipeline.redraw",
                        "Pipeline.run"),
-    "bgapp.config": ("Config", "Config.from_json", "Config.with_sets", "Config.to_query", "Config.from_query"),
+    "bgapp.config": ("Config", "Config.from_json", "Config.with_sets", "Config.to_query", "Config.from_query",
+                     "Change"),
     "bgapp.sources": ("open_source",),
     "bgapp.evaluate": ("evaluate",),
     "bgapp.tuning": ("tune",),
@@ -26,6 +29,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "bgapp.trace": ("",),  # the module's own docstring
     "bgapp.turn": ("",),
 }
+for _cls in METHODS.values():  # each method's constructor: its docstring is made from its declarations
+    EXAMPLES[_cls.__module__] = (*EXAMPLES.get(_cls.__module__, ()), _cls.__name__)
 
 _RUN = """
 import doctest, importlib, io, json, sys

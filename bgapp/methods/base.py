@@ -123,7 +123,17 @@ def blur_param(default: int = 5) -> Param:
 # Base class ------------------------------------------------------------------------------------
 
 class Method:
-    """Base class: holds validated parameter values and a model that may need rebuilding."""
+    """Base class: holds validated parameter values and a model that may need rebuilding.
+
+    Each concrete method's docstring is its summary followed by numpydoc sections made from its
+    declarations (:func:`constructor_doc`): the parameters are declared once, and the docstring, the
+    sliders and the CLI all read them.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__ and "params" in cls.__dict__:
+            cls.__doc__ = constructor_doc(cls)
 
     name: ClassVar[str]
     title: ClassVar[str]
@@ -283,3 +293,44 @@ class Method:
 
     def set_reference_image(self, img: np.ndarray | None) -> None:
         """Use a user's image as the reference background."""
+
+
+def _kind_doc(p: Param) -> str:
+    if p.kind == "choice":
+        return "{" + ", ".join(repr(c) for c in p.choices or ()) + "}"
+    kind = {"int": "int", "float": "float", "bool": "bool"}[p.kind]
+    if p.kind == "bool":
+        return kind
+    return f"{kind} in [{p.min:g}, {p.max:g}]" if p.min is not None and p.max is not None else kind
+
+
+def constructor_doc(cls: type[Method]) -> str:
+    """``cls``'s docstring: its summary, then numpydoc Parameters (one entry per declared value, with
+    its type, range, default and help) and Examples sections. The example builds the method with its
+    first value at its default and runs it on two frames, so it runs as a doctest wherever the method
+    is available (the BGSLibrary methods need pybgs, the learned model its two networks)."""
+    import textwrap
+
+    wrap = textwrap.TextWrapper(width=96, initial_indent="    ", subsequent_indent="    ")
+    lines = [cls.summary, "", "Parameters", "----------",
+             "values : mapping of str to value, optional",
+             "    Values by name, checked against the declarations below; missing ones take their defaults.",
+             "    A string is parsed as the value's type (``\"200\"`` for an int)."]
+    for p in cls.params:
+        lines.append(f"{p.name} : {_kind_doc(p)}, default {p.default!r}")
+        lines += wrap.wrap(p.help + (" Changing it rebuilds the model." if p.rebuild and "rebuild" not in p.help
+                                     and "restart" not in p.help else ""))
+    first = cls.params[0] if cls.params else None
+    given = "" if first is None else f"{{{first.name!r}: {first.default!r}}}"
+    lines += ["", "Raises", "------", "BgappError",
+              "    For an unknown name or a value out of its declared range, or a method not available here.",
+              "", "Examples", "--------",
+              ">>> import numpy as np",
+              f">>> from {cls.__module__} import {cls.__name__}",
+              f">>> method = {cls.__name__}({given})",
+              ">>> frame = np.full((48, 64, 3), (40, 90, 160), np.uint8)",
+              ">>> out = method.apply(frame)",
+              ">>> out = method.apply(frame)",
+              ">>> out.mask.shape, out.mask.dtype, set(np.unique(out.mask).tolist()) <= {0, 255}",
+              "((48, 64), dtype('uint8'), True)"]
+    return "\n".join(lines)
