@@ -208,7 +208,7 @@ def test_a_background_view_is_a_picture_or_declared_absent(pybgs):
             assert bg is not None and bg.shape[:2] == (72, 96) and bg.max() > 0, f"{cls.name}: a black background"
         else:
             assert bg is None, cls.name
-            assert not m.model.background().any(), f"{cls.name} now has a background image: declare it"
+            assert not m.model.model.background().any(), f"{cls.name} now has a background image: declare it"
 
 
 _QUIET_CHILD = """
