@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bgapp.config import Config
+from bgapp.config import SCOPES, Config
 from bgapp.display import jpeg, label
 from bgapp.metrics import METRIC_SHORT
-from bgapp.player import MAX_REPLAY, SCOPES, WARM_UP, Player
+from bgapp.player import MAX_REPLAY, WARM_UP, Player
 from ui import inspector
 from ui.charts import over_time
 from ui.errors import guard, plain

@@ -27,6 +27,7 @@ from .postprocess import NO_POST, POST_PARAMS
 SECTIONS = ("method", "params", "post", "composite")
 OPTIONAL_KEYS = ("version", "description")
 DEFAULT_METHOD = "mog2"
+SCOPES = ("view", "post", "model")  # what a settings change touches (Change.scope), from least to most
 
 
 def composite_params() -> tuple[Param, ...]:

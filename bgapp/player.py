@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from bgapp.clip import Clip  # absolute imports: test_imports matches the relative one as the command line
-from bgapp.config import Config
+from bgapp.config import Change, Config
 from bgapp.display import Grid, combined, fmt
 from bgapp.methods import METHODS
 from bgapp.metrics import METRIC_SHORT, Counts, confusion, error_image
 from bgapp.pace import FpsMeter, Pace, explain, rate_text
-from bgapp.pipeline import FrameResult, Pipeline, Views
+from bgapp.pipeline import FrameResult, Pipeline, UpdateResult, Views
 from bgapp.source import Source
 from bgapp.trace import PixelTrace
 from bgapp.video import Mp4Writer, ZipPngWriter
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 MAX_REPLAY = 1500  # a jump replays at most this many frames before its target (long clips stay responsive)
-SCOPES = ("view", "post", "model")  # what a settings change touches, from least to most
 
 
 @dataclass
@@ -66,15 +65,6 @@ class Kept:
 
 
 @dataclass
-class Change:
-    """What :meth:`Player.apply` did: whether the model restarted, and the widest part touched
-    (``view``: composite only; ``post``: post-processing; ``model``: the method or its values)."""
-
-    rebuilt: bool
-    scope: str
-
-
-@dataclass
 class Outputs:
     """Files of the last full run, and the settings that made them."""
 
@@ -97,17 +87,6 @@ def _locked(method: Callable) -> Callable:
             return method(self, *args, **kwargs)
 
     return wrapper
-
-
-def change_scope(old: Config, new: Config) -> str | None:
-    """The widest part of the pipeline a move from ``old`` to ``new`` touches (None: nothing)."""
-    if new.method != old.method or new.params != old.params:
-        return "model"
-    if new.post != old.post:
-        return "post"
-    if new.composite != old.composite:
-        return "view"
-    return None
 
 
 @dataclass
@@ -157,14 +136,14 @@ class Player:
 
     # settings -------------------------------------------------------------------------------------
     @_locked
-    def apply(self, config: Config) -> Change | None:
-        """Move the pipeline to ``config``; None when nothing changed."""
-        scope = change_scope(self.pipeline.config, config)
-        if scope is None:
+    def apply(self, config: Config) -> UpdateResult | None:
+        """Move the pipeline to ``config``; None when nothing changed (see :class:`bgapp.config.Change`)."""
+        change = Change(self.pipeline.config, config)
+        if change.scope is None:
             return None
-        result = self.pipeline.set_config(config)
-        self.mixed = self.mixed or (self.next > 0 and scope != "view")
-        return Change(result.rebuilt, scope)
+        result = self.pipeline.apply(change)
+        self.mixed = self.mixed or (self.next > 0 and change.scope != "view")
+        return result
 
     # processing -----------------------------------------------------------------------------------
     def _score(self, i: int, res: FrameResult, gt: np.ndarray | None, scored: bool) -> None:

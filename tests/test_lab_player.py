@@ -15,9 +15,9 @@ import cv2
 import numpy as np
 import pytest
 
-from bgapp.config import Config
+from bgapp.config import SCOPES, Change, Config
 from bgapp.metrics import METRIC_SHORT, Counts
-from bgapp.player import SCOPES, Change, Player, change_scope
+from bgapp.player import Player
 from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
 from tests.apphelpers import assert_clean, captions, metrics, open_page
@@ -243,20 +243,21 @@ def small(config: Config | None = None) -> Player:
 
 def test_change_scope_names_the_widest_part_touched() -> None:
     base = Config("mog2")
-    assert change_scope(base, base) is None
-    assert change_scope(base, with_composite(base, "green")) == "view"
-    assert change_scope(base, replace(base, post={**base.post, "open": 5})) == "post"
+    assert Change(base, base).scope is None
+    assert Change(base, with_composite(base, "green")).scope == "view"
+    assert Change(base, replace(base, post={**base.post, "open": 5})).scope == "post"
     both = replace(with_composite(base, "green"), post={**base.post, "open": 5})
-    assert change_scope(base, both) == "post"
-    assert change_scope(base, Config("mog2", {"var_threshold": 30}, post=both.post)) == "model"
-    assert change_scope(base, Config("knn")) == "model"
+    assert Change(base, both).scope == "post"
+    assert Change(base, Config("mog2", {"var_threshold": 30}, post=both.post)).scope == "model"
+    assert Change(base, Config("knn")).scope == "model"
     assert SCOPES == ("view", "post", "model")
 
 
 def test_apply_reports_a_rebuild_and_marks_totals_mixed_only_after_frames() -> None:
     player = small()
     assert player.apply(Config()) is None
-    assert player.apply(with_composite(Config(), "blur")) == Change(False, "view") and not player.mixed
+    first = player.apply(with_composite(Config(), "blur"))
+    assert first is not None and (first.rebuilt, first.scope) == (False, "view") and not player.mixed
     player.step()
     assert player.apply(with_composite(Config(), "green")).scope == "view" and not player.mixed
     change = player.apply(Config("knn", composite={"mode": "green"}))

@@ -107,7 +107,7 @@ def load_settings(key: str, where: Any = st.sidebar) -> Config | None:
 
 def picture_controls(player: Player, cfg: Config, key: str, where: Any = st.sidebar) -> str | None:
     """Widgets that only matter for some settings: capture or upload a reference, upload a
-    background picture. Returns what changed, as :func:`bgapp.player.change_scope` names it
+    background picture. Returns what changed, as :attr:`bgapp.config.Change.scope` names it
     (``model`` for a new reference, ``view`` for a new background picture), or None."""
     changed: str | None = None
     pipe = player.pipeline
