@@ -319,7 +319,7 @@ class Config:
         problems: list[str] = []
         raw = query.get("method", DEFAULT_METHOD)
         method, refused = raw, None
-        found_cls = METHODS.get(raw, None) if isinstance(raw, str) else None  # a default: get(name) alone raises
+        found_cls = METHODS.get(raw) if isinstance(raw, str) else None
         if found_cls is None:
             refused = "no such method"
         elif not found_cls.available():

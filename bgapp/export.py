@@ -110,7 +110,7 @@ FORMATS = tuple(EXPORT_FORMATS)
 
 def export(config: Config, fmt: str, roboflow_block: str = "background_subtraction", name: str = "bgapp") -> Export:
     """Export ``config`` in ``fmt`` (one of FORMATS), as a file named ``NAME_METHOD`` + the format's ending."""
-    return EXPORT_FORMATS.get(fmt).export(config, f"{name}_{config.method}", roboflow_block=roboflow_block)
+    return EXPORT_FORMATS.find(fmt).export(config, f"{name}_{config.method}", roboflow_block=roboflow_block)
 
 
 # Roboflow Workflows ------------------------------------------------------------------------------

@@ -9,14 +9,12 @@ iterate its names in registration order, index it, and list ``values()`` as they
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from .errors import BgappError, brief
 
 T = TypeVar("T")
 K = TypeVar("K")
-D = TypeVar("D")
-_MISSING: Any = object()  # get's "no default given"
 
 
 def _name_attribute(item: Any) -> str:
@@ -31,7 +29,7 @@ class Registry(Mapping[str, T]):
     name (its ``name`` attribute by default). ``make`` turns what :meth:`register` decorates into
     the stored item (a composite class into its instance); without it the decorated object itself
     is stored. A taken name is refused (ValueError: two things claiming one name is a bug, not the
-    user's input); an unknown name asked for with :meth:`get` is a BgappError listing the known ones.
+    user's input); an unknown name asked for with :meth:`find` is a BgappError listing the known ones.
     """
 
     def __init__(self, what: str, items: Iterable[T] = (), *, name_of: Callable[[T], str] = _name_attribute,
@@ -60,19 +58,11 @@ class Registry(Mapping[str, T]):
         """The names, in registration order."""
         return tuple(self._items)
 
-    @overload
-    def get(self, name: str, /) -> T: ...
-
-    @overload
-    def get(self, name: str, /, default: T | D) -> T | D: ...
-
-    def get(self, name: str, /, default: Any = _MISSING) -> Any:
-        """The item called ``name``. Without a default an unknown name is a BgappError that lists the
-        known ones (what the CLI and the pages show); with one it behaves as ``dict.get``."""
+    def find(self, name: str) -> T:
+        """The item called ``name``; an unknown name is a BgappError that lists the known ones (what the
+        CLI and the pages show). ``get`` stays ``Mapping.get``: None for an unknown name."""
         if name in self._items:
             return self._items[name]
-        if default is not _MISSING:
-            return default
         raise BgappError(f"unknown {self.what} {brief(name)}; choose one of: {', '.join(self._items)}")
 
     def __getitem__(self, name: str) -> T:

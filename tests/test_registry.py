@@ -23,9 +23,9 @@ def test_a_registry_keeps_registration_order_and_reads_as_a_mapping() -> None:
     reg: Registry[_Named] = Registry("thing", (_Named("b"), _Named("a")))
     c = reg.add(_Named("c"))
     assert list(reg) == ["b", "a", "c"] and reg.names() == ("b", "a", "c") and len(reg) == 3
-    assert isinstance(reg, Mapping) and reg["c"] is c and reg.get("c") is c and "a" in reg and "z" not in reg
+    assert isinstance(reg, Mapping) and reg["c"] is c and reg.find("c") is c and "a" in reg and "z" not in reg
     assert [t.name for t in reg.values()] == ["b", "a", "c"]
-    assert reg.get("z", None) is None  # with a default it is dict.get
+    assert reg.get("z") is None  # get is Mapping.get; find names the known ones
 
 
 def test_a_taken_name_is_refused() -> None:
@@ -38,10 +38,10 @@ def test_a_taken_name_is_refused() -> None:
 def test_an_unknown_name_is_a_bgapp_error_listing_the_known_ones() -> None:
     reg: Registry[_Named] = Registry("thing", (_Named("one"), _Named("two")))
     with pytest.raises(BgappError) as exc:
-        reg.get("three")
+        reg.find("three")
     assert str(exc.value) == "unknown thing 'three'; choose one of: one, two"
     with pytest.raises(BgappError, match="characters"):  # a long name is cut short, as every message does
-        reg.get("x" * 500)
+        reg.find("x" * 500)
 
 
 def test_register_decorates_a_class_and_make_builds_the_item() -> None:
@@ -70,7 +70,7 @@ def test_every_extension_point_is_a_registry() -> None:
     for what, reg in points.items():
         assert isinstance(reg, Registry) and reg.what == what and len(reg) > 0
         with pytest.raises(BgappError, match=f"unknown {what} 'nope'; choose one of: {', '.join(reg)}"):
-            reg.get("nope")
+            reg.find("nope")
     assert list(SOURCE_KINDS) == ["demo", "case", "video", "zip", "folder", "study", "labelled"]
     assert list(COMMANDS) == ["methods", "eval", "process", "tune", "export", "bench-table", "host"]
     assert next(iter(PAGES)) == "app_pages/home.py" and list(METHODS)[:2] == ["mog2", "knn"]
@@ -93,7 +93,7 @@ def test_a_new_kind_of_source_is_one_class(monkeypatch: pytest.MonkeyPatch, tmp_
             src = self.open("tiny:5")
             return SourceChoice(self.name, "tiny:5", src, "tiny")
 
-    assert SOURCE_KINDS.get("tiny", None) is None
+    assert SOURCE_KINDS.get("tiny") is None
     with pytest.raises(BgappError, match="no such file or folder: tiny:7"):
         open_source("tiny:7")
     monkeypatch.setitem(SOURCE_KINDS, "tiny", Tiny())
@@ -101,7 +101,7 @@ def test_a_new_kind_of_source_is_one_class(monkeypatch: pytest.MonkeyPatch, tmp_
     frame = src.frame(0)
     assert len(src) == 7 and frame.shape == (48, 64, 3) and frame.dtype == np.uint8
     assert [len(s) for s in open_scored_sources(["tiny:4", "demo"])] == [4, len(open_source("demo"))]
-    assert SOURCE_KINDS.get("tiny").pick({}, None).kind == "tiny"  # type: ignore[arg-type]
+    assert SOURCE_KINDS.find("tiny").pick({}, None).kind == "tiny"  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="registered twice"):
         SOURCE_KINDS.register(Tiny)
 
