@@ -263,6 +263,11 @@ class SourceKind:
     def discard(self, old: SourceChoice, new: SourceChoice, picking: Picking) -> None:
         """Delete the files of ``old`` that ``new``, of this kind too, replaced (in the session's folder only)."""
 
+    def link_name(self, choice: SourceChoice, shared: Path) -> str | None:
+        """How a link names ``choice``, a source of this kind, or None where it cannot travel (an upload,
+        a local folder); ``shared``: the server's shared data, whose sequences a link names by path."""
+        return None
+
 
 SOURCE_KINDS: Registry[SourceKind] = Registry("kind of source", make=lambda cls: cls())
 
@@ -315,6 +320,9 @@ class DemoKind(SourceKind):
         current = picking.current
         return current if current is not None and current.kind == self.name else demo_choice()
 
+    def link_name(self, choice: SourceChoice, shared: Path) -> str | None:
+        return "demo"
+
 
 @SOURCE_KINDS.register
 class CaseKind(SourceKind):
@@ -339,6 +347,9 @@ class CaseKind(SourceKind):
         if current is not None and current.kind == self.name and current.source.name == name:
             return current
         return case_choice(name)
+
+    def link_name(self, choice: SourceChoice, shared: Path) -> str | None:
+        return f"case:{choice.source.name}"
 
 
 @SOURCE_KINDS.register
@@ -514,6 +525,14 @@ class StudyKind(SourceKind):
 
     def pick(self, values: Mapping[str, Any], picking: Picking) -> SourceChoice | None:
         return picking.remembered(self.name)
+
+    def link_name(self, choice: SourceChoice, shared: Path) -> str | None:
+        """The sequence's path under the shared data, where it is one of them."""
+        path = getattr(choice.source, "path", None)
+        if not path:
+            return None
+        here, root = Path(path).resolve(), shared.resolve()
+        return here.relative_to(root).as_posix() if here.is_relative_to(root) and here != root else None
 
 
 @SOURCE_KINDS.register

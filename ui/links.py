@@ -16,7 +16,6 @@ as they are.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
@@ -46,17 +45,9 @@ NOTE_LINES = 8  # a note lists at most this many problems, then says how many mo
 def source_name(choice: SourceChoice) -> str | None:
     """How a link names ``choice``: ``demo``, a gallery case (``case:shadows``), a shared sample's path
     under the shared data (``cdnet/baseline/highway``), or None for what cannot travel (an upload, a
-    local folder)."""
-    if choice.kind == "demo":
-        return DEMO
-    if choice.kind == "case":
-        return CASE + choice.source.name
-    path = getattr(choice.source, "path", None)
-    if choice.kind == "study" and path:
-        here, root = Path(path).resolve(), SHARED_DATA.resolve()
-        if here.is_relative_to(root) and here != root:
-            return here.relative_to(root).as_posix()
-    return None
+    local folder). Each kind of source says (``SourceKind.link_name``)."""
+    kind = SOURCE_KINDS.get(choice.kind)
+    return None if kind is None else kind.link_name(choice, SHARED_DATA)
 
 
 def open_source(name: str) -> SourceChoice:
