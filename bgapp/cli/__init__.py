@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 return int(args.func(args) or 0)
             finally:
-                close_all()  # BGSLibrary's objects print as they are destroyed: while stdout points at stderr
+                close_all()  # while stdout still points at stderr: a stray native print stays off --json's
     except BgappError as exc:
         print(f"bgapp: error: {exc}", file=sys.stderr)
         return 2
