@@ -2,7 +2,7 @@
 
     python bench/bench_bmn_bsn.py [--frames 100] [--repeats 3] [--sizes 320x240,640x480] [--threads 1]
 
-BMN: one refresh of the background model (16 reference frames resized to 160x120, one forward
+BMN: one refresh of the background model (16 reference frames resized to the networks' size, one forward
 pass), as the method runs it once per clip or every ``refresh`` frames. BSN: one frame (resize,
 forward pass, probability resized back, threshold). Both with the shipped ONNX files through
 OpenCV's DNN module on ``--threads`` threads (1: "one loaded core", what the issue budgets: BSN

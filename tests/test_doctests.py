@@ -28,6 +28,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "bgapp.metrics": ("Counts", "confusion", "error_image", "mean_figures", "summarize"),
     "bgapp.trace": ("",),  # the module's own docstring
     "bgapp.turn": ("",),
+    "bgapp.modelcard": ("table",),
 }
 for _cls in METHODS.values():  # each method's constructor: its docstring is made from its declarations
     EXAMPLES[_cls.__module__] = (*EXAMPLES.get(_cls.__module__, ()), _cls.__name__)

@@ -1,0 +1,132 @@
+"""The learned model's card (``bgapp/models/card.json``) as the README's text, so the figures a reader
+sees are the ones training measured: ``python -m bgapp.modelcard [README.md]`` rewrites the block
+between :data:`BEGIN` and :data:`END`, and ``tests/test_learned.py`` checks that the README's block is
+what the shipped card renders.
+
+The table holds every method the card scored on each held-out sequence (the best of each column in
+bold), then the published figures (:data:`bgapp.benchtable.LITERATURE`) for the CDnet categories among
+those sequences: a reference measured on all of CDnet 2014, not the same experiment.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from .benchtable import LITERATURE
+
+BEGIN = "<!-- model-card: generated from bgapp/models/card.json by `python -m bgapp.modelcard`; do not edit -->"
+END = "<!-- /model-card -->"
+TARGET_MEAN = 0.78  # issue 21's bar for the mean F over the held-out sequences
+
+
+def _f(x: float | None) -> str:
+    return "" if x is None else f"{x:.3f}"
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def table(card: dict[str, Any]) -> str:
+    """The held-out F-measures of every method on the card, the mean, and the published rows.
+
+    Examples
+    --------
+    >>> card = {"f_measure": {"bmn_bsn": {"baseline/highway": 0.9, "sbi/Board": 0.8, "mean": 0.85},
+    ...                       "median": {"baseline/highway": 0.88, "sbi/Board": 0.7, "mean": 0.79}}}
+    >>> print(table(card))  # doctest: +NORMALIZE_WHITESPACE
+    | method | highway | Board | mean |
+    |---|---:|---:|---:|
+    | **bmn_bsn** | **0.900** | **0.800** | **0.850** |
+    | median | 0.880 | 0.700 | 0.790 |
+    | GMM (Stauffer & Grimson), published (CDnet baseline category) | 0.825 |  | |
+    | SuBSENSE, published (CDnet baseline category) | 0.950 |  | |
+    | PAWCS, published (CDnet baseline category) | 0.940 |  | |
+    | BMN-BSN, published (CDnet baseline category) | 0.952 |  | |
+    """
+    scores: dict[str, dict[str, float]] = card["f_measure"]
+    sequences = [k for k in next(iter(scores.values())) if k != "mean"]
+    columns = [*sequences, "mean"]
+    best = {c: max(s[c] for s in scores.values()) for c in columns}
+
+    def cell(value: float, column: str) -> str:
+        return f"**{value:.3f}**" if value == best[column] else f"{value:.3f}"
+
+    lines = ["| method | " + " | ".join(s.split("/")[-1] for s in sequences) + " | mean |",
+             "|---|" + "---:|" * len(columns)]
+    for method, row in scores.items():
+        name = f"**{method}**" if method == "bmn_bsn" else method
+        lines.append(f"| {name} | " + " | ".join(cell(row[c], c) for c in columns) + " |")
+    for pub in LITERATURE:
+        cells = [_f(pub.f_measure.get(s.split("/")[0])) for s in sequences]
+        if any(cells):
+            categories = sorted({s.split("/")[0] for s in sequences if pub.f_measure.get(s.split("/")[0])})
+            lines.append(f"| {pub.method}, published (CDnet {', '.join(categories)} category) | "
+                         + " | ".join(cells) + " | |")
+    return "\n".join(lines)
+
+
+def summary(card: dict[str, Any]) -> str:
+    """One paragraph: what was trained on what, for how long, and how the held-out figures stand
+    against the bars (mean F, the median on highway, GMM's published figure per CDnet category)."""
+    t, d, net = card["training"], card["data"], card["networks"]
+    w, h = net["input_size"]
+    scores = card["f_measure"]
+    ours = scores["bmn_bsn"]
+    curve = t.get("loss_curve") or []
+    short = d.get("synthetic_short_clips", 0)
+    parts = [
+        f"Trained for {t['steps']:,} steps in {_duration(t['train_seconds'])} ({t['machine']}, {t['threads']} "
+        f"threads, torch {t['torch']}, seed {t['seed']}) on {len(d['real'])} real scenes of "
+        f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips"
+        + (f" ({d['synthetic_frames']:,} frames, {short} of them 30-50 frames long)" if "synthetic_frames" in d else "")
+        + f"; both networks at {w}x{h}; threshold {card['threshold']} chosen on the training scenes.",
+    ]
+    if len(curve) >= 2:
+        parts.append(f"Loss (mean over each twentieth of the steps): {curve[0][1]:.3f} at first, "
+                     f"{curve[-2][1]:.3f}, then {curve[-1][1]:.3f} at the end.")
+    mean_bar = "met" if ours["mean"] >= TARGET_MEAN else "not met"
+    parts.append(f"Mean F on the held-out sequences {ours['mean']:.3f} (bar {TARGET_MEAN}: {mean_bar}).")
+    highway = next((k for k in ours if k.endswith("/highway")), None)
+    if highway and "median" in scores:
+        m = scores["median"][highway]
+        parts.append(f"Highway {ours[highway]:.3f} against the median's {m:.3f} "
+                     f"({'met' if ours[highway] >= m else 'not met'}).")
+    gmm = next((p for p in LITERATURE if p.method.startswith("GMM")), None)
+    if gmm:
+        for category in sorted({k.split("/")[0] for k in ours if k.split("/")[0] in gmm.f_measure}):
+            mine = [v for k, v in ours.items() if k.split("/")[0] == category]
+            f = sum(mine) / len(mine)
+            parts.append(f"CDnet {category}: {f:.3f} against GMM's published {gmm.f_measure[category]:.3f} "
+                         f"({'beaten' if f > gmm.f_measure[category] else 'not beaten'}).")
+    return " ".join(parts)
+
+
+def block(card: dict[str, Any]) -> str:
+    """The README's generated block, markers included."""
+    return f"{BEGIN}\n{summary(card)}\n\n{table(card)}\n{END}"
+
+
+def rewrite(text: str, card: dict[str, Any]) -> str:
+    """``text`` with its block between the markers replaced by the card's."""
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"no block between {BEGIN!r} and {END!r}")
+    return text[:start] + block(card) + text[end + len(END):]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .bmn_bsn import card
+
+    args = sys.argv[1:] if argv is None else argv
+    readme = Path(args[0] if args else "README.md")
+    readme.write_text(rewrite(readme.read_text(), card()))
+    print(f"rewrote the model card's block in {readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
