@@ -123,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     readme = Path(args[0] if args else "README.md")
-    readme.write_text(rewrite(readme.read_text(), card()))
+    try:
+        readme.write_text(rewrite(readme.read_text(), card()))
+    except (OSError, ValueError, KeyError) as e:  # no such file, no block, a card without scores
+        print(f"error: {readme}: {e}", file=sys.stderr)
+        return 2
     print(f"rewrote the model card's block in {readme}")
     return 0
 

@@ -47,6 +47,33 @@ def test_the_shipped_model_is_small_readable_and_described():
     assert float(best[0]) == card["threshold"]
 
 
+def test_the_readme_shows_what_the_shipped_card_says():
+    """The README's model-card block is the shipped card rendered (``python -m bgapp.modelcard``
+    rewrites it after a training run): no figure there is typed by hand."""
+    from bgapp import modelcard
+
+    readme = (ROOT / "README.md").read_text()
+    assert modelcard.block(bmn_bsn.card()) in readme
+    assert modelcard.rewrite(readme, bmn_bsn.card()) == readme
+
+
+def test_the_model_card_command_rewrites_only_its_block_and_refuses_a_readme_without_one(tmp_path):
+    from bgapp import modelcard
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# before\n\n{modelcard.BEGIN}\nstale figures\n{modelcard.END}\n\nafter\n")
+    proc = subprocess.run([sys.executable, "-m", "bgapp.modelcard", str(readme)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = readme.read_text()
+    assert text == f"# before\n\n{modelcard.block(bmn_bsn.card())}\n\nafter\n" and "stale" not in text
+    readme.write_text("# no block here\n")
+    proc = subprocess.run([sys.executable, "-m", "bgapp.modelcard", str(readme)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+    assert readme.read_text() == "# no block here\n"  # nothing lost
+
+
 def test_missing_or_broken_files_make_the_method_unavailable_with_the_reason(tmp_path, monkeypatch):
     monkeypatch.setenv(bmn_bsn.MODELS_ENV, str(tmp_path))
     reason = METHODS["bmn_bsn"].unavailable_reason()
@@ -140,7 +167,7 @@ def test_the_script_export_says_what_it_needs_and_finds_the_networks(tmp_path, m
 
 def _bare_loop(path):
     """The shipped ONNX files through cv2.dnn directly: 16 frames sampled across the clip into the
-    BMN once, each frame into the BSN at 160x120, probability resized back, > the card's threshold."""
+    BMN once, each frame into the BSN at the networks' size, probability resized back, > the card's threshold."""
     from bgapp.sequences import Sequence
 
     seq = Sequence(path)
@@ -148,7 +175,7 @@ def _bare_loop(path):
     bsn = cv2.dnn.readNetFromONNX(str(bmn_bsn.model_dir() / bmn_bsn.BSN_FILE))
 
     def blob(imgs):
-        return np.concatenate([cv2.resize(i, (160, 120), interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
+        return np.concatenate([cv2.resize(i, bmn_bsn.NET_SIZE, interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
                                for i in imgs]).astype(np.float32)[None] / np.float32(255)
 
     refs = [cv2.imread(str(seq.frame_files[i])) for i in sample_indices(16, len(seq))]
@@ -192,12 +219,13 @@ def test_quick_training_runs_lowers_the_loss_and_exports_what_the_engine_reads(t
     assert bmn_bsn.unavailable_reason(tmp_path) is None
     nets = bmn_bsn.Networks(tmp_path)
     model = nets.model([SyntheticScene(160, 120, 50).frame(i) for i in range(0, 50, 5)])
-    assert model.shape == (bmn_bsn.M_CHANNELS, 120, 160)
+    w, h = bmn_bsn.NET_SIZE
+    assert model.shape == (bmn_bsn.M_CHANNELS, h, w)
 
 
 @pytest.mark.parametrize("size", [(1, 1), (7, 5), (321, 239)])
 def test_any_frame_size_gives_a_frame_sized_mask_and_view(size):
-    """The networks run at 160x120 whatever comes in: a tiny or odd frame is resized in and out."""
+    """The networks run at their own size whatever comes in: a tiny or odd frame is resized in and out."""
     w, h = size
     rng = np.random.default_rng(1)
     frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(6)]
