@@ -236,8 +236,8 @@ class BenchTable:
                  "category's sequences, overall = mean over categories; a published row's overall is its mean "
                  "over the categories shown); " + ("post-processing on." if self.post else "no post-processing."),
                  "",
-                 _markdown(*self.category_table()), "", "F-measure per sequence.", "",
-                 _markdown(*self.sequence_table())]
+                 markdown_table(*self.category_table()), "", "F-measure per sequence.", "",
+                 markdown_table(*self.sequence_table())]
         if any(self.tuned_here(e, r) for e, rs in zip(self.entries, self.results) for r in rs):
             parts += ["", "\\* tuned on this sequence: not a held-out score."]
         published = self.published()
@@ -286,7 +286,8 @@ def _mean(xs: Sequence[float]) -> float:
     return sum(xs) / len(xs) if xs else float("nan")
 
 
-def _markdown(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, the first column left-aligned and the figures right-aligned."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)

@@ -14,15 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .benchtable import LITERATURE
+from .benchtable import LITERATURE, markdown_table
 
 BEGIN = "<!-- model-card: generated from bgapp/models/card.json by `python -m bgapp.modelcard`; do not edit -->"
 END = "<!-- /model-card -->"
 TARGET_MEAN = 0.78  # issue 21's bar for the mean F over the held-out sequences
-
-
-def _f(x: float | None) -> str:
-    return "" if x is None else f"{x:.3f}"
 
 
 def _duration(seconds: float) -> str:
@@ -37,15 +33,15 @@ def table(card: dict[str, Any]) -> str:
     --------
     >>> card = {"f_measure": {"bmn_bsn": {"baseline/highway": 0.9, "sbi/Board": 0.8, "mean": 0.85},
     ...                       "median": {"baseline/highway": 0.88, "sbi/Board": 0.7, "mean": 0.79}}}
-    >>> print(table(card))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(table(card))
     | method | highway | Board | mean |
     |---|---:|---:|---:|
     | **bmn_bsn** | **0.900** | **0.800** | **0.850** |
     | median | 0.880 | 0.700 | 0.790 |
-    | GMM (Stauffer & Grimson), published (CDnet baseline category) | 0.825 |  | |
-    | SuBSENSE, published (CDnet baseline category) | 0.950 |  | |
-    | PAWCS, published (CDnet baseline category) | 0.940 |  | |
-    | BMN-BSN, published (CDnet baseline category) | 0.952 |  | |
+    | GMM (Stauffer & Grimson), published (CDnet baseline category) | 0.825 |  |  |
+    | SuBSENSE, published (CDnet baseline category) | 0.950 |  |  |
+    | PAWCS, published (CDnet baseline category) | 0.940 |  |  |
+    | BMN-BSN, published (CDnet baseline category) | 0.952 |  |  |
     """
     scores: dict[str, dict[str, float]] = card["f_measure"]
     sequences = [k for k in next(iter(scores.values())) if k != "mean"]
@@ -55,18 +51,15 @@ def table(card: dict[str, Any]) -> str:
     def cell(value: float, column: str) -> str:
         return f"**{value:.3f}**" if value == best[column] else f"{value:.3f}"
 
-    lines = ["| method | " + " | ".join(s.split("/")[-1] for s in sequences) + " | mean |",
-             "|---|" + "---:|" * len(columns)]
-    for method, row in scores.items():
-        name = f"**{method}**" if method == "bmn_bsn" else method
-        lines.append(f"| {name} | " + " | ".join(cell(row[c], c) for c in columns) + " |")
+    rows = [[f"**{method}**" if method == "bmn_bsn" else method, *(cell(row[c], c) for c in columns)]
+            for method, row in scores.items()]
     for pub in LITERATURE:
-        cells = [_f(pub.f_measure.get(s.split("/")[0])) for s in sequences]
-        if any(cells):
-            categories = sorted({s.split("/")[0] for s in sequences if pub.f_measure.get(s.split("/")[0])})
-            lines.append(f"| {pub.method}, published (CDnet {', '.join(categories)} category) | "
-                         + " | ".join(cells) + " | |")
-    return "\n".join(lines)
+        figures = [pub.f_measure.get(s.split("/")[0]) for s in sequences]
+        if any(f is not None for f in figures):
+            categories = sorted({s.split("/")[0] for s in sequences if s.split("/")[0] in pub.f_measure})
+            rows.append([f"{pub.method}, published (CDnet {', '.join(categories)} category)",
+                         *("" if f is None else f"{f:.3f}" for f in figures), ""])
+    return markdown_table(["method", *(s.split("/")[-1] for s in sequences), "mean"], rows)
 
 
 def summary(card: dict[str, Any]) -> str:
@@ -76,18 +69,12 @@ def summary(card: dict[str, Any]) -> str:
     w, h = net["input_size"]
     scores = card["f_measure"]
     ours = scores["bmn_bsn"]
-    curve = t.get("loss_curve") or []
-    short = d.get("synthetic_short_clips", 0)
     parts = [
         f"Trained for {t['steps']:,} steps in {_duration(t['train_seconds'])} ({t['machine']}, {t['threads']} "
         f"threads, torch {t['torch']}, seed {t['seed']}) on {len(d['real'])} real scenes of "
-        f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips"
-        + (f" ({d['synthetic_frames']:,} frames, {short} of them 30-50 frames long)" if "synthetic_frames" in d else "")
-        + f"; both networks at {w}x{h}; threshold {card['threshold']} chosen on the training scenes.",
+        f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips; "
+        f"both networks at {w}x{h}; threshold {card['threshold']} chosen on the training scenes.",
     ]
-    if len(curve) >= 2:
-        parts.append(f"Loss (mean over each twentieth of the steps): {curve[0][1]:.3f} at first, "
-                     f"{curve[-2][1]:.3f}, then {curve[-1][1]:.3f} at the end.")
     mean_bar = "met" if ours["mean"] >= TARGET_MEAN else "not met"
     parts.append(f"Mean F on the held-out sequences {ours['mean']:.3f} (bar {TARGET_MEAN}: {mean_bar}).")
     highway = next((k for k in ours if k.endswith("/highway")), None)
