@@ -3,8 +3,9 @@
     python bench/bench_bmn_bsn.py [--frames 100] [--repeats 3] [--sizes 320x240,640x480] [--threads 1]
 
 BMN: one refresh of the background model (16 reference frames resized to the networks' size, one forward
-pass), as the method runs it once per clip or every ``refresh`` frames. BSN: one frame (resize,
-forward pass, probability resized back, threshold). Both with the shipped ONNX files through
+pass, and their per-pixel median at the BSN's fine size), as the method runs it once per clip or every
+``refresh`` frames. BSN: one frame (resize, forward pass with the model and the median, probability
+resized back, threshold). Both with the shipped ONNX files through
 OpenCV's DNN module on ``--threads`` threads (1: "one loaded core", what the issue budgets: BSN
 <= about 30 ms per 320x240 frame, BMN <= about 1 s). The pipeline row is bgapp's whole per-frame
 path with post-processing; its ratio to the bare BSN loop is the overhead bgapp adds.
@@ -28,8 +29,12 @@ from bgapp.synthetic import SyntheticScene  # noqa: E402
 POST = {"open": 3, "close": 5}
 
 
-def _blob(frames: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate([cv2.resize(f, bmn_bsn.NET_SIZE, interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
+def _fine(frame: np.ndarray) -> np.ndarray:
+    return cv2.resize(frame, bmn_bsn.FINE_SIZE, interpolation=cv2.INTER_AREA)
+
+
+def _blob(frames: list[np.ndarray], size: tuple[int, int] = bmn_bsn.NET_SIZE) -> np.ndarray:
+    return np.concatenate([cv2.resize(f, size, interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
                            for f in frames]).astype(np.float32)[None] / np.float32(255)
 
 
@@ -39,14 +44,19 @@ def bare_nets() -> tuple[cv2.dnn.Net, cv2.dnn.Net]:
             cv2.dnn.readNetFromONNX(str(folder / bmn_bsn.BSN_FILE)))
 
 
-def bare_bmn(bmn: cv2.dnn.Net, refs: list[np.ndarray]) -> np.ndarray:
-    bmn.setInput(_blob(refs))
-    return bmn.forward()
+def bare_bmn(bmn: cv2.dnn.Net, refs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The model and the references' median, both from the references at the BSN's fine size."""
+    fine = [_fine(r) for r in refs]
+    bmn.setInput(_blob(fine))
+    return bmn.forward(), np.median(np.stack(fine), axis=0).astype(np.uint8)
 
 
-def bare_bsn(bsn: cv2.dnn.Net, model: np.ndarray, frame: np.ndarray, post) -> np.ndarray:
+def bare_bsn(bsn: cv2.dnn.Net, fit: tuple[np.ndarray, np.ndarray], frame: np.ndarray, post) -> np.ndarray:
     """What a hand-written script does per frame with the two files."""
-    bsn.setInput(np.concatenate([model, _blob([frame])], axis=1))
+    model, median = fit
+    f = _fine(frame)
+    bsn.setInput(np.concatenate([model, _blob([median, f])], axis=1), "coarse")
+    bsn.setInput(_blob([f, median], bmn_bsn.FINE_SIZE), "fine")
     p = cv2.resize(bsn.forward()[0, 0], (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
     return post(cv2.threshold(p, bmn_bsn.default_threshold(), 255, cv2.THRESH_BINARY)[1].astype(np.uint8))
 
@@ -66,7 +76,8 @@ def main() -> None:
         return cv2.morphologyEx(cv2.morphologyEx(m, cv2.MORPH_OPEN, ko), cv2.MORPH_CLOSE, kc)
 
     print(f"OpenCV {cv2.__version__} DNN, {cv2.getNumThreads()} thread(s), networks at "
-          f"{bmn_bsn.NET_SIZE[0]}x{bmn_bsn.NET_SIZE[1]}, {args.frames} frames, best of {args.repeats}")
+          f"{bmn_bsn.NET_SIZE[0]}x{bmn_bsn.NET_SIZE[1]} (the BSN's last stage at "
+          f"{bmn_bsn.FINE_SIZE[0]}x{bmn_bsn.FINE_SIZE[1]}), {args.frames} frames, best of {args.repeats}")
     print(f"{'size':>9s} {'BMN ms':>8s} {'BSN ms':>8s} {'bgapp ms':>9s} {'ratio':>6s}")
     bmn, bsn = bare_nets()
     for size in args.sizes.split(","):

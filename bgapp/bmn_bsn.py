@@ -5,11 +5,13 @@ run through OpenCV's DNN module (no other runtime):
 
 - the background modeler (BMN) turns ``N_REF`` reference frames of a scene into an
   ``M_CHANNELS``-channel background model, once per scene or per refresh;
-- the background subtractor (BSN) turns that model plus one frame into the probability that
-  each pixel is foreground.
+- the background subtractor (BSN) turns that model, the references' per-pixel median and one
+  frame into the probability that each pixel is foreground.
 
-Both run at ``NET_SIZE`` whatever the video's size (a 2-core CPU cannot afford more at video
-rate); the probability map is resized back to the frame. The array functions are
+Both U-Nets run at ``NET_SIZE`` whatever the video's size (a 2-core CPU cannot afford more at video
+rate); the BSN's last stage decides each pixel at ``FINE_SIZE`` (twice that) from its U-Net's
+answer and the frame's difference from the median there, so small objects and edges keep the detail
+a 160x120 map loses; the probability map is resized back to the frame. The array functions are
 :mod:`bgapp.standalone`'s (a script export runs the same ones); here are where the files are
 found, why they may be unusable, the false-colour view, and one small class that holds a
 session's two networks (an OpenCV ``Net`` is not shared across threads).
@@ -29,6 +31,7 @@ import numpy as np
 from .errors import BgappError
 from .standalone import (
     BMN_BSN_FILES,
+    BMN_BSN_FINE,
     BMN_BSN_REFS,
     BMN_BSN_SIZE,
     bmn_bsn_blob,
@@ -37,7 +40,8 @@ from .standalone import (
     bmn_bsn_slots,
 )
 
-NET_SIZE = BMN_BSN_SIZE  # (w, h) both networks run at: divisible by 8 for the U-Nets' 3 poolings
+NET_SIZE = BMN_BSN_SIZE  # (w, h) both U-Nets run at: divisible by 8 for their 3 poolings
+FINE_SIZE = BMN_BSN_FINE  # (w, h) the BSN's per-pixel last stage runs at, and samples are kept at
 N_REF = BMN_BSN_REFS  # reference frames the BMN takes (3 channels each); fewer are repeated to fill
 M_CHANNELS = 12  # channels of the learned background model
 BMN_FILE, BSN_FILE = BMN_BSN_FILES
@@ -133,6 +137,7 @@ class Networks:
         """The M x H x W background model of the reference frames (repeated to fill ``N_REF``)."""
         return bmn_bsn_model(self.bmn, refs)
 
-    def probability(self, frame: np.ndarray, model: np.ndarray) -> np.ndarray:
-        """Each pixel's probability of being foreground, float32 in [0, 1] at ``NET_SIZE``."""
-        return bmn_bsn_probability(self.bsn, model, frame)
+    def probability(self, frame: np.ndarray, model: np.ndarray, median: np.ndarray) -> np.ndarray:
+        """Each pixel's probability of being foreground, float32 in [0, 1] at ``FINE_SIZE``, against
+        the BMN's ``model`` and the references' per-pixel ``median``."""
+        return bmn_bsn_probability(self.bsn, model, median, frame)

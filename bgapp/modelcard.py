@@ -66,14 +66,15 @@ def summary(card: dict[str, Any]) -> str:
     """One paragraph: what was trained on what, for how long, and how the held-out figures stand
     against the bars (mean F, the median on highway, GMM's published figure per CDnet category)."""
     t, d, net = card["training"], card["data"], card["networks"]
-    w, h = net["input_size"]
+    (w, h), (fw, fh) = net["input_size"], net["fine_size"]
     scores = card["f_measure"]
     ours = scores["bmn_bsn"]
     parts = [
         f"Trained for {t['steps']:,} steps in {_duration(t['train_seconds'])} ({t['machine']}, {t['threads']} "
         f"threads, torch {t['torch']}, seed {t['seed']}) on {len(d['real'])} real scenes of "
         f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips; "
-        f"both networks at {w}x{h}; threshold {card['threshold']} chosen on the training scenes.",
+        f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}; threshold {card['threshold']} "
+        "chosen on the training scenes.",
     ]
     mean_bar = "met" if ours["mean"] >= TARGET_MEAN else "not met"
     parts.append(f"Mean F on the held-out sequences {ours['mean']:.3f} (bar {TARGET_MEAN}: {mean_bar}).")

@@ -856,16 +856,16 @@ class BGSLibrary(Model):
 
 
 BMN_BSN_SIZE = (160, 120)  # (w, h) the learned model's two networks run at, whatever the video's size
+BMN_BSN_FINE = (320, 240)  # (w, h) of the subtractor's last, per-pixel stage: twice BMN_BSN_SIZE
 BMN_BSN_REFS = 16  # reference frames its modeler (BMN) takes; fewer are repeated in order to fill them
 BMN_BSN_FILES = ("bmn.onnx", "bsn.onnx")
 
 
-def bmn_bsn_blob(frames):
-    """BGR uint8 frames as one 1 x 3k x H x W float32 network input at BMN_BSN_SIZE, scaled to [0, 1]."""
+def bmn_bsn_blob(frames, size=BMN_BSN_SIZE):
+    """BGR uint8 frames as one 1 x 3k x H x W float32 network input at ``size``, scaled to [0, 1]."""
     chans = []
     for f in frames:
-        small = f if (f.shape[1], f.shape[0]) == BMN_BSN_SIZE else cv2.resize(f, BMN_BSN_SIZE,
-                                                                               interpolation=cv2.INTER_AREA)
+        small = f if (f.shape[1], f.shape[0]) == size else cv2.resize(f, size, interpolation=cv2.INTER_AREA)
         chans.append(np.moveaxis(small, 2, 0))
     return np.concatenate(chans).astype(np.float32)[None] / np.float32(255)
 
@@ -883,10 +883,12 @@ def bmn_bsn_model(bmn, refs):
     return np.asarray(bmn.forward()[0], np.float32)
 
 
-def bmn_bsn_probability(bsn, model, frame):
-    """Each pixel's foreground probability (float32 in [0, 1], at BMN_BSN_SIZE) that the BSN gives
-    ``frame`` against ``model``."""
-    bsn.setInput(np.concatenate([model[None], bmn_bsn_blob([frame])], axis=1))
+def bmn_bsn_probability(bsn, model, median, frame):
+    """Each pixel's foreground probability (float32 in [0, 1], at BMN_BSN_FINE) that the BSN gives
+    ``frame`` against the BMN's ``model`` and the references' per-pixel ``median``: its U-Net reads
+    [model, median, frame] at BMN_BSN_SIZE, its last stage [frame, median] at BMN_BSN_FINE."""
+    bsn.setInput(np.concatenate([model[None], bmn_bsn_blob([median, frame])], axis=1), "coarse")
+    bsn.setInput(bmn_bsn_blob([frame, median], BMN_BSN_FINE), "fine")
     return np.asarray(bsn.forward()[0, 0], np.float32)
 
 
@@ -901,8 +903,9 @@ def find_bmn_bsn(models=None):
 
 
 class BMNBSN(Sampled):
-    """The learned model (BMN-BSN): the modeler's background model (``features``) of the samples; a
-    pixel is foreground where the subtractor's probability exceeds ``threshold``. ``nets``: the two
+    """The learned model (BMN-BSN): the modeler's background model (``features``) and the per-pixel
+    ``median`` of the samples (kept at BMN_BSN_FINE); a pixel is foreground where the subtractor's
+    probability exceeds ``threshold``. ``nets``: the two
     networks already read (bgapp's), else read from :func:`find_bmn_bsn`'s folder."""
 
     def __init__(self, n_frames, refresh, sample_every, threshold, models=None, nets=None):
@@ -911,17 +914,18 @@ class BMNBSN(Sampled):
             nets = [cv2.dnn.readNetFromONNX(os.path.join(folder, n)) for n in BMN_BSN_FILES]
         self.bmn, self.bsn = nets
         self.threshold = threshold
-        self.features = None
+        self.features = self.median = None
         super().__init__(n_frames, refresh, sample_every)
 
     def prepare(self, frame):
-        return cv2.resize(frame, BMN_BSN_SIZE, interpolation=cv2.INTER_AREA)
+        return cv2.resize(frame, BMN_BSN_FINE, interpolation=cv2.INTER_AREA)
 
     def fit(self, samples):
         self.features = bmn_bsn_model(self.bmn, samples)
+        self.median = median_image(samples)
 
     def detect(self, prepared, frame):
-        p = bmn_bsn_probability(self.bsn, self.features, prepared)
+        p = bmn_bsn_probability(self.bsn, self.features, self.median, prepared)
         h, w = frame.shape[:2]
         self.score = p if p.shape == (h, w) else cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
         return threshold(self.score, self.threshold)

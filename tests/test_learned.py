@@ -36,6 +36,7 @@ def test_the_shipped_model_is_small_readable_and_described():
     assert all(s < 4_000_000 for s in sizes), sizes  # a few MB at most, as the package ships them
     card = bmn_bsn.card()
     assert card["networks"]["input_size"] == list(bmn_bsn.NET_SIZE)
+    assert card["networks"]["fine_size"] == list(bmn_bsn.FINE_SIZE)
     assert card["networks"]["reference_frames"] == bmn_bsn.N_REF
     assert card["networks"]["model_channels"] == bmn_bsn.M_CHANNELS
     assert not card["training"]["quick"] and card["training"]["loss_last"] < card["training"]["loss_first"]
@@ -114,10 +115,12 @@ def test_the_model_is_fitted_to_the_samples_and_refitted_on_a_new_sample(scene):
     nets = bmn_bsn.Networks()
     small = [cv2.resize(f, bmn_bsn.NET_SIZE, interpolation=cv2.INTER_AREA) for f in frames]
     assert np.allclose(m.model.features, nets.model(small), atol=1e-5)
+    assert np.array_equal(m.model.median, np.median(np.stack(frames), axis=0).astype(np.uint8))  # 320x240 already
     m.prime(frames[:4])
     m.apply(scene.frame(100))
     assert np.allclose(m.model.features, nets.model(small[:4]), atol=1e-5)
     assert not np.allclose(m.model.features, nets.model(small), atol=1e-3)
+    assert np.array_equal(m.model.median, np.median(np.stack(frames[:4]), axis=0).astype(np.uint8))
 
 
 def test_a_stream_learns_from_its_first_samples_then_refreshes(scene):
@@ -166,24 +169,31 @@ def test_the_script_export_says_what_it_needs_and_finds_the_networks(tmp_path, m
 
 
 def _bare_loop(path):
-    """The shipped ONNX files through cv2.dnn directly: 16 frames sampled across the clip into the
-    BMN once, each frame into the BSN at the networks' size, probability resized back, > the card's threshold."""
+    """The shipped ONNX files through cv2.dnn directly: 16 frames sampled across the clip, at 320x240,
+    into the BMN once (halved) and into their per-pixel median; each frame into the BSN, halved with the
+    model and the median and at 320x240 with the median; probability resized back, > the card's threshold."""
     from bgapp.sequences import Sequence
 
     seq = Sequence(path)
     bmn = cv2.dnn.readNetFromONNX(str(bmn_bsn.model_dir() / bmn_bsn.BMN_FILE))
     bsn = cv2.dnn.readNetFromONNX(str(bmn_bsn.model_dir() / bmn_bsn.BSN_FILE))
 
-    def blob(imgs):
-        return np.concatenate([cv2.resize(i, bmn_bsn.NET_SIZE, interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
+    def fine(img):
+        return cv2.resize(img, bmn_bsn.FINE_SIZE, interpolation=cv2.INTER_AREA)
+
+    def blob(imgs, size=bmn_bsn.NET_SIZE):
+        return np.concatenate([cv2.resize(i, size, interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
                                for i in imgs]).astype(np.float32)[None] / np.float32(255)
 
-    refs = [cv2.imread(str(seq.frame_files[i])) for i in sample_indices(16, len(seq))]
+    refs = [fine(cv2.imread(str(seq.frame_files[i]))) for i in sample_indices(16, len(seq))]
     bmn.setInput(blob(refs))
     model = bmn.forward()
+    median = np.median(np.stack(refs), axis=0).astype(np.uint8)
 
     def apply(frame):
-        bsn.setInput(np.concatenate([model, blob([frame])], axis=1))
+        f = fine(frame)
+        bsn.setInput(np.concatenate([model, blob([median, f])], axis=1), "coarse")
+        bsn.setInput(blob([f, median], bmn_bsn.FINE_SIZE), "fine")
         p = cv2.resize(bsn.forward()[0, 0], (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
         return cv2.threshold(p, bmn_bsn.card()["threshold"], 255, cv2.THRESH_BINARY)[1].astype(np.uint8)
 
@@ -218,9 +228,12 @@ def test_quick_training_runs_lowers_the_loss_and_exports_what_the_engine_reads(t
     assert 0.0 <= card["f_measure"]["bmn_bsn"]["ucsd/boats"] <= 1.0
     assert bmn_bsn.unavailable_reason(tmp_path) is None
     nets = bmn_bsn.Networks(tmp_path)
-    model = nets.model([SyntheticScene(160, 120, 50).frame(i) for i in range(0, 50, 5)])
+    frames = [SyntheticScene(320, 240, 50).frame(i) for i in range(0, 50, 5)]
+    model = nets.model(frames)
     w, h = bmn_bsn.NET_SIZE
     assert model.shape == (bmn_bsn.M_CHANNELS, h, w)
+    p = nets.probability(frames[-1], model, np.median(np.stack(frames), axis=0).astype(np.uint8))
+    assert p.shape == bmn_bsn.FINE_SIZE[::-1] and p.dtype == np.float32 and 0.0 <= p.min() <= p.max() <= 1.0
 
 
 @pytest.mark.parametrize("size", [(1, 1), (7, 5), (321, 239)])

@@ -7,8 +7,12 @@ Mondéjar-Guerra et al. (BMVC 2019) train two U-Nets end to end: the BMN turns N
 into an M-channel background model that is never supervised, the BSN turns that model plus a target
 frame into foreground/background, with cross-entropy on the target's ground truth only (CDnet's
 shadow, outside-ROI and unknown pixels left out). Ours is sized for a 2-core CPU (README, "The
-learned model"): both networks run at 160x120, the BMN with K=16 first-level channels, the BSN
-with K=8, three poolings each.
+learned model"): both U-Nets run at 160x120, the BMN with K=16 first-level channels, the BSN
+with K=8, three poolings each. Two cues the paper's full-size networks do not need are added: the
+BSN also reads the references' per-pixel median (a robust background no U-Net computes easily),
+and its 160x120 answer is upsampled and corrected pixel by pixel at 320x240 from the frame's
+difference from that median there (a 1x1 network: the detail small objects need, for about 2 ms
+a frame). Its loss is the cross-entropy at 320x240 plus half that of the U-Net's own answer.
 
 Data (all of it scene-disjoint from what the card reports on): the real scenes in
 ``../shared/data/train/`` (SBI2015, UCSD) and clips from :class:`bgapp.synthetic.SyntheticScene`
@@ -46,10 +50,12 @@ sys.path.insert(0, str(ROOT))
 
 from bgapp import bmn_bsn  # noqa: E402
 from bgapp.sequences import find_sequences  # noqa: E402
+from bgapp.standalone import median_image  # noqa: E402
 from bgapp.synthetic import SyntheticScene  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 W, H = bmn_bsn.NET_SIZE
+FW, FH = bmn_bsn.FINE_SIZE  # clips, crops and labels are kept at this size; the U-Nets see them halved
 IGNORE = 2  # label of pixels left out of the loss (CDnet 50, 85, 170 and outside the ROI)
 # the sequences the card reports on: never read by training
 HELD_OUT = ("cdnet/baseline/highway", "sbi/Board", "sbi/Foliage", "sbi/IBMtest2", "ucsd/boats", "ucsd/ocean",
@@ -68,7 +74,7 @@ class UNet(nn.Module):
     """Ronneberger's U-Net, small: ``levels`` poolings, ``k`` channels at the first level, doubled
     per level; 2x2 max-pool down, 2x2 up-convolution and skip concatenation up."""
 
-    def __init__(self, cin: int, cout: int, k: int, levels: int = 3, sigmoid: bool = False) -> None:
+    def __init__(self, cin: int, cout: int, k: int, levels: int = 3) -> None:
         super().__init__()
         w = [k * 2**i for i in range(levels + 1)]
         self.enc = nn.ModuleList([block(cin if i == 0 else w[i - 1], w[i]) for i in range(levels)])
@@ -76,7 +82,6 @@ class UNet(nn.Module):
         self.up = nn.ModuleList([nn.ConvTranspose2d(w[i + 1], w[i], 2, stride=2) for i in reversed(range(levels))])
         self.dec = nn.ModuleList([block(2 * w[i], w[i]) for i in reversed(range(levels))])
         self.out = nn.Conv2d(w[0], cout, 1)
-        self.sigmoid = sigmoid
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
@@ -87,8 +92,30 @@ class UNet(nn.Module):
         x = self.mid(x)
         for up, dec in zip(self.up, self.dec):
             x = dec(torch.cat([up(x), skips.pop()], 1))
-        x = self.out(x)
-        return torch.sigmoid(x) if self.sigmoid else x
+        return self.out(x)
+
+
+class BSN(nn.Module):
+    """The subtractor: a U-Net at the networks' size on [model, median, frame] gives a logit map; upsampled
+    bilinearly to twice that size, it is corrected pixel by pixel (1x1 convolutions, ``hidden`` units)
+    from itself and the frame's absolute difference from the median at that size. ``forward`` gives the
+    probability (what is exported); :meth:`logits` both logit maps (what training scores)."""
+
+    def __init__(self, k: int, hidden: int = 16) -> None:
+        super().__init__()
+        self.unet = UNet(bmn_bsn.M_CHANNELS + 6, 1, k)
+        self.refine = nn.Sequential(nn.Conv2d(4, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1))
+        nn.init.zeros_(self.refine[2].weight)  # it starts as the upsampled U-Net's answer
+        nn.init.zeros_(self.refine[2].bias)
+
+    def logits(self, coarse: torch.Tensor, full: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        c = self.unet(coarse)
+        up = F.interpolate(c, scale_factor=2.0, mode="bilinear", align_corners=False)
+        diff = torch.abs(full[:, :3] - full[:, 3:])
+        return up + self.refine(torch.cat([up, diff], 1)), c
+
+    def forward(self, coarse: torch.Tensor, full: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logits(coarse, full)[0])
 
 
 # -- data ------------------------------------------------------------------------------------------
@@ -104,28 +131,29 @@ class Clip:
 
 
 def labels_of(gt: np.ndarray | None, roi: np.ndarray | None) -> np.ndarray:
-    """CDnet levels at the networks' size as 0/1/IGNORE (nearest neighbour keeps labels labels)."""
+    """CDnet levels at ``FINE_SIZE`` as 0/1/IGNORE (nearest neighbour keeps labels labels)."""
     if gt is None:
-        return np.full((H, W), IGNORE, np.uint8)
+        return np.full((FH, FW), IGNORE, np.uint8)
     out = np.full(gt.shape, IGNORE, np.uint8)
     out[gt == 0] = 0
     out[gt == 255] = 1
     if roi is not None:
         out[roi == 0] = IGNORE
-    return cv2.resize(out, (W, H), interpolation=cv2.INTER_NEAREST)
+    return cv2.resize(out, (FW, FH), interpolation=cv2.INTER_NEAREST)
 
 
-def small(frame: np.ndarray) -> np.ndarray:
-    return cv2.resize(frame, (W, H), interpolation=cv2.INTER_AREA)
+def fine(frame: np.ndarray) -> np.ndarray:
+    """A frame at ``FINE_SIZE``, as the method keeps its samples and frames."""
+    return cv2.resize(frame, (FW, FH), interpolation=cv2.INTER_AREA)
 
 
 def real_clips(root: Path, limit: int | None = None) -> list[Clip]:
-    """The training scenes under ``root`` (``../shared/data/train``): every frame, at 160x120."""
+    """The training scenes under ``root`` (``../shared/data/train``): every frame, at 320x240."""
     clips = []
     for seq in find_sequences(root)[:limit]:
         frames, labels, scored = [], [], []
         for i, (frame, gt, is_scored) in enumerate(seq.pairs()):
-            frames.append(small(frame))
+            frames.append(fine(frame))
             labels.append(labels_of(gt, seq.roi))
             if is_scored:
                 scored.append(i)
@@ -145,7 +173,7 @@ def synthetic_clips(n: int, rng: np.random.Generator, backgrounds: list[np.ndarr
     for k in range(n):
         opts = dict(SYNTHETIC_KINDS[k % len(SYNTHETIC_KINDS)])
         bg = backgrounds[int(rng.integers(len(backgrounds)))] if backgrounds and k % 2 else None
-        scene = SyntheticScene(W, H, frames, seed=int(rng.integers(1 << 30)), noise_sigma=float(rng.uniform(1, 6)),
+        scene = SyntheticScene(FW, FH, frames, seed=int(rng.integers(1 << 30)), noise_sigma=float(rng.uniform(1, 6)),
                                drift=float(rng.uniform(0, 0.1)), warmup=int(rng.integers(0, 30)), background=bg,
                                **opts)
         gt = [scene.ground_truth(i) for i in range(frames)]
@@ -155,14 +183,16 @@ def synthetic_clips(n: int, rng: np.random.Generator, backgrounds: list[np.ndarr
 
 
 def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int, crop: int
-          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``scenes`` random scenes, each with its reference stack (3*N_REF channels) and ``targets``
-    target frames and labels, cut to one random ``crop`` x ``crop`` window per scene.
+          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``scenes`` random scenes, each with its reference stack (3*N_REF channels), the references'
+    per-pixel median (as the method takes it: :func:`bgapp.standalone.median_image`) and ``targets``
+    target frames and labels, cut to one random ``crop`` x ``crop`` window per scene at ``FINE_SIZE``
+    (even offsets: halving keeps the pixel grid the method's resize gives).
 
     References are 2..N_REF frames spread across the clip with random offsets, repeated to fill
     the N_REF inputs as the method does; the light of a target may differ a little from its
     references' (the network must not call a global change foreground)."""
-    refs, tgts, labs = [], [], []
+    refs, meds, tgts, labs = [], [], [], []
     for _ in range(scenes):
         c = clips[int(rng.integers(len(clips)))]
         t = len(c.frames)
@@ -170,7 +200,7 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
         idx = np.clip((np.linspace(0, t, n, endpoint=False) + rng.uniform(0, t / n, n)).astype(int), 0, t - 1)
         ref = [c.frames[i] for i in bmn_bsn.reference_slots(list(idx))]
         which = rng.choice(c.scored, targets)
-        y0, x0 = int(rng.integers(0, H - crop + 1)), int(rng.integers(0, W - crop + 1))
+        y0, x0 = 2 * int(rng.integers(0, (FH - crop) // 2 + 1)), 2 * int(rng.integers(0, (FW - crop) // 2 + 1))
         win = (slice(y0, y0 + crop), slice(x0, x0 + crop))
         flip = rng.random() < 0.5
         gain = rng.uniform(0.7, 1.3)
@@ -180,6 +210,7 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
             return np.clip(out[:, ::-1] if flip else out, 0, 1)
 
         refs.append(np.concatenate([prep(r, gain) for r in ref], axis=2))
+        meds.append(prep(median_image([c.frames[i] for i in idx]), gain))
         for i in which:
             tgts.append(prep(c.frames[i], gain * rng.uniform(0.92, 1.08)))
             lab = c.labels[i][win]
@@ -188,37 +219,63 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
     def chw(a: list[np.ndarray]) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(np.stack(a).transpose(0, 3, 1, 2)))
 
-    return chw(refs), chw(tgts), torch.from_numpy(np.ascontiguousarray(np.stack(labs)))
+    return chw(refs), chw(meds), chw(tgts), torch.from_numpy(np.ascontiguousarray(np.stack(labs)))
 
 
-def step_loss(bmn: nn.Module, bsn: nn.Module, refs: torch.Tensor, tgts: torch.Tensor, labs: torch.Tensor
-              ) -> torch.Tensor:
-    """Cross-entropy of the BSN on the targets' labelled pixels; one BMN pass per scene serves its
-    targets (the background model itself has no loss)."""
-    s, t = refs.shape[0], tgts.shape[0] // refs.shape[0]
-    model = bmn(refs)
-    model = model.unsqueeze(1).expand(s, t, *model.shape[1:]).reshape(s * t, *model.shape[1:])
-    logits = bsn(torch.cat([model, tgts], 1))[:, 0]
+def inputs(model: torch.Tensor, med: torch.Tensor, tgts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The BSN's two inputs, as :func:`bgapp.standalone.bmn_bsn_probability` builds them: [model,
+    median, frame] halved (a 2x2 mean, what INTER_AREA gives) and [frame, median] at full size."""
+    return torch.cat([model, F.avg_pool2d(med, 2), F.avg_pool2d(tgts, 2)], 1), torch.cat([tgts, med], 1)
+
+
+def ce(logits: torch.Tensor, labs: torch.Tensor) -> torch.Tensor:
     keep = labs != IGNORE
     return F.binary_cross_entropy_with_logits(logits[keep], labs[keep].float())
 
 
+def step_loss(bmn: nn.Module, bsn: BSN, refs: torch.Tensor, med: torch.Tensor, tgts: torch.Tensor,
+              labs: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the BSN's full-size answer on the targets' labelled pixels, plus half that of
+    its U-Net's (so the U-Net's map stays a probability the last stage can lean on); one BMN pass per
+    scene serves its targets (the background model itself has no loss)."""
+    t = tgts.shape[0] // refs.shape[0]
+    model = bmn(F.avg_pool2d(refs, 2)).repeat_interleave(t, 0)
+    full, coarse = bsn.logits(*inputs(model, med.repeat_interleave(t, 0), tgts))
+    return ce(full[:, 0], labs) + 0.5 * ce(coarse[:, 0], labs[:, ::2, ::2])
+
+
 # -- export and evaluation ---------------------------------------------------------------------------
 
-def export(bmn: UNet, bsn: UNet, out: Path) -> None:
-    """Both networks as ONNX at the networks' size (opset 17, as cv2.dnn reads it); the BSN ends
-    with its sigmoid, so it gives probabilities."""
+def export(bmn: UNet, bsn: BSN, out: Path) -> None:
+    """Both networks as ONNX (opset 17, as cv2.dnn reads it): the BMN at the networks' size; the BSN
+    with its two inputs, ``coarse`` at that size and ``fine`` at twice it, giving probabilities."""
     out.mkdir(parents=True, exist_ok=True)
-    bsn_p = UNet(bmn_bsn.M_CHANNELS + 3, 1, bsn.enc[0][0].out_channels, sigmoid=True)
-    bsn_p.load_state_dict(bsn.state_dict())
-    nets = ((bmn, bmn_bsn.BMN_FILE, 3 * bmn_bsn.N_REF), (bsn_p, bmn_bsn.BSN_FILE, bmn_bsn.M_CHANNELS + 3))
-    for net, name, cin in nets:
-        net.eval()
-        torch.onnx.export(net, (torch.zeros(1, cin, H, W),), str(out / name), opset_version=17, dynamo=False,
-                          input_names=["input"], output_names=["output"])
+    bmn.eval()
+    bsn.eval()
+    torch.onnx.export(bmn, (torch.zeros(1, 3 * bmn_bsn.N_REF, H, W),), str(out / bmn_bsn.BMN_FILE), opset_version=17,
+                      dynamo=False, input_names=["input"], output_names=["output"])
+    torch.onnx.export(bsn, (torch.zeros(1, bmn_bsn.M_CHANNELS + 6, H, W), torch.zeros(1, 6, FH, FW)),
+                      str(out / bmn_bsn.BSN_FILE), opset_version=17, dynamo=False, input_names=["coarse", "fine"],
+                      output_names=["output"])
+    check_export(bsn, out / bmn_bsn.BSN_FILE)
 
 
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+def check_export(bsn: BSN, path: Path) -> None:
+    """Fail loudly unless OpenCV's DNN module reads the exported BSN as torch runs it (its upsampling
+    and two inputs are where an importer could differ): random inputs, outputs within 1e-4."""
+    gen = torch.Generator().manual_seed(0)
+    coarse, full = torch.rand(1, bmn_bsn.M_CHANNELS + 6, H, W, generator=gen), torch.rand(1, 6, FH, FW, generator=gen)
+    with torch.no_grad():
+        want = bsn(coarse, full).numpy()
+    net = cv2.dnn.readNetFromONNX(str(path))
+    net.setInput(coarse.numpy(), "coarse")
+    net.setInput(full.numpy(), "fine")
+    gap = float(np.abs(net.forward() - want).max())
+    if gap > 1e-4:
+        raise SystemExit(f"error: OpenCV reads the exported {path.name} differently from torch (max gap {gap:.2g})")
+
+
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
 
 def calibrate(out: Path, data: Path, quick: bool) -> None:
@@ -236,7 +293,7 @@ def calibrate(out: Path, data: Path, quick: bool) -> None:
     if not specs:
         card["threshold"] = 0.5
     else:
-        runs = evaluate_grid(specs, [Config("bmn_bsn", {"threshold": t}) for t in THRESHOLDS], workers=1)
+        runs = evaluate_grid(specs, [Config("bmn_bsn", {"threshold": t}) for t in THRESHOLDS], workers=2)
         means = {t: float(np.mean([r.counts.f_measure for r in results])) for t, results in zip(THRESHOLDS, runs)}
         card["threshold"] = max(means, key=lambda t: means[t])
         card["calibration"] = {"scenes": len(specs), "mean_f_by_threshold": {str(t): f for t, f in means.items()}}
@@ -331,15 +388,14 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
 
     bmn = UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
-    bsn = UNet(bmn_bsn.M_CHANNELS + 3, 1, args.bsn_k)
+    bsn = BSN(args.bsn_k)
     params = list(bmn.parameters()) + list(bsn.parameters())
     opt = torch.optim.Adam(params, lr=1e-3)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * i / steps)))
     losses: list[float] = []
     t_train = time.time()
     for i in range(steps):
-        refs, tgts, labs = batch(clips, rng, scenes=4, targets=4, crop=96)
-        loss = step_loss(bmn, bsn, refs, tgts, labs)
+        loss = step_loss(bmn, bsn, *batch(clips, rng, scenes=4, targets=4, crop=192))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -353,10 +409,15 @@ def main(argv: list[str] | None = None) -> int:
     n = max(1, len(losses) // 10)
     card = {
         "model": "BMN-BSN (Mondéjar-Guerra et al., BMVC 2019), small CPU variant",
-        "networks": {"input_size": [W, H], "reference_frames": bmn_bsn.N_REF, "model_channels": bmn_bsn.M_CHANNELS,
+        "networks": {"input_size": [W, H], "fine_size": [FW, FH], "reference_frames": bmn_bsn.N_REF,
+                     "model_channels": bmn_bsn.M_CHANNELS,
                      "bmn": {"k": args.bmn_k, "levels": 3, "parameters": sum(p.numel() for p in bmn.parameters())},
-                     "bsn": {"k": args.bsn_k, "levels": 3, "parameters": sum(p.numel() for p in bsn.parameters())}},
-        "training": {"steps": steps, "batch": "4 scenes x 4 targets, 96x96 crops", "optimiser": "Adam 1e-3, cosine",
+                     "bsn": {"k": args.bsn_k, "levels": 3, "inputs": "model, median, frame; frame, median at fine_size",
+                             "refine": "1x1, 16 hidden, at fine_size",
+                             "parameters": sum(p.numel() for p in bsn.parameters())}},
+        "training": {"steps": steps, "batch": "4 scenes x 4 targets, 192x192 crops at fine_size",
+                     "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
+                     "optimiser": "Adam 1e-3, cosine",
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
                      "total_seconds": round(time.time() - started), "threads": args.threads,
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch": torch.__version__,
