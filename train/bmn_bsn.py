@@ -1,6 +1,6 @@
 """Train the learned background model (BMN-BSN) from scratch and write what bgapp ships.
 
-    .venv/bin/python train/bmn_bsn.py            # the shipped model: bgapp/models/, about 40 min on 2 cores
+    .venv/bin/python train/bmn_bsn.py            # the shipped model: bgapp/models/, about 65 min on 2 cores
     .venv/bin/python train/bmn_bsn.py --quick --out /tmp/m   # a few minutes: checks that training works
 
 Mondéjar-Guerra et al. (BMVC 2019) train two U-Nets end to end: the BMN turns N reference frames
@@ -24,7 +24,7 @@ block is rewritten from the new card (:mod:`bgapp.modelcard`).
 
 Needs the ``train`` extra (``torch==2.13.0+cpu`` and ``onnx``: requirements-train.txt).
 Everything random draws from ``--seed`` (numpy's generator and torch's); with the same versions and
-thread count a rerun should rebuild the same weights (not checked bit for bit: a full run is 35 min).
+thread count a rerun should rebuild the same weights (not checked bit for bit: a full run is an hour).
 """
 
 from __future__ import annotations
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=ROOT / "bgapp" / "models", help="where the ONNX files and card go")
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (train/ inside it)")
-    ap.add_argument("--steps", type=int, default=None, help="optimiser steps (default 6000, --quick 60)")
+    ap.add_argument("--steps", type=int, default=None, help="optimiser steps (default 5000, --quick 60)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--quick", action="store_true", help="a few minutes: little data, few steps, one held-out clip")
     ap.add_argument("--bmn-k", type=int, default=16)
@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         score(args.out, args.data, args.quick)
         readme(args)
         return 0
-    steps = args.steps or (60 if args.quick else 6000)
+    steps = args.steps or (60 if args.quick else 5000)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
