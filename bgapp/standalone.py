@@ -855,7 +855,7 @@ class BGSLibrary(Model):
         return bgs_mask(raw, frame.shape[:2], first=self.frames == 1)
 
 
-BMN_BSN_SIZE = (160, 120)  # (w, h) the learned model's two networks run at, whatever the video's size
+BMN_BSN_SIZE = (160, 120)  # (w, h) the learned model's two U-Nets run at, whatever the video's size
 BMN_BSN_FINE = (320, 240)  # (w, h) of the subtractor's last, per-pixel stage: twice BMN_BSN_SIZE
 BMN_BSN_REFS = 16  # reference frames its modeler (BMN) takes; fewer are repeated in order to fill them
 BMN_BSN_FILES = ("bmn.onnx", "bsn.onnx")
@@ -905,8 +905,8 @@ def find_bmn_bsn(models=None):
 class BMNBSN(Sampled):
     """The learned model (BMN-BSN): the modeler's background model (``features``) and the per-pixel
     ``median`` of the samples (kept at BMN_BSN_FINE); a pixel is foreground where the subtractor's
-    probability exceeds ``threshold``. ``nets``: the two
-    networks already read (bgapp's), else read from :func:`find_bmn_bsn`'s folder."""
+    probability exceeds ``threshold``. ``nets``: the two networks already read (bgapp's), else read
+    from :func:`find_bmn_bsn`'s folder."""
 
     def __init__(self, n_frames, refresh, sample_every, threshold, models=None, nets=None):
         if nets is None:
