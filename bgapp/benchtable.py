@@ -310,7 +310,7 @@ def run_bench(specs: Iterable[str], rows: list[Entry], post: bool = True, worker
 # more or faster cores runs faster. The basis of :func:`estimate`, not a promise.
 COST_MS: dict[str, float] = {
     "mog2": 2.2, "knn": 2.9, "absdiff": 0.7, "frame_diff": 0.7, "ssim": 1.3, "median": 1.0, "sigma_delta": 2.6,
-    "gmg": 6.3, "cnt": 0.8, "gsoc": 4.2, "lsbp": 12.4, "mog": 2.0, "bmn_bsn": 14.6,
+    "gmg": 6.3, "cnt": 0.8, "gsoc": 4.2, "lsbp": 12.4, "mog": 2.0, "bmn_bsn": 10.2,
     "subsense": 46.8, "pawcs": 92.0, "lobster": 23.5, "vibe": 1.3, "pbas": 10.9, "codebook": 3.0, "imbs": 7.4,
     "sobs": 7.3, "two_points": 1.2, "fuzzy_choquet": 17.1,
 }

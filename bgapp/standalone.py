@@ -862,12 +862,16 @@ BMN_BSN_FILES = ("bmn.onnx", "bsn.onnx")
 
 
 def bmn_bsn_blob(frames, size=BMN_BSN_SIZE):
-    """BGR uint8 frames as one 1 x 3k x H x W float32 network input at ``size``, scaled to [0, 1]."""
-    chans = []
-    for f in frames:
+    """BGR uint8 frames as one 1 x 3k x H x W float32 network input at ``size``, scaled to [0, 1].
+    Written into one preallocated array: concatenating transposed views first cost ten times more,
+    and this runs on every frame."""
+    w, h = size
+    out = np.empty((1, 3 * len(frames), h, w), np.float32)
+    for i, f in enumerate(frames):
         small = f if (f.shape[1], f.shape[0]) == size else cv2.resize(f, size, interpolation=cv2.INTER_AREA)
-        chans.append(np.moveaxis(small, 2, 0))
-    return np.concatenate(chans).astype(np.float32)[None] / np.float32(255)
+        out[0, 3 * i:3 * i + 3] = small.transpose(2, 0, 1)
+    out /= np.float32(255)
+    return out
 
 
 def bmn_bsn_slots(refs, n=BMN_BSN_REFS):
