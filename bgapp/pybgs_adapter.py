@@ -44,12 +44,16 @@ interpreter tears down. How the folder becomes the working directory (:func:`wor
 
 Not ``CLONE_FILES`` as well (a private stdout for that thread): a copied file table keeps every socket
 the server had open at that moment alive in the copy, so a connection the server closes stays open
-and stays registered with its epoll loop (it stalled the app's pages). Instead the prints of
-construction, first frame and destruction are caught at file-descriptor level (:func:`quiet_stdout`):
-for each of those native calls alone, descriptor 1 points at an in-memory file; afterwards it points
-back and every captured line that is not BGSLibrary's (:data:`NATIVE_LINE`: another thread wrote it
-in that short window) is written on, so a user's terminal (``bgapp bench-table``'s progress, a server's
-log) no longer shows ``+SuBSENSE()`` and ``-SuBSENSE()``. What some algorithms print while they run
+and stays registered with its epoll loop (it stalled the app's pages). Nor file descriptor 1 pointed
+at a capture file for the native call: another thread's write that had already looked up descriptor 1
+landed in the capture after it was read, and was lost (a test caught it: 16 of 60 runs under load).
+Instead BGSLibrary's prints are caught where they are made, in C's ``stdout`` stream (``std::cout``
+writes into it; :func:`quiet_stdout`): for construction, the first frame and destruction alone, the
+stream writes into an in-memory file, swapped under the stream's own lock; afterwards every captured
+line that is not BGSLibrary's (:data:`NATIVE_LINE`: another thread's ``printf`` in that short window) is
+written on, so a user's terminal (``bgapp bench-table``'s progress, a server's log) no longer shows
+``+SuBSENSE()`` and ``-SuBSENSE()``, and what other threads write to descriptor 1 never goes near the
+capture. What some algorithms print while they run
 (IMBS's ``WARNING: changeBg``) still reaches stdout: ``python -m bgapp`` points file descriptor 1 at
 stderr while a command runs and calls :func:`close_all` before it restores it, so its ``--json`` output
 stays one JSON object.
@@ -244,59 +248,105 @@ class _BuilderThread:
         return built[1]
 
 
+class _FileHead(ctypes.Structure):
+    """The head of glibc's ``struct _IO_FILE`` (``<bits/types/struct_FILE.h>``, a stable ABI) up to
+    ``_fileno``, the descriptor the stream writes to, which no public function sets."""
+
+    _fields_ = [("_flags", ctypes.c_int), *((f"_ptr{i}", ctypes.c_void_p) for i in range(11)),
+                ("_markers", ctypes.c_void_p), ("_chain", ctypes.c_void_p), ("_fileno", ctypes.c_int)]
+
+
+class _CStdout:
+    """C's ``stdout`` stream, the one BGSLibrary prints through (``std::cout`` writes into it), whose
+    descriptor is swapped under the stream's own lock.
+
+    Every call keeps the GIL (``ctypes.PyDLL``) and the four calls of :meth:`point_at` are chained in C,
+    so no bytecode runs while the builder holds the stream's lock: a thread that holds the GIL (pybgs
+    never lets it go, even while it prints) never waits on that lock while the builder waits on the GIL.
+    """
+
+    def __init__(self) -> None:
+        libc = ctypes.PyDLL(None)
+        stream = ctypes.c_void_p.in_dll(libc, "stdout").value
+        if not stream:
+            raise ValueError("C's stdout is not open")
+        self.stream: int = stream
+        for name in ("flockfile", "funlockfile", "fflush", "fileno"):
+            getattr(libc, name).argtypes = [ctypes.c_void_p]
+        libc.memcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        libc.memcpy.restype = ctypes.c_void_p
+        self.libc = libc
+        self.field = _FileHead.from_address(self.stream)
+
+    def fileno(self) -> int:
+        return int(self.libc.fileno(self.stream))
+
+    def point_at(self, fd: int) -> None:
+        """Flush what the stream holds to its descriptor of now, then make it write to ``fd``."""
+        value = ctypes.c_int(fd)
+        fd_at = ctypes.addressof(self.field) + _FileHead._fileno.offset
+        list(map(_CALL, (partial(self.libc.flockfile, self.stream), partial(self.libc.fflush, self.stream),
+                         partial(self.libc.memcpy, fd_at, ctypes.addressof(value), ctypes.sizeof(value)),
+                         partial(self.libc.funlockfile, self.stream))))
+
+
 @cache
-def _libc() -> Any:
-    return ctypes.CDLL(None)
-
-
-def _flush_c_stdout() -> None:
-    """Flush C's stdio buffers, so BGSLibrary's ``std::cout`` text lands on the descriptor of now."""
-    with contextlib.suppress(OSError, AttributeError):
-        _libc().fflush(None)
+def _c_stdout() -> _CStdout | None:
+    """C's stdout where its descriptor can be set (glibc, checked through ``fileno``), else None."""
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION"):
+            return None
+        out = _CStdout()
+    except (OSError, AttributeError, ValueError, TypeError):
+        return None
+    return out if out.field._fileno == out.fileno() >= 0 else None
 
 
 def _capture_file() -> int:
     """A descriptor of an unnamed in-memory file (a temp file where memfd is not offered): unlike a pipe
-    it never fills up, so a writer in the window never blocks while the builder holds the GIL."""
+    it never fills up, so the builder never blocks on its own prints while it holds the GIL."""
     try:
         return os.memfd_create("bgapp-bgslibrary-stdout", os.MFD_CLOEXEC)
     except (AttributeError, OSError):
         return os.dup(tempfile.TemporaryFile().fileno())
 
 
+_QUIET_LOCK = threading.RLock()  # one window at a time: each restores the descriptor it found
+
+
 @contextlib.contextmanager
 def quiet_stdout() -> Iterator[None]:
-    """Keep BGSLibrary's prints off file descriptor 1 for the native call(s) inside; pass on the rest.
+    """Keep BGSLibrary's prints off stdout for the native call(s) inside; pass on the rest.
 
-    Descriptor 1 points at a capture file only for the block (keep it to the native call: other threads'
-    stdout lines written meanwhile arrive after it, not lost); lines matching :data:`NATIVE_LINE` are
-    dropped, everything else is written to the descriptor 1 of before, in order. Where no capture file
-    or descriptor can be had, nothing is caught.
+    For the block, C's stdout stream writes into a capture file instead of its descriptor; afterwards
+    the lines matching :data:`NATIVE_LINE` are dropped and the rest (another thread's ``printf`` in the
+    window) are written to that descriptor. File descriptor 1 itself is never touched, so what other
+    threads write to it (Python's ``print``, a log handler) goes straight out, and a redirection of it
+    by someone else (``python -m bgapp``, pytest) is never undone or captured. The swap is made under
+    the stream's lock, so every write through the stream lands wholly on one side. Where the stream
+    cannot be reached (not glibc) or no capture file can be had, nothing is caught.
     """
-    try:
-        capture = _capture_file()
-    except OSError:
+    stream = _c_stdout()
+    if stream is None:
         yield
         return
-    try:
-        saved = os.dup(1)
-    except OSError:
-        os.close(capture)
-        yield
-        return
-    _flush_c_stdout()
-    os.dup2(capture, 1)
-    try:
-        yield
-    finally:
-        _flush_c_stdout()
-        os.dup2(saved, 1)
-        os.close(saved)
-        _pass_on(capture)
+    with _QUIET_LOCK:
+        try:
+            capture = _capture_file()
+        except OSError:
+            yield
+            return
+        before = stream.fileno()
+        stream.point_at(capture)
+        try:
+            yield
+        finally:
+            stream.point_at(before)
+            _pass_on(capture, before)
 
 
-def _pass_on(capture: int) -> None:
-    """Write the captured lines that are not BGSLibrary's to descriptor 1, then close the capture."""
+def _pass_on(capture: int, fd: int) -> None:
+    """Write the captured lines that are not BGSLibrary's to ``fd``, then close the capture."""
     try:
         os.lseek(capture, 0, os.SEEK_SET)
         chunks = []
@@ -308,7 +358,7 @@ def _pass_on(capture: int) -> None:
                     if not NATIVE_LINE.fullmatch(line.rstrip(b"\r\n")))
     with contextlib.suppress(OSError):
         while rest:
-            rest = rest[os.write(1, rest):]
+            rest = rest[os.write(fd, rest):]
 
 
 _BUILDER: _BuilderThread | None = None
