@@ -182,7 +182,8 @@ def synthetic_clips(n: int, rng: np.random.Generator, backgrounds: list[np.ndarr
     return clips
 
 
-def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int, crop: int
+def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int, crop: int,
+          real_share: float | None = None, grey: float = 0.0
           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``scenes`` random scenes, each with its reference stack (3*N_REF channels), the references'
     per-pixel median (as the method takes it: :func:`bgapp.standalone.median_image`) and ``targets``
@@ -191,10 +192,17 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
 
     References are 2..N_REF frames spread across the clip with random offsets, repeated to fill
     the N_REF inputs as the method does; the light of a target may differ a little from its
-    references' (the network must not call a global change foreground)."""
+    references' (the network must not call a global change foreground).
+
+    ``real_share``: the chance a scene is drawn from the real clips (the rest from the synthetic
+    ones); None draws uniformly from all. ``grey``: the chance a scene is turned grey (as UCSD's are)."""
+    real = [c for c in clips if not c.name.startswith("synthetic/")]
+    synth = [c for c in clips if c.name.startswith("synthetic/")]
     refs, meds, tgts, labs = [], [], [], []
     for _ in range(scenes):
-        c = clips[int(rng.integers(len(clips)))]
+        pool = clips if real_share is None or not real or not synth else real if rng.random() < real_share else synth
+        c = pool[int(rng.integers(len(pool)))]
+        to_grey = rng.random() < grey
         t = len(c.frames)
         n = int(rng.integers(2, bmn_bsn.N_REF + 1))
         idx = np.clip((np.linspace(0, t, n, endpoint=False) + rng.uniform(0, t / n, n)).astype(int), 0, t - 1)
@@ -205,8 +213,11 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
         flip = rng.random() < 0.5
         gain = rng.uniform(0.7, 1.3)
 
-        def prep(img: np.ndarray, g: float, flip: bool = flip, win: tuple = win) -> np.ndarray:
+        def prep(img: np.ndarray, g: float, flip: bool = flip, win: tuple = win, to_grey: bool = to_grey
+                 ) -> np.ndarray:
             out = img[win].astype(np.float32) * np.float32(g / 255)
+            if to_grey:
+                out = np.repeat(out.mean(axis=2, keepdims=True), 3, axis=2)
             return np.clip(out[:, ::-1] if flip else out, 0, 1)
 
         refs.append(np.concatenate([prep(r, gain) for r in ref], axis=2))
@@ -361,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bmn-k", type=int, default=16)
     ap.add_argument("--bsn-k", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--real-share", type=float, default=None,
+                    help="chance a batch scene is a real clip (default: drawn uniformly from all clips)")
+    ap.add_argument("--grey", type=float, default=0.0, help="chance a batch scene is turned grey")
     ap.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md", default=None,
                     help="then rewrite this README's model-card block from the new card (default README.md)")
     ap.add_argument("--score-only", action="store_true",
@@ -395,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     losses: list[float] = []
     t_train = time.time()
     for i in range(steps):
-        loss = step_loss(bmn, bsn, *batch(clips, rng, scenes=4, targets=4, crop=192))
+        loss = step_loss(bmn, bsn, *batch(clips, rng, scenes=4, targets=4, crop=192, real_share=args.real_share,
+                                          grey=args.grey))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -416,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
                              "refine": "1x1, 16 hidden, at fine_size",
                              "parameters": sum(p.numel() for p in bsn.parameters())}},
         "training": {"steps": steps, "batch": "4 scenes x 4 targets, 192x192 crops at fine_size",
+                     "real_share": args.real_share, "grey": args.grey,
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
