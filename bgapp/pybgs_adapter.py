@@ -277,9 +277,16 @@ class _CStdout:
         libc.memcpy.restype = ctypes.c_void_p
         self.libc = libc
         self.field = _FileHead.from_address(self.stream)
+        self._fflush = ctypes.CDLL(None).fflush  # releases the GIL while it writes
+        self._fflush.argtypes = [ctypes.c_void_p]
 
     def fileno(self) -> int:
         return int(self.libc.fileno(self.stream))
+
+    def drain(self) -> None:
+        """Write out what the stream holds without the GIL (a slow reader of stdout then stalls no one
+        else), so the flush under the lock in :meth:`point_at` has little or nothing left to write."""
+        self._fflush(self.stream)
 
     def point_at(self, fd: int) -> None:
         """Flush what the stream holds to its descriptor of now, then make it write to ``fd``."""
@@ -337,6 +344,7 @@ def quiet_stdout() -> Iterator[None]:
             yield
             return
         before = stream.fileno()
+        stream.drain()
         stream.point_at(capture)
         try:
             yield
