@@ -182,9 +182,57 @@ def synthetic_clips(n: int, rng: np.random.Generator, backgrounds: list[np.ndarr
     return clips
 
 
+@dataclass
+class Cutout:
+    """One labelled object cut from a real training frame: its pixels and its mask."""
+
+    pixels: np.ndarray  # h x w x 3 uint8
+    mask: np.ndarray  # h x w bool
+
+
+def cutouts(clips: list[Clip], rng: np.random.Generator, limit: int = 800, min_area: int = 40) -> list[Cutout]:
+    """Up to ``limit`` objects (8-connected foreground blobs of at least ``min_area`` pixels, no larger
+    than a quarter of the frame, clear of ignored pixels) from the real clips' labelled frames."""
+    found = []
+    for c in clips:
+        if c.name.startswith("synthetic/"):
+            continue
+        for i in c.scored[:: max(1, len(c.scored) // 40)]:
+            fg = (c.labels[i] == 1).astype(np.uint8)
+            n, cc, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+            for j in range(1, n):
+                x, y, w, h, area = (int(v) for v in stats[j])
+                box = (slice(y, y + h), slice(x, x + w))
+                if area < min_area or w > FW // 2 or h > FH // 2:
+                    continue
+                if (c.labels[i][max(0, y - 1):y + h + 1, max(0, x - 1):x + w + 1] == IGNORE).any():
+                    continue  # a shadow or an unlabelled rim next to it: the cut would carry it
+                found.append(Cutout(c.frames[i][box].copy(), cc[box] == j))
+    keep = rng.permutation(len(found))[:limit]
+    return [found[k] for k in sorted(keep)]
+
+
+def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.random.Generator) -> None:
+    """Paste one or two random ``objects`` (scaled 0.4-1.2, relit 0.7-1.3) at random places into the
+    window ``img`` and mark them foreground in ``lab``, in place: something the references never saw,
+    on any background, at sizes down to a few pixels."""
+    for _ in range(int(rng.integers(1, 3))):
+        o = objects[int(rng.integers(len(objects)))]
+        s = float(rng.uniform(0.4, 1.2))
+        h, w = max(2, round(o.mask.shape[0] * s)), max(2, round(o.mask.shape[1] * s))
+        if h >= img.shape[0] or w >= img.shape[1]:
+            continue
+        pix = cv2.resize(o.pixels, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * rng.uniform(0.7, 1.3)
+        mask = cv2.resize(o.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+        y, x = int(rng.integers(0, img.shape[0] - h + 1)), int(rng.integers(0, img.shape[1] - w + 1))
+        region = img[y:y + h, x:x + w]
+        region[mask] = np.clip(pix[mask], 0, 255).astype(np.uint8)
+        lab[y:y + h, x:x + w][mask] = 1
+
+
 def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int, crop: int,
-          real_share: float | None = None, grey: float = 0.0
-          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+          real_share: float | None = None, grey: float = 0.0, objects: list[Cutout] | None = None,
+          pasted: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``scenes`` random scenes, each with its reference stack (3*N_REF channels), the references'
     per-pixel median (as the method takes it: :func:`bgapp.standalone.median_image`) and ``targets``
     target frames and labels, cut to one random ``crop`` x ``crop`` window per scene at ``FINE_SIZE``
@@ -195,7 +243,8 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
     references' (the network must not call a global change foreground).
 
     ``real_share``: the chance a scene is drawn from the real clips (the rest from the synthetic
-    ones); None draws uniformly from all. ``grey``: the chance a scene is turned grey (as UCSD's are)."""
+    ones); None draws uniformly from all. ``grey``: the chance a scene is turned grey (as UCSD's are).
+    ``pasted``: the chance a target gets one or two of ``objects`` pasted in (:func:`paste`)."""
     real = [c for c in clips if not c.name.startswith("synthetic/")]
     synth = [c for c in clips if c.name.startswith("synthetic/")]
     refs, meds, tgts, labs = [], [], [], []
@@ -213,18 +262,20 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
         flip = rng.random() < 0.5
         gain = rng.uniform(0.7, 1.3)
 
-        def prep(img: np.ndarray, g: float, flip: bool = flip, win: tuple = win, to_grey: bool = to_grey
-                 ) -> np.ndarray:
-            out = img[win].astype(np.float32) * np.float32(g / 255)
+        def prep(img: np.ndarray, g: float, flip: bool = flip, to_grey: bool = to_grey) -> np.ndarray:
+            out = img.astype(np.float32) * np.float32(g / 255)
             if to_grey:
                 out = np.repeat(out.mean(axis=2, keepdims=True), 3, axis=2)
             return np.clip(out[:, ::-1] if flip else out, 0, 1)
 
-        refs.append(np.concatenate([prep(r, gain) for r in ref], axis=2))
-        meds.append(prep(median_image([c.frames[i] for i in idx]), gain))
+        refs.append(np.concatenate([prep(r[win], gain) for r in ref], axis=2))
+        meds.append(prep(median_image([c.frames[i] for i in idx])[win], gain))
         for i in which:
-            tgts.append(prep(c.frames[i], gain * rng.uniform(0.92, 1.08)))
-            lab = c.labels[i][win]
+            img, lab = c.frames[i][win], c.labels[i][win]
+            if objects and rng.random() < pasted:
+                img, lab = img.copy(), lab.copy()
+                paste(img, lab, objects, rng)
+            tgts.append(prep(img, gain * rng.uniform(0.92, 1.08)))
             labs.append(lab[:, ::-1] if flip else lab)
 
     def chw(a: list[np.ndarray]) -> torch.Tensor:
@@ -375,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--real-share", type=float, default=None,
                     help="chance a batch scene is a real clip (default: drawn uniformly from all clips)")
     ap.add_argument("--grey", type=float, default=0.0, help="chance a batch scene is turned grey")
+    ap.add_argument("--paste", type=float, default=0.0,
+                    help="chance a target gets objects cut from the real training frames pasted in")
     ap.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md", default=None,
                     help="then rewrite this README's model-card block from the new card (default README.md)")
     ap.add_argument("--score-only", action="store_true",
@@ -397,8 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     backgrounds = [np.median(c.frames[:: max(1, len(c.frames) // 25)], axis=0).astype(np.uint8) for c in real]
     synth = synthetic_clips(3 if args.quick else 32, rng, backgrounds, frames=80 if args.quick else 160)
     clips = real + synth
+    objects = cutouts(real, rng) if args.paste else []
     print(f"data: {len(real)} real training scenes ({sum(len(c.frames) for c in real)} frames), "
-          f"{len(synth)} synthetic ({sum(len(c.frames) for c in synth)} frames), {time.time() - started:.0f} s",
+          f"{len(synth)} synthetic ({sum(len(c.frames) for c in synth)} frames), {len(objects)} objects to paste, "
+          f"{time.time() - started:.0f} s",
           flush=True)
 
     bmn = UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
@@ -410,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     t_train = time.time()
     for i in range(steps):
         loss = step_loss(bmn, bsn, *batch(clips, rng, scenes=4, targets=4, crop=192, real_share=args.real_share,
-                                          grey=args.grey))
+                                          grey=args.grey, objects=objects, pasted=args.paste))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -431,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
                              "refine": "1x1, 16 hidden, at fine_size",
                              "parameters": sum(p.numel() for p in bsn.parameters())}},
         "training": {"steps": steps, "batch": "4 scenes x 4 targets, 192x192 crops at fine_size",
-                     "real_share": args.real_share, "grey": args.grey,
+                     "real_share": args.real_share, "grey": args.grey, "paste": args.paste,
+                     "pasted_objects": len(objects),
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
