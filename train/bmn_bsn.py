@@ -423,10 +423,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bmn-k", type=int, default=16)
     ap.add_argument("--bsn-k", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--real-share", type=float, default=None,
-                    help="chance a batch scene is a real clip (default: drawn uniformly from all clips)")
-    ap.add_argument("--grey", type=float, default=0.0, help="chance a batch scene is turned grey")
-    ap.add_argument("--paste", type=float, default=0.0,
+    ap.add_argument("--real-share", type=float, default=0.5,
+                    help="chance a batch scene is a real clip rather than a synthetic one")
+    ap.add_argument("--grey", type=float, default=0.3, help="chance a batch scene is turned grey")
+    ap.add_argument("--paste", type=float, default=0.5,
                     help="chance a target gets objects cut from the real training frames pasted in")
     ap.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md", default=None,
                     help="then rewrite this README's model-card block from the new card (default README.md)")
