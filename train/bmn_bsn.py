@@ -134,11 +134,12 @@ class Clip:
 
 
 def labels_of(gt: np.ndarray | None, roi: np.ndarray | None) -> np.ndarray:
-    """CDnet levels at ``FINE_SIZE`` as 0/1/IGNORE (nearest neighbour keeps labels labels)."""
+    """CDnet levels at ``FINE_SIZE`` as 0/1/IGNORE (nearest neighbour keeps labels labels). A hard
+    shadow (50) is background, as CDnet scores it: foreground there is a false positive."""
     if gt is None:
         return np.full((FH, FW), IGNORE, np.uint8)
     out = np.full(gt.shape, IGNORE, np.uint8)
-    out[gt == 0] = 0
+    out[(gt == 0) | (gt == 50)] = 0
     out[gt == 255] = 1
     if roi is not None:
         out[roi == 0] = IGNORE
@@ -215,10 +216,33 @@ def cutouts(clips: list[Clip], rng: np.random.Generator, limit: int = 800, min_a
     return [found[k] for k in sorted(keep)]
 
 
-def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.random.Generator) -> None:
+def cast_shadow(img: np.ndarray, mask: np.ndarray, y: int, x: int, rng: np.random.Generator) -> None:
+    """Darken ``img`` in place (to 0.4-0.75 of its light, edges softened) under the silhouette ``mask``
+    laid on the ground from its bottom row at (``y``, ``x``): flattened to 20-60% and sheared to either
+    side, as a low light throws it. Labels are left as they are: a cast shadow is background."""
+    h, w = mask.shape
+    ky, shear = float(rng.uniform(0.2, 0.6)), float(rng.uniform(-0.8, 0.8))
+    out_w, out_h = int(w + abs(shear) * h) + 2, int(ky * h) + 2
+    left = int(min(0.0, shear) * h)  # a shadow sheared left starts left of the object
+    warp = np.array([[1, -shear, shear * h - left], [0, -ky, ky * h]], np.float32)
+    shade = cv2.warpAffine(mask.astype(np.float32), warp, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    shade = cv2.GaussianBlur(shade, (0, 0), float(rng.uniform(0.5, 2.0)))
+    top, x0 = y + h - 1, x + left
+    ys, xs = slice(max(0, top), min(img.shape[0], top + out_h)), slice(max(0, x0), min(img.shape[1], x0 + out_w))
+    if ys.stop <= ys.start or xs.stop <= xs.start:
+        return
+    cut = shade[ys.start - top:ys.stop - top, xs.start - x0:xs.stop - x0, None]
+    dark = float(rng.uniform(0.4, 0.75))
+    region = img[ys, xs].astype(np.float32)
+    img[ys, xs] = np.clip(region * (1 - (1 - dark) * cut), 0, 255).astype(np.uint8)
+
+
+def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.random.Generator,
+          shadows: float = 0.0) -> None:
     """Paste one or two random ``objects`` (scaled 0.4-1.2, relit 0.7-1.3) at random places into the
     window ``img`` and mark them foreground in ``lab``, in place: something the references never saw,
-    on any background, at sizes down to a few pixels."""
+    on any background, at sizes down to a few pixels. With chance ``shadows`` an object first casts a
+    shadow (:func:`cast_shadow`) that stays background in ``lab``."""
     for _ in range(int(rng.integers(1, 3))):
         o = objects[int(rng.integers(len(objects)))]
         s = float(rng.uniform(0.4, 1.2))
@@ -228,6 +252,8 @@ def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.rando
         pix = cv2.resize(o.pixels, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * rng.uniform(0.7, 1.3)
         mask = cv2.resize(o.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
         y, x = int(rng.integers(0, img.shape[0] - h + 1)), int(rng.integers(0, img.shape[1] - w + 1))
+        if rng.random() < shadows:
+            cast_shadow(img, mask, y, x, rng)
         region = img[y:y + h, x:x + w]
         region[mask] = np.clip(pix[mask], 0, 255).astype(np.uint8)
         lab[y:y + h, x:x + w][mask] = 1
@@ -235,7 +261,7 @@ def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.rando
 
 def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int, crop: int,
           real_share: float | None = None, grey: float = 0.0, objects: list[Cutout] | None = None,
-          pasted: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+          pasted: float = 0.0, shadows: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``scenes`` random scenes, each with its reference stack (3*N_REF channels), the references'
     per-pixel median (as the method takes it: :func:`bgapp.standalone.median_image`) and ``targets``
     target frames and labels, cut to one random ``crop`` x ``crop`` window per scene at ``FINE_SIZE``
@@ -247,7 +273,8 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
 
     ``real_share``: the chance a scene is drawn from the real clips (the rest from the synthetic
     ones); None draws uniformly from all. ``grey``: the chance a scene is turned grey (as UCSD's are).
-    ``pasted``: the chance a target gets one or two of ``objects`` pasted in (:func:`paste`)."""
+    ``pasted``: the chance a target gets one or two of ``objects`` pasted in (:func:`paste`), each
+    casting a shadow with chance ``shadows``."""
     real = [c for c in clips if not c.name.startswith("synthetic/")]
     synth = [c for c in clips if c.name.startswith("synthetic/")]
     refs, meds, tgts, labs = [], [], [], []
@@ -277,7 +304,7 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
             img, lab = c.frames[i][win], c.labels[i][win]
             if objects and rng.random() < pasted:
                 img, lab = img.copy(), lab.copy()
-                paste(img, lab, objects, rng)
+                paste(img, lab, objects, rng, shadows)
             tgts.append(prep(img, gain * rng.uniform(0.92, 1.08)))
             labs.append(lab[:, ::-1] if flip else lab)
 
@@ -431,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grey", type=float, default=0.3, help="chance a batch scene is turned grey")
     ap.add_argument("--paste", type=float, default=0.5,
                     help="chance a target gets objects cut from the real training frames pasted in")
+    ap.add_argument("--shadows", type=float, default=0.5,
+                    help="chance a pasted object casts a shadow (labelled background) on the scene")
     ap.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md", default=None,
                     help="then rewrite this README's model-card block from the new card (default README.md)")
     ap.add_argument("--score-only", action="store_true",
@@ -468,7 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     t_train = time.time()
     for i in range(steps):
         loss = step_loss(bmn, bsn, *batch(clips, rng, scenes=4, targets=4, crop=192, real_share=args.real_share,
-                                          grey=args.grey, objects=objects, pasted=args.paste))
+                                          grey=args.grey, objects=objects, pasted=args.paste,
+                                          shadows=args.shadows))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -490,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
                              "parameters": sum(p.numel() for p in bsn.parameters())}},
         "training": {"steps": steps, "batch": "4 scenes x 4 targets, 192x192 crops at fine_size",
                      "real_share": args.real_share, "grey": args.grey, "paste": args.paste,
-                     "pasted_objects": len(objects),
+                     "pasted_objects": len(objects), "shadows": args.shadows,
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
