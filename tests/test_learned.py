@@ -3,6 +3,7 @@ a bare OpenCV DNN loop, the card's figures, and a real (quick) training run."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -249,3 +250,49 @@ def test_any_frame_size_gives_a_frame_sized_mask_and_view(size):
         assert out.mask.shape == (h, w) and out.score is not None and out.score.shape == (h, w)
         bg = m.background()
         assert bg is not None and bg.shape == (h, w, 3)
+
+
+@pytest.fixture(scope="module")
+def training():
+    """``train/bmn_bsn.py`` as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("train_bmn_bsn", ROOT / "train" / "bmn_bsn.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def test_training_labels_score_a_cast_shadow_as_background_as_cdnet_does(training):
+    gt = np.array([[0, 50, 85, 170, 255]], np.uint8).repeat(4, 0).repeat(4, 1)
+    labels = cv2.resize(training.labels_of(gt, None), (20, 4), interpolation=cv2.INTER_NEAREST)
+    assert labels[0, ::4].tolist() == [0, 0, training.IGNORE, training.IGNORE, 1]
+
+
+def test_a_cast_shadow_darkens_the_ground_below_an_object_and_only_there(training):
+    img = np.full((100, 100, 3), 180, np.uint8)
+    mask = np.zeros((20, 10), bool)
+    mask[:, 3:7] = True
+    training.cast_shadow(img, mask, 10, 40, np.random.default_rng(0))
+    dark = (img < 180).any(axis=2)
+    rows = np.flatnonzero(dark.any(axis=1))
+    assert dark.sum() > 10 and (img <= 180).all()  # darker, never lighter
+    assert rows.min() >= 29 - 2 and rows.max() <= 29 + 0.6 * 20 + 4  # from the feet (row 29), flattened
+
+
+def test_pasted_objects_are_foreground_and_their_shadows_background(training):
+    obj = training.Cutout(np.full((20, 10, 3), 30, np.uint8), np.ones((20, 10), bool))
+    shadowed = 0
+    for seed in range(20):
+        img, lab = np.full((120, 120, 3), 180, np.uint8), np.zeros((120, 120), np.uint8)
+        training.paste(img, lab, [obj], np.random.default_rng(seed), shadows=1.0)
+        changed = (img != 180).any(axis=2)
+        assert lab.max() == 1 and (img[lab == 1] < 60).all()  # the objects, relit, are labelled
+        outside = changed & (lab == 0)
+        assert (img[outside] < 180).all()  # what changed beside them is shade, and stays background
+        shadowed += outside.sum() > 10
+        plain, plain_lab = np.full((120, 120, 3), 180, np.uint8), np.zeros((120, 120), np.uint8)
+        training.paste(plain, plain_lab, [obj], np.random.default_rng(seed), shadows=0.0)
+        assert ((plain != 180).any(axis=2) == (plain_lab == 1)).all()  # no shadow asked, none cast
+    assert shadowed >= 15  # most cast one; the rest fell off the window's bottom edge
