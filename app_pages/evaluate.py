@@ -14,16 +14,14 @@ from bgapp.errors import BgappError
 from bgapp.evaluate import skipped_lines
 from bgapp.export import EXPORT_FORMATS
 from bgapp.metrics import METRIC_LABELS, METRIC_SHORT
-from bgapp.presets import list_presets
 from bgapp.tuning import (
     DEFAULT_BATCH,
     DEFAULT_SELECT,
-    NO_HOLDOUT,
     SELECT,
     TIE,
-    Holdout,
     TrialRecord,
     TuneProgress,
+    choose_holdout,
     direction,
     duration_text,
     main_threshold,
@@ -32,7 +30,7 @@ from bgapp.tuning import (
     tune,
 )
 from ui.errors import guard, plain
-from ui.eval_inputs import LiveProgress, choose_specs, describe, sequence_label, study_sequence
+from ui.eval_inputs import LiveProgress, choose_specs, describe, sequence_label, start_choices, study_sequence
 from ui.evaluate import (
     METRIC_CHOICES,
     busiest_frame,
@@ -80,23 +78,7 @@ with st.container(border=True):
 
 # Settings (sidebar) ------------------------------------------------------------------------------
 
-presets = {p.name: p for p in list_presets()}
-starts = {"defaults": "Declared defaults"}
-if isinstance(state.get(APPLIED_CONFIG), Config):
-    starts["applied"] = "Applied settings"
-if isinstance(state.get(LAB_CONFIG), Config):
-    starts["lab"] = "Video lab settings"
-starts.update({f"preset:{n}": f"Preset: {p.title}" for n, p in presets.items()})
-
-
-def _start_config(choice: str) -> Config:
-    if choice == "applied":
-        return state[APPLIED_CONFIG]
-    if choice == "lab":
-        return state[LAB_CONFIG]
-    if choice.startswith("preset:"):
-        return presets[choice.split(":", 1)[1]].config
-    return Config()
+starts = start_choices(state)
 
 
 def _bump() -> None:
@@ -105,14 +87,15 @@ def _bump() -> None:
 
 with st.sidebar:
     st.header("Settings")
-    start = st.selectbox("Start from", list(starts), format_func=starts.get, key=f"{KEY}.start", on_change=_bump,
+    start = st.selectbox("Start from", list(starts), format_func=lambda k: starts[k].label, key=f"{KEY}.start",
+                         on_change=_bump,
                          help="Load a preset, the settings applied from a study, or the Video lab's settings "
                               "into the controls below.")
-    if start.startswith("preset:"):
-        st.caption(presets[start.split(":", 1)[1]].description)
+    if starts[start].note:
+        st.caption(starts[start].note)
     version = state.get(f"{KEY}.version", 0)
     try:
-        config = config_controls(f"{KEY}.v{version}", _start_config(start), where=st.sidebar, composite=False)
+        config = config_controls(f"{KEY}.v{version}", starts[start].config, where=st.sidebar, composite=False)
     except BgappError as exc:
         st.error(str(exc))
         config = Config()
@@ -169,7 +152,7 @@ with tab_eval:
         st.download_button("Download report (JSON, as bgapp eval --json)", dumps(doc), "bgapp-eval.json",
                            "application/json", key=f"{KEY}.dl_report")
 
-        names = [f"{r.category}/{r.name}" if r.category else r.name for r in ev.results]
+        names = [r.label for r in ev.results]
         k = st.selectbox("Sequence", range(len(names)), format_func=lambda i: names[i], key=f"{KEY}.seq") \
             if len(names) > 1 else 0
         result = ev.results[k]
@@ -251,7 +234,7 @@ with tab_tune:
     select = h2.radio("Pick the trial that does best", list(SELECT), format_func=SELECT.get,
                       index=list(SELECT).index(DEFAULT_SELECT), key=f"{KEY}.select", disabled=hold_none,
                       help="The sampler always learns from the tuning score; this only chooses the result.")
-    holdout = Holdout(tuple(checks)) if checks else NO_HOLDOUT if hold_none else Holdout()
+    holdout = choose_holdout(checks, hold_none and not checks)  # the box is disabled, not cleared, by checks
     tuning_specs = [s_ for s_ in specs if s_ not in checks]
     if checks and not tuning_specs:
         st.warning("Every chosen sequence is a check sequence: leave at least one to tune on.")

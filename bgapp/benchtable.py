@@ -225,7 +225,7 @@ class BenchTable:
         """Header and rows of the per-sequence table (``*``: the entry was tuned on that sequence), and
         a last row with the frames each sequence was scored on (few where labels are sparse)."""
         seqs = self.sequences
-        header = ["method", *(f"{r.category}/{r.name}" if r.category else r.name for r in seqs)]
+        header = ["method", *(r.label for r in seqs)]
         rows = [[entry.label, *(_f(r.counts.f_measure) + ("*" if self.tuned_here(entry, r) else "") for r in results)]
                 for entry, results in zip(self.entries, self.results)]
         rows.append(["(frames scored)", *(f"{r.scored:,} of {r.frames:,}" for r in seqs)])

@@ -304,6 +304,20 @@ class Holdout:
 NO_HOLDOUT = Holdout(frames=False)
 
 
+def choose_holdout(checks: Iterable[str] = (), hold_nothing: bool = False) -> Holdout:
+    """The check set a user asked for: the sequences ``checks`` names, else, with ``hold_nothing``,
+    none (:data:`NO_HOLDOUT`), else every other run of the labelled frames (``bgapp tune --check``
+    and ``--no-check``, the page's two controls). Asking for both is refused: it has no meaning.
+
+    >>> choose_holdout(["sbi/Board"]).describe(), choose_holdout().frames, choose_holdout(hold_nothing=True).active
+    ('check set: 1 other sequence(s), scored in full', True, False)
+    """
+    checks = tuple(str(c) for c in checks)
+    if checks and hold_nothing:
+        raise BgappError("check sequences and holding nothing back contradict each other: give one")
+    return NO_HOLDOUT if hold_nothing else Holdout(checks)
+
+
 def check_positions(scored: int, blocks: int = CHECK_BLOCKS) -> list[bool]:
     """For each of a sequence's ``scored`` frames in order, whether it is held back for the check
     set: ``min(blocks, scored)`` runs of about equal length, every other one (the second, fourth,

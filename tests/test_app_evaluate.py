@@ -13,8 +13,10 @@ from streamlit.testing.v1 import AppTest
 
 from bgapp.config import Config
 from bgapp.evaluate import evaluate, report
+from bgapp.presets import list_presets
 from bgapp.sequences import Sequence
 from bgapp.synthetic import SyntheticScene
+from ui.keys import APPLIED_CONFIG, LAB_CONFIG
 
 from .conftest import ROOT
 from .factories import cdnet_sequence, zip_folder
@@ -369,3 +371,22 @@ def test_apply_best_after_a_study_on_several_sequences_opens_the_chosen_one(tmp_
     at.button(key="eval.apply").click().run()
     assert not at.exception and not at.error
     assert at.session_state["bgapp.source"].source.name == "b"
+
+
+def test_settings_start_from_defaults_presets_and_what_this_session_applied():
+    from ui.eval_inputs import start_choices
+
+    plain_ = start_choices({})
+    assert plain_["defaults"].config == Config() and "applied" not in plain_ and "lab" not in plain_
+    assert {k for k in plain_ if k.startswith("preset:")} == {f"preset:{p.name}" for p in list_presets()}
+    preset = next(p for p in list_presets())
+    assert plain_[f"preset:{preset.name}"].config == preset.config
+    assert plain_[f"preset:{preset.name}"].note == preset.description
+    applied, lab = Config("knn"), Config("median")
+    both = start_choices({APPLIED_CONFIG: applied, LAB_CONFIG: lab})
+    assert both["applied"].config is applied and both["lab"].config is lab
+    assert "applied" not in start_choices({APPLIED_CONFIG: "not a config"})
+
+    at = page()  # the page loads a preset's settings into its controls
+    at.selectbox(key="eval.start").set_value(f"preset:{preset.name}").run()
+    assert not at.exception and at.selectbox(key="eval.v1.method").value == preset.config.method

@@ -32,6 +32,7 @@ from bgapp.tuning import (
     TrialRecord,
     TuneProgress,
     check_positions,
+    choose_holdout,
     search_space,
     suggest,
     sweep_values,
@@ -441,3 +442,12 @@ def test_among_tied_trials_the_one_the_others_agree_with_is_picked():
     assert weighed == [1, 2, 3] and chosen.number == 2  # trial 0 is no tie; 2 and 3 agree, ties go to the earlier
     chosen, weighed = consensus(recs[:3], "f_measure", "tune")  # two ties only: the best score stands
     assert weighed == [] and chosen.number == 1
+
+
+def test_the_check_set_asked_for_is_the_one_a_study_gets() -> None:
+    """One rule for ``bgapp tune --check/--no-check`` and the page's two controls."""
+    assert choose_holdout() == Holdout() and choose_holdout().active
+    assert choose_holdout(["a", "b"]) == Holdout(("a", "b"))
+    assert choose_holdout(hold_nothing=True) == NO_HOLDOUT and not NO_HOLDOUT.active
+    with pytest.raises(BgappError, match="contradict"):
+        choose_holdout(["a"], hold_nothing=True)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from bgapp.archive import shown_path, zip_origin
+from bgapp.config import Config
+from bgapp.presets import list_presets
 from ui.errors import guard, plain
 from ui.evaluate import describe_specs, sample_sequences, unpack_zip
-from ui.keys import LABELLED
+from ui.keys import APPLIED_CONFIG, LAB_CONFIG, LABELLED
 from ui.session import workdir
 from ui.sources import local_paths_allowed, upload_limit_mb
 
@@ -24,6 +28,27 @@ def _samples() -> list[tuple[str, str]]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def describe(specs: tuple[str, ...]):
     return describe_specs(list(specs))
+
+
+@dataclass(frozen=True)
+class Start:
+    """One settings the page's controls can start from: its label, config and a line about it."""
+
+    label: str
+    config: Config
+    note: str = ""
+
+
+def start_choices(state: Mapping[str, Any]) -> dict[str, Start]:
+    """What the page's settings can start from, by key: the declared defaults, the settings applied
+    from a study and the Video lab's (where this session has them), and each preset."""
+    starts = {"defaults": Start("Declared defaults", Config())}
+    for key, name, label in (("applied", APPLIED_CONFIG, "Applied settings"),
+                             ("lab", LAB_CONFIG, "Video lab settings")):
+        if isinstance(state.get(name), Config):
+            starts[key] = Start(label, state[name])
+    starts.update({f"preset:{p.name}": Start(f"Preset: {p.title}", p.config, p.description) for p in list_presets()})
+    return starts
 
 
 def choose_specs(key: str) -> list[str]:

@@ -64,7 +64,7 @@ def register(sub: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..tuning import NO_HOLDOUT, TIE, Holdout, TuneProgress, direction, tune, value_text
+    from ..tuning import TIE, TuneProgress, choose_holdout, direction, tune, value_text
 
     base = config_from_args(args)
     metric = args.metric
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.check and args.no_check:
         raise BgappError("--check and --no-check contradict each other: give one")
-    holdout = NO_HOLDOUT if args.no_check else Holdout(tuple(args.check or ()))
+    holdout = choose_holdout(args.check or (), args.no_check)
     result = tune(args.sources, base.method, trials=args.trials, metric=metric, seed=args.seed, batch=args.batch,
                   base=base, tune_post=not args.no_post, exclude=args.exclude or (), workers=workers,
                   scheduler=args.scheduler, progress=show, holdout=holdout, select=args.select)
