@@ -308,6 +308,7 @@ def test_cli_tune_json_out_and_reload(seq_tree, tmp_path):
     (["tune", "demo", "--exclude", "bogus", "--workers", "1"], "bogus"),
     (["tune", "demo", "--workers", "-2"], "--workers"),
     (["tune", "demo", "--config", "/no/such.json", "--workers", "1"], "not found"),
+    (["tune", "demo", "--check", "case:shadows", "--no-check", "--workers", "1"], "contradict"),
 ])
 def test_cli_tune_bad_input_exits_2_with_one_line(args, words):
     proc = bgapp(*args)
