@@ -62,6 +62,14 @@ def table(card: dict[str, Any]) -> str:
     return markdown_table(["method", *(s.split("/")[-1] for s in sequences), "mean"], rows)
 
 
+def _shadows(training: dict[str, Any]) -> str:
+    """The cast shadows' part of the recipe, where the card records it (cards before issue 21's
+    fourth model left shadows out of the loss and do not)."""
+    if training.get("shadow_label") != "background":
+        return ""
+    return f", {training['shadows']:.0%} of them casting a shadow; every cast shadow labelled background"
+
+
 def summary(card: dict[str, Any]) -> str:
     """One paragraph: what was trained on what, for how long, and how the held-out figures stand
     against the bars (mean F, the median on highway, GMM's published figure per CDnet category)."""
@@ -74,7 +82,7 @@ def summary(card: dict[str, Any]) -> str:
         f"threads, torch {t['torch']}, seed {t['seed']}) on {len(d['real'])} real scenes of "
         f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips "
         f"({t['real_share']:.0%} of batch scenes real, {t['grey']:.0%} turned grey; {t['pasted_objects']} objects "
-        f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets); "
+        f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}); "
         f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}; threshold {card['threshold']} "
         "chosen on the training scenes.",
     ]

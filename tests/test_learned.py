@@ -59,6 +59,18 @@ def test_the_readme_shows_what_the_shipped_card_says():
     assert modelcard.rewrite(readme, bmn_bsn.card()) == readme
 
 
+def test_the_card_summary_says_how_shadows_were_labelled_where_the_card_records_it():
+    import copy
+
+    from bgapp import modelcard
+
+    card = copy.deepcopy(bmn_bsn.card())
+    card["training"].pop("shadow_label", None)
+    assert "shadow" not in modelcard.summary(card)  # an older card: shadows were left out of the loss
+    card["training"].update(shadows=0.25, shadow_label="background")
+    assert "25% of them casting a shadow; every cast shadow labelled background" in modelcard.summary(card)
+
+
 def test_the_model_card_command_rewrites_only_its_block_and_refuses_a_readme_without_one(tmp_path):
     from bgapp import modelcard
 

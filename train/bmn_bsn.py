@@ -521,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         "training": {"steps": steps, "batch": "4 scenes x 4 targets, 192x192 crops at fine_size",
                      "real_share": args.real_share, "grey": args.grey, "paste": args.paste,
                      "pasted_objects": len(objects), "shadows": args.shadows,
+                     "shadow_label": "background",
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
