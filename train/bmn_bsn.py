@@ -6,8 +6,8 @@
 Mondéjar-Guerra et al. (BMVC 2019) train two U-Nets end to end: the BMN turns N reference frames
 into an M-channel background model that is never supervised, the BSN turns that model plus a target
 frame into foreground/background, with cross-entropy on the target's ground truth only (CDnet's
-outside-ROI and unknown pixels left out; we label shadows background). Ours is sized for a 2-core CPU (README, "The
-learned model"): both U-Nets run at 160x120, the BMN with K=16 first-level channels, the BSN
+shadow, outside-ROI and unknown pixels left out; we label shadows background, below). Ours is sized
+for a 2-core CPU (README, "The learned model"): both U-Nets run at 160x120, the BMN with K=16 first-level channels, the BSN
 with K=8, three poolings each. Two cues the paper's full-size networks do not need are added: the
 BSN also reads the references' per-pixel median (a robust background no U-Net computes easily),
 and its 160x120 answer is upsampled and corrected pixel by pixel at 320x240 from the frame's
