@@ -7,9 +7,9 @@ Mondéjar-Guerra et al. (BMVC 2019) train two U-Nets end to end: the BMN turns N
 into an M-channel background model that is never supervised, the BSN turns that model plus a target
 frame into foreground/background, with cross-entropy on the target's ground truth only (CDnet's
 shadow, outside-ROI and unknown pixels left out; we label shadows background, below). Ours is sized
-for a 2-core CPU (README, "The learned model"): both U-Nets run at 160x120, the BMN with K=16 first-
-level channels, the BSN with K=8, three poolings each. Two cues the paper's full-size networks do
-not need are added: the BSN also reads the references' per-pixel median (a robust background no
+for a 2-core CPU (README, "The learned model"): both U-Nets run at 160x120, the BMN with K=16
+first-level channels, the BSN with K=8, three poolings each. Two cues the paper's full-size networks
+do not need are added: the BSN also reads the references' per-pixel median (a robust background no
 U-Net computes easily), and its 160x120 answer is upsampled and corrected pixel by pixel at 320x240
 from the frame's difference from that median there (a 1x1 network: the detail small objects need,
 for about 2 ms a frame). Its loss is the cross-entropy at 320x240 plus half that of the U-Net's own
