@@ -314,7 +314,8 @@ def choose_holdout(checks: Iterable[str] = (), hold_nothing: bool = False) -> Ho
     """
     checks = tuple(str(c) for c in checks)
     if checks and hold_nothing:
-        raise BgappError("check sequences and holding nothing back contradict each other: give one")
+        raise BgappError("check sequences (--check) and holding nothing back (--no-check) contradict each other: "
+                         "give one")
     return NO_HOLDOUT if hold_nothing else Holdout(checks)
 
 

@@ -86,8 +86,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {p.line(metric)}", file=sys.stderr, flush=True)
         shown[0] = now
 
-    if args.check and args.no_check:
-        raise BgappError("--check and --no-check contradict each other: give one")
     holdout = choose_holdout(args.check or (), args.no_check)
     result = tune(args.sources, base.method, trials=args.trials, metric=metric, seed=args.seed, batch=args.batch,
                   base=base, tune_post=not args.no_post, exclude=args.exclude or (), workers=workers,
