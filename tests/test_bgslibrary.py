@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import cv2
 import numpy as np
@@ -217,10 +218,21 @@ import numpy as np
 from bgapp import pybgs_adapter
 from bgapp.methods import create
 
-libc = ctypes.CDLL(None)  # releases the GIL: a native writer, as another library's printf would be
-libc.fputs.argtypes, libc.fflush.argtypes = [ctypes.c_char_p, ctypes.c_void_p], [ctypes.c_void_p]
-stdout = ctypes.c_void_p.in_dll(libc, "stdout")
 stop = threading.Event()
+
+
+def c_writer(kind, libc):  # another thread writing through C's stdout stream, which BGSLibrary prints to
+    libc.fputs.argtypes, libc.fflush.argtypes = [ctypes.c_char_p, ctypes.c_void_p], [ctypes.c_void_p]
+    stdout = ctypes.c_void_p.in_dll(libc, "stdout")
+    i = 0
+    while not stop.is_set():
+        libc.fputs(b"%s %d\\n" % (kind, i), stdout)
+        libc.fflush(stdout)
+        i += 1
+        time.sleep(0.0002)
+    libc.fputs(b"%ss %d\\n" % (kind, i), stdout)
+    libc.fflush(stdout)
+
 
 def fd_writer():  # another thread writing to file descriptor 1, as Python's print does
     i = 0
@@ -230,17 +242,12 @@ def fd_writer():  # another thread writing to file descriptor 1, as Python's pri
         time.sleep(0.0002)
     os.write(1, b"others %d\\n" % i)
 
-def stdio_writer():  # another thread writing through C's stdout stream, which BGSLibrary prints to
-    i = 0
-    while not stop.is_set():
-        libc.fputs(b"stdio %d\\n" % i, stdout)
-        libc.fflush(stdout)
-        i += 1
-        time.sleep(0.0002)
-    libc.fputs(b"stdios %d\\n" % i, stdout)
-    libc.fflush(stdout)
 
-writers = [threading.Thread(target=fd_writer), threading.Thread(target=stdio_writer)]
+writers = [threading.Thread(target=fd_writer),
+           # without the GIL, as another library's printf would be
+           threading.Thread(target=c_writer, args=(b"stdio", ctypes.CDLL(None))),
+           # with the GIL held, as pybgs itself prints on a session's thread (IMBS's warnings)
+           threading.Thread(target=c_writer, args=(b"held", ctypes.PyDLL(None)))]
 for w in writers:
     w.start()
 rng = np.random.default_rng(0)
@@ -259,18 +266,21 @@ for w in writers:
 
 def test_construction_first_frame_and_destruction_print_nothing_on_stdout(pybgs):
     """``+SuBSENSE()``, ``-SuBSENSE()`` and the fuzzy integral's settings never reach a real process's
-    stdout (``bgapp bench-table`` printed them between its progress lines), while every line two other
-    threads wrote meanwhile, one to file descriptor 1 and one through C's stdout stream, arrives once
-    (a descriptor-level capture lost one that was under way when descriptor 1 was pointed back)."""
+    stdout (``bgapp bench-table`` printed them between its progress lines), while every line three other
+    threads wrote meanwhile arrives once and whole: one writing to file descriptor 1, one through C's
+    stdout stream without the GIL and one through it with the GIL held (a descriptor-level capture lost
+    a line under way when descriptor 1 was pointed back; a window that took the stream's lock only to
+    swap its descriptor let a line be torn across it under load). The last one also shows that the
+    window never waits on the GIL while it holds the stream (that would hang: the timeout)."""
     names = [cls.name for cls in BGSLIBRARY_METHODS]
     proc = subprocess.run([sys.executable, "-c", _QUIET_CHILD, *names], cwd=ROOT, capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     lines = proc.stdout.decode().splitlines()
-    for kind in ("other", "stdio"):
+    for kind in ("other", "stdio", "held"):
         got = [line for line in lines if line.startswith(f"{kind} ")]
         total = int(next(line for line in lines if line.startswith(f"{kind}s ")).split()[1])
         assert total > 0 and sorted(got) == sorted(f"{kind} {i}" for i in range(total)), f"a {kind} line was lost"
-    native = [line for line in lines if not line.startswith(("other", "stdio"))]
+    native = [line for line in lines if not line.startswith(("other", "stdio", "held"))]
     assert native == [], native
     for cls in BGSLIBRARY_METHODS:  # what the check stands for: these are what BGSLibrary prints
         assert pybgs_adapter.NATIVE_LINE.fullmatch(f"+{cls.algorithm}()".encode())
@@ -287,13 +297,89 @@ def _c_print(text: bytes) -> None:
 
 def test_a_quiet_window_drops_bgslibrary_lines_and_passes_the_rest_on(capfd):
     """Inside the window C's stream is caught and filtered; descriptor 1 itself is left alone, so a
-    Python write goes straight out (first), and the stream writes to descriptor 1 again after."""
-    with pybgs_adapter.quiet_stdout():
-        _c_print(b"+SuBSENSE()\nsomeone else\nFuzzyChoquetIntegral parameters:\nColor space: RGB\n")
-        os.write(1, b"python\n")
-        _c_print(b"-SuBSENSE()\nno newline")
+    write to it goes straight out (first), and the stream writes to descriptor 1 again after. Each
+    call's result is kept in order."""
+    done: list[object] = []
+    pybgs_adapter.quietly((partial(_c_print, b"+SuBSENSE()\nsomeone else\nFuzzyChoquetIntegral parameters:\n"
+                                             b"Color space: RGB\n"),
+                           partial(os.write, 1, b"python\n"),
+                           partial(_c_print, b"-SuBSENSE()\nno newline")), done)
     _c_print(b"\nafter\n")
     assert capfd.readouterr().out == "python\nsomeone else\nno newline\nafter\n"
+    assert done == [None, 7, None]
+
+
+def _print_inside_a_bgslibrary_line(keeps_gil: bool) -> None:
+    """A quiet window printing ``+SuBSENSE()`` in two pieces, as ``std::cout`` does, with another
+    thread printing ``other`` through C's stream between them (given a second to do so)."""
+    ready = threading.Event()
+
+    def other() -> None:
+        ready.set()
+        _c_print(b"other\n")  # through ctypes.CDLL: waits on a locked stream without the GIL
+
+    thread = threading.Thread(target=other)
+
+    def in_between() -> None:  # a test may let the GIL go here: the thread waiting on the lock does not hold it
+        thread.start()
+        ready.wait()
+        thread.join(timeout=1.0)  # it has printed by now, unless the stream is locked
+
+    pybgs_adapter.quietly((partial(_c_print, b"+"), in_between, partial(_c_print, b"SuBSENSE()\n")), [],
+                          keeps_gil=keeps_gil)
+    thread.join()
+
+
+def test_another_threads_printf_waits_for_a_window_that_keeps_the_gil(capfd):
+    """Construction: the builder holds the stream, so a line printed meanwhile arrives whole after it
+    and BGSLibrary's is still recognised and dropped (without the lock: ``+other`` and ``SuBSENSE()``)."""
+    _print_inside_a_bgslibrary_line(keeps_gil=True)
+    assert capfd.readouterr().out == "other\n"
+
+
+def test_a_line_printed_inside_a_bgslibrary_line_is_taken_back_out(capfd):
+    """A frame or a destruction: the stream is not held (pybgs lets the GIL go), so ``other`` lands inside
+    ``+SuBSENSE()`` and is taken back out of it whole (:func:`pybgs_adapter._untangle`)."""
+    _print_inside_a_bgslibrary_line(keeps_gil=False)
+    assert capfd.readouterr().out == "other\n"
+
+
+def test_untangling_keeps_every_line_of_another_thread():
+    """A line landing just before BGSLibrary's newline, several lines between the two halves, and lines
+    that only look torn: nothing of theirs is lost."""
+    untangle = pybgs_adapter._untangle
+    assert untangle([b"-PAWCS()other\n", b"\n"]) == [b"other\n"]
+    assert untangle([b"Color space: a 1\n", b"b 2\n", b"RGB\n", b"c\n"]) == [b"a 1\n", b"b 2\n", b"c\n"]
+    assert untangle([b"plain\n", b"+\n", b"x\n"]) == [b"plain\n", b"+\n", b"x\n"]
+    assert untangle([b"+a\n", *[b"n\n"] * 8, b"Foo()\n"]) == [b"+a\n", *[b"n\n"] * 8, b"Foo()\n"]  # out of reach
+
+
+def test_passed_on_lines_go_out_whole_in_pipe_sized_writes():
+    """A pipe may split a write larger than PIPE_BUF around another writer's; each write is whole lines."""
+    lines = [b"line %d\n" % i for i in range(2000)]
+    pieces = list(pybgs_adapter.line_chunks(lines, 4096))
+    assert b"".join(pieces) == b"".join(lines) and len(pieces) > 1
+    assert all(len(p) <= 4096 and p.endswith(b"\n") for p in pieces)
+    assert list(pybgs_adapter.line_chunks([b"x" * 5000, b"y\n"], 4096)) == [b"x" * 5000, b"y\n"]
+
+
+def test_a_call_that_raises_leaves_the_stream_unlocked_and_writing_to_its_descriptor(capfd):
+    """What was printed before the failure is filtered and passed on, the error reaches the caller, and
+    the stream is free: another thread can print through it at once."""
+    done: list[object] = []
+
+    def boom() -> None:
+        raise RuntimeError("constructor failed")
+
+    with pytest.raises(RuntimeError, match="constructor failed"):
+        pybgs_adapter.quietly((partial(_c_print, b"+SuBSENSE()\nkept\n"), boom, partial(_c_print, b"never\n")), done,
+                              keeps_gil=True)
+    assert done == [None]
+    thread = threading.Thread(target=_c_print, args=(b"free\n",))
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the stream was left locked"
+    assert capfd.readouterr().out == "kept\nfree\n"
 
 
 def test_the_quiet_window_reaches_c_stdout_here():
