@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bgapp import bmn_bsn
+from bgapp import bmn_bsn, modelcard
 from bgapp.config import Config
 from bgapp.errors import BgappError
 from bgapp.export import export
@@ -23,6 +23,8 @@ from bgapp.source import sample_indices
 from bgapp.synthetic import SyntheticScene
 
 from .conftest import ROOT, bare_loop_counts, need
+
+VALIDATE = "ucsd/bottle"  # a short training scene, left out of the quick run to validate on
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,6 @@ def test_the_shipped_model_is_small_readable_and_described():
 def test_the_readme_shows_what_the_shipped_card_says():
     """The README's model-card block is the shipped card rendered (``python -m bgapp.modelcard``
     rewrites it after a training run): no figure there is typed by hand."""
-    from bgapp import modelcard
 
     readme = (ROOT / "README.md").read_text()
     assert modelcard.block(bmn_bsn.card()) in readme
@@ -62,7 +63,6 @@ def test_the_readme_shows_what_the_shipped_card_says():
 def test_the_card_summary_says_how_shadows_were_labelled_where_the_card_records_it():
     import copy
 
-    from bgapp import modelcard
 
     card = copy.deepcopy(bmn_bsn.card())
     card["training"].pop("shadow_label", None)
@@ -72,7 +72,6 @@ def test_the_card_summary_says_how_shadows_were_labelled_where_the_card_records_
 
 
 def test_the_model_card_command_rewrites_only_its_block_and_refuses_a_readme_without_one(tmp_path):
-    from bgapp import modelcard
 
     readme = tmp_path / "README.md"
     readme.write_text(f"# before\n\n{modelcard.BEGIN}\nstale figures\n{modelcard.END}\n\nafter\n")
@@ -233,9 +232,13 @@ def test_cli_eval_on_highway_matches_a_bare_dnn_loop_and_the_card(shared_data):
 @pytest.mark.slow
 def test_quick_training_runs_lowers_the_loss_and_exports_what_the_engine_reads(tmp_path, shared_data):
     proc = subprocess.run([sys.executable, "train/bmn_bsn.py", "--quick", "--out", str(tmp_path), "--data",
-                           str(shared_data)], capture_output=True, text=True, cwd=ROOT, timeout=900)
+                           str(shared_data), "--validate", VALIDATE], capture_output=True, text=True, cwd=ROOT,
+                          timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     card = json.loads((tmp_path / bmn_bsn.CARD_FILE).read_text())
+    assert card["data"]["validation"] == [VALIDATE] and VALIDATE not in card["data"]["real"]
+    assert 0.0 <= card["validation"]["bmn_bsn"][VALIDATE] <= 1.0 and "median" in card["validation"]
+    assert VALIDATE in modelcard.summary(card)
     assert card["training"]["quick"] and card["training"]["loss_last"] < 0.8 * card["training"]["loss_first"]
     assert card["data"]["synthetic_clips"] > 0
     assert 0.0 <= card["f_measure"]["bmn_bsn"]["ucsd/boats"] <= 1.0
@@ -308,3 +311,16 @@ def test_pasted_objects_are_foreground_and_their_shadows_background(training):
         training.paste(plain, plain_lab, [obj], np.random.default_rng(seed), shadows=0.0)
         assert ((plain != 180).any(axis=2) == (plain_lab == 1)).all()  # no shadow asked, none cast
     assert shadowed >= 15  # most cast one; the rest fell off the window's bottom edge
+
+
+def test_validation_scenes_are_left_out_of_training_and_a_wrong_name_is_refused(training, shared_data):
+    """``--validate`` names training scenes by ``category/name``; they leave the list training, cutouts and
+    calibration read, and a name that is not there stops the run before it starts."""
+    root = shared_data / "train"
+    if not root.is_dir():
+        pytest.skip(f"no training scenes at {root}")
+    every = [f"{s.category}/{s.name}" for s in training.training_scenes(root)]
+    kept = [f"{s.category}/{s.name}" for s in training.training_scenes(root, (every[0], VALIDATE))]
+    assert kept == [n for n in every if n not in (every[0], VALIDATE)]
+    with pytest.raises(SystemExit, match="no training scene ucsd/nowhere"):
+        training.training_scenes(root, ("ucsd/nowhere",))

@@ -23,6 +23,8 @@ along their ground truth (:func:`cutouts`, :func:`paste`): the real scenes alone
 too few backgrounds, and the model stayed shy of small ones on unseen scenes (README, "Issue 21").
 Half of them cast a shadow first, and every hard shadow (CDnet 50, the synthetic scenes' too) is
 labelled background, as CDnet scores it: left out of the loss, shadows were called foreground.
+``--validate`` leaves some training scenes out of everything (training, cutouts, backgrounds, the
+threshold) and scores them after, so two runs can be compared without the held-out sequences.
 The decision threshold is then chosen on the training scenes, and quality measured
 through bgapp's own evaluation (``bgapp eval``'s code) on the sequences directly under
 ``../shared/data``, none of which training reads. Given ``--readme``, the README's model-card
@@ -55,7 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bgapp import bmn_bsn  # noqa: E402
-from bgapp.sequences import find_sequences  # noqa: E402
+from bgapp.sequences import Sequence, find_sequences  # noqa: E402
 from bgapp.standalone import median_image  # noqa: E402
 from bgapp.synthetic import SyntheticScene  # noqa: E402
 
@@ -154,10 +156,21 @@ def fine(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(frame, (FW, FH), interpolation=cv2.INTER_AREA)
 
 
-def real_clips(root: Path, limit: int | None = None) -> list[Clip]:
-    """The training scenes under ``root`` (``../shared/data/train``): every frame, at 320x240."""
+def training_scenes(root: Path, leave_out: tuple[str, ...] = ()) -> list[Sequence]:
+    """The scenes under ``root`` (``../shared/data/train``) that training and calibration read: all but
+    ``leave_out`` (``category/name``, the validation scenes); a name that is not there is an error."""
+    seqs = find_sequences(root)
+    missing = set(leave_out) - {f"{s.category}/{s.name}" for s in seqs}
+    if missing:
+        raise SystemExit(f"--validate: no training scene {', '.join(sorted(missing))} under {root}")
+    return [s for s in seqs if f"{s.category}/{s.name}" not in leave_out]
+
+
+def real_clips(root: Path, limit: int | None = None, leave_out: tuple[str, ...] = ()) -> list[Clip]:
+    """The training scenes under ``root`` (``../shared/data/train``) but ``leave_out``: every frame, at
+    320x240."""
     clips = []
-    for seq in find_sequences(root)[:limit]:
+    for seq in training_scenes(root, leave_out)[:limit]:
         frames, labels, scored = [], [], []
         for i, (frame, gt, is_scored) in enumerate(seq.pairs()):
             frames.append(fine(frame))
@@ -373,9 +386,10 @@ def check_export(bsn: BSN, path: Path) -> None:
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
 
-def calibrate(out: Path, data: Path, quick: bool) -> None:
+def calibrate(out: Path, data: Path, quick: bool, leave_out: tuple[str, ...] = ()) -> None:
     """Choose the decision threshold the card ships (the method's default): the one with the best mean
-    F-measure over the *training* scenes, through bgapp's evaluation; the held-out scenes play no part.
+    F-measure over the *training* scenes, through bgapp's evaluation; the validation scenes
+    (``leave_out``) and the held-out ones play no part.
 
     Plain cross-entropy on frames that are mostly background leaves the probabilities shy of 0.5 on
     objects the networks are unsure of, so the best threshold is usually below 0.5."""
@@ -383,7 +397,7 @@ def calibrate(out: Path, data: Path, quick: bool) -> None:
     from bgapp.distributed import evaluate_grid
 
     os.environ[bmn_bsn.MODELS_ENV] = str(out)
-    specs = [s.path for s in find_sequences(data / "train")][: 1 if quick else None]
+    specs = [s.path for s in training_scenes(data / "train", leave_out)][: 1 if quick else None]
     card = json.loads((out / bmn_bsn.CARD_FILE).read_text())
     if not specs:
         card["threshold"] = 0.5
@@ -415,6 +429,17 @@ def evaluate(out: Path, specs: list[str], methods: tuple[str, ...]) -> dict[str,
         print(f"  {m:8s} mean F {named['mean']:.3f}  " + "  ".join(f"{k}: {v:.3f}" for k, v in named.items()
                                                                     if k != "mean"), flush=True)
     return scores
+
+
+def validate(out: Path, data: Path, scenes: tuple[str, ...]) -> None:
+    """Add the validation scenes' F-measures to the card in ``out``: training scenes left out of
+    training and calibration, so runs can be compared, and one chosen, without the held-out data."""
+    if not scenes:
+        return
+    card = json.loads((out / bmn_bsn.CARD_FILE).read_text())
+    print("validation scenes (left out of training):", flush=True)
+    card["validation"] = evaluate(out, [str(data / "train" / s) for s in scenes], ("bmn_bsn", "median"))
+    write_card(out, card)
 
 
 def write_card(out: Path, card: dict) -> None:
@@ -463,13 +488,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="chance a target gets objects cut from the real training frames pasted in")
     ap.add_argument("--shadows", type=float, default=0.5,
                     help="chance a pasted object casts a shadow (labelled background) on the scene")
+    ap.add_argument("--validate", nargs="+", default=[], metavar="CATEGORY/NAME",
+                    help="training scenes to leave out of training and calibration and score after (e.g. "
+                         "ucsd/surf ucsd/zodiac): the figure to compare runs on without the held-out data")
     ap.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md", default=None,
                     help="then rewrite this README's model-card block from the new card (default README.md)")
     ap.add_argument("--score-only", action="store_true",
                     help="only (re)calibrate the threshold and score the files in --out on the held-out data")
     args = ap.parse_args(argv)
+    leave_out = tuple(args.validate)
     if args.score_only:
-        calibrate(args.out, args.data, args.quick)
+        leave_out = leave_out or tuple(bmn_bsn.card(args.out).get("data", {}).get("validation", []))
+        calibrate(args.out, args.data, args.quick, leave_out)
+        validate(args.out, args.data, leave_out)
         score(args.out, args.data, args.quick)
         readme(args)
         return 0
@@ -481,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
 
     train_root = args.data / "train"
-    real = real_clips(train_root, limit=1 if args.quick else None) if train_root.is_dir() else []
+    real = real_clips(train_root, limit=1 if args.quick else None, leave_out=leave_out) if train_root.is_dir() else []
     backgrounds = [np.median(c.frames[:: max(1, len(c.frames) // 25)], axis=0).astype(np.uint8) for c in real]
     synth = synthetic_clips(3 if args.quick else 32, rng, backgrounds, frames=80 if args.quick else 160)
     clips = real + synth
@@ -532,11 +563,13 @@ def main(argv: list[str] | None = None) -> int:
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch": torch.__version__,
                      "loss_first": float(np.mean(losses[:n])), "loss_last": float(np.mean(losses[-n:]))},
         "data": {"real": [c.name for c in real], "real_frames": int(sum(len(c.frames) for c in real)),
+                 "validation": list(leave_out),
                  "synthetic_clips": len(synth), "synthetic_kinds": [k or {"plain": True} for k in SYNTHETIC_KINDS]},
         "held_out": list(HELD_OUT),
     }
     write_card(args.out, card)
-    calibrate(args.out, args.data, args.quick)
+    calibrate(args.out, args.data, args.quick, leave_out)
+    validate(args.out, args.data, leave_out)
     score(args.out, args.data, args.quick)
     print(f"wrote {args.out}: {bmn_bsn.BMN_FILE}, {bmn_bsn.BSN_FILE}, {bmn_bsn.CARD_FILE} "
           f"({time.time() - started:.0f} s)", flush=True)
