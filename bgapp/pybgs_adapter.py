@@ -303,7 +303,8 @@ class _CStdout:
         Meanwhile another thread's ``printf`` waits for the lock. ``calls`` must keep the GIL throughout
         (pybgs's constructors, ``ctypes.PyDLL``'s calls): no bytecode runs in the chain, so this thread
         never hands the GIL to one that would then wait on the lock while holding it, a hang. When a
-        call raises, the stream is pointed back and unlocked before anything else runs.
+        call raises, pointing the stream back and unlocking it is the handler's first step (the few
+        bytecodes before it are the one place, on that error path alone, where the GIL could pass).
         """
         into, before = ctypes.c_int(fd), ctypes.c_int(self.fileno())
         fd_at = ctypes.addressof(self.field) + _FileHead._fileno.offset
