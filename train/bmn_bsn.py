@@ -52,6 +52,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -488,9 +489,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="chance a target gets objects cut from the real training frames pasted in")
     ap.add_argument("--shadows", type=float, default=0.5,
                     help="chance a pasted object casts a shadow (labelled background) on the scene")
+    ap.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                    help="ship an exponential moving average of the weights with this decay per step (e.g. "
+                         "0.999) instead of the last step's; 0: the last step's")
+    ap.add_argument("--keep-last", type=Path, default=None, metavar="DIR",
+                    help="with --ema, also export the last step's weights to DIR, calibrated, validated and "
+                         "scored as --out is: the two compared on one run, free of the seed's noise")
     ap.add_argument("--validate", nargs="+", default=[], metavar="CATEGORY/NAME",
                     help="training scenes to leave out of training and calibration and score after (e.g. "
                          "ucsd/surf ucsd/zodiac): the figure to compare runs on without the held-out data")
+    ap.add_argument("--no-held-out", action="store_true",
+                    help="leave the held-out sequences unscored (a run made to compare recipes on --validate)")
     ap.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md", default=None,
                     help="then rewrite this README's model-card block from the new card (default README.md)")
     ap.add_argument("--score-only", action="store_true",
@@ -525,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     bmn = UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
     bsn = BSN(args.bsn_k)
     params = list(bmn.parameters()) + list(bsn.parameters())
+    ema = get_ema_multi_avg_fn(args.ema)
+    averages = [AveragedModel(net, multi_avg_fn=ema) for net in (bmn, bsn)] if args.ema else []
     opt = torch.optim.Adam(params, lr=1e-3)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * i / steps)))
     losses: list[float] = []
@@ -537,11 +548,18 @@ def main(argv: list[str] | None = None) -> int:
         loss.backward()
         opt.step()
         sched.step()
+        for avg, net in zip(averages, (bmn, bsn)):
+            avg.update_parameters(net)
         losses.append(loss.item())
         if (i + 1) % max(1, steps // 20) == 0 or i == steps - 1:
             print(f"step {i + 1}/{steps}  loss {np.mean(losses[-50:]):.4f}  {time.time() - t_train:.0f} s", flush=True)
     train_s = time.time() - t_train
-    export(bmn, bsn, args.out)
+    shipped = [a.module for a in averages] or [bmn, bsn]
+    export(shipped[0], shipped[1], args.out)
+    outs = [args.out]
+    if averages and args.keep_last:
+        export(bmn, bsn, args.keep_last)
+        outs.append(args.keep_last)
 
     n = max(1, len(losses) // 10)
     card = {
@@ -558,6 +576,7 @@ def main(argv: list[str] | None = None) -> int:
                      "shadow_label": "background",
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
+                     "weights": f"exponential moving average, decay {args.ema} per step" if averages else "last step",
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
                      "total_seconds": round(time.time() - started), "threads": args.threads,
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch": torch.__version__,
@@ -567,12 +586,15 @@ def main(argv: list[str] | None = None) -> int:
                  "synthetic_clips": len(synth), "synthetic_kinds": [k or {"plain": True} for k in SYNTHETIC_KINDS]},
         "held_out": list(HELD_OUT),
     }
-    write_card(args.out, card)
-    calibrate(args.out, args.data, args.quick, leave_out)
-    validate(args.out, args.data, leave_out)
-    score(args.out, args.data, args.quick)
-    print(f"wrote {args.out}: {bmn_bsn.BMN_FILE}, {bmn_bsn.BSN_FILE}, {bmn_bsn.CARD_FILE} "
-          f"({time.time() - started:.0f} s)", flush=True)
+    for out in outs:
+        weights = {"weights": "last step"} if out != args.out else {}
+        write_card(out, {**card, "training": {**card["training"], **weights}})
+        calibrate(out, args.data, args.quick, leave_out)
+        validate(out, args.data, leave_out)
+        if not args.no_held_out:
+            score(out, args.data, args.quick)
+        print(f"wrote {out}: {bmn_bsn.BMN_FILE}, {bmn_bsn.BSN_FILE}, {bmn_bsn.CARD_FILE} "
+              f"({time.time() - started:.0f} s)", flush=True)
     readme(args)
     return 0
 
