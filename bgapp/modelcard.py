@@ -70,6 +70,14 @@ def _shadows(training: dict[str, Any]) -> str:
     return f", {training['shadows']:.0%} of them casting a shadow; every cast shadow labelled background"
 
 
+def _weights(training: dict[str, Any]) -> str:
+    """Which weights ship, where the run averaged them (cards before it shipped the last step's)."""
+    decay = training.get("ema", 0.0)
+    if not decay:
+        return ""
+    return f"; the shipped model is an exponential moving average of its weights (decay {decay} a step)"
+
+
 def _validation(card: dict[str, Any]) -> str:
     """The validation scenes' figure, where the run left some training scenes out to choose on."""
     scores = card.get("validation", {})
@@ -93,7 +101,7 @@ def summary(card: dict[str, Any]) -> str:
         f"threads, torch {t['torch']}, seed {t['seed']}) on {len(d['real'])} real scenes of "
         f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips "
         f"({t['real_share']:.0%} of batch scenes real, {t['grey']:.0%} turned grey; {t['pasted_objects']} objects "
-        f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}); "
+        f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}){_weights(t)}; "
         f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}; threshold {card['threshold']} "
         f"chosen on the training scenes.{_validation(card)}",
     ]

@@ -71,6 +71,16 @@ def test_the_card_summary_says_how_shadows_were_labelled_where_the_card_records_
     assert "25% of them casting a shadow; every cast shadow labelled background" in modelcard.summary(card)
 
 
+def test_the_card_summary_says_which_weights_ship():
+    import copy
+
+    card = copy.deepcopy(bmn_bsn.card())
+    card["training"].pop("ema", None)
+    assert "moving average" not in modelcard.summary(card)  # an older card: the last step's weights
+    card["training"]["ema"] = 0.999
+    assert "an exponential moving average of its weights (decay 0.999 a step)" in modelcard.summary(card)
+
+
 def test_the_model_card_command_rewrites_only_its_block_and_refuses_a_readme_without_one(tmp_path):
 
     readme = tmp_path / "README.md"
@@ -231,11 +241,19 @@ def test_cli_eval_on_highway_matches_a_bare_dnn_loop_and_the_card(shared_data):
 
 @pytest.mark.slow
 def test_quick_training_runs_lowers_the_loss_and_exports_what_the_engine_reads(tmp_path, shared_data):
+    last = tmp_path / "last"
     proc = subprocess.run([sys.executable, "train/bmn_bsn.py", "--quick", "--out", str(tmp_path), "--data",
-                           str(shared_data), "--validate", VALIDATE], capture_output=True, text=True, cwd=ROOT,
-                          timeout=900)
+                           str(shared_data), "--validate", VALIDATE, "--ema", "0.9", "--keep-last", str(last)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     card = json.loads((tmp_path / bmn_bsn.CARD_FILE).read_text())
+    # the average ships; the last step's weights of the same run are exported and validated beside it
+    kept = json.loads((last / bmn_bsn.CARD_FILE).read_text())
+    assert card["training"]["ema"] == 0.9 and "moving average of its weights (decay 0.9 " in modelcard.summary(card)
+    assert kept["training"]["ema"] == 0.0 and VALIDATE in kept["validation"]["bmn_bsn"]
+    assert "moving average" not in modelcard.summary(kept)
+    assert (last / bmn_bsn.BSN_FILE).read_bytes() != (tmp_path / bmn_bsn.BSN_FILE).read_bytes()
+    assert bmn_bsn.unavailable_reason(last) is None
     assert card["data"]["validation"] == [VALIDATE] and VALIDATE not in card["data"]["real"]
     assert 0.0 <= card["validation"]["bmn_bsn"][VALIDATE] <= 1.0 and "median" in card["validation"]
     assert VALIDATE in modelcard.summary(card)

@@ -24,7 +24,9 @@ too few backgrounds, and the model stayed shy of small ones on unseen scenes (RE
 Half of them cast a shadow first, and every hard shadow (CDnet 50, the synthetic scenes' too) is
 labelled background, as CDnet scores it: left out of the loss, shadows were called foreground.
 ``--validate`` leaves some training scenes out of everything (training, cutouts, backgrounds, the
-threshold) and scores them after, so two runs can be compared without the held-out sequences.
+threshold) and scores them after, so two runs can be compared without the held-out sequences;
+``--ema`` ships an exponential moving average of the weights, and ``--keep-last`` exports the last
+step's weights of the same run beside it, so the two are compared free of the seed's noise.
 The decision threshold is then chosen on the training scenes, and quality measured
 through bgapp's own evaluation (``bgapp eval``'s code) on the sequences directly under
 ``../shared/data``, none of which training reads. Given ``--readme``, the README's model-card
@@ -576,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
                      "shadow_label": "background",
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
-                     "weights": f"exponential moving average, decay {args.ema} per step" if averages else "last step",
+                     "ema": args.ema if averages else 0.0,  # the weights' average's decay per step; 0: the last step's
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
                      "total_seconds": round(time.time() - started), "threads": args.threads,
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch": torch.__version__,
@@ -587,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
         "held_out": list(HELD_OUT),
     }
     for out in outs:
-        weights = {"weights": "last step"} if out != args.out else {}
+        weights = {"ema": 0.0} if out != args.out else {}
         write_card(out, {**card, "training": {**card["training"], **weights}})
         calibrate(out, args.data, args.quick, leave_out)
         validate(out, args.data, leave_out)
