@@ -36,6 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .challenge import TEACHER_PASSCODE_ENV
+from .store import DATABASE_URL_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 
 REPLICA_ENV = "BGAPP_REPLICA"  # the replica's name, shown on the pages (which server holds this session)
@@ -44,6 +47,7 @@ TURN_SECRET_ENV = "BGAPP_TURN_SECRET"
 TURN_URLS_ENV = "BGAPP_TURN_URLS"  # comma-separated turn: URLs the browsers and the server use
 TURN_TTL_ENV = "BGAPP_TURN_TTL"  # seconds each session's credentials live
 CAPTURE_ENV = "BGAPP_CAPTURE"  # the camera size and rate the browsers are asked for, e.g. 320x240@15
+DB_PASSWORD_ENV = "BGAPP_DB_PASSWORD"  # the compose file's PostgreSQL password (deploy/.env)
 CV_THREADS_ENV = "BGAPP_CV_THREADS"  # OpenCV's threads per process (a replica: 1, see apply_cv_threads)
 COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"  # one for all replicas: uploads survive a failover
 COOKIE = "BGAPP_REPLICA"
@@ -244,23 +248,41 @@ class Topology:
     # Docker ------------------------------------------------------------------------------------------
 
     def compose(self) -> dict[str, Any]:
-        """The compose file's content: replicas built from the Dockerfile, haproxy and coturn images.
+        """The compose file's content: replicas built from the Dockerfile, haproxy, coturn and
+        PostgreSQL images.
 
         coturn uses the host's network (its relay ports are a range of UDP ports, which Docker's
-        port mapping handles badly); the replicas reach it at ``BGAPP_PUBLIC_HOST``.
+        port mapping handles badly); the replicas reach it at ``BGAPP_PUBLIC_HOST``. The replicas
+        keep the class challenge in one PostgreSQL database (``db``): each container's own SQLite
+        file would give each replica its own leaderboard. They get the teacher passcode too.
         """
         required = "set it in deploy/.env (see README: Host it for a class)"
+
+        def given(name: str) -> str:
+            return "${" + name + ":?" + required + "}"
+
         services: dict[str, Any] = {}
         for s in self.container_servers():
-            env = self.app_env(s.name, "${BGAPP_PUBLIC_HOST:?" + required + "}",
-                               "${BGAPP_TURN_SECRET:?" + required + "}", "${BGAPP_COOKIE_SECRET:?" + required + "}")
+            env = self.app_env(s.name, given("BGAPP_PUBLIC_HOST"), given(TURN_SECRET_ENV), given("BGAPP_COOKIE_SECRET"))
+            env[DATABASE_URL_ENV] = f"postgresql://bgapp:{given(DB_PASSWORD_ENV)}@db:5432/bgapp"
+            env[TEACHER_PASSCODE_ENV] = given(TEACHER_PASSCODE_ENV)
             services[s.name] = {
                 "image": "bgapp",
                 "build": "..",
                 "restart": "unless-stopped",
                 "environment": env,
+                "depends_on": {"db": {"condition": "service_healthy"}},
                 "command": ["streamlit", *self.app_args("0.0.0.0", s.port)],
             }
+        services["db"] = {
+            "image": "postgres:16",
+            "restart": "unless-stopped",
+            "environment": {"POSTGRES_USER": "bgapp", "POSTGRES_PASSWORD": given(DB_PASSWORD_ENV),
+                            "POSTGRES_DB": "bgapp"},
+            "volumes": ["db:/var/lib/postgresql/data"],
+            "healthcheck": {"test": ["CMD", "pg_isready", "-U", "bgapp", "-d", "bgapp"], "interval": "5s",
+                            "retries": 12},
+        }
         services["proxy"] = {
             "image": "haproxy:2.6",
             "restart": "unless-stopped",
@@ -273,10 +295,10 @@ class Topology:
             "restart": "unless-stopped",
             "network_mode": "host",
             "volumes": ["./turnserver.conf:/etc/coturn/turnserver.conf:ro"],
-            "command": ["-c", "/etc/coturn/turnserver.conf", "--external-ip=${BGAPP_PUBLIC_HOST:?" + required + "}",
-                        "--static-auth-secret=${BGAPP_TURN_SECRET:?" + required + "}"],
+            "command": ["-c", "/etc/coturn/turnserver.conf", f"--external-ip={given('BGAPP_PUBLIC_HOST')}",
+                        f"--static-auth-secret={given(TURN_SECRET_ENV)}"],
         }
-        return {"name": "bgapp", "services": services}
+        return {"name": "bgapp", "services": services, "volumes": {"db": {}}}
 
     def deploy_files(self) -> dict[str, str]:
         """Every file of ``deploy/``, by name: what ``python -m bgapp host --write deploy`` writes."""
@@ -289,7 +311,9 @@ class Topology:
             "env.example": ("# copy to .env and fill in; keep .env private\n"
                             "BGAPP_PUBLIC_HOST=lab.example.org   # the address students' browsers reach\n"
                             "BGAPP_TURN_SECRET=                   # a long random string: openssl rand -hex 32\n"
-                            "BGAPP_COOKIE_SECRET=                 # another one\n"),
+                            "BGAPP_COOKIE_SECRET=                 # another one\n"
+                            "BGAPP_DB_PASSWORD=                   # another one (hex: it goes into a URL)\n"
+                            "BGAPP_TEACHER_PASSCODE=              # the teacher types it on the challenge page\n"),
         }
 
 

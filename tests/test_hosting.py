@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from bgapp.challenge import TEACHER_PASSCODE_ENV
 from bgapp.hosting import COOKIE, LOCAL_FILES_ENV, Capture, Cluster, Topology, missing_programs, to_yaml
+from bgapp.store import DATABASE_URL_ENV
 from bgapp.turn import TurnUrl, credentials, probe
 from tests.browser.browserkit import free_port
 
@@ -47,6 +49,30 @@ def test_compose_file_is_yaml_of_the_topology():
     # the secrets come from .env, never from the file itself
     assert env["BGAPP_TURN_SECRET"].startswith("${BGAPP_TURN_SECRET:?")
     assert doc["services"]["turn"]["network_mode"] == "host"
+
+
+def test_compose_replicas_share_one_challenge_database_and_the_teacher_passcode():
+    """Each container's own SQLite file would give each replica its own leaderboard: the replicas
+    name the compose file's PostgreSQL service, as its user, password and database."""
+    from urllib.parse import urlsplit
+
+    yaml = pytest.importorskip("yaml")
+    doc = yaml.safe_load(to_yaml(Topology(replicas=3).compose()))
+    db = doc["services"]["db"]
+    assert db["image"].startswith("postgres:") and doc["volumes"] == {"db": {}}
+    assert db["volumes"] == ["db:/var/lib/postgresql/data"]
+    user, name = db["environment"]["POSTGRES_USER"], db["environment"]["POSTGRES_DB"]
+    assert db["healthcheck"]["test"] == ["CMD", "pg_isready", "-U", user, "-d", name]
+    for app in ("app1", "app2", "app3"):
+        service = doc["services"][app]
+        env = service["environment"]
+        url = urlsplit(env[DATABASE_URL_ENV].replace(db["environment"]["POSTGRES_PASSWORD"], "secret"))
+        assert (url.scheme, url.hostname, url.port, url.username, url.password, url.path) == (
+            "postgresql", "db", 5432, user, "secret", f"/{name}")
+        assert env[TEACHER_PASSCODE_ENV].startswith("${BGAPP_TEACHER_PASSCODE:?")
+        assert service["depends_on"] == {"db": {"condition": "service_healthy"}}
+    example = Topology().deploy_files()["env.example"]
+    assert "\nBGAPP_DB_PASSWORD=" in example and "\nBGAPP_TEACHER_PASSCODE=" in example
 
 
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs haproxy (apt-get install haproxy)")
