@@ -21,6 +21,7 @@ import json
 import math
 import os
 import secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -74,6 +75,54 @@ def is_host_passcode(given: str | None, environ: Mapping[str, str] | None = None
     if not expected or not given:
         return False
     return hmac.compare_digest(given.strip().encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
+
+
+class PasscodeGuard:
+    """Slows guessing at the teacher passcode: a session that gives ``per_session`` wrong ones waits
+    ``lockout`` seconds before the next is checked, and the process checks at most ``per_process``
+    wrong ones a minute in all (a reload is a new session), so a class cannot try a dictionary.
+    A right passcode is never counted; one session's lockout leaves the others' tries alone, while
+    the process-wide cap, reached only by many sessions guessing at once, holds every session.
+
+    >>> guard = PasscodeGuard(per_session=2, lockout=30.0, clock=lambda: 0.0)
+    >>> env = {TEACHER_PASSCODE_ENV: "correct horse"}
+    >>> [guard.check("s1", "guess", env), guard.check("s1", "guess 2", env)]
+    [False, False]
+    >>> guard.check("s1", "correct horse", env)
+    Traceback (most recent call last):
+    ...
+    bgapp.errors.BgappError: too many wrong passcodes from this page: try again in 30 s
+    >>> guard.check("s2", "correct horse", env)
+    True
+    """
+
+    def __init__(self, per_session: int = 5, lockout: float = 30.0, per_process: int = 60,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_session, self.lockout, self.per_process, self.clock = per_session, lockout, per_process, clock
+        self._wrong: dict[str, list[float]] = {}  # a session's recent wrong tries (within ``lockout``)
+        self._all: list[float] = []  # every session's, within the last minute
+        self._lock = threading.Lock()
+
+    def check(self, session: str, given: str | None, environ: Mapping[str, str] | None = None) -> bool:
+        """Whether ``given`` is the passcode (:func:`is_host_passcode`); raises BgappError, saying how
+        long to wait, while ``session`` or the process is over its limit (nothing is checked then)."""
+        with self._lock:
+            now = self.clock()
+            self._all = [t for t in self._all if now - t < 60.0]
+            for key in [k for k, ts in self._wrong.items() if now - ts[-1] >= self.lockout]:
+                del self._wrong[key]  # forgotten once its lockout is over: the table stays small
+            mine = self._wrong.get(session, [])
+            if len(mine) >= self.per_session:
+                raise BgappError(f"too many wrong passcodes from this page: try again in "
+                                 f"{math.ceil(mine[-1] + self.lockout - now)} s")
+            if len(self._all) >= self.per_process:
+                raise BgappError(f"too many wrong passcodes on this server: try again in "
+                                 f"{math.ceil(self._all[0] + 60.0 - now)} s")
+            if is_host_passcode(given, environ):
+                return True
+            self._wrong.setdefault(session, []).append(now)
+            self._all.append(now)
+            return False
 
 
 def is_host_login(email: str | None, environ: Mapping[str, str] | None = None) -> bool:

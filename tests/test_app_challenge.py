@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bgapp.challenge import TEACHER_PASSCODE_ENV
+import ui.challenge
+from bgapp.challenge import TEACHER_PASSCODE_ENV, PasscodeGuard
 from bgapp.config import Config
 from bgapp.evaluate import evaluate
 from bgapp.sources import open_source
@@ -24,6 +25,7 @@ SCRIPT = "<script>alert(1)</script>"
 def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(DATABASE_URL_ENV, f"sqlite:///{tmp_path / 'class.sqlite3'}")
     monkeypatch.setenv(TEACHER_PASSCODE_ENV, PASSCODE)
+    monkeypatch.setattr(ui.challenge, "PASSCODES", PasscodeGuard())  # a fresh server's count of wrong tries
 
 
 def session(lab: Config | None = None) -> AppTest:
@@ -68,6 +70,23 @@ def test_only_the_passcode_opens_the_teachers_controls():
     assert "challenge.create" not in [b.key for b in at.button]
     create(at, "Week 3")
     assert at.selectbox(key="challenge.pick").options == ["Week 3 · demo · any method · first 60 frames"]
+
+
+def test_wrong_passcodes_are_throttled_per_page_and_reloads_do_not_count():
+    at = session()
+    for _ in range(3):  # the leaderboard reruns the page every few seconds: the same value is one try
+        at.text_input(key="challenge.passcode").input("guess 0").run()
+    assert [e.value for e in at.error] == ["That is not the teacher passcode."]
+    for i in range(1, 5):
+        at.text_input(key="challenge.passcode").input(f"guess {i}").run()
+    at.text_input(key="challenge.passcode").input(PASSCODE).run()
+    (said,) = [e.value for e in at.error]
+    assert said.startswith("too many wrong passcodes from this page: try again in ") and said.endswith(" s")
+    assert "challenge.create" not in [b.key for b in at.button]  # the right one waits too
+    assert not at.exception
+    other = session()  # another tab, as the teacher's: its own tries
+    create(other, "Week 3")
+    assert other.selectbox(key="challenge.pick").options == ["Week 3 · demo · any method · first 60 frames"]
 
 
 def test_without_a_passcode_configured_the_page_says_how(monkeypatch: pytest.MonkeyPatch):

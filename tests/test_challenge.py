@@ -13,6 +13,7 @@ import sqlite3
 import sys
 import types
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bgapp.challenge import (
     NAME_MAX,
     Board,
     NotHost,
+    PasscodeGuard,
     is_host_login,
     is_host_passcode,
     new_owner_token,
@@ -116,6 +118,42 @@ def test_host_credentials():
     assert is_host_login("grace@school.org", teachers) and is_host_login("ada@school.org", teachers)
     assert not is_host_login("eve@school.org", teachers) and not is_host_login(None, teachers)
     assert not is_host_login("ada@school.org", {})
+
+
+def test_the_passcode_guard_locks_a_guessing_session_then_forgets_it_and_caps_the_process():
+    env = {"BGAPP_TEACHER_PASSCODE": "correct horse"}
+    now = [0.0]
+    guard = PasscodeGuard(per_session=3, lockout=30.0, per_process=5, clock=lambda: now[0])
+    assert [guard.check("a", f"guess {i}", env) for i in range(3)] == [False, False, False]
+    with pytest.raises(BgappError, match=r"from this page: try again in 30 s"):
+        guard.check("a", "correct horse", env)
+    assert guard.check("b", "correct horse", env)  # another session; a right passcode is never counted
+    assert guard.check("b", "correct horse", env)
+    now[0] = 29.5
+    with pytest.raises(BgappError, match=r"try again in 1 s"):
+        guard.check("a", "correct horse", env)
+    now[0] = 30.0  # the lockout is over and forgotten
+    assert guard.check("a", "correct horse", env)
+    assert [guard.check(s, "guess", env) for s in ("c", "d")] == [False, False]  # 5 wrong in the last minute
+    with pytest.raises(BgappError, match=r"on this server: try again in 30 s"):
+        guard.check("e", "correct horse", env)  # the cap holds every session, a new one included
+    now[0] = 60.0  # a minute after the first three
+    assert guard.check("e", "correct horse", env)
+
+
+def test_the_passcode_guard_counts_every_wrong_try_of_threads_at_once():
+    env = {"BGAPP_TEACHER_PASSCODE": "correct horse"}
+    guard = PasscodeGuard(per_session=1000, per_process=100)
+    with ThreadPoolExecutor(8) as pool:
+        verdicts = list(pool.map(lambda i: _try(guard, f"s{i % 8}", f"guess {i}", env), range(200)))
+    assert verdicts.count(False) == 100 and verdicts.count(None) == 100  # checked, then refused: never more
+
+
+def _try(guard: PasscodeGuard, session: str, given: str, env: dict[str, str]) -> bool | None:
+    try:
+        return guard.check(session, given, env)
+    except BgappError:
+        return None
 
 
 def test_create_refuses_what_cannot_be_scored(board: Board, tmp_path: Path):

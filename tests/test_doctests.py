@@ -30,6 +30,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "bgapp.trace": ("",),  # the module's own docstring
     "bgapp.turn": ("",),
     "bgapp.modelcard": ("table",),
+    "bgapp.challenge": ("PasscodeGuard",),
 }
 for _cls in METHODS.values():  # each method's constructor: its docstring is made from its declarations
     EXAMPLES[_cls.__module__] = (*EXAMPLES.get(_cls.__module__, ()), _cls.__name__)

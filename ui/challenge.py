@@ -19,8 +19,8 @@ from bgapp.challenge import (
     TITLE_MAX,
     Board,
     Challenge,
+    PasscodeGuard,
     is_host_login,
-    is_host_passcode,
     new_owner_token,
     owner_hash,
     passcode_configured,
@@ -33,13 +33,15 @@ from bgapp.methods import METHODS
 from bgapp.metrics import METRIC_SHORT
 from bgapp.store import DATABASE_URL_ENV, Entry, database_url, open_store
 
-from .errors import guard, plain
+from .errors import attempt, guard, plain
 from .eval_inputs import LiveProgress
 from .evaluate import SHARED_DATA, sample_sequences
 from .keys import LAB_CONFIG
 from .links import open_in_lab
 
 KEY = "challenge"
+CHECKED = f"{KEY}.checked"  # (passcode, verdict): the value this session last had checked
+PASSCODES = PasscodeGuard()  # one per server process: every session's guesses count against it
 OWNER = f"{KEY}.owner"  # this session's secret: its rows are the ones whose owner is its hash
 REFRESH_S = 5  # the leaderboard reloads this often
 LAB_URL = "video_lab"  # the lab's address (st.navigation names a page after its file)
@@ -211,11 +213,28 @@ def _login_configured() -> bool:
         return False
 
 
+def _passcode_ok() -> bool:
+    """Whether the passcode typed in this session is the teacher's. Each new value typed is one try
+    (:data:`PASSCODES` throttles them); a rerun with the same value reuses its verdict, so the page's
+    reloads never count as guesses. Raises BgappError while this page or the server must wait."""
+    code = st.session_state.get(f"{KEY}.passcode")
+    if not code:
+        return False
+    last = st.session_state.get(CHECKED)
+    if last is None or last[0] != code:
+        last = (code, PASSCODES.check(owner(), code))
+        st.session_state[CHECKED] = last
+    return bool(last[1])
+
+
 def is_host() -> bool:
     """Whether this session is the host: the passcode typed here, or a configured teacher signed in."""
     if is_host_login(_login_email()):
         return True
-    return is_host_passcode(st.session_state.get(f"{KEY}.passcode"))
+    try:
+        return _passcode_ok()
+    except BgappError:
+        return False
 
 
 def teacher_section(b: Board, ch: Challenge | None) -> None:
@@ -234,7 +253,10 @@ def teacher_section(b: Board, ch: Challenge | None) -> None:
             code = st.text_input("Teacher passcode", type="password", key=f"{KEY}.passcode")
             if not code:
                 return
-            if not is_host():
+            ok = attempt(_passcode_ok, what="checking the passcode")
+            if ok is None:  # this page or the server must wait: said in the error shown
+                return
+            if not ok:
                 st.error("That is not the teacher passcode.")
                 return
         host = is_host()
