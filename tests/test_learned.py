@@ -342,3 +342,13 @@ def test_validation_scenes_are_left_out_of_training_and_a_wrong_name_is_refused(
     assert kept == [n for n in every if n not in (every[0], VALIDATE)]
     with pytest.raises(SystemExit, match="no training scene ucsd/nowhere"):
         training.training_scenes(root, ("ucsd/nowhere",))
+
+
+def test_keeping_the_last_weights_without_an_average_is_refused(training, tmp_path, capsys):
+    """``--keep-last`` exports the last step beside the averaged weights; without ``--ema`` there is no
+    average, so the run stops before it starts instead of silently writing one set."""
+    with pytest.raises(SystemExit) as stop:
+        training.main(["--out", str(tmp_path / "m"), "--keep-last", str(tmp_path / "last")])
+    said = capsys.readouterr().err
+    assert stop.value.code == 2 and "--keep-last" in said and "it needs --ema" in said
+    assert not (tmp_path / "m").exists() and not (tmp_path / "last").exists()

@@ -507,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--score-only", action="store_true",
                     help="only (re)calibrate the threshold and score the files in --out on the held-out data")
     args = ap.parse_args(argv)
+    if args.keep_last and not args.ema:
+        ap.error("--keep-last compares the last step's weights with their average: it needs --ema")
     leave_out = tuple(args.validate)
     if args.score_only:
         leave_out = leave_out or tuple(bmn_bsn.card(args.out).get("data", {}).get("validation", []))
@@ -578,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
                      "shadow_label": "background",
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
-                     "ema": args.ema if averages else 0.0,  # the weights' average's decay per step; 0: the last step's
+                     "ema": args.ema,  # the shipped weights' average's decay per step; 0: the last step's weights
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
                      "total_seconds": round(time.time() - started), "threads": args.threads,
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch": torch.__version__,
