@@ -352,3 +352,54 @@ def test_keeping_the_last_weights_without_an_average_is_refused(training, tmp_pa
     said = capsys.readouterr().err
     assert stop.value.code == 2 and "--keep-last" in said and "it needs --ema" in said
     assert not (tmp_path / "m").exists() and not (tmp_path / "last").exists()
+
+
+def test_a_negative_scene_turns_references_median_and_targets_over_and_keeps_the_labels(training):
+    """``negative``: a scene and its references become 1 - x together (a dark object on a lit ground
+    becomes a bright one on a dark ground), labelled as before."""
+    frames = np.full((6, training.FH, training.FW, 3), 200, np.uint8)
+    labels = np.zeros((6, training.FH, training.FW), np.uint8)
+    frames[:, 100:140, 150:170] = 20  # a dark object, standing in every frame
+    labels[:, 100:140, 150:170] = 1
+    clip = training.Clip("real/one", frames, labels, np.arange(6))
+    refs, med, tgts, labs = training.batch([clip], np.random.default_rng(0), 1, 2, training.FH, negative=1.0)
+    obj = labs == 1
+    assert obj.any() and not (labs == training.IGNORE).any()
+    for t in tgts:  # the object is now brighter than its ground, in every channel
+        grey = t.mean(0)
+        assert grey[obj[0]].min() > grey[~obj[0]].max()
+    assert float(med.mean()) < 0.5 and float(refs.mean()) < 0.5  # the lit ground is now dark
+    _, _, plain, plain_labs = training.batch([clip], np.random.default_rng(0), 1, 2, training.FH)
+    was = plain_labs[0] == 1  # (its own crop: asking for negatives draws one more number)
+    assert plain[0].mean(0)[was].max() < plain[0].mean(0)[~was].min()  # without it, dark as it was
+
+
+def test_a_negative_pasted_object_is_brighter_than_its_dark_cut(training):
+    obj = training.Cutout(np.full((20, 10, 3), 30, np.uint8), np.ones((20, 10), bool))
+    for seed in range(10):
+        img, lab = np.full((120, 120, 3), 100, np.uint8), np.zeros((120, 120), np.uint8)
+        training.paste(img, lab, [obj], np.random.default_rng(seed), negative=1.0)
+        assert lab.max() == 1 and (img[lab == 1] > 150).all()  # 225, relit 0.7-1.3
+        assert (img[lab == 0] == 100).all()
+
+
+@pytest.fixture(scope="module")
+def polarity_script():
+    spec = importlib.util.spec_from_file_location("train_polarity", ROOT / "train" / "polarity.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_polarity_splits_the_foreground_and_what_eval_finds_of_it(polarity_script):
+    """The three buckets hold every scored foreground pixel once, and what they say was found adds up to
+    ``bgapp eval``'s true positives on the same run."""
+    from bgapp.evaluate import evaluate
+
+    scene = SyntheticScene(width=160, height=120, n_frames=60, warmup=20)
+    counts = polarity_script.polarity(scene, Config("median"))
+    fg = sum(int((scene.ground_truth(i) == 255).sum()) for i in scene.scored_indices)
+    assert sum(n for n, _ in counts.values()) == fg > 0
+    assert sum(k for _, k in counts.values()) == evaluate(scene, Config("median")).counts.tp
+    assert all(0 <= k <= n for n, k in counts.values())

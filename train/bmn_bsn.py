@@ -257,18 +257,23 @@ def cast_shadow(img: np.ndarray, mask: np.ndarray, y: int, x: int, rng: np.rando
 
 
 def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.random.Generator,
-          shadows: float = 0.0) -> None:
+          shadows: float = 0.0, negative: float = 0.0) -> None:
     """Paste one or two random ``objects`` (scaled 0.4-1.2, relit 0.7-1.3) at random places into the
     window ``img`` and mark them foreground in ``lab``, in place: something the references never saw,
     on any background, at sizes down to a few pixels. With chance ``shadows`` an object first casts a
-    shadow (:func:`cast_shadow`) that stays background in ``lab``."""
+    shadow (:func:`cast_shadow`) that stays background in ``lab``. With chance ``negative`` an object is
+    pasted as its photographic negative: the real scenes' objects are mostly darker than their ground,
+    and a model fitted to them learns to miss bright ones."""
     for _ in range(int(rng.integers(1, 3))):
         o = objects[int(rng.integers(len(objects)))]
         s = float(rng.uniform(0.4, 1.2))
         h, w = max(2, round(o.mask.shape[0] * s)), max(2, round(o.mask.shape[1] * s))
         if h >= img.shape[0] or w >= img.shape[1]:
             continue
-        pix = cv2.resize(o.pixels, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * rng.uniform(0.7, 1.3)
+        pix = cv2.resize(o.pixels, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+        if negative and rng.random() < negative:  # drawn only when asked: runs without it replay as before
+            pix = 255 - pix
+        pix *= rng.uniform(0.7, 1.3)
         mask = cv2.resize(o.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
         y, x = int(rng.integers(0, img.shape[0] - h + 1)), int(rng.integers(0, img.shape[1] - w + 1))
         if rng.random() < shadows:
@@ -280,7 +285,8 @@ def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.rando
 
 def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int, crop: int,
           real_share: float | None = None, grey: float = 0.0, objects: list[Cutout] | None = None,
-          pasted: float = 0.0, shadows: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+          pasted: float = 0.0, shadows: float = 0.0, negative: float = 0.0,
+          negative_objects: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``scenes`` random scenes, each with its reference stack (3*N_REF channels), the references'
     per-pixel median (as the method takes it: :func:`bgapp.standalone.median_image`) and ``targets``
     target frames and labels, cut to one random ``crop`` x ``crop`` window per scene at ``FINE_SIZE``
@@ -293,7 +299,10 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
     ``real_share``: the chance a scene is drawn from the real clips (the rest from the synthetic
     ones); None draws uniformly from all. ``grey``: the chance a scene is turned grey (as UCSD's are).
     ``pasted``: the chance a target gets one or two of ``objects`` pasted in (:func:`paste`), each
-    casting a shadow with chance ``shadows``."""
+    casting a shadow with chance ``shadows`` and pasted as its negative with chance ``negative_objects``.
+    ``negative``: the chance a scene's references, median and targets all become their photographic
+    negative (1 - x), labels kept: in the real training scenes most foreground is darker than the
+    background (measured: README), so without it the model learns that polarity as a cue."""
     real = [c for c in clips if not c.name.startswith("synthetic/")]
     synth = [c for c in clips if c.name.startswith("synthetic/")]
     refs, meds, tgts, labs = [], [], [], []
@@ -301,6 +310,7 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
         pool = clips if real_share is None or not real or not synth else real if rng.random() < real_share else synth
         c = pool[int(rng.integers(len(pool)))]
         to_grey = rng.random() < grey
+        invert = bool(negative) and rng.random() < negative  # drawn only when asked: old runs replay
         t = len(c.frames)
         n = int(rng.integers(2, bmn_bsn.N_REF + 1))
         idx = np.clip((np.linspace(0, t, n, endpoint=False) + rng.uniform(0, t / n, n)).astype(int), 0, t - 1)
@@ -311,11 +321,13 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
         flip = rng.random() < 0.5
         gain = rng.uniform(0.7, 1.3)
 
-        def prep(img: np.ndarray, g: float, flip: bool = flip, to_grey: bool = to_grey) -> np.ndarray:
+        def prep(img: np.ndarray, g: float, flip: bool = flip, to_grey: bool = to_grey,
+                 invert: bool = invert) -> np.ndarray:
             out = img.astype(np.float32) * np.float32(g / 255)
             if to_grey:
                 out = np.repeat(out.mean(axis=2, keepdims=True), 3, axis=2)
-            return np.clip(out[:, ::-1] if flip else out, 0, 1)
+            out = np.clip(out[:, ::-1] if flip else out, 0, 1)
+            return 1 - out if invert else out
 
         refs.append(np.concatenate([prep(r[win], gain) for r in ref], axis=2))
         meds.append(prep(median_image([c.frames[i] for i in idx])[win], gain))
@@ -323,7 +335,7 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
             img, lab = c.frames[i][win], c.labels[i][win]
             if objects and rng.random() < pasted:
                 img, lab = img.copy(), lab.copy()
-                paste(img, lab, objects, rng, shadows)
+                paste(img, lab, objects, rng, shadows, negative_objects)
             tgts.append(prep(img, gain * rng.uniform(0.92, 1.08)))
             labs.append(lab[:, ::-1] if flip else lab)
 
@@ -491,6 +503,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="chance a target gets objects cut from the real training frames pasted in")
     ap.add_argument("--shadows", type=float, default=0.5,
                     help="chance a pasted object casts a shadow (labelled background) on the scene")
+    ap.add_argument("--negative", type=float, default=0.0,
+                    help="chance a batch scene is turned into its photographic negative (labels kept): most "
+                         "objects in the real training scenes are darker than their ground")
+    ap.add_argument("--negative-objects", type=float, default=0.0,
+                    help="chance a pasted object is pasted as its photographic negative")
     ap.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                     help="ship an exponential moving average of the weights with this decay per step (e.g. "
                          "0.999) instead of the last step's; 0: the last step's")
@@ -547,7 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(steps):
         loss = step_loss(bmn, bsn, *batch(clips, rng, scenes=4, targets=4, crop=192, real_share=args.real_share,
                                           grey=args.grey, objects=objects, pasted=args.paste,
-                                          shadows=args.shadows))
+                                          shadows=args.shadows, negative=args.negative,
+                                          negative_objects=args.negative_objects))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -577,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         "training": {"steps": steps, "batch": "4 scenes x 4 targets, 192x192 crops at fine_size",
                      "real_share": args.real_share, "grey": args.grey, "paste": args.paste,
                      "pasted_objects": len(objects), "shadows": args.shadows,
+                     "negative": args.negative, "negative_objects": args.negative_objects,
                      "shadow_label": "background",
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
