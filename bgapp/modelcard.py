@@ -70,6 +70,13 @@ def _shadows(training: dict[str, Any]) -> str:
     return f", {training['shadows']:.0%} of them casting a shadow; every cast shadow labelled background"
 
 
+def _negatives(training: dict[str, Any]) -> str:
+    """The photographic negatives, where the run asked for them (older cards predate the option)."""
+    said = [f"{training[k]:.0%} of {what} turned to their negative"
+            for k, what in (("negative", "batch scenes"), ("negative_objects", "pasted objects")) if training.get(k)]
+    return "; " + ", ".join(said) if said else ""
+
+
 def _weights(training: dict[str, Any]) -> str:
     """Which weights ship, where the run averaged them (cards before it shipped the last step's)."""
     decay = training.get("ema", 0.0)
@@ -101,7 +108,7 @@ def summary(card: dict[str, Any]) -> str:
         f"threads, torch {t['torch']}, seed {t['seed']}) on {len(d['real'])} real scenes of "
         f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips "
         f"({t['real_share']:.0%} of batch scenes real, {t['grey']:.0%} turned grey; {t['pasted_objects']} objects "
-        f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}){_weights(t)}; "
+        f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}{_negatives(t)}){_weights(t)}; "
         f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}; threshold {card['threshold']} "
         f"chosen on the training scenes.{_validation(card)}",
     ]

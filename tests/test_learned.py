@@ -81,6 +81,21 @@ def test_the_card_summary_says_which_weights_ship():
     assert "an exponential moving average of its weights (decay 0.999 a step)" in modelcard.summary(card)
 
 
+def test_the_card_summary_says_which_scenes_and_objects_were_turned_negative():
+    import copy
+
+    card = copy.deepcopy(bmn_bsn.card())
+    card["training"].pop("negative", None)
+    card["training"].pop("negative_objects", None)
+    assert "negative" not in modelcard.summary(card)  # an older card: no negatives
+    card["training"].update(negative=0.5, negative_objects=0.0)
+    said = modelcard.summary(card)
+    assert "; 50% of batch scenes turned to their negative)" in said and "pasted objects turned" not in said
+    card["training"].update(negative_objects=0.25)
+    assert ("50% of batch scenes turned to their negative, 25% of pasted objects turned to their negative)"
+            in modelcard.summary(card))
+
+
 def test_the_model_card_command_rewrites_only_its_block_and_refuses_a_readme_without_one(tmp_path):
 
     readme = tmp_path / "README.md"
