@@ -108,7 +108,8 @@ def summary(card: dict[str, Any]) -> str:
         f"threads, torch {t['torch']}, seed {t['seed']}) on {len(d['real'])} real scenes of "
         f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips "
         f"({t['real_share']:.0%} of batch scenes real, {t['grey']:.0%} turned grey; {t['pasted_objects']} objects "
-        f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}{_negatives(t)}){_weights(t)}; "
+        f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}"
+        f"{_negatives(t)}){_weights(t)}; "
         f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}; threshold {card['threshold']} "
         f"chosen on the training scenes.{_validation(card)}",
     ]

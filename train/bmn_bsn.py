@@ -263,7 +263,7 @@ def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.rando
     on any background, at sizes down to a few pixels. With chance ``shadows`` an object first casts a
     shadow (:func:`cast_shadow`) that stays background in ``lab``. With chance ``negative`` an object is
     pasted as its photographic negative: the real scenes' objects are mostly darker than their ground,
-    and a model fitted to them learns to miss bright ones."""
+    and a model fitted to them can learn to miss bright ones (it did on water: README)."""
     for _ in range(int(rng.integers(1, 3))):
         o = objects[int(rng.integers(len(objects)))]
         s = float(rng.uniform(0.4, 1.2))
@@ -302,7 +302,8 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
     casting a shadow with chance ``shadows`` and pasted as its negative with chance ``negative_objects``.
     ``negative``: the chance a scene's references, median and targets all become their photographic
     negative (1 - x), labels kept: in the real training scenes most foreground is darker than the
-    background (measured: README), so without it the model learns that polarity as a cue."""
+    background (measured: README), and the model learns that polarity as a cue; tried, this took the cue
+    away everywhere and fitted worse (README)."""
     real = [c for c in clips if not c.name.startswith("synthetic/")]
     synth = [c for c in clips if c.name.startswith("synthetic/")]
     refs, meds, tgts, labs = [], [], [], []
