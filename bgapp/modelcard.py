@@ -85,6 +85,15 @@ def _weights(training: dict[str, Any]) -> str:
     return f"; the shipped model is an exponential moving average of its weights (decay {decay} a step)"
 
 
+def _spread(net: dict[str, Any]) -> str:
+    """The modeler's given channels, where the run asked for them (older cards predate the option)."""
+    n = net.get("bmn", {}).get("spread", 0)
+    if not n:
+        return ""
+    return (f", the modeler's last {n} of {net['model_channels']} channels each colour's standard deviation "
+            "over the references (given, not learned)")
+
+
 def _validation(card: dict[str, Any]) -> str:
     """The validation scenes' figure, where the run left some training scenes out to choose on."""
     scores = card.get("validation", {})
@@ -110,8 +119,8 @@ def summary(card: dict[str, Any]) -> str:
         f"({t['real_share']:.0%} of batch scenes real, {t['grey']:.0%} turned grey; {t['pasted_objects']} objects "
         f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}"
         f"{_negatives(t)}){_weights(t)}; "
-        f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}; threshold {card['threshold']} "
-        f"chosen on the training scenes.{_validation(card)}",
+        f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}{_spread(net)}; "
+        f"threshold {card['threshold']} chosen on the training scenes.{_validation(card)}",
     ]
     mean_bar = "met" if ours["mean"] >= TARGET_MEAN else "not met"
     parts.append(f"Mean F on the held-out sequences {ours['mean']:.3f} (bar {TARGET_MEAN}: {mean_bar}).")

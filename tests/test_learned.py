@@ -96,6 +96,17 @@ def test_the_card_summary_says_which_scenes_and_objects_were_turned_negative():
             in modelcard.summary(card))
 
 
+def test_the_card_summary_says_which_channels_of_the_model_are_given():
+    import copy
+
+    card = copy.deepcopy(bmn_bsn.card())
+    card["networks"]["bmn"].pop("spread", None)
+    assert "standard deviation" not in modelcard.summary(card)  # an older card: all channels learned
+    card["networks"]["bmn"]["spread"] = 3
+    assert ("at 320x240, the modeler's last 3 of 12 channels each colour's standard deviation over the references "
+            "(given, not learned); threshold" in modelcard.summary(card))
+
+
 def test_the_model_card_command_rewrites_only_its_block_and_refuses_a_readme_without_one(tmp_path):
 
     readme = tmp_path / "README.md"
@@ -418,3 +429,24 @@ def test_polarity_splits_the_foreground_and_what_eval_finds_of_it(polarity_scrip
     assert sum(n for n, _ in counts.values()) == fg > 0
     assert sum(k for _, k in counts.values()) == evaluate(scene, Config("median")).counts.tp
     assert all(0 <= k <= n for n, k in counts.values())
+
+
+def test_the_spread_modeler_gives_each_colours_deviation_over_the_references_and_exports(training, tmp_path):
+    """``--spread``: the model's last three channels are each colour's standard deviation over the
+    references (times SPREAD_GAIN), not learned; OpenCV reads the exported modeler as torch runs it,
+    and bgapp's engine (references repeated to fill the inputs) sees the spread of what it was given."""
+    import torch
+
+    torch.manual_seed(0)
+    bmn = training.SpreadBMN(4)
+    refs = np.full((4, training.H, training.W, 3), 120, np.uint8)
+    refs[:, 30:40, 50:60, 2] = [[[v]] for v in (0, 200, 0, 200)]  # red flickers by 100 either way
+    slots = bmn_bsn.reference_slots(list(refs))
+    with torch.no_grad():
+        got = bmn(torch.from_numpy(bmn_bsn.to_blob(slots, bmn_bsn.NET_SIZE)))[0, -3:].numpy()
+    want = training.SPREAD_GAIN * 100 / 255
+    assert np.allclose(got[2, 30:40, 50:60], want, atol=1e-3)  # the flickering pixels' red
+    assert got[:2].max() < 0.01 and got[2, :25].max() < 0.01  # still colours, still ground: ~0 (the 1e-6)
+    training.export(bmn, training.BSN(4), tmp_path)  # checks both against cv2.dnn, or exits
+    dnn = cv2.dnn.readNetFromONNX(str(tmp_path / bmn_bsn.BMN_FILE))
+    assert np.allclose(bmn_bsn.bmn_bsn_model(dnn, list(refs))[-3:], got, atol=1e-4)

@@ -106,6 +106,33 @@ class UNet(nn.Module):
         return self.out(x)
 
 
+SPREAD_CHANNELS = 3  # with --spread: one per colour
+SPREAD_GAIN = 4.0  # a standard deviation of 0.25 (in [0, 1] units) becomes 1, the scale of the other inputs
+
+
+class SpreadBMN(nn.Module):
+    """A modeler whose background model ends with the references' per-pixel spread, given rather than
+    learned: a U-Net makes the first ``M_CHANNELS - 3`` channels, the last three are each colour's
+    standard deviation over the references (times ``SPREAD_GAIN``). A variance is what GMM and SuBSENSE
+    set each pixel's tolerance from, and a few convolutions and ReLUs approximate squares and roots
+    poorly; the subtractor's false alarms on unseen scenes were on water and crowds (README). The
+    channel count, so bgapp's engine, is unchanged. Built from 1x1 convolutions with fixed weights, so
+    OpenCV's DNN module reads it as any other layer."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.unet = UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS - SPREAD_CHANNELS, k)
+        mean = torch.zeros(SPREAD_CHANNELS, 3 * bmn_bsn.N_REF, 1, 1)
+        for c in range(SPREAD_CHANNELS):
+            mean[c, c::3] = 1.0 / bmn_bsn.N_REF
+        self.register_buffer("mean", mean)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mu = F.conv2d(x, self.mean)
+        var = F.relu(F.conv2d(x * x, self.mean) - mu * mu)
+        return torch.cat([self.unet(x), SPREAD_GAIN * torch.sqrt(var + 1e-6)], 1)
+
+
 class BSN(nn.Module):
     """The subtractor: a U-Net at the networks' size on [model, median, frame] gives a logit map; upsampled
     bilinearly to twice that size, it is corrected pixel by pixel (1x1 convolutions, ``hidden`` units)
@@ -370,7 +397,7 @@ def step_loss(bmn: nn.Module, bsn: BSN, refs: torch.Tensor, med: torch.Tensor, t
 
 # -- export and evaluation ---------------------------------------------------------------------------
 
-def export(bmn: UNet, bsn: BSN, out: Path) -> None:
+def export(bmn: nn.Module, bsn: BSN, out: Path) -> None:
     """Both networks as ONNX (opset 17, as cv2.dnn reads it): the BMN at the networks' size; the BSN
     with its two inputs, ``coarse`` at that size and ``fine`` at twice it, giving probabilities."""
     out.mkdir(parents=True, exist_ok=True)
@@ -381,20 +408,22 @@ def export(bmn: UNet, bsn: BSN, out: Path) -> None:
     torch.onnx.export(bsn, (torch.zeros(1, bmn_bsn.M_CHANNELS + 6, H, W), torch.zeros(1, 6, FH, FW)),
                       str(out / bmn_bsn.BSN_FILE), opset_version=17, dynamo=False, input_names=["coarse", "fine"],
                       output_names=["output"])
-    check_export(bsn, out / bmn_bsn.BSN_FILE)
+    check_export(bmn, out / bmn_bsn.BMN_FILE, {"input": (1, 3 * bmn_bsn.N_REF, H, W)})
+    check_export(bsn, out / bmn_bsn.BSN_FILE, {"coarse": (1, bmn_bsn.M_CHANNELS + 6, H, W), "fine": (1, 6, FH, FW)})
 
 
-def check_export(bsn: BSN, path: Path) -> None:
-    """Fail loudly unless OpenCV's DNN module reads the exported BSN as torch runs it (its upsampling
-    and two inputs are where an importer could differ): random inputs, outputs within 1e-4."""
+def check_export(net: nn.Module, path: Path, shapes: dict[str, tuple[int, ...]]) -> None:
+    """Fail loudly unless OpenCV's DNN module reads the exported network as torch runs it (the BSN's
+    upsampling and two inputs, the BMN's fixed spread layers are where an importer could differ):
+    random inputs of ``shapes`` (by input name, in the order ``net`` takes them), outputs within 1e-4."""
     gen = torch.Generator().manual_seed(0)
-    coarse, full = torch.rand(1, bmn_bsn.M_CHANNELS + 6, H, W, generator=gen), torch.rand(1, 6, FH, FW, generator=gen)
+    args = {name: torch.rand(*shape, generator=gen) for name, shape in shapes.items()}
     with torch.no_grad():
-        want = bsn(coarse, full).numpy()
-    net = cv2.dnn.readNetFromONNX(str(path))
-    net.setInput(coarse.numpy(), "coarse")
-    net.setInput(full.numpy(), "fine")
-    gap = float(np.abs(net.forward() - want).max())
+        want = net(*args.values()).numpy()
+    dnn = cv2.dnn.readNetFromONNX(str(path))
+    for name, value in args.items():
+        dnn.setInput(value.numpy(), name)
+    gap = float(np.abs(dnn.forward() - want).max())
     if gap > 1e-4:
         raise SystemExit(f"error: OpenCV reads the exported {path.name} differently from torch (max gap {gap:.2g})")
 
@@ -509,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
                          "objects in the real training scenes are darker than their ground")
     ap.add_argument("--negative-objects", type=float, default=0.0,
                     help="chance a pasted object is pasted as its photographic negative")
+    ap.add_argument("--spread", action="store_true",
+                    help="the modeler's last three channels are each colour's standard deviation over the "
+                         "references, given rather than learned (SpreadBMN)")
     ap.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                     help="ship an exponential moving average of the weights with this decay per step (e.g. "
                          "0.999) instead of the last step's; 0: the last step's")
@@ -553,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.time() - started:.0f} s",
           flush=True)
 
-    bmn = UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
+    bmn: nn.Module = SpreadBMN(args.bmn_k) if args.spread else UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
     bsn = BSN(args.bsn_k)
     params = list(bmn.parameters()) + list(bsn.parameters())
     ema = get_ema_multi_avg_fn(args.ema)
@@ -589,7 +621,8 @@ def main(argv: list[str] | None = None) -> int:
         "model": "BMN-BSN (Mondéjar-Guerra et al., BMVC 2019), small CPU variant",
         "networks": {"input_size": [W, H], "fine_size": [FW, FH], "reference_frames": bmn_bsn.N_REF,
                      "model_channels": bmn_bsn.M_CHANNELS,
-                     "bmn": {"k": args.bmn_k, "levels": 3, "parameters": sum(p.numel() for p in bmn.parameters())},
+                     "bmn": {"k": args.bmn_k, "levels": 3, "parameters": sum(p.numel() for p in bmn.parameters()),
+                             "spread": SPREAD_CHANNELS if args.spread else 0},
                      "bsn": {"k": args.bsn_k, "levels": 3, "inputs": "model, median, frame; frame, median at fine_size",
                              "refine": "1x1, 16 hidden, at fine_size",
                              "parameters": sum(p.numel() for p in bsn.parameters())}},
