@@ -26,7 +26,8 @@ labelled background, as CDnet scores it: left out of the loss, shadows were call
 ``--validate`` leaves some training scenes out of everything (training, cutouts, backgrounds, the
 threshold) and scores them after, so two runs can be compared without the held-out sequences;
 ``--ema`` ships an exponential moving average of the weights, and ``--keep-last`` exports the last
-step's weights of the same run beside it, so the two are compared free of the seed's noise.
+step's weights of the same run beside it, so the two are compared free of the seed's noise;
+``--spread`` makes the BMN's last three channels the references' per-colour standard deviation.
 The decision threshold is then chosen on the training scenes, and quality measured
 through bgapp's own evaluation (``bgapp eval``'s code) on the sequences directly under
 ``../shared/data``, none of which training reads. Given ``--readme``, the README's model-card
@@ -115,8 +116,8 @@ class SpreadBMN(nn.Module):
     learned: a U-Net makes the first ``M_CHANNELS - 3`` channels, the last three are each colour's
     standard deviation over the references (times ``SPREAD_GAIN``). A variance is what GMM and SuBSENSE
     set each pixel's tolerance from, and a few convolutions and ReLUs approximate squares and roots
-    poorly; the subtractor's false alarms on unseen scenes were on water and crowds (README). The
-    channel count, so bgapp's engine, is unchanged. Built from 1x1 convolutions with fixed weights, so
+    poorly; most of the model's errors on the validation scenes are false alarms (README). The channel
+    count, so bgapp's engine, is unchanged. Built from 1x1 convolutions with fixed weights, so
     OpenCV's DNN module reads it as any other layer."""
 
     def __init__(self, k: int) -> None:
