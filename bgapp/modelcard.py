@@ -82,7 +82,9 @@ def _weights(training: dict[str, Any]) -> str:
     decay = training.get("ema", 0.0)
     if not decay:
         return ""
-    return f"; the shipped model is an exponential moving average of its weights (decay {decay} a step)"
+    start = training.get("ema_start", 0)
+    begun = f", begun at step {start:,} of {training['steps']:,}" if start else ""
+    return f"; the shipped model is an exponential moving average of its weights (decay {decay} a step{begun})"
 
 
 def _spread(net: dict[str, Any]) -> str:

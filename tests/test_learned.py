@@ -79,6 +79,8 @@ def test_the_card_summary_says_which_weights_ship():
     assert "moving average" not in modelcard.summary(card)  # an older card: the last step's weights
     card["training"]["ema"] = 0.999
     assert "an exponential moving average of its weights (decay 0.999 a step)" in modelcard.summary(card)
+    card["training"].update(ema_start=3000, steps=6000)
+    assert "(decay 0.999 a step, begun at step 3,000 of 6,000)" in modelcard.summary(card)
 
 
 def test_the_card_summary_says_which_scenes_and_objects_were_turned_negative():
@@ -269,14 +271,16 @@ def test_cli_eval_on_highway_matches_a_bare_dnn_loop_and_the_card(shared_data):
 def test_quick_training_runs_lowers_the_loss_and_exports_what_the_engine_reads(tmp_path, shared_data):
     last = tmp_path / "last"
     proc = subprocess.run([sys.executable, "train/bmn_bsn.py", "--quick", "--out", str(tmp_path), "--data",
-                           str(shared_data), "--validate", VALIDATE, "--ema", "0.9", "--keep-last", str(last)],
+                           str(shared_data), "--validate", VALIDATE, "--ema", "0.9", "--ema-start", "0.5", "--keep-last",
+                           str(last)],
                           capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     card = json.loads((tmp_path / bmn_bsn.CARD_FILE).read_text())
     # the average ships; the last step's weights of the same run are exported and validated beside it
     kept = json.loads((last / bmn_bsn.CARD_FILE).read_text())
-    assert card["training"]["ema"] == 0.9 and "moving average of its weights (decay 0.9 " in modelcard.summary(card)
-    assert kept["training"]["ema"] == 0.0 and VALIDATE in kept["validation"]["bmn_bsn"]
+    assert card["training"]["ema"] == 0.9 and card["training"]["ema_start"] == 30
+    assert "moving average of its weights (decay 0.9 a step, begun at step 30 of 60)" in modelcard.summary(card)
+    assert kept["training"]["ema"] == 0.0 and kept["training"]["ema_start"] == 0 and VALIDATE in kept["validation"]["bmn_bsn"]
     assert "moving average" not in modelcard.summary(kept)
     assert (last / bmn_bsn.BSN_FILE).read_bytes() != (tmp_path / bmn_bsn.BSN_FILE).read_bytes()
     assert bmn_bsn.unavailable_reason(last) is None
@@ -450,3 +454,25 @@ def test_the_spread_modeler_gives_each_colours_deviation_over_the_references_and
     training.export(bmn, training.BSN(4), tmp_path)  # checks both against cv2.dnn, or exits
     dnn = cv2.dnn.readNetFromONNX(str(tmp_path / bmn_bsn.BMN_FILE))
     assert np.allclose(bmn_bsn.bmn_bsn_model(dnn, list(refs))[-3:], got, atol=1e-4)
+
+
+def test_an_average_begun_late_holds_only_the_steps_after_its_start(training):
+    """``--ema-start``: the steps before the start weigh nothing; the first step counted is copied, the
+    next ones blended in at the decay's rate; begun at 0 the early weights stay in the average."""
+    import torch
+
+    def run(start):
+        net = torch.nn.Linear(1, 1, bias=False)
+        averages = training.Averages((net,), decay=0.5, start=start)
+        for step in range(8):
+            with torch.no_grad():
+                net.weight.fill_(float(step))
+            averages.update(step)
+        return float(averages.modules()[0].weight)
+
+    want = 5.0  # steps 5, 6, 7: 5, then 0.5 * 5 + 0.5 * 6 = 5.5, then 0.5 * 5.5 + 0.5 * 7 = 6.25
+    for w in (6.0, 7.0):
+        want = 0.5 * want + 0.5 * w
+    assert run(5) == pytest.approx(want)
+    assert run(0) == pytest.approx(sum(0.5 * s * 0.5 ** (7 - s) for s in range(1, 8)))  # step 0 copied: 0
+    assert run(0) < run(5)

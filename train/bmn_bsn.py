@@ -25,7 +25,7 @@ Half of them cast a shadow first, and every hard shadow (CDnet 50, the synthetic
 labelled background, as CDnet scores it: left out of the loss, shadows were called foreground.
 ``--validate`` leaves some training scenes out of everything (training, cutouts, backgrounds, the
 threshold) and scores them after, so two runs can be compared without the held-out sequences;
-``--ema`` ships an exponential moving average of the weights, and ``--keep-last`` exports the last
+``--ema`` ships an exponential moving average of the weights (``--ema-start`` begins it late), and ``--keep-last`` exports the last
 step's weights of the same run beside it, so the two are compared free of the seed's noise;
 ``--spread`` makes the BMN's last three channels the references' per-colour standard deviation.
 The decision threshold is then chosen on the training scenes, and quality measured
@@ -398,6 +398,27 @@ def step_loss(bmn: nn.Module, bsn: BSN, refs: torch.Tensor, med: torch.Tensor, t
 
 # -- export and evaluation ---------------------------------------------------------------------------
 
+class Averages:
+    """Exponential moving averages of the networks' weights (decay ``decay`` a step), begun at step
+    ``start``: steps before it weigh nothing, since the average's first update copies the weights
+    (AveragedModel's rule). Begun at step 0 on a short run, the early, poor weights keep a large share
+    (0.999 a step over 2,000 steps leaves 13% on the first step's); begun late, only the settled ones count."""
+
+    def __init__(self, nets: tuple[nn.Module, ...], decay: float, start: int = 0) -> None:
+        self.nets, self.start = nets, start
+        self.averages = [AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(decay)) for net in nets]
+
+    def update(self, step: int) -> None:
+        """After optimiser step ``step`` (from 0)."""
+        if step >= self.start:
+            for avg, net in zip(self.averages, self.nets):
+                avg.update_parameters(net)
+
+    def modules(self) -> list[nn.Module]:
+        """The averaged networks, in the order given."""
+        return [a.module for a in self.averages]
+
+
 def export(bmn: nn.Module, bsn: BSN, out: Path) -> None:
     """Both networks as ONNX (opset 17, as cv2.dnn reads it): the BMN at the networks' size; the BSN
     with its two inputs, ``coarse`` at that size and ``fine`` at twice it, giving probabilities."""
@@ -545,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                     help="ship an exponential moving average of the weights with this decay per step (e.g. "
                          "0.999) instead of the last step's; 0: the last step's")
+    ap.add_argument("--ema-start", type=float, default=0.0, metavar="FRACTION",
+                    help="with --ema, begin the average at this fraction of the steps (e.g. 0.5: the second half)")
     ap.add_argument("--keep-last", type=Path, default=None, metavar="DIR",
                     help="with --ema, also export the last step's weights to DIR, calibrated, validated and "
                          "scored as --out is: the two compared on one run, free of the seed's noise")
@@ -560,6 +583,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.keep_last and not args.ema:
         ap.error("--keep-last compares the last step's weights with their average: it needs --ema")
+    if not 0.0 <= args.ema_start < 1.0:
+        ap.error("--ema-start is a fraction of the steps: at least 0, below 1")
     leave_out = tuple(args.validate)
     if args.score_only:
         leave_out = leave_out or tuple(bmn_bsn.card(args.out).get("data", {}).get("validation", []))
@@ -589,8 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     bmn: nn.Module = SpreadBMN(args.bmn_k) if args.spread else UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
     bsn = BSN(args.bsn_k)
     params = list(bmn.parameters()) + list(bsn.parameters())
-    ema = get_ema_multi_avg_fn(args.ema)
-    averages = [AveragedModel(net, multi_avg_fn=ema) for net in (bmn, bsn)] if args.ema else []
+    ema_start = round(args.ema_start * steps)
+    averages = Averages((bmn, bsn), args.ema, ema_start) if args.ema else None
     opt = torch.optim.Adam(params, lr=1e-3)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * i / steps)))
     losses: list[float] = []
@@ -604,13 +629,13 @@ def main(argv: list[str] | None = None) -> int:
         loss.backward()
         opt.step()
         sched.step()
-        for avg, net in zip(averages, (bmn, bsn)):
-            avg.update_parameters(net)
+        if averages:
+            averages.update(i)
         losses.append(loss.item())
         if (i + 1) % max(1, steps // 20) == 0 or i == steps - 1:
             print(f"step {i + 1}/{steps}  loss {np.mean(losses[-50:]):.4f}  {time.time() - t_train:.0f} s", flush=True)
     train_s = time.time() - t_train
-    shipped = [a.module for a in averages] or [bmn, bsn]
+    shipped = averages.modules() if averages else [bmn, bsn]
     export(shipped[0], shipped[1], args.out)
     outs = [args.out]
     if averages and args.keep_last:
@@ -635,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
                      "optimiser": "Adam 1e-3, cosine",
                      "ema": args.ema,  # the shipped weights' average's decay per step; 0: the last step's weights
+                     "ema_start": ema_start if args.ema else 0,  # the step the average began at
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
                      "total_seconds": round(time.time() - started), "threads": args.threads,
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch": torch.__version__,
@@ -645,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
         "held_out": list(HELD_OUT),
     }
     for out in outs:
-        weights = {"ema": 0.0} if out != args.out else {}
+        weights = {"ema": 0.0, "ema_start": 0} if out != args.out else {}
         write_card(out, {**card, "training": {**card["training"], **weights}})
         calibrate(out, args.data, args.quick, leave_out)
         validate(out, args.data, leave_out)
