@@ -25,8 +25,9 @@ Half of them cast a shadow first, and every hard shadow (CDnet 50, the synthetic
 labelled background, as CDnet scores it: left out of the loss, shadows were called foreground.
 ``--validate`` leaves some training scenes out of everything (training, cutouts, backgrounds, the
 threshold) and scores them after, so two runs can be compared without the held-out sequences;
-``--ema`` ships an exponential moving average of the weights (``--ema-start`` begins it late), and ``--keep-last`` exports the last
-step's weights of the same run beside it, so the two are compared free of the seed's noise;
+``--ema`` ships an exponential moving average of the weights (``--ema-start`` begins it late), and
+``--keep-last`` exports the last step's weights of the same run beside it, so the two are compared
+free of the seed's noise;
 ``--spread`` makes the BMN's last three channels the references' per-colour standard deviation.
 The decision threshold is then chosen on the training scenes, and quality measured
 through bgapp's own evaluation (``bgapp eval``'s code) on the sequences directly under
