@@ -96,6 +96,12 @@ def _spread(net: dict[str, Any]) -> str:
             "over the references (given, not learned)")
 
 
+def _refine(net: dict[str, Any]) -> str:
+    """The last stage's reach, where it is wider than one pixel (older cards: pixel by pixel)."""
+    kernel = net.get("bsn", {}).get("refine", "1x1").split(",")[0]
+    return "" if kernel == "1x1" else f" ({kernel} convolutions: each pixel with its neighbours)"
+
+
 def _validation(card: dict[str, Any]) -> str:
     """The validation scenes' figure, where the run left some training scenes out to choose on."""
     scores = card.get("validation", {})
@@ -121,7 +127,7 @@ def summary(card: dict[str, Any]) -> str:
         f"({t['real_share']:.0%} of batch scenes real, {t['grey']:.0%} turned grey; {t['pasted_objects']} objects "
         f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}"
         f"{_negatives(t)}){_weights(t)}; "
-        f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}{_spread(net)}; "
+        f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}{_refine(net)}{_spread(net)}; "
         f"threshold {card['threshold']} chosen on the training scenes.{_validation(card)}",
     ]
     mean_bar = "met" if ours["mean"] >= TARGET_MEAN else "not met"

@@ -477,3 +477,33 @@ def test_an_average_begun_late_holds_only_the_steps_after_its_start(training):
     assert run(5) == pytest.approx(want)
     assert run(0) == pytest.approx(sum(0.5 * s * 0.5 ** (7 - s) for s in range(1, 8)))  # step 0 copied: 0
     assert run(0) < run(5)
+
+
+def test_a_wider_last_stage_sees_each_pixels_neighbours_and_exports(training, tmp_path):
+    """``--refine-kernel 3``: a difference at one pixel moves its neighbours' answers (with 1 it moves
+    only its own); OpenCV reads the exported subtractor as torch runs it; the card summary says it."""
+    import copy
+
+    import torch
+
+    def change_beside(kernel):
+        torch.manual_seed(0)
+        bsn = training.BSN(4, kernel=kernel)
+        torch.nn.init.normal_(bsn.refine[2].weight)  # trained, not at its start (zeros: the U-Net's answer)
+        coarse = torch.zeros(1, bmn_bsn.M_CHANNELS + 6, training.H, training.W)
+        full = torch.zeros(1, 6, training.FH, training.FW)
+        moved = full.clone()
+        moved[0, :3, 50, 60] = 1.0  # the frame differs from the median at one pixel
+        with torch.no_grad():
+            a, b = bsn(coarse, full)[0, 0], bsn(coarse, moved)[0, 0]
+        return bsn, float((a - b).abs()[50, 60]), float((a - b).abs()[49:52, 59:62].sum() - (a - b).abs()[50, 60])
+
+    _, own, beside = change_beside(1)
+    assert own > 0 and beside == 0
+    bsn, own, beside = change_beside(3)
+    assert own > 0 and beside > 0
+    training.export(training.UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, 4), bsn, tmp_path)  # or exits
+    card = copy.deepcopy(bmn_bsn.card())
+    assert "neighbours" not in modelcard.summary(card)
+    card["networks"]["bsn"]["refine"] = "3x3, 16 hidden, at fine_size"
+    assert "last stage at 320x240 (3x3 convolutions: each pixel with its neighbours)" in modelcard.summary(card)

@@ -137,14 +137,18 @@ class SpreadBMN(nn.Module):
 
 class BSN(nn.Module):
     """The subtractor: a U-Net at the networks' size on [model, median, frame] gives a logit map; upsampled
-    bilinearly to twice that size, it is corrected pixel by pixel (1x1 convolutions, ``hidden`` units)
-    from itself and the frame's absolute difference from the median at that size. ``forward`` gives the
+    bilinearly to twice that size, it is corrected from itself and the frame's absolute difference from
+    the median at that size by two convolutions (``hidden`` units between): pixel by pixel where
+    ``kernel`` is 1; with 3, each pixel also sees its neighbours, so a halo the coarse map spreads
+    around a small object can be trimmed where the difference beside it is small. ``forward`` gives the
     probability (what is exported); :meth:`logits` both logit maps (what training scores)."""
 
-    def __init__(self, k: int, hidden: int = 16) -> None:
+    def __init__(self, k: int, hidden: int = 16, kernel: int = 1) -> None:
         super().__init__()
         self.unet = UNet(bmn_bsn.M_CHANNELS + 6, 1, k)
-        self.refine = nn.Sequential(nn.Conv2d(4, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1))
+        pad = kernel // 2
+        self.refine = nn.Sequential(nn.Conv2d(4, hidden, kernel, padding=pad), nn.ReLU(inplace=True),
+                                    nn.Conv2d(hidden, 1, kernel, padding=pad))
         nn.init.zeros_(self.refine[2].weight)  # it starts as the upsampled U-Net's answer
         nn.init.zeros_(self.refine[2].bias)
 
@@ -564,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spread", action="store_true",
                     help="the modeler's last three channels are each colour's standard deviation over the "
                          "references, given rather than learned (SpreadBMN)")
+    ap.add_argument("--refine-kernel", type=int, default=1, choices=(1, 3),
+                    help="the subtractor's last stage: 1, pixel by pixel; 3, each pixel with its neighbours")
     ap.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                     help="ship an exponential moving average of the weights with this decay per step (e.g. "
                          "0.999) instead of the last step's; 0: the last step's")
@@ -613,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
 
     bmn: nn.Module = SpreadBMN(args.bmn_k) if args.spread else UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
-    bsn = BSN(args.bsn_k)
+    bsn = BSN(args.bsn_k, kernel=args.refine_kernel)
     params = list(bmn.parameters()) + list(bsn.parameters())
     ema_start = round(args.ema_start * steps)
     averages = Averages((bmn, bsn), args.ema, ema_start) if args.ema else None
@@ -651,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
                      "bmn": {"k": args.bmn_k, "levels": 3, "parameters": sum(p.numel() for p in bmn.parameters()),
                              "spread": SPREAD_CHANNELS if args.spread else 0},
                      "bsn": {"k": args.bsn_k, "levels": 3, "inputs": "model, median, frame; frame, median at fine_size",
-                             "refine": "1x1, 16 hidden, at fine_size",
+                             "refine": f"{args.refine_kernel}x{args.refine_kernel}, 16 hidden, at fine_size",
                              "parameters": sum(p.numel() for p in bsn.parameters())}},
         "training": {"steps": steps, "batch": "4 scenes x 4 targets, 192x192 crops at fine_size",
                      "real_share": args.real_share, "grey": args.grey, "paste": args.paste,
