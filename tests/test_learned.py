@@ -469,7 +469,7 @@ def test_an_average_begun_late_holds_only_the_steps_after_its_start(training):
             with torch.no_grad():
                 net.weight.fill_(float(step))
             averages.update(step)
-        return float(averages.modules()[0].weight)
+        return averages.modules()[0].weight.item()
 
     want = 5.0  # steps 5, 6, 7: 5, then 0.5 * 5 + 0.5 * 6 = 5.5, then 0.5 * 5.5 + 0.5 * 7 = 6.25
     for w in (6.0, 7.0):
