@@ -636,16 +636,16 @@ def main(argv: list[str] | None = None) -> int:
         loss.backward()
         opt.step()
         sched.step()
-        if averages:
+        if averages is not None:
             averages.update(i)
         losses.append(loss.item())
         if (i + 1) % max(1, steps // 20) == 0 or i == steps - 1:
             print(f"step {i + 1}/{steps}  loss {np.mean(losses[-50:]):.4f}  {time.time() - t_train:.0f} s", flush=True)
     train_s = time.time() - t_train
-    shipped = averages.modules() if averages else [bmn, bsn]
+    shipped = averages.modules() if averages is not None else [bmn, bsn]
     export(shipped[0], shipped[1], args.out)
     outs = [args.out]
-    if averages and args.keep_last:
+    if averages is not None and args.keep_last:
         export(bmn, bsn, args.keep_last)
         outs.append(args.keep_last)
 
