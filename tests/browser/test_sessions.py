@@ -31,6 +31,7 @@ from tests.browser import browserkit as bk
 from tests.browser import webcamkit as wk
 
 STATUS = re.compile(r"frame (\d+) / (\d+)")
+SERVER_LOG = bk.ARTIFACTS / "server-sessions.log"
 TTL = 3  # seconds Streamlit keeps a closed tab's session for a reconnect (default 120)
 MAX_RSS_MB = 1500
 IGNORED = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "artifacts"}
@@ -89,7 +90,7 @@ def debug_server(tmp_path_factory) -> Iterator[DebugServer]:
     for d in (tmpdir, home, stats.parent):
         d.mkdir()
     env = {"TMPDIR": str(tmpdir), "HOME": str(home), "BGAPP_LOCAL_FILES": "0"}
-    with bk.streamlit_server(log=bk.ARTIFACTS / "server-sessions.log", env=env, prefix=census.launcher(stats),
+    with bk.streamlit_server(log=SERVER_LOG, env=env, prefix=census.launcher(stats),
                              options=["--server.disconnectedSessionTTL", str(TTL)]) as server:
         ds = DebugServer(server, stats, tmpdir, home)
         stop = threading.Event()
@@ -138,8 +139,8 @@ def _metric(page, name: str) -> str:
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
-def _status(page) -> str:
-    m = STATUS.search(page.get_by_text(STATUS).first.inner_text())
+def _status(page, timeout: float | None = None) -> str:
+    m = STATUS.search(page.get_by_text(STATUS).first.inner_text(timeout=timeout))
     return m.group(0)
 
 
@@ -170,17 +171,25 @@ def _upload(page, clip: Path) -> None:
     sidebar.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(clip))
 
 
-def _settle(page, want_status: str, timeout: float = 120) -> None:
+def _settle(page, want_status: str, who: str, timeout: float = 120) -> None:
+    """Wait until the idle page's status line says ``want_status``; on failure, say what it showed
+    instead (the status line, or the page's text where it has none) and keep a screenshot."""
     deadline = time.monotonic() + timeout
+    last = None
     while True:
         bk.wait_idle(page, timeout=timeout)
         try:
-            if _status(page) == want_status:
+            last = _status(page, timeout=5_000)
+            if last == want_status:
                 return
-        except Exception:  # noqa: BLE001 - the status line is being replaced
-            pass
+        except Exception:  # noqa: BLE001 - the status line is being replaced, or absent
+            last = None
         if time.monotonic() > deadline:
-            raise AssertionError(f"the page never showed {want_status!r} (last: {_status(page)!r})")
+            bk.screenshot(page, f"FAILED-settle-{who}")
+            shown = repr(last) if last else "no status line; the page says: " + " | ".join(
+                page.locator('[data-testid="stMain"]').inner_text().split("\n"))[:1500]
+            log = SERVER_LOG.read_text(errors="replace")[-3000:] if SERVER_LOG.exists() else "(none)"
+            raise AssertionError(f"session {who} never showed {want_status!r} ({shown}); the server log ends:\n{log}")
         page.wait_for_timeout(300)
 
 
@@ -239,8 +248,9 @@ def test_eight_sessions_at_once_then_everything_is_released(debug_server, browse
                 p.get_by_role("button", name=re.compile("Re-run from start")).click()
         held = debug_server.stats()
         shown = []
-        for p, (status, _) in zip(pages, expected):
-            _settle(p, status)
+        for k, (p, (status, _)) in enumerate(zip(pages, expected)):
+            _settle(p, status, f"{k} ({specs[k].method}{', ' + specs[k].clip.name if specs[k].clip else ''}"
+                               f"{', re-run' if specs[k].rerun else ''})")
             shown.append((_status(p), _metric(p, "F-measure") if "F-measure" in p.inner_text("body")
                           else _metric(p, "Foreground")))
             assert not bk.page_problems(p), bk.page_problems(p)
