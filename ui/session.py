@@ -53,6 +53,12 @@ def visit(page: str) -> None:
     st.session_state["bgapp.page"] = page
 
 
+def first_run() -> bool:
+    """True on the session's first run. A browser tab that reconnects after its session expired
+    (``server.disconnectedSessionTTL``) starts one with the widget values it still holds."""
+    return st.session_state.get("bgapp.previous_page") is None
+
+
 def just_arrived() -> bool:
     """True on the first run of a page after the session showed another one."""
     return st.session_state.get("bgapp.previous_page") != st.session_state.get("bgapp.page")

@@ -43,7 +43,7 @@ from bgapp.video import VideoSource
 
 from .errors import guard, plain
 from .keys import LABELLED
-from .session import keep, workdir
+from .session import first_run, keep, workdir
 from .visitor import visitor_is_local
 
 __all__ = ["APP_MAX_SIDE", "DEFAULT_MAX_SIDE", "MAX_SIDES", "SOURCE_KEY", "SOURCE_KINDS", "STUDY_KEY", "VIDEO_TYPES",
@@ -54,6 +54,9 @@ __all__ = ["APP_MAX_SIDE", "DEFAULT_MAX_SIDE", "MAX_SIDES", "SOURCE_KEY", "SOURC
 T = TypeVar("T")
 SOURCE_KEY = "bgapp.source"
 _KIND_KEY = "src.kind"  # the Source radio
+_UPLOADS_KEY = "src.uploads"  # bumped to empty the upload boxes: an upload widget of a new key holds no file
+LOST_UPLOAD = ("The connection to the server was lost for longer than the server keeps a session, so this is a "
+               "new session: the file you uploaded, and what the model learned from it, are gone. Upload it again.")
 MAX_SIDES = (240, 320, 480, 640, 960, 1280, 0)  # 0: the video's own size, up to APP_MAX_SIDE
 DEFAULT_MAX_SIDE = 640
 STUDY_KEY = "bgapp.study_source"  # the sequence "Apply best" opened, offered as a source from then on
@@ -158,7 +161,9 @@ def _draw(inp: SourceInput, kind: SourceKind, where: Any, current: SourceChoice 
             format_func=lambda v: f"original (up to {APP_MAX_SIDE} px)" if v == 0 else f"{v} px") or None
     label = inp.label.replace("{limit}", str(upload_limit_mb())) if "{limit}" in inp.label else inp.label
     if inp.widget == "upload":
-        return where.file_uploader(label, type=list(inp.types), key=inp.key, help=inp.help)
+        emptied = st.session_state.get(_UPLOADS_KEY, 0)
+        return where.file_uploader(label, type=list(inp.types), key=f"{inp.key}.{emptied}" if emptied else inp.key,
+                                   help=inp.help)
     if inp.widget == "text":
         return where.text_input(label, key=inp.key, placeholder=inp.placeholder, help=inp.help)
     assert inp.widget == "choice" and inp.options is not None
@@ -185,6 +190,12 @@ def choose_source(where: Any = st.sidebar) -> SourceChoice | None:
                        help="The built-in demo is a synthetic room with exact ground truth, so every "
                             "score is shown. Uploads are private to your session.")
     kind = SOURCE_KINDS[name]
+    if first_run() and name != default and any(inp.widget == "upload" for inp in kind.inputs):
+        # Only a browser tab can start a session on an upload kind: its session expired while it was
+        # disconnected, and its upload box still lists a file this session never received. Empty the
+        # box, so the page does not show a file it does not have, and say what happened.
+        st.session_state[_UPLOADS_KEY] = st.session_state.get(_UPLOADS_KEY, 0) + 1
+        where.warning(LOST_UPLOAD, icon=":material/cloud_off:")
     values = {inp.key: _draw(inp, kind, where, current) for inp in kind.inputs}
     choice: SourceChoice | None = None
     with guard(kind.doing, where):

@@ -29,6 +29,7 @@ import pytest
 from tests import census
 from tests.browser import browserkit as bk
 from tests.browser import webcamkit as wk
+from tests.browser.relay import Relay
 
 STATUS = re.compile(r"frame (\d+) / (\d+)")
 SERVER_LOG = bk.ARTIFACTS / "server-sessions.log"
@@ -277,6 +278,45 @@ def test_eight_sessions_at_once_then_everything_is_released(debug_server, browse
     peak = max(debug_server.rss_mb)
     print(f"after the tabs closed: RSS {done.get('rss_mb', 0):.0f} MB, peak {peak:.0f} MB")
     assert peak < MAX_RSS_MB, f"server RSS peaked at {peak:.0f} MB"
+
+
+# a tab that comes back after its session expired ----------------------------------------------------------
+
+@pytest.mark.browser
+def test_a_tab_back_after_its_session_expired_is_told_its_upload_is_gone(debug_server, page, tmp_path):
+    """Its upload box still lists the file, which the new session never received: the page empties
+    the box and says what happened, instead of listing a file it does not have beside "Upload a video
+    to start"; the tab carries on with the file uploaded again."""
+    from tests import badfiles as bf
+    from ui.sources import LOST_UPLOAD
+
+    clip = bf.mp4(tmp_path / "walk.mp4", n=60, w=160, h=120)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    uploaded = sidebar.locator('[data-testid="stFileChip"]')
+    with Relay(int(debug_server.url.rsplit(":", 1)[1])) as relay:
+        bk.open_page(page, relay.url, "video_lab")
+        _upload(page, clip)
+        page.get_by_text(STATUS).first.wait_for()
+        bk.wait_idle(page)
+        assert uploaded.filter(has_text="walk.mp4").count() == 1
+        debug_server.wait_stats(lambda s: s["sessions_tracked"] == 1, timeout=TTL + 30)  # earlier tests' tabs end
+        relay.cut()
+        debug_server.wait_stats(lambda s: s["sessions_tracked"] == 0, timeout=TTL + 30)  # the server ended this one
+        relay.restore()
+        bk.wait_idle(page, timeout=60)  # connected again, to a new session
+        page.get_by_role("button", name=re.compile("Next frame")).click()  # the user carries on
+        warning = sidebar.get_by_text(LOST_UPLOAD)
+        warning.wait_for()
+        bk.wait_idle(page)
+        bk.screenshot(page, "session_expired_upload_gone")
+        assert uploaded.count() == 0, "the upload box still lists a file the session does not have"
+        assert page.get_by_text(STATUS).count() == 0
+        assert not bk.page_problems(page), bk.page_problems(page)
+        sidebar.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(clip))
+        page.get_by_text(STATUS).first.wait_for()
+        bk.wait_idle(page)
+        assert warning.count() == 0 and uploaded.filter(has_text="walk.mp4").count() == 1
+        assert not bk.page_problems(page), bk.page_problems(page)
 
 
 # the upload limit and HTML in file names ---------------------------------------------------------------
