@@ -187,8 +187,9 @@ def _settle(page, want_status: str, who: str, timeout: float = 120) -> None:
             last = None
         if time.monotonic() > deadline:
             bk.screenshot(page, f"FAILED-settle-{who}")
-            shown = repr(last) if last else "no status line; the page says: " + " | ".join(
-                page.locator('[data-testid="stMain"]').inner_text().split("\n"))[:1500]
+            said = " | ".join(page.locator(f'[data-testid="{part}"]').inner_text().strip().replace("\n", " | ")[:1200]
+                              for part in ("stSidebarUserContent", "stMain"))
+            shown = repr(last) if last else f"no status line; the sidebar and the page say: {said}"
             log = SERVER_LOG.read_text(errors="replace")[-3000:] if SERVER_LOG.exists() else "(none)"
             raise AssertionError(f"session {who} never showed {want_status!r} ({shown}); the server log ends:\n{log}")
         page.wait_for_timeout(300)
