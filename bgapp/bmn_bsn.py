@@ -11,7 +11,10 @@ run through OpenCV's DNN module (no other runtime):
 Both U-Nets run at ``NET_SIZE`` whatever the video's size (a 2-core CPU cannot afford more at video
 rate); the BSN's last stage decides each pixel at ``FINE_SIZE`` (twice that) from its U-Net's
 answer and the frame's difference from the median there, so small objects and edges keep the detail
-a 160x120 map loses; the probability map is resized back to the frame. The array functions are
+a 160x120 map loses; the probability map is resized back to the frame. An ensemble (several pairs
+trained alike from different seeds, ``train/bmn_bsn.py --ensemble``) ships as one pair of files whose
+model holds ``M_CHANNELS`` channels per member and whose probability is the members' mean: nothing
+here tells the two apart. The array functions are
 :mod:`bgapp.standalone`'s (a script export runs the same ones); here are where the files are
 found, why they may be unusable, the false-colour view, and one small class that holds a
 session's two networks (an OpenCV ``Net`` is not shared across threads).
@@ -43,7 +46,7 @@ from .standalone import (
 NET_SIZE = BMN_BSN_SIZE  # (w, h) both U-Nets run at: divisible by 8 for their 3 poolings
 FINE_SIZE = BMN_BSN_FINE  # (w, h) the BSN's per-pixel last stage runs at, and samples are kept at
 N_REF = BMN_BSN_REFS  # reference frames the BMN takes (3 channels each); fewer are repeated to fill
-M_CHANNELS = 12  # channels of the learned background model
+M_CHANNELS = 12  # channels of one modeler's background model (an ensemble's has this many per member)
 BMN_FILE, BSN_FILE = BMN_BSN_FILES
 CARD_FILE = "card.json"
 MODELS_ENV = "BGAPP_MODELS"  # a folder with retrained files to use instead of the shipped ones
@@ -108,7 +111,8 @@ reference_slots = bmn_bsn_slots
 
 def false_colour(model: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The M-channel model as a 2 x 2 mosaic of RGB images (channels 1-3, 4-6, ...), each channel
-    stretched to its own range: how the paper shows the maps; ``size`` is the mosaic's (w, h)."""
+    stretched to its own range: how the paper shows the maps; ``size`` is the mosaic's (w, h). Of an
+    ensemble's model, the first member's 12 channels."""
     w, h = size
     tw, th = max(1, w // 2), max(1, h // 2)
     tiles = []
@@ -134,7 +138,8 @@ class Networks:
         self.bsn = cv2.dnn.readNetFromONNX(np.frombuffer(bsn, np.uint8))
 
     def model(self, refs: list[np.ndarray]) -> np.ndarray:
-        """The M x H x W background model of the reference frames (repeated to fill ``N_REF``)."""
+        """The M x H x W background model of the reference frames (repeated to fill ``N_REF``); M is
+        ``M_CHANNELS`` times the members of an ensemble."""
         return bmn_bsn_model(self.bmn, refs)
 
     def probability(self, frame: np.ndarray, model: np.ndarray, median: np.ndarray) -> np.ndarray:

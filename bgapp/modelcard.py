@@ -113,6 +113,18 @@ def _validation(card: dict[str, Any]) -> str:
             f"mean F {scores['bmn_bsn']['mean']:.3f}{median}.")
 
 
+def _trained(t: dict[str, Any]) -> str:
+    """How long, where and from which seed(s): one run, or an ensemble's members (trained alike)."""
+    where = f"{t['machine']}, {t['threads']} threads, torch {t['torch']}"
+    members = t.get("members")
+    if not members:
+        return f"Trained for {t['steps']:,} steps in {_duration(t['train_seconds'])} ({where}, seed {t['seed']})"
+    seeds = ", ".join(str(m["seed"]) for m in members)
+    times = " and ".join(_duration(m["train_seconds"]) for m in members)
+    return (f"An ensemble of {len(members)} runs trained alike from seeds {seeds}, the mean of their "
+            f"probabilities thresholded; each trained for {t['steps']:,} steps ({times}; {where})")
+
+
 def summary(card: dict[str, Any]) -> str:
     """One paragraph: what was trained on what, for how long, and how the held-out figures stand
     against the bars (mean F, the median on highway, GMM's published figure per CDnet category)."""
@@ -121,8 +133,7 @@ def summary(card: dict[str, Any]) -> str:
     scores = card["f_measure"]
     ours = scores["bmn_bsn"]
     parts = [
-        f"Trained for {t['steps']:,} steps in {_duration(t['train_seconds'])} ({t['machine']}, {t['threads']} "
-        f"threads, torch {t['torch']}, seed {t['seed']}) on {len(d['real'])} real scenes of "
+        f"{_trained(t)} on {len(d['real'])} real scenes of "
         f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips "
         f"({t['real_share']:.0%} of batch scenes real, {t['grey']:.0%} turned grey; {t['pasted_objects']} objects "
         f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}"

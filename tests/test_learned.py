@@ -507,3 +507,61 @@ def test_a_wider_last_stage_sees_each_pixels_neighbours_and_exports(training, tm
     assert "neighbours" not in modelcard.summary(card)
     card["networks"]["bsn"]["refine"] = "3x3, 16 hidden, at fine_size"
     assert "last stage at 320x240 (3x3 convolutions: each pixel with its neighbours)" in modelcard.summary(card)
+
+
+def test_an_ensemble_is_one_pair_of_files_giving_the_mean_of_its_members_probabilities(training, tmp_path):
+    """``--ensemble``: two runs read back from their ONNX files and written as one pair; OpenCV runs that
+    pair through bgapp's engine as any other, its model is the members' side by side and its probability
+    their mean; runs trained differently are refused; the card summary names the members' seeds."""
+    import copy
+
+    import torch
+
+    card = copy.deepcopy(bmn_bsn.card())
+    for key in ("threshold", "calibration", "f_measure", "validation"):
+        card.pop(key, None)
+    folders = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        bsn = training.BSN(4)
+        torch.nn.init.normal_(bsn.refine[2].weight)  # trained, not at its start
+        folder = tmp_path / f"run{seed}"
+        training.export(training.UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, 4), bsn, folder)
+        training.write_card(folder, {**card, "training": {**card["training"], "seed": seed}})
+        folders.append(folder)
+    out = tmp_path / "ensemble"
+    assert training.make_ensemble(folders, out) == tuple(card["data"].get("validation", []))
+
+    frames = [SyntheticScene(320, 240, 40).frame(i) for i in range(0, 40, 5)]
+    median = np.median(np.stack(frames), axis=0).astype(np.uint8)
+    members = [bmn_bsn.Networks(f) for f in folders]
+    ensemble = bmn_bsn.Networks(out)
+    models = [n.model(frames) for n in members]
+    model = ensemble.model(frames)
+    w, h = bmn_bsn.NET_SIZE
+    assert model.shape == (2 * bmn_bsn.M_CHANNELS, h, w)
+    assert np.allclose(model, np.concatenate(models), atol=1e-5)
+    probs = [n.probability(frames[-1], m, median) for n, m in zip(members, models)]
+    assert np.abs(probs[0] - probs[1]).max() > 0.01  # the members differ, so the mean is a test
+    assert np.allclose(ensemble.probability(frames[-1], model, median), (probs[0] + probs[1]) / 2, atol=1e-5)
+
+    written = bmn_bsn.card(out)
+    assert written["networks"]["members"] == 2 and [m["seed"] for m in written["training"]["members"]] == [1, 2]
+    assert written["training"]["train_seconds"] == 2 * card["training"]["train_seconds"]
+    summary = modelcard.summary({**written, "threshold": 0.4, "f_measure": card_scores()})
+    assert "An ensemble of 2 runs trained alike from seeds 1, 2" in summary
+
+    other = {**card, "training": {**card["training"], "seed": 3, "grey": 0.9}}
+    with pytest.raises(SystemExit, match="not trained alike"):
+        training.ensemble_card([bmn_bsn.card(folders[0]), other])
+    # a card from before an option existed is the same recipe as one that left it off, not one that used it
+    older = {**card, "training": {k: v for k, v in card["training"].items() if k != "negative"}}
+    newer = training.ensemble_card([older, {**card, "training": {**card["training"], "negative": 0.0}}])
+    assert newer["training"]["negative"] == 0.0
+    with pytest.raises(SystemExit, match="not trained alike"):
+        training.ensemble_card([older, {**card, "training": {**card["training"], "negative": 0.5}}])
+
+
+def card_scores() -> dict[str, dict[str, float]]:
+    """A card's held-out scores, enough for its summary."""
+    return {"bmn_bsn": {"baseline/highway": 0.9, "mean": 0.9}, "median": {"baseline/highway": 0.8, "mean": 0.8}}

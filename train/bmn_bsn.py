@@ -162,6 +162,59 @@ class BSN(nn.Module):
         return torch.sigmoid(self.logits(coarse, full)[0])
 
 
+class EnsembleBMN(nn.Module):
+    """Several trained modelers as one: their background models side by side, ``M_CHANNELS`` each, in
+    the members' order (what :class:`EnsembleBSN` splits again)."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([m(x) for m in self.members], 1)
+
+
+class EnsembleBSN(nn.Module):
+    """Several trained subtractors as one: the mean of their probabilities, each member reading its own
+    ``M_CHANNELS`` of the ensemble's background model and the shared median and frame. Exported as one
+    pair of files with :class:`EnsembleBMN`, bgapp's engine runs an ensemble as it runs one pair. Runs
+    trained alike from different seeds disagree where one run's luck decides (a seed moved a water
+    clip's F by 0.3: README), and their mean keeps what they agree on."""
+
+    def __init__(self, members: list[BSN]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, coarse: torch.Tensor, full: torch.Tensor) -> torch.Tensor:
+        m, n = bmn_bsn.M_CHANNELS, len(self.members)
+        shared = coarse[:, n * m:]
+        probs = [bsn(torch.cat([coarse[:, i * m:(i + 1) * m], shared], 1), full) for i, bsn in enumerate(self.members)]
+        return torch.stack(probs).mean(0)
+
+
+def load_pair(folder: Path) -> tuple[nn.Module, BSN]:
+    """The BMN and BSN a run wrote to ``folder``, back as torch modules: the ONNX files' initialisers
+    carry the modules' state names and tensors (how :func:`export` writes them). Runs with ``--spread``
+    (fixed layers the export folds) and ensembles are refused."""
+    from onnx import load, numpy_helper
+
+    net = bmn_bsn.card(folder).get("networks", {})
+    if net.get("members") or net.get("bmn", {}).get("spread"):
+        raise SystemExit(f"--ensemble: {folder} holds an ensemble or a --spread run; give plain runs")
+    states = []
+    for name in (bmn_bsn.BMN_FILE, bmn_bsn.BSN_FILE):
+        try:
+            graph = load(str(folder / name)).graph
+        except OSError as e:
+            raise SystemExit(f"--ensemble: {folder / name}: {e.strerror or e}") from None
+        states.append({i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer})
+    bmn = UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, int(states[0]["enc.0.0.weight"].shape[0]))
+    bsn = BSN(int(states[1]["unet.enc.0.0.weight"].shape[0]), kernel=int(states[1]["refine.0.weight"].shape[-1]))
+    bmn.load_state_dict(states[0])
+    bsn.load_state_dict(states[1])
+    return bmn, bsn
+
+
 # -- data ------------------------------------------------------------------------------------------
 
 @dataclass
@@ -424,19 +477,21 @@ class Averages:
         return [a.module for a in self.averages]
 
 
-def export(bmn: nn.Module, bsn: BSN, out: Path) -> None:
+def export(bmn: nn.Module, bsn: nn.Module, out: Path, members: int = 1) -> None:
     """Both networks as ONNX (opset 17, as cv2.dnn reads it): the BMN at the networks' size; the BSN
-    with its two inputs, ``coarse`` at that size and ``fine`` at twice it, giving probabilities."""
+    with its two inputs, ``coarse`` at that size and ``fine`` at twice it, giving probabilities.
+    ``members``: how many pairs an ensemble holds (its model has ``M_CHANNELS`` channels for each)."""
     out.mkdir(parents=True, exist_ok=True)
     bmn.eval()
     bsn.eval()
+    coarse = (1, members * bmn_bsn.M_CHANNELS + 6, H, W)
     torch.onnx.export(bmn, (torch.zeros(1, 3 * bmn_bsn.N_REF, H, W),), str(out / bmn_bsn.BMN_FILE), opset_version=17,
                       dynamo=False, input_names=["input"], output_names=["output"])
-    torch.onnx.export(bsn, (torch.zeros(1, bmn_bsn.M_CHANNELS + 6, H, W), torch.zeros(1, 6, FH, FW)),
+    torch.onnx.export(bsn, (torch.zeros(*coarse), torch.zeros(1, 6, FH, FW)),
                       str(out / bmn_bsn.BSN_FILE), opset_version=17, dynamo=False, input_names=["coarse", "fine"],
                       output_names=["output"])
     check_export(bmn, out / bmn_bsn.BMN_FILE, {"input": (1, 3 * bmn_bsn.N_REF, H, W)})
-    check_export(bsn, out / bmn_bsn.BSN_FILE, {"coarse": (1, bmn_bsn.M_CHANNELS + 6, H, W), "fine": (1, 6, FH, FW)})
+    check_export(bsn, out / bmn_bsn.BSN_FILE, {"coarse": coarse, "fine": (1, 6, FH, FW)})
 
 
 def check_export(net: nn.Module, path: Path, shapes: dict[str, tuple[int, ...]]) -> None:
@@ -530,6 +585,76 @@ def score(out: Path, data: Path, quick: bool) -> None:
     write_card(out, card)
 
 
+MEMBER_FIELDS = ("seed", "train_seconds", "total_seconds", "loss_first", "loss_last")  # what differs between members
+
+
+def alike(a: object, b: object) -> bool:
+    """Whether two cards' entries say the same, a key one card lacks counting as off (0, empty): cards
+    written before an option existed leave it out, and a run that did not use it is the same recipe."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return all(alike(a[k], b[k]) if k in a and k in b else not (a.get(k) or b.get(k)) for k in {*a, *b})
+    return a == b
+
+
+def filled(a: dict, b: dict) -> dict:
+    """``a`` with the keys only ``b`` has (nested), so an older card reads as a newer one."""
+    return {**b, **{k: filled(v, b[k]) if isinstance(v, dict) and isinstance(b.get(k), dict) else v
+                    for k, v in a.items()}}
+
+
+def ensemble_card(cards: list[dict]) -> dict:
+    """The card of an ensemble of runs (their cards, in the members' order): the runs' networks, data
+    and recipe, which every member must share (:func:`alike`: a mix would not be one recipe to report),
+    with each member's seed, times, losses and own threshold under ``training["members"]``; times add
+    up, losses are the members' means. Calibration and scores are the ensemble's own, measured after."""
+    def recipe(c: dict) -> dict:
+        return {k: v for k, v in c["training"].items() if k not in MEMBER_FIELDS}
+
+    first = cards[0]
+    for c in cards[1:]:
+        if not (alike(recipe(c), recipe(first)) and alike(c["networks"], first["networks"])
+                and alike(c["data"], first["data"])):
+            raise SystemExit("--ensemble: the runs were not trained alike (their networks, recipe or data differ)")
+        first = filled(first, c)
+    members = [{**{k: c["training"][k] for k in MEMBER_FIELDS}, "threshold": c.get("threshold")} for c in cards]
+    training = {**first["training"], "members": members,
+                "train_seconds": sum(m["train_seconds"] for m in members),
+                "total_seconds": sum(m["total_seconds"] for m in members),
+                "loss_first": float(np.mean([m["loss_first"] for m in members])),
+                "loss_last": float(np.mean([m["loss_last"] for m in members]))}
+    del training["seed"]
+    return {"model": first["model"], "networks": {**first["networks"], "members": len(cards)},
+            "combine": "mean of the members' probabilities", "training": training, "data": first["data"],
+            "held_out": first["held_out"]}
+
+
+def make_ensemble(folders: list[Path], out: Path) -> tuple[str, ...]:
+    """Write the ensemble of the runs in ``folders`` to ``out`` as one pair of ONNX files and its card
+    (uncalibrated); returns the validation scenes the runs left out."""
+    cards = [bmn_bsn.card(f) for f in folders]
+    if not all(cards):
+        raise SystemExit(f"--ensemble: no card in {', '.join(str(f) for f, c in zip(folders, cards) if not c)}")
+    card = ensemble_card(cards)
+    pairs = [load_pair(f) for f in folders]
+    export(EnsembleBMN([p[0] for p in pairs]), EnsembleBSN([p[1] for p in pairs]), out, members=len(pairs))
+    write_card(out, card)
+    print(f"ensemble of {len(pairs)} runs ({', '.join(str(f) for f in folders)}) written to {out}", flush=True)
+    return tuple(card["data"].get("validation", []))
+
+
+def finish(args: argparse.Namespace, outs: list[Path], leave_out: tuple[str, ...]) -> None:
+    """Calibrate, validate and score (unless ``--no-held-out``) each of ``outs``, then ``--readme``."""
+    started = time.time()
+    for out in outs:
+        calibrate(out, args.data, args.quick, leave_out)
+        validate(out, args.data, leave_out)
+        if not args.no_held_out:
+            score(out, args.data, args.quick)
+        print(f"wrote {out}: {bmn_bsn.BMN_FILE}, {bmn_bsn.BSN_FILE}, {bmn_bsn.CARD_FILE} "
+              f"(calibrated and scored in {time.time() - started:.0f} s)", flush=True)
+    readme(args)
+
+
 def readme(args: argparse.Namespace) -> None:
     """With ``--readme``: that README's model-card block rewritten from the card in ``--out``."""
     if args.readme is not None:
@@ -585,6 +710,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave the held-out sequences unscored (a run made to compare recipes on --validate)")
     ap.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md", default=None,
                     help="then rewrite this README's model-card block from the new card (default README.md)")
+    ap.add_argument("--ensemble", type=Path, nargs="+", default=[], metavar="DIR",
+                    help="instead of training, write to --out the mean of these runs' probabilities (each an --out "
+                         "of this script, trained alike from different seeds) as one pair of files, then "
+                         "calibrate and score it as a run")
     ap.add_argument("--score-only", action="store_true",
                     help="only (re)calibrate the threshold and score the files in --out on the held-out data")
     args = ap.parse_args(argv)
@@ -593,12 +722,12 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.ema_start < 1.0:
         ap.error("--ema-start is a fraction of the steps: at least 0, below 1")
     leave_out = tuple(args.validate)
+    if args.ensemble:
+        finish(args, [args.out], make_ensemble(args.ensemble, args.out))
+        return 0
     if args.score_only:
         leave_out = leave_out or tuple(bmn_bsn.card(args.out).get("data", {}).get("validation", []))
-        calibrate(args.out, args.data, args.quick, leave_out)
-        validate(args.out, args.data, leave_out)
-        score(args.out, args.data, args.quick)
-        readme(args)
+        finish(args, [args.out], leave_out)
         return 0
     steps = args.steps or (60 if args.quick else 6000)
     torch.manual_seed(args.seed)
@@ -680,13 +809,7 @@ def main(argv: list[str] | None = None) -> int:
     for out in outs:
         weights = {"ema": 0.0, "ema_start": 0} if out != args.out else {}
         write_card(out, {**card, "training": {**card["training"], **weights}})
-        calibrate(out, args.data, args.quick, leave_out)
-        validate(out, args.data, leave_out)
-        if not args.no_held_out:
-            score(out, args.data, args.quick)
-        print(f"wrote {out}: {bmn_bsn.BMN_FILE}, {bmn_bsn.BSN_FILE}, {bmn_bsn.CARD_FILE} "
-              f"({time.time() - started:.0f} s)", flush=True)
-    readme(args)
+    finish(args, outs, leave_out)
     return 0
 
 
