@@ -28,7 +28,9 @@ threshold) and scores them after, so two runs can be compared without the held-o
 ``--ema`` ships an exponential moving average of the weights (``--ema-start`` begins it late), and
 ``--keep-last`` exports the last step's weights of the same run beside it, so the two are compared
 free of the seed's noise;
-``--spread`` makes the BMN's last three channels the references' per-colour standard deviation.
+``--spread`` makes the BMN's last three channels the references' per-colour standard deviation;
+``--ensemble DIR DIR`` trains nothing and writes finished runs as one pair of files that averages
+their probabilities (:class:`EnsembleBMN`, :class:`EnsembleBSN`).
 The decision threshold is then chosen on the training scenes, and quality measured
 through bgapp's own evaluation (``bgapp eval``'s code) on the sequences directly under
 ``../shared/data``, none of which training reads. Given ``--readme``, the README's model-card
