@@ -16,6 +16,7 @@ from bgapp.config import Config
 from bgapp.sources import open_source
 from tests.browser import browserkit as bk
 from tests.pgkit import PostgresServer, missing_reason
+from ui.challenge import REFRESH_S
 
 PASSCODE = "a-long-teacher-passcode-for-the-test"
 FRAMES = 80  # frames each submission scores: the demo's first 40 are its warm-up, so 40 are scored
@@ -55,13 +56,25 @@ def _type(page, label: str, text: str) -> None:
     bk.wait_idle(page)
 
 
-def _row_names(page) -> list[str]:
-    """The leaderboard's names, as the page lists them to open a row (the table itself is a canvas)."""
-    bk.wait_idle(page)
+def _row_names(page, tries: int = 5) -> list[str]:
+    """The leaderboard's names, as the page lists them to open a row (the table itself is a canvas).
+    The table's fragment reloads every REFRESH_S; when a reload brings a new row, the list of rows is
+    redrawn closed, and one opened just before it never shows its options: then it is opened again
+    (a CI run waited 60 s on such a list)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # imported here: absent, the suite skips
+
     box = page.get_by_role("combobox", name="Open a row's settings in the Video lab", exact=True)
-    box.scroll_into_view_if_needed()
-    box.click()
-    page.get_by_role("option").first.wait_for()
+    for attempt in range(tries):
+        bk.wait_idle(page)
+        box.scroll_into_view_if_needed()
+        box.click()
+        try:
+            page.get_by_role("option").first.wait_for(timeout=3 * REFRESH_S * 1000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return sorted(re.sub(r"^\d+\. ", "", o) for o in options)
