@@ -58,9 +58,9 @@ def _type(page, label: str, text: str) -> None:
 
 def _row_names(page, tries: int = 5) -> list[str]:
     """The leaderboard's names, as the page lists them to open a row (the table itself is a canvas).
-    The table's fragment reloads every REFRESH_S; when a reload brings a new row, the list of rows is
-    redrawn closed, and one opened just before it never shows its options: then it is opened again
-    (a CI run waited 60 s on such a list)."""
+    The table's fragment reloads every REFRESH_S, and a reload that brings a new row can redraw the list
+    closed just after it was opened (the likely cause, not confirmed, of a CI run that waited 60 s for
+    options): then it is opened again."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # imported here: absent, the suite skips
 
     box = page.get_by_role("combobox", name="Open a row's settings in the Video lab", exact=True)
