@@ -113,12 +113,28 @@ def _validation(card: dict[str, Any]) -> str:
             f"mean F {scores['bmn_bsn']['mean']:.3f}{median}.")
 
 
+def _continued(t: dict[str, Any]) -> str:
+    """Where a run started from another's weights (``--init``) and learned from others' answers
+    (``--teacher``): the time those took counts towards the model's."""
+    text = ""
+    if "init" in t:
+        i = t["init"]
+        text += (f", starting from the weights of a run of {i['steps']:,} steps from seed {i['seed']} "
+                 f"({_duration(i['train_seconds'])})")
+    if t.get("teacher"):
+        seeds = ", ".join(str(m["seed"]) for m in t["teacher"])
+        text += (f", learning the labels and, as soft targets (weight {t['distil']:g}), the mean probability "
+                 f"of {len(t['teacher'])} finished runs (seeds {seeds})")
+    return text
+
+
 def _trained(t: dict[str, Any]) -> str:
     """How long, where and from which seed(s): one run, or an ensemble's members (trained alike)."""
     where = f"{t['machine']}, {t['threads']} threads, torch {t['torch']}"
     members = t.get("members")
     if not members:
-        return f"Trained for {t['steps']:,} steps in {_duration(t['train_seconds'])} ({where}, seed {t['seed']})"
+        return (f"Trained for {t['steps']:,} steps in {_duration(t['train_seconds'])} ({where}, seed {t['seed']})"
+                f"{_continued(t)}")
     seeds = ", ".join(str(m["seed"]) for m in members)
     times = " and ".join(_duration(m["train_seconds"]) for m in members)
     return (f"An ensemble of {len(members)} runs trained alike from seeds {seeds}, the mean of their "

@@ -565,3 +565,60 @@ def test_an_ensemble_is_one_pair_of_files_giving_the_mean_of_its_members_probabi
 def card_scores() -> dict[str, dict[str, float]]:
     """A card's held-out scores, enough for its summary."""
     return {"bmn_bsn": {"baseline/highway": 0.9, "mean": 0.9}, "median": {"baseline/highway": 0.8, "mean": 0.8}}
+
+
+def test_a_teacher_adds_its_soft_targets_and_a_student_equal_to_it_learns_only_from_the_labels(training, tmp_path):
+    """``--teacher``: the loss adds the cross-entropy of the student's full-size answer against the
+    teacher's probability (the mean of its runs'). Its gradient is the gap between the two, so a student
+    that already answers as its teacher gets the labels' gradient alone, one that does not gets more;
+    the teacher itself never learns."""
+    import torch
+
+    torch.manual_seed(0)
+    bmn, bsn = training.UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, 4), training.BSN(4)
+    torch.nn.init.normal_(bsn.refine[2].weight)
+    training.export(bmn, bsn, tmp_path / "student")
+    torch.manual_seed(1)
+    training.export(training.UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, 4), training.BSN(4), tmp_path / "other")
+    for folder in ("student", "other"):
+        training.write_card(tmp_path / folder, {"training": {"seed": 1}})
+
+    rng = np.random.default_rng(0)
+    refs, med, tgts = (torch.from_numpy(rng.random((n, c, 64, 64), np.float32))
+                       for n, c in ((1, 3 * bmn_bsn.N_REF), (1, 3), (2, 3)))
+    labs = torch.from_numpy(rng.integers(0, 3, (2, 64, 64)).astype(np.uint8))
+
+    def grads(teacher):
+        bmn.zero_grad()
+        bsn.zero_grad()
+        loss = training.step_loss(bmn, bsn, refs, med, tgts, labs, teacher)
+        loss.backward()
+        return loss.item(), torch.cat([p.grad.flatten() for p in [*bmn.parameters(), *bsn.parameters()]])
+
+    plain_loss, plain = grads(None)
+    itself = training.teacher_of([tmp_path / "student"])
+    same_loss, same = grads(itself)
+    assert same_loss > plain_loss  # the soft targets' own entropy: a floor, no gradient
+    assert torch.allclose(same, plain, atol=1e-6)
+    pair = training.teacher_of([tmp_path / "student", tmp_path / "other"])
+    _, taught = grads(pair)
+    assert (taught - plain).abs().max() > 1e-3
+    assert all(p.grad is None and not p.requires_grad for net in pair for p in net.parameters())
+
+
+def test_the_card_summary_says_where_a_continued_run_started_and_what_taught_it():
+    card = bmn_bsn.card()
+    t = {**card["training"], "seed": 2028, "steps": 2500, "train_seconds": 2700, "distil": 1.0,
+         "init": {"seed": 2026, "steps": 6000, "train_seconds": 3569, "threshold": 0.35},
+         "teacher": [{"seed": 2026}, {"seed": 2027}]}
+    summary = modelcard.summary({**card, "training": t, "f_measure": card_scores()})
+    assert "Trained for 2,500 steps in 45 min" in summary and "seed 2028" in summary
+    assert "starting from the weights of a run of 6,000 steps from seed 2026 (59 min)" in summary
+    assert "the mean probability of 2 finished runs (seeds 2026, 2027)" in summary
+
+
+def test_starting_from_a_run_takes_its_networks_so_a_spread_modeler_is_refused(training, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        training.main(["--out", str(tmp_path / "m"), "--init", str(tmp_path), "--spread"])
+    assert stop.value.code == 2 and "--init" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()

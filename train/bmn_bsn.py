@@ -202,13 +202,13 @@ def load_pair(folder: Path) -> tuple[nn.Module, BSN]:
 
     net = bmn_bsn.card(folder).get("networks", {})
     if net.get("members") or net.get("bmn", {}).get("spread"):
-        raise SystemExit(f"--ensemble: {folder} holds an ensemble or a --spread run; give plain runs")
+        raise SystemExit(f"error: {folder} holds an ensemble or a --spread run; give plain runs")
     states = []
     for name in (bmn_bsn.BMN_FILE, bmn_bsn.BSN_FILE):
         try:
             graph = load(str(folder / name)).graph
         except OSError as e:
-            raise SystemExit(f"--ensemble: {folder / name}: {e.strerror or e}") from None
+            raise SystemExit(f"error: {folder / name}: {e.strerror or e}") from None
         states.append({i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer})
     bmn = UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, int(states[0]["enc.0.0.weight"].shape[0]))
     bsn = BSN(int(states[1]["unet.enc.0.0.weight"].shape[0]), kernel=int(states[1]["refine.0.weight"].shape[-1]))
@@ -445,15 +445,50 @@ def ce(logits: torch.Tensor, labs: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits[keep], labs[keep].float())
 
 
-def step_loss(bmn: nn.Module, bsn: BSN, refs: torch.Tensor, med: torch.Tensor, tgts: torch.Tensor,
-              labs: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of the BSN's full-size answer on the targets' labelled pixels, plus half that of
-    its U-Net's (so the U-Net's map stays a probability the last stage can lean on); one BMN pass per
-    scene serves its targets (the background model itself has no loss)."""
+def answer(bmn: nn.Module, refs: torch.Tensor, med: torch.Tensor,
+           tgts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The BSN's two inputs for every target, each scene's background model made once by ``bmn`` and
+    shared by its targets (``tgts`` holds the same number for each scene, in scene order)."""
     t = tgts.shape[0] // refs.shape[0]
     model = bmn(F.avg_pool2d(refs, 2)).repeat_interleave(t, 0)
-    full, coarse = bsn.logits(*inputs(model, med.repeat_interleave(t, 0), tgts))
-    return ce(full[:, 0], labs) + 0.5 * ce(coarse[:, 0], labs[:, ::2, ::2])
+    return inputs(model, med.repeat_interleave(t, 0), tgts)
+
+
+def step_loss(bmn: nn.Module, bsn: BSN, refs: torch.Tensor, med: torch.Tensor, tgts: torch.Tensor,
+              labs: torch.Tensor, teacher: tuple[nn.Module, nn.Module] | None = None,
+              distil: float = 1.0) -> torch.Tensor:
+    """Cross-entropy of the BSN's full-size answer on the targets' labelled pixels, plus half that of
+    its U-Net's (so the U-Net's map stays a probability the last stage can lean on); one BMN pass per
+    scene serves its targets (the background model itself has no loss).
+
+    With a ``teacher`` (a BMN and BSN, e.g. an ensemble's), plus ``distil`` times the cross-entropy of
+    the full-size answer against the teacher's probability on every pixel: soft targets carry what the
+    teacher is unsure of (water, shadows' edges) and cover the pixels the labels leave out."""
+    full, coarse = bsn.logits(*answer(bmn, refs, med, tgts))
+    loss = ce(full[:, 0], labs) + 0.5 * ce(coarse[:, 0], labs[:, ::2, ::2])
+    if teacher is None:
+        return loss
+    with torch.no_grad():
+        soft = teacher[1](*answer(teacher[0], refs, med, tgts))
+    return loss + distil * F.binary_cross_entropy_with_logits(full, soft)
+
+
+def started_from(folder: Path) -> dict:
+    """What a card records of a run another one starts from or learns from: its seed, length, time and
+    threshold, and where it started itself, so a continued run's whole training can be read back."""
+    card = bmn_bsn.card(folder)
+    t = card.get("training", {})
+    return {**{k: t[k] for k in ("seed", "steps", "train_seconds", "init") if k in t},
+            "threshold": card.get("threshold")}
+
+
+def teacher_of(folders: list[Path]) -> tuple[nn.Module, nn.Module]:
+    """The runs in ``folders`` as one teacher, the mean of their probabilities, fixed (eval, no grad)."""
+    pairs = [load_pair(f) for f in folders]
+    nets = EnsembleBMN([p[0] for p in pairs]), EnsembleBSN([p[1] for p in pairs])
+    for net in nets:
+        net.eval().requires_grad_(False)
+    return nets
 
 
 # -- export and evaluation ---------------------------------------------------------------------------
@@ -729,6 +764,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="instead of training, write to --out the mean of these runs' probabilities (each an --out "
                          "of this script, trained alike from different seeds) as one pair of files, then "
                          "calibrate and score it as a run")
+    ap.add_argument("--init", type=Path, default=None, metavar="DIR",
+                    help="start from the weights of the run in DIR (its networks' sizes) instead of at random")
+    ap.add_argument("--teacher", type=Path, nargs="+", default=[], metavar="DIR",
+                    help="also learn the mean probability of these runs (distillation: one pair of files "
+                         "learning what an ensemble of them knows)")
+    ap.add_argument("--distil", type=float, default=1.0, metavar="WEIGHT",
+                    help="with --teacher, the weight of the teacher's cross-entropy beside the labels' (1: equal)")
+    ap.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate at the start (cosine to 2%%)")
     ap.add_argument("--score-only", action="store_true",
                     help="only (re)calibrate the threshold and score the files in --out on the held-out data")
     args = ap.parse_args(argv)
@@ -736,6 +779,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--keep-last compares the last step's weights with their average: it needs --ema")
     if not 0.0 <= args.ema_start < 1.0:
         ap.error("--ema-start is a fraction of the steps: at least 0, below 1")
+    if args.init and args.spread:
+        ap.error("--init takes the networks of the run it starts from: leave out --spread")
     leave_out = tuple(args.validate)
     if args.ensemble:
         finish(args, [args.out], make_ensemble(args.ensemble, args.out))
@@ -762,12 +807,19 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.time() - started:.0f} s",
           flush=True)
 
-    bmn: nn.Module = SpreadBMN(args.bmn_k) if args.spread else UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
-    bsn = BSN(args.bsn_k, kernel=args.refine_kernel)
+    bmn: nn.Module
+    if args.init:
+        bmn, bsn = load_pair(args.init)
+        args.bmn_k, args.bsn_k = int(bmn.out.in_channels), int(bsn.unet.out.in_channels)
+        args.refine_kernel = int(bsn.refine[0].kernel_size[0])
+    else:
+        bmn = SpreadBMN(args.bmn_k) if args.spread else UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
+        bsn = BSN(args.bsn_k, kernel=args.refine_kernel)
+    teacher = teacher_of(args.teacher) if args.teacher else None
     params = list(bmn.parameters()) + list(bsn.parameters())
     ema_start = round(args.ema_start * steps)
     averages = Averages((bmn, bsn), args.ema, ema_start) if args.ema else None
-    opt = torch.optim.Adam(params, lr=1e-3)
+    opt = torch.optim.Adam(params, lr=args.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * i / steps)))
     losses: list[float] = []
     t_train = time.time()
@@ -775,7 +827,8 @@ def main(argv: list[str] | None = None) -> int:
         loss = step_loss(bmn, bsn, *batch(clips, rng, scenes=4, targets=4, crop=192, real_share=args.real_share,
                                           grey=args.grey, objects=objects, pasted=args.paste,
                                           shadows=args.shadows, negative=args.negative,
-                                          negative_objects=args.negative_objects))
+                                          negative_objects=args.negative_objects),
+                         teacher, args.distil)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -808,8 +861,13 @@ def main(argv: list[str] | None = None) -> int:
                      "pasted_objects": len(objects), "shadows": args.shadows,
                      "negative": args.negative, "negative_objects": args.negative_objects,
                      "shadow_label": "background",
-                     "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size",
-                     "optimiser": "Adam 1e-3, cosine",
+                     "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size"
+                             + (f" + {args.distil:g} x cross-entropy against the teacher's probability at fine_size"
+                                if args.teacher else ""),
+                     "optimiser": f"Adam {args.lr:g}, cosine",
+                     **({"init": started_from(args.init)} if args.init else {}),
+                     **({"teacher": [started_from(f) for f in args.teacher], "distil": args.distil}
+                        if args.teacher else {}),
                      "ema": args.ema,  # the shipped weights' average's decay per step; 0: the last step's weights
                      "ema_start": ema_start if args.ema else 0,  # the step the average began at
                      "seed": args.seed, "quick": args.quick, "train_seconds": round(train_s),
