@@ -30,7 +30,9 @@ threshold) and scores them after, so two runs can be compared without the held-o
 free of the seed's noise;
 ``--spread`` makes the BMN's last three channels the references' per-colour standard deviation;
 ``--ensemble DIR DIR`` trains nothing and writes finished runs as one pair of files that averages
-their probabilities (:class:`EnsembleBMN`, :class:`EnsembleBSN`).
+their probabilities (:class:`EnsembleBMN`, :class:`EnsembleBSN`); ``--init DIR`` starts from a finished
+run's weights and ``--teacher DIR DIR`` adds the runs' mean probability as soft targets
+(:func:`step_loss`), so one pair can learn what such an ensemble knows at one pair's cost.
 The decision threshold is then chosen on the training scenes, and quality measured
 through bgapp's own evaluation (``bgapp eval``'s code) on the sequences directly under
 ``../shared/data``, none of which training reads. Given ``--readme``, the README's model-card
