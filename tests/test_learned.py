@@ -290,6 +290,9 @@ def test_quick_training_runs_lowers_the_loss_and_exports_what_the_engine_reads(t
     assert VALIDATE in modelcard.summary(card)
     assert card["training"]["quick"] and card["training"]["loss_last"] < 0.8 * card["training"]["loss_first"]
     assert card["data"]["synthetic_clips"] > 0
+    # the default recipe reads as the earlier cards do (--ensemble compares cards), with no teacher or start
+    assert card["training"]["optimiser"] == "Adam 1e-3, cosine"
+    assert not {"init", "teacher", "distil"} & set(card["training"])
     assert 0.0 <= card["f_measure"]["bmn_bsn"]["ucsd/boats"] <= 1.0
     assert bmn_bsn.unavailable_reason(tmp_path) is None
     nets = bmn_bsn.Networks(tmp_path)

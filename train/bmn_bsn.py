@@ -866,7 +866,7 @@ def main(argv: list[str] | None = None) -> int:
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size"
                              + (f" + {args.distil:g} x cross-entropy against the teacher's probability at fine_size"
                                 if args.teacher else ""),
-                     "optimiser": f"Adam {args.lr:g}, cosine",
+                     "optimiser": f"Adam {np.format_float_scientific(args.lr, trim='-', exp_digits=1)}, cosine",
                      **({"init": started_from(args.init)} if args.init else {}),
                      **({"teacher": [started_from(f) for f in args.teacher], "distil": args.distil}
                         if args.teacher else {}),
