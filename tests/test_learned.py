@@ -599,11 +599,11 @@ def test_a_teacher_adds_its_soft_targets_and_a_student_equal_to_it_learns_only_f
         return loss.item(), torch.cat([p.grad.flatten() for p in [*bmn.parameters(), *bsn.parameters()]])
 
     plain_loss, plain = grads(None)
-    itself = training.teacher_of([tmp_path / "student"])
+    itself = training.ensemble_of([tmp_path / "student"])
     same_loss, same = grads(itself)
     assert same_loss > plain_loss  # the soft targets' own entropy: a floor, no gradient
     assert torch.allclose(same, plain, atol=1e-6)
-    pair = training.teacher_of([tmp_path / "student", tmp_path / "other"])
+    pair = training.ensemble_of([tmp_path / "student", tmp_path / "other"])
     _, taught = grads(pair)
     assert (taught - plain).abs().max() > 1e-3
     assert all(p.grad is None and not p.requires_grad for net in pair for p in net.parameters())

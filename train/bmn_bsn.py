@@ -484,8 +484,9 @@ def started_from(folder: Path) -> dict:
             "threshold": card.get("threshold")}
 
 
-def teacher_of(folders: list[Path]) -> tuple[nn.Module, nn.Module]:
-    """The runs in ``folders`` as one teacher, the mean of their probabilities, fixed (eval, no grad)."""
+def ensemble_of(folders: list[Path]) -> tuple[EnsembleBMN, EnsembleBSN]:
+    """The runs in ``folders`` as one pair, the mean of their probabilities, fixed (eval, no grad): what
+    ``--ensemble`` exports and what ``--teacher`` learns from."""
     pairs = [load_pair(f) for f in folders]
     nets = EnsembleBMN([p[0] for p in pairs]), EnsembleBSN([p[1] for p in pairs])
     for net in nets:
@@ -686,10 +687,9 @@ def make_ensemble(folders: list[Path], out: Path) -> tuple[str, ...]:
     if not all(cards):
         raise SystemExit(f"--ensemble: no card in {', '.join(str(f) for f, c in zip(folders, cards) if not c)}")
     card = ensemble_card(cards)
-    pairs = [load_pair(f) for f in folders]
-    export(EnsembleBMN([p[0] for p in pairs]), EnsembleBSN([p[1] for p in pairs]), out, members=len(pairs))
+    export(*ensemble_of(folders), out, members=len(folders))
     write_card(out, card)
-    print(f"ensemble of {len(pairs)} runs ({', '.join(str(f) for f in folders)}) written to {out}", flush=True)
+    print(f"ensemble of {len(folders)} runs ({', '.join(str(f) for f in folders)}) written to {out}", flush=True)
     return tuple(card["data"].get("validation", []))
 
 
@@ -817,7 +817,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         bmn = SpreadBMN(args.bmn_k) if args.spread else UNet(3 * bmn_bsn.N_REF, bmn_bsn.M_CHANNELS, args.bmn_k)
         bsn = BSN(args.bsn_k, kernel=args.refine_kernel)
-    teacher = teacher_of(args.teacher) if args.teacher else None
+    teacher = ensemble_of(args.teacher) if args.teacher else None
     params = list(bmn.parameters()) + list(bsn.parameters())
     ema_start = round(args.ema_start * steps)
     averages = Averages((bmn, bsn), args.ema, ema_start) if args.ema else None
