@@ -1,9 +1,15 @@
 """What a bgapp process holds, counted from outside: the tests' proof that sessions leak nothing.
 
-The product keeps no registry or counter for tests. This module counts the live instances of the
-classes a session must release (pipelines, webcam processors, session folders) through the garbage
-collector, after a collection, and reads :mod:`ui.lifecycle`'s own session tables. Ended sessions
-are counted by :func:`install`, which wraps ``SessionOwner.end`` in this process only.
+The product keeps no registry or counter for tests. :func:`install` wraps, in this process only,
+the ``__init__`` of the classes a session must release (pipelines, webcam processors, session
+folders) so each new instance joins a weak set, and ``SessionOwner.end`` so ended sessions are
+counted; :func:`stats` counts what is still alive after a garbage collection and reads
+:mod:`ui.lifecycle`'s own session tables.
+
+Why weak sets, not ``gc.get_objects()``: that list can take a reference to a tuple another thread is
+still building, and CPython then fails the builder with ``SystemError: bad argument to internal
+function`` (seen once in the server, in a page's ``tuple(...)``). A census must not break the app it
+measures.
 
 A server gets the same figures through this file as its launcher (browserkit's ``prefix``, see
 :func:`launcher`): ``python tests/census.py STATS.json python -m streamlit run app.py ...`` starts
@@ -13,6 +19,7 @@ same process (so the server's pid is this one's).
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -20,6 +27,7 @@ import runpy
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +36,49 @@ _ended = 0
 _ended_lock = threading.Lock()
 
 
-def count(cls: type, objects: list[Any] | None = None) -> int:
-    """Live instances of ``cls`` (subclasses included) among ``objects`` (default: all the GC tracks).
-    ``type(o)``, not ``isinstance``: a dead weak proxy raises on ``__class__``."""
-    objs = gc.get_objects() if objects is None else objects
-    return sum(1 for o in objs if issubclass(type(o), cls))
+_live: dict[str, weakref.WeakSet[Any]] = {}
+_live_lock = threading.Lock()
+
+
+def _tracked() -> dict[str, type]:
+    """The classes whose live instances :func:`stats` reports, by the key it reports them under."""
+    from bgapp.live import LiveProcessor
+    from bgapp.pipeline import Pipeline
+    from ui import lifecycle
+
+    return {"pipelines": Pipeline, "live_processors": LiveProcessor, "session_dirs": lifecycle.SessionDir}
+
+
+def _track(key: str, cls: type) -> None:
+    """Wrap ``cls.__init__`` so each instance (subclasses' included) joins ``_live[key]``."""
+    init = cls.__init__  # type: ignore[misc]
+    if getattr(init, "_census", False):
+        return
+    _live.setdefault(key, weakref.WeakSet())
+
+    @functools.wraps(init)
+    def counted_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        with _live_lock:
+            _live[key].add(self)
+
+    counted_init._census = True  # type: ignore[attr-defined]
+    cls.__init__ = counted_init  # type: ignore[misc]
+
+
+def live(key: str) -> list[Any]:
+    """The instances tracked under ``key`` that are still alive (after :func:`stats`' collection)."""
+    with _live_lock:
+        return list(_live.get(key, ()))
 
 
 def install() -> None:
-    """Count ended sessions from now on: wrap ``SessionOwner.end`` (once per process)."""
+    """Count from now on: new pipelines, webcam processors and session folders, and ended sessions
+    (wraps their ``__init__`` and ``SessionOwner.end``, once per process)."""
     from ui import lifecycle
 
+    for key, cls in _tracked().items():
+        _track(key, cls)
     end = lifecycle.SessionOwner.end
     if getattr(end, "_census", False):
         return
@@ -69,17 +109,11 @@ def _memory() -> dict[str, float]:
 
 def stats() -> dict[str, Any]:
     """Live counts after a garbage collection (the keys the browser and lifecycle tests read)."""
-    from bgapp.live import WORKER_PREFIX, LiveProcessor
-    from bgapp.pipeline import Pipeline
+    from bgapp.live import WORKER_PREFIX
     from ui import lifecycle
 
     gc.collect()
-    objs = gc.get_objects()
-    try:
-        pipelines, processors = count(Pipeline, objs), count(LiveProcessor, objs)
-        dirs = [str(o.path) for o in objs if issubclass(type(o), lifecycle.SessionDir) and o.path.is_dir()]
-    finally:
-        del objs
+    dirs = [str(o.path) for o in live("session_dirs") if o.path.is_dir()]
     with lifecycle._lock:
         active, leaving = len(lifecycle._owners), len(lifecycle._leaving)
     with _ended_lock:
@@ -91,8 +125,8 @@ def stats() -> dict[str, Any]:
         "sessions_active": active,
         "sessions_disconnected": leaving,
         "sessions_ended": ended,
-        "pipelines": pipelines,
-        "live_processors": processors,
+        "pipelines": len(live("pipelines")),
+        "live_processors": len(live("live_processors")),
         "webrtc_workers": sum(1 for t in threading.enumerate()
                               if t.name.startswith(("async_media_processor", WORKER_PREFIX))),
         "session_dirs": dirs,
