@@ -77,6 +77,14 @@ def _negatives(training: dict[str, Any]) -> str:
     return "; " + ", ".join(said) if said else ""
 
 
+def _linger(training: dict[str, Any]) -> str:
+    """The objects that stay a while, where the run asked for them (older cards predate the option)."""
+    if not training.get("linger"):
+        return ""
+    return (f"; in {training['linger']:.0%} of batch scenes one object stays a while: foreground in every "
+            "target and also in some of the references (never all)")
+
+
 def _weights(training: dict[str, Any]) -> str:
     """Which weights ship, where the run averaged them (cards before it shipped the last step's)."""
     decay = training.get("ema", 0.0)
@@ -153,7 +161,7 @@ def summary(card: dict[str, Any]) -> str:
         f"`../shared/data/train/` ({d['real_frames']:,} frames) and {d['synthetic_clips']} synthetic clips "
         f"({t['real_share']:.0%} of batch scenes real, {t['grey']:.0%} turned grey; {t['pasted_objects']} objects "
         f"cut from the real scenes' labels pasted into {t['paste']:.0%} of targets{_shadows(t)}"
-        f"{_negatives(t)}){_weights(t)}; "
+        f"{_negatives(t)}{_linger(t)}){_weights(t)}; "
         f"both U-Nets at {w}x{h}, the subtractor's last stage at {fw}x{fh}{_refine(net)}{_spread(net)}; "
         f"threshold {card['threshold']} chosen on the training scenes.{_validation(card)}",
     ]

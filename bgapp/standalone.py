@@ -909,17 +909,22 @@ def find_bmn_bsn(models=None):
 class BMNBSN(Sampled):
     """The learned model (BMN-BSN): the modeler's background model (``features``) and the per-pixel
     ``median`` of the samples (kept at BMN_BSN_FINE); a pixel is foreground where the subtractor's
-    probability exceeds ``threshold``. ``nets``: the two networks already read (bgapp's), else read
-    from :func:`find_bmn_bsn`'s folder."""
+    probability, averaged over time with weight ``smoothing`` on the past (an exponential moving
+    average; 0: this frame's alone), exceeds ``threshold``. ``nets``: the two networks already read
+    (bgapp's), else read from :func:`find_bmn_bsn`'s folder."""
 
-    def __init__(self, n_frames, refresh, sample_every, threshold, models=None, nets=None):
+    def __init__(self, n_frames, refresh, sample_every, threshold, smoothing=0.0, models=None, nets=None):
         if nets is None:
             folder = find_bmn_bsn(models)
             nets = [cv2.dnn.readNetFromONNX(os.path.join(folder, n)) for n in BMN_BSN_FILES]
         self.bmn, self.bsn = nets
-        self.threshold = threshold
+        self.threshold, self.smoothing = threshold, smoothing
         self.features = self.median = None
         super().__init__(n_frames, refresh, sample_every)
+
+    def restart(self, keep=None):
+        super().restart(keep)
+        self.average = None  # the smoothed probability, at BMN_BSN_FINE
 
     def prepare(self, frame):
         return cv2.resize(frame, BMN_BSN_FINE, interpolation=cv2.INTER_AREA)
@@ -930,6 +935,9 @@ class BMNBSN(Sampled):
 
     def detect(self, prepared, frame):
         p = bmn_bsn_probability(self.bsn, self.features, self.median, prepared)
+        if self.smoothing and self.average is not None:
+            p = cv2.addWeighted(p, 1.0 - self.smoothing, self.average, self.smoothing, 0.0)
+        self.average = p
         h, w = frame.shape[:2]
         self.score = p if p.shape == (h, w) else cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
         return threshold(self.score, self.threshold)

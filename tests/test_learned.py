@@ -98,6 +98,17 @@ def test_the_card_summary_says_which_scenes_and_objects_were_turned_negative():
             in modelcard.summary(card))
 
 
+def test_the_card_summary_says_how_often_an_object_stayed_a_while():
+    import copy
+
+    card = copy.deepcopy(bmn_bsn.card())
+    card["training"].pop("linger", None)
+    assert "stays a while" not in modelcard.summary(card)  # an older card: no lingering objects
+    card["training"]["linger"] = 0.25
+    assert ("; in 25% of batch scenes one object stays a while: foreground in every target and also in some of "
+            "the references (never all))" in modelcard.summary(card))
+
+
 def test_the_card_summary_says_which_channels_of_the_model_are_given():
     import copy
 
@@ -155,6 +166,29 @@ def test_probability_is_the_score_and_the_threshold_acts_live(scene):
     assert m.model.features is model
     assert np.array_equal(again.mask, np.where(p > 0.1, 255, 0).astype(np.uint8))
     assert (again.mask > 0).sum() > (out.mask > 0).sum()
+
+
+def test_smoothing_averages_each_pixels_probability_over_frames_acts_live_and_a_new_fit_starts_afresh(scene):
+    plain, smooth = create("bmn_bsn", {"smoothing": 0.0}), create("bmn_bsn", {"smoothing": 0.6})
+    for m in (plain, smooth):
+        m.prime(scene.sample(16))
+    expected = None
+    for i in range(6):
+        p = plain.apply(scene.frame(100 + 3 * i)).score
+        out = smooth.apply(scene.frame(100 + 3 * i))
+        assert p is not None and out.score is not None
+        expected = p if expected is None else 0.4 * p + 0.6 * expected  # the first frame has no past
+        assert np.allclose(out.score, expected, atol=1e-5)
+        assert np.array_equal(out.mask, np.where(out.score > smooth.values["threshold"], 255, 0).astype(np.uint8))
+    assert not np.allclose(out.score, p, atol=1e-3)  # the objects moved: the past shows
+    features = smooth.model.features
+    assert smooth.update({"smoothing": 0.0}) is False  # no rebuild: the fitted model stays
+    assert np.array_equal(smooth.apply(scene.frame(130)).score, plain.apply(scene.frame(130)).score)
+    assert smooth.model.features is features
+    smooth.update({"smoothing": 0.6})
+    smooth.apply(scene.frame(135))
+    smooth.reset()  # a replay or a seek: the old probabilities are not averaged in
+    assert np.allclose(smooth.apply(scene.frame(140)).score, plain.apply(scene.frame(140)).score, atol=1e-5)
 
 
 def test_the_model_is_fitted_to_the_samples_and_refitted_on_a_new_sample(scene):
@@ -406,6 +440,26 @@ def test_a_negative_scene_turns_references_median_and_targets_over_and_keeps_the
     _, _, plain, plain_labs = training.batch([clip], np.random.default_rng(0), 1, 2, training.FH)
     was = plain_labs[0] == 1  # (its own crop: asking for negatives draws one more number)
     assert plain[0].mean(0)[was].max() < plain[0].mean(0)[~was].min()  # without it, dark as it was
+
+
+def test_a_lingering_object_is_foreground_in_every_target_and_in_some_references_never_all(training):
+    """``linger``: one object at one place (give or take 2 pixels) in all of a scene's targets, labelled
+    foreground, and in 1 to n-1 of its n distinct references, so at least one shows what is behind it."""
+    frames = np.zeros((40, training.FH, training.FW, 3), np.uint8)  # a black scene: any light is the object
+    clip = training.Clip("real/dark", frames, np.zeros((40, training.FH, training.FW), np.uint8), np.arange(40))
+    white = training.Cutout(np.full((12, 10, 3), 200, np.uint8), np.ones((12, 10), bool))
+    held_counts = set()
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        refs, med, tgts, labs = training.batch([clip], rng, 1, 3, 128, objects=[white], linger=1.0)
+        lit = tgts.numpy().max(1) > 0
+        assert lit.any() and np.array_equal(lit, labs.numpy() == 1)  # foreground exactly where the object is
+        corners = np.array([np.argwhere(m).min(0) for m in lit])
+        assert np.abs(corners - corners[0]).max() <= 4  # one place, give or take 2 pixels each way
+        slots = refs[0].numpy().reshape(bmn_bsn.N_REF, 3 * 128 * 128).max(1) > 0
+        assert slots.any() and not slots.all()
+        held_counts.add(int(slots.sum()))
+    assert len(held_counts) > 2  # how many references hold it varies
 
 
 def test_a_negative_pasted_object_is_brighter_than_its_dark_cut(training):

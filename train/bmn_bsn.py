@@ -346,37 +346,66 @@ def cast_shadow(img: np.ndarray, mask: np.ndarray, y: int, x: int, rng: np.rando
     img[ys, xs] = np.clip(region * (1 - (1 - dark) * cut), 0, 255).astype(np.uint8)
 
 
+def placed(objects: list[Cutout], shape: tuple[int, ...], rng: np.random.Generator, negative: float = 0.0
+           ) -> tuple[np.ndarray, np.ndarray, int, int] | None:
+    """One random object of ``objects`` scaled 0.4-1.2, as its photographic negative with chance
+    ``negative``, relit 0.7-1.3, at a random place in a window of ``shape``: its pixels (uint8), mask
+    and top-left corner; None where it came out too large for the window."""
+    o = objects[int(rng.integers(len(objects)))]
+    s = float(rng.uniform(0.4, 1.2))
+    h, w = max(2, round(o.mask.shape[0] * s)), max(2, round(o.mask.shape[1] * s))
+    if h >= shape[0] or w >= shape[1]:
+        return None
+    pix = cv2.resize(o.pixels, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+    if negative and rng.random() < negative:  # drawn only when asked: runs without it replay as before
+        pix = 255 - pix
+    pix *= rng.uniform(0.7, 1.3)
+    mask = cv2.resize(o.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    y, x = int(rng.integers(0, shape[0] - h + 1)), int(rng.integers(0, shape[1] - w + 1))
+    return np.clip(pix, 0, 255).astype(np.uint8), mask, y, x
+
+
+def lay(img: np.ndarray, lab: np.ndarray | None, pix: np.ndarray, mask: np.ndarray, y: int, x: int) -> None:
+    """Put ``pix`` where ``mask`` is set, its top-left corner at (``y``, ``x``), into ``img`` (and mark it
+    foreground in ``lab``), in place."""
+    h, w = mask.shape
+    img[y:y + h, x:x + w][mask] = pix[mask]
+    if lab is not None:
+        lab[y:y + h, x:x + w][mask] = 1
+
+
 def paste(img: np.ndarray, lab: np.ndarray, objects: list[Cutout], rng: np.random.Generator,
           shadows: float = 0.0, negative: float = 0.0) -> None:
-    """Paste one or two random ``objects`` (scaled 0.4-1.2, relit 0.7-1.3) at random places into the
-    window ``img`` and mark them foreground in ``lab``, in place: something the references never saw,
-    on any background, at sizes down to a few pixels. With chance ``shadows`` an object first casts a
-    shadow (:func:`cast_shadow`) that stays background in ``lab``. With chance ``negative`` an object is
-    pasted as its photographic negative: the real scenes' objects are mostly darker than their ground,
-    and a model fitted to them can learn to miss bright ones (it did on water: README)."""
+    """Paste one or two random ``objects`` (:func:`placed`) into the window ``img`` and mark them
+    foreground in ``lab``, in place: something the references never saw, on any background, at sizes
+    down to a few pixels. With chance ``shadows`` an object first casts a shadow (:func:`cast_shadow`)
+    that stays background in ``lab``. With chance ``negative`` an object is pasted as its photographic
+    negative: the real scenes' objects are mostly darker than their ground, and a model fitted to them
+    can learn to miss bright ones (it did on water: README)."""
     for _ in range(int(rng.integers(1, 3))):
-        o = objects[int(rng.integers(len(objects)))]
-        s = float(rng.uniform(0.4, 1.2))
-        h, w = max(2, round(o.mask.shape[0] * s)), max(2, round(o.mask.shape[1] * s))
-        if h >= img.shape[0] or w >= img.shape[1]:
+        obj = placed(objects, img.shape, rng, negative)
+        if obj is None:
             continue
-        pix = cv2.resize(o.pixels, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
-        if negative and rng.random() < negative:  # drawn only when asked: runs without it replay as before
-            pix = 255 - pix
-        pix *= rng.uniform(0.7, 1.3)
-        mask = cv2.resize(o.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
-        y, x = int(rng.integers(0, img.shape[0] - h + 1)), int(rng.integers(0, img.shape[1] - w + 1))
         if rng.random() < shadows:
-            cast_shadow(img, mask, y, x, rng)
-        region = img[y:y + h, x:x + w]
-        region[mask] = np.clip(pix[mask], 0, 255).astype(np.uint8)
-        lab[y:y + h, x:x + w][mask] = 1
+            cast_shadow(img, obj[1], obj[2], obj[3], rng)
+        lay(img, lab, *obj)
+
+
+def lingering(obj: tuple[np.ndarray, np.ndarray, int, int], shape: tuple[int, ...], rng: np.random.Generator
+              ) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``obj`` (:func:`placed`) shifted by up to 2 pixels each way, kept inside a window of ``shape``: an
+    object that stays a while is seldom perfectly still (a person standing, a moored boat)."""
+    pix, mask, y, x = obj
+    h, w = mask.shape
+    dy, dx = (int(v) for v in rng.integers(-2, 3, 2))
+    return pix, mask, min(max(0, y + dy), shape[0] - h), min(max(0, x + dx), shape[1] - w)
 
 
 def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int, crop: int,
           real_share: float | None = None, grey: float = 0.0, objects: list[Cutout] | None = None,
           pasted: float = 0.0, shadows: float = 0.0, negative: float = 0.0,
-          negative_objects: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+          negative_objects: float = 0.0, linger: float = 0.0
+          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``scenes`` random scenes, each with its reference stack (3*N_REF channels), the references'
     per-pixel median (as the method takes it: :func:`bgapp.standalone.median_image`) and ``targets``
     target frames and labels, cut to one random ``crop`` x ``crop`` window per scene at ``FINE_SIZE``
@@ -393,7 +422,10 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
     ``negative``: the chance a scene's references, median and targets all become their photographic
     negative (1 - x), labels kept: in the real training scenes most foreground is darker than the
     background (measured: README), and the model learns that polarity as a cue; tried, this took the cue
-    away everywhere and fitted worse (README)."""
+    away everywhere and fitted worse (README). ``linger``: the chance a scene gets one of ``objects``
+    at one place (shifting by up to 2 pixels, :func:`lingering`) in all its targets, labelled
+    foreground, and in 1 to n-1 of its n distinct references: an object that stays a while, which the
+    references (and their median, where it is in most of them) also hold."""
     real = [c for c in clips if not c.name.startswith("synthetic/")]
     synth = [c for c in clips if c.name.startswith("synthetic/")]
     refs, meds, tgts, labs = [], [], [], []
@@ -405,10 +437,17 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
         t = len(c.frames)
         n = int(rng.integers(2, bmn_bsn.N_REF + 1))
         idx = np.clip((np.linspace(0, t, n, endpoint=False) + rng.uniform(0, t / n, n)).astype(int), 0, t - 1)
-        ref = [c.frames[i] for i in bmn_bsn.reference_slots(list(idx))]
         which = rng.choice(c.scored, targets)
         y0, x0 = 2 * int(rng.integers(0, (FH - crop) // 2 + 1)), 2 * int(rng.integers(0, (FW - crop) // 2 + 1))
         win = (slice(y0, y0 + crop), slice(x0, x0 + crop))
+        window = {i: c.frames[i][win] for i in sorted(set(idx.tolist()))}
+        still = None
+        if linger and objects and len(window) > 1 and rng.random() < linger:  # drawn only when asked
+            still = placed(objects, (crop, crop), rng)
+            if still is not None:
+                for i in rng.choice(list(window), int(rng.integers(1, len(window))), replace=False):
+                    window[i] = window[i].copy()
+                    lay(window[i], None, *lingering(still, window[i].shape, rng))
         flip = rng.random() < 0.5
         gain = rng.uniform(0.7, 1.3)
 
@@ -420,10 +459,13 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
             out = np.clip(out[:, ::-1] if flip else out, 0, 1)
             return 1 - out if invert else out
 
-        refs.append(np.concatenate([prep(r[win], gain) for r in ref], axis=2))
-        meds.append(prep(median_image([c.frames[i] for i in idx])[win], gain))
+        refs.append(np.concatenate([prep(window[i], gain) for i in bmn_bsn.reference_slots(list(idx))], axis=2))
+        meds.append(prep(median_image([window[i] for i in idx]), gain))
         for i in which:
             img, lab = c.frames[i][win], c.labels[i][win]
+            if still is not None:
+                img, lab = img.copy(), lab.copy()
+                lay(img, lab, *lingering(still, img.shape, rng))
             if objects and rng.random() < pasted:
                 img, lab = img.copy(), lab.copy()
                 paste(img, lab, objects, rng, shadows, negative_objects)
@@ -742,6 +784,9 @@ def main(argv: list[str] | None = None) -> int:
                          "objects in the real training scenes are darker than their ground")
     ap.add_argument("--negative-objects", type=float, default=0.0,
                     help="chance a pasted object is pasted as its photographic negative")
+    ap.add_argument("--linger", type=float, default=0.0,
+                    help="chance a batch scene gets an object that stays a while: pasted at one place into its "
+                         "targets (foreground) and into some of its references, which may then hold it")
     ap.add_argument("--spread", action="store_true",
                     help="the modeler's last three channels are each colour's standard deviation over the "
                          "references, given rather than learned (SpreadBMN)")
@@ -829,7 +874,7 @@ def main(argv: list[str] | None = None) -> int:
         loss = step_loss(bmn, bsn, *batch(clips, rng, scenes=4, targets=4, crop=192, real_share=args.real_share,
                                           grey=args.grey, objects=objects, pasted=args.paste,
                                           shadows=args.shadows, negative=args.negative,
-                                          negative_objects=args.negative_objects),
+                                          negative_objects=args.negative_objects, linger=args.linger),
                          teacher, args.distil)
         opt.zero_grad()
         loss.backward()
@@ -862,6 +907,7 @@ def main(argv: list[str] | None = None) -> int:
                      "real_share": args.real_share, "grey": args.grey, "paste": args.paste,
                      "pasted_objects": len(objects), "shadows": args.shadows,
                      "negative": args.negative, "negative_objects": args.negative_objects,
+                     **({"linger": args.linger} if args.linger else {}),
                      "shadow_label": "background",
                      "loss": "cross-entropy at fine_size + 0.5 x the U-Net's at input_size"
                              + (f" + {args.distil:g} x cross-entropy against the teacher's probability at fine_size"

@@ -31,6 +31,11 @@ class BMNBSN(SampledBackground):
               "each object and more false alarms. The default is the value training chose on its "
               "own scenes (the model card's).",
               min=0.01, max=0.99, step=0.01, tune_min=0.1, tune_max=0.9),
+        Param("smoothing", "float", 0.0,
+              "Weight of the past in each pixel's probability (an exponential moving average over "
+              "frames, 0 = this frame's alone). Higher steadies flicker (waves, leaves, noise) and a "
+              "slow or briefly still object; it also drags a trail behind a fast one.",
+              min=0.0, max=0.9, step=0.05, tune_min=0.0, tune_max=0.8),
     )
 
     @classmethod
