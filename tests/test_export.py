@@ -120,7 +120,7 @@ EXPORTABLE = [
     # BGSLibrary: the script builds the same config file and seeds C's rand() as the engine does
     Config("lobster", {"samples": 4, "required_samples": 6}, post=POST),  # clamped as bgapp does
     # the learned model: the script reads the same two ONNX files through the same cv2.dnn calls
-    Config("bmn_bsn", {"n_frames": 6, "refresh": 25, "sample_every": 4, "threshold": 0.4}, post=POST),
+    Config("bmn_bsn", {"n_frames": 6, "refresh": 25, "sample_every": 4, "threshold": 0.4, "smoothing": 0.3}, post=POST),
 ]
 ON_VIDEO = [c for c in EXPORTABLE if c.method in ("mog2", "median", "lobster")]
 
