@@ -478,6 +478,8 @@ def batch(clips: list[Clip], rng: np.random.Generator, scenes: int, targets: int
     return chw(refs), chw(meds), chw(tgts), torch.from_numpy(np.ascontiguousarray(np.stack(labs)))
 
 
+# -- training ----------------------------------------------------------------------------------------
+
 def inputs(model: torch.Tensor, med: torch.Tensor, tgts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The BSN's two inputs, as :func:`bgapp.standalone.bmn_bsn_probability` builds them: [model,
     median, frame] halved (a 2x2 mean, what INTER_AREA gives) and [frame, median] at full size."""
@@ -536,8 +538,6 @@ def ensemble_of(folders: list[Path]) -> tuple[EnsembleBMN, EnsembleBSN]:
     return nets
 
 
-# -- export and evaluation ---------------------------------------------------------------------------
-
 class Averages:
     """Exponential moving averages of the networks' weights (decay ``decay`` a step), begun at step
     ``start``: steps before it weigh nothing, since the average's first update copies the weights
@@ -558,6 +558,8 @@ class Averages:
         """The averaged networks, in the order given."""
         return [a.module for a in self.averages]
 
+
+# -- export and evaluation ---------------------------------------------------------------------------
 
 def export(bmn: nn.Module, bsn: nn.Module, out: Path, members: int = 1) -> None:
     """Both networks as ONNX (opset 17, as cv2.dnn reads it): the BMN at the networks' size; the BSN
