@@ -124,11 +124,11 @@ def _validation(card: dict[str, Any]) -> str:
 def _continued(t: dict[str, Any]) -> str:
     """Where a run started from another's weights (``--init``) and learned from others' answers
     (``--teacher``): the time those took counts towards the model's."""
-    text = ""
-    if "init" in t:
-        i = t["init"]
-        text += (f", starting from the weights of a run of {i['steps']:,} steps from seed {i['seed']} "
-                 f"({_duration(i['train_seconds'])})")
+    text, start, lead = "", t.get("init"), ", starting from the weights of"
+    while start:  # a chain of continued runs, newest first
+        took = _duration(start["train_seconds"])
+        text += f"{lead} a run of {start['steps']:,} steps from seed {start['seed']} ({took})"
+        start, lead = start.get("init"), ", itself started from"
     if t.get("teacher"):
         seeds = ", ".join(str(m["seed"]) for m in t["teacher"])
         text += (f", learning the labels and, as soft targets (weight {t['distil']:g}), the mean probability "

@@ -89,6 +89,7 @@ def test_the_card_summary_says_which_scenes_and_objects_were_turned_negative():
     card = copy.deepcopy(bmn_bsn.card())
     card["training"].pop("negative", None)
     card["training"].pop("negative_objects", None)
+    card["training"].pop("linger", None)  # the clause after the negatives'
     assert "negative" not in modelcard.summary(card)  # an older card: no negatives
     card["training"].update(negative=0.5, negative_objects=0.0)
     said = modelcard.summary(card)
@@ -672,6 +673,10 @@ def test_the_card_summary_says_where_a_continued_run_started_and_what_taught_it(
     assert "Trained for 2,500 steps in 45 min" in summary and "seed 2028" in summary
     assert "starting from the weights of a run of 6,000 steps from seed 2026 (59 min)" in summary
     assert "the mean probability of 2 finished runs (seeds 2026, 2027)" in summary
+    t = {**t, "seed": 2029, "init": {"seed": 2028, "steps": 2500, "train_seconds": 2343, "init": t["init"]}}
+    summary = modelcard.summary({**card, "training": t, "f_measure": card_scores()})
+    assert ("seed 2029), starting from the weights of a run of 2,500 steps from seed 2028 (39 min), itself "
+            "started from a run of 6,000 steps from seed 2026 (59 min), learning") in summary  # the whole chain
 
 
 def test_starting_from_a_run_takes_its_networks_so_a_spread_modeler_is_refused(training, tmp_path, capsys):
